@@ -1,0 +1,115 @@
+// test_wasm.mjs [path/to/_core.wasm] - the wasm module as JS sees it:
+// instantiates with an empty import object, exports exactly the documented
+// names, and every export behaves as csrc/WASM_API.md says.
+import fs from "node:fs";
+import assert from "node:assert/strict";
+
+const path = process.argv[2] ?? "build/_core.wasm";
+const bytes = fs.readFileSync(path);
+const EXPORTS = [
+  "memory", "pww_w_create", "pww_w_destroy", "pww_w_count_workers",
+  "pww_w_state", "pww_w_set_state", "pww_w_push", "pww_w_length",
+  "pww_w_unread", "pww_w_first_unread", "pww_w_list_unread", "pww_w_info",
+  "pww_w_mark_opened", "pww_w_release", "pww_w_release_opened",
+  "pww_w_set_limits", "pww_w_malloc", "pww_w_free", "pww_w_strerror",
+  "pww_w_err_name",
+];
+const E = { EINVAL: -2, ENOMEM: -3, ENOENT: -4, ESTATE: -5, EFULL: -6,
+  ERANGE: -7, ERELEASED: -8, EBUSY: -9, ENOSPC: -10 };
+const OUT = 0, IN = 1;
+let checks = 0;
+const eq = (a, b, what) => { checks++; assert.deepEqual(a, b, what); };
+
+const mod = new WebAssembly.Module(bytes);
+eq(WebAssembly.Module.imports(mod), [], "no imports");
+eq(WebAssembly.Module.exports(mod).map((e) => e.name).sort(), [...EXPORTS].sort(), "exports");
+assert.ok(bytes.length <= 40960, `size ${bytes.length} <= 40 KiB`);
+
+const { instance: { exports: w } } = await WebAssembly.instantiate(bytes, {});
+const mem = () => w.memory.buffer;
+const cstr = (p) => {
+  const u8 = new Uint8Array(mem());
+  let end = p;
+  while (u8[end]) end++;
+  return new TextDecoder().decode(u8.subarray(p, end));
+};
+const enc = new TextEncoder();
+function push(id, q, kind, text, t) {
+  const data = enc.encode(text);
+  const p = w.pww_w_malloc(data.length);
+  new Uint8Array(mem()).set(data, p);
+  const r = w.pww_w_push(id, q, kind, p, data.length, t);
+  w.pww_w_free(p);
+  return r;
+}
+function info(id, q, i) {
+  const p = w.pww_w_info(id, q, i);
+  if (p < 0) return p;
+  const dv = new DataView(mem());
+  const ptr = dv.getUint32(p, true), len = dv.getUint32(p + 4, true);
+  return {
+    text: new TextDecoder().decode(new Uint8Array(mem(), ptr, len)),
+    kind: dv.getInt32(p + 8, true), opened: dv.getInt32(p + 12, true),
+    time: dv.getFloat64(p + 16, true), seq: dv.getUint32(p + 24, true),
+    aligned: p % 8,
+  };
+}
+
+for (const [name, code] of Object.entries(E)) eq(cstr(w.pww_w_err_name(code)), name);
+eq(cstr(w.pww_w_strerror(E.EFULL)), "queue full");
+eq(cstr(w.pww_w_err_name(0)), "OK");
+eq(cstr(w.pww_w_err_name(-1)), "UNKNOWN");
+
+eq(w.pww_w_count_workers(), 0);
+eq(w.pww_w_create(3), E.EINVAL);
+const a = w.pww_w_create(1), b = w.pww_w_create(2);
+eq([a, b, w.pww_w_count_workers()], [1, 2, 2]);
+eq(w.pww_w_state(a), 0);
+eq(w.pww_w_set_state(a, 2), E.ESTATE, "created -> running refused");
+eq(w.pww_w_state(99), E.ENOENT);
+
+eq(push(a, OUT, 1, "queued before start", 1.5), 0);
+eq(push(a, OUT, 3, '{"x":1}', 2.5), 1);
+eq(w.pww_w_length(a, OUT), 2);
+eq(w.pww_w_unread(a, OUT), 2);
+eq(info(a, OUT, 1), { text: '{"x":1}', kind: 3, opened: 0, time: 2.5, seq: 1, aligned: 0 });
+eq(w.pww_w_set_state(a, 1), 0);
+eq(w.pww_w_set_state(a, 2), 0);
+// The outbound drain: deliver i, release it.
+for (let i = w.pww_w_first_unread(a, OUT); i < w.pww_w_length(a, OUT);
+  i = w.pww_w_first_unread(a, OUT)) eq(w.pww_w_release(a, OUT, i), 0);
+eq(w.pww_w_unread(a, OUT), 0);
+eq(w.pww_w_first_unread(a, OUT), 2, "none unread: first_unread == length");
+eq(info(a, OUT, 0), E.ERELEASED);
+eq(info(a, OUT, 2), E.ERANGE);
+
+for (let i = 0; i < 5; i++) eq(push(a, IN, 1, `m${i}`, 10 + i), i);
+eq(w.pww_w_mark_opened(a, IN, 1), 0);
+eq(w.pww_w_mark_opened(a, IN, 3), 0);
+const out = w.pww_w_malloc(4 * 8);
+eq(w.pww_w_list_unread(a, IN, out, 8), 3);
+eq([...new Int32Array(mem(), out, 3)], [0, 2, 4]);
+eq(w.pww_w_list_unread(a, IN, out, -1), E.EINVAL);
+w.pww_w_free(out);
+eq(w.pww_w_release_opened(a, IN), 2);
+eq(info(a, IN, 4).text, "m4");
+eq(info(a, IN, 3), E.ERELEASED);
+
+eq(w.pww_w_set_limits(b, IN, 2, 0), 0);
+eq(push(b, IN, 2, "x", 0), 0);
+eq(push(b, IN, 2, "y", 0), 1);
+eq(push(b, IN, 2, "z", 0), E.EFULL);
+eq(w.pww_w_set_limits(0, IN, -1, 0), E.EINVAL);
+eq(w.pww_w_set_limits(0, 5, 0, 0), E.EINVAL);
+
+// Memory growth: 64 MiB through the inbound queue without imports.
+const big = w.pww_w_malloc(1 << 20);
+const c = w.pww_w_create(2);
+for (let i = 0; i < 64; i++) eq(w.pww_w_push(c, IN, 2, big, 1 << 20, i), i);
+w.pww_w_free(big);
+eq(w.pww_w_set_state(c, 3), 0);
+eq(push(c, OUT, 1, "after kill", 0), E.ESTATE);
+eq(w.pww_w_destroy(c), 0);
+eq(w.pww_w_destroy(c), E.ENOENT);
+eq(w.pww_w_create(1), 4, "ids never reused");
+console.log(`test_wasm: ${checks} checks ok (${bytes.length} bytes, no imports)`);
