@@ -141,6 +141,13 @@ PWW_W_API int pww_w_info(int id, int queue, int index) {
 #ifndef __EMSCRIPTEN__
 /* Native tests only: the struct pww_w_info() fills. */
 const void *pww__w_info_struct(void) { return &pww__info; }
+
+/* Native tests only: free the default registry and its workers, so the next
+ * call starts from a fresh one (ids from 1 again). */
+void pww__w_reset(void) {
+  (void)pww_registry_free(pww__default, 1);
+  pww__default = NULL;
+}
 #endif
 
 PWW_W_API int pww_w_mark_opened(int id, int queue, int index) {

@@ -31,6 +31,8 @@ const char *pww_w_err_name(int code);
 /* Native tests only: the static struct pww_w_info() fills (natively
  * pww_w_info returns 0 on success, a 64-bit address not fitting an int). */
 const void *pww__w_info_struct(void);
+/* Native tests only: free the default registry (forced). */
+void pww__w_reset(void);
 #endif
 
 #endif /* PWW_WASM_H */
