@@ -1,0 +1,168 @@
+// pwwCore: the C core (_core.wasm) seen from JavaScript.
+// Turns JS values into bytes written straight into wasm memory and back; used by the
+// host glue and by the PyWorker bootstrap, each with its own instance.
+// Requires protocol.js.
+
+// Describe why a value cannot cross as JSON, or return null when it can.
+// Mirrors what DESIGN.md allows: null, booleans, finite numbers, strings, arrays and
+// plain objects. JSON.stringify alone would silently drop functions and turn a Map
+// into {}, which would lose data without a trace.
+function pwwWhyNotJson(value, seen) {
+  if (value === null) return null;
+  const t = typeof value;
+  if (t === "string" || t === "boolean") return null;
+  if (t === "number") return Number.isFinite(value) ? null : `non-finite number ${value}`;
+  if (t !== "object") return `a ${t}`;
+  if (seen.has(value)) return "a cyclic object";
+  const proto = Object.getPrototypeOf(value);
+  const isArray = Array.isArray(value);
+  if (!isArray && proto !== Object.prototype && proto !== null) {
+    return `a ${(value.constructor && value.constructor.name) || "non-plain object"}`;
+  }
+  seen.add(value);
+  for (const k of Object.keys(value)) {
+    const why = pwwWhyNotJson(value[k], seen);
+    if (why) { seen.delete(value); return isArray ? `${why} at [${k}]` : `${why} at .${k}`; }
+  }
+  seen.delete(value);
+  return null;
+}
+
+function pwwErrorPayload(name, message, stack) {
+  return JSON.stringify({ name: String(name), message: String(message), stack: String(stack || "") });
+}
+
+function pwwCore(wasmBytes) {
+  const module = new WebAssembly.Module(wasmBytes);
+  const instance = new WebAssembly.Instance(module, {});
+  const x = instance.exports;
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  let u8 = new Uint8Array(x.memory.buffer);
+  let scratch = 0, scratchSize = 0;
+
+  // Wasm memory may grow during any call that allocates; views must follow it.
+  const mem = () => (u8.buffer === x.memory.buffer ? u8 : (u8 = new Uint8Array(x.memory.buffer)));
+  const scratchFor = (n) => {
+    if (n > scratchSize) {
+      if (scratch) x.pww_w_free(scratch);
+      scratchSize = Math.max(n, 256, scratchSize * 2);
+      scratch = x.pww_w_malloc(scratchSize);
+      if (!scratch) { scratchSize = 0; return 0; }
+    }
+    return scratch;
+  };
+  const errName = (code) => cstr(x.pww_w_err_name(code));
+  const cstr = (p) => { const m = mem(); let e = p; while (m[e]) e++; return decoder.decode(m.subarray(p, e)); };
+
+  // Push raw bytes (a Uint8Array) as one message; returns its index or a negative code.
+  function pushBytes(id, queue, kind, bytes, timeMs) {
+    const p = scratchFor(bytes.length || 1);
+    if (!p) return PWW.ENOMEM;
+    mem().set(bytes, p);
+    return x.pww_w_push(id, queue, kind, p, bytes.length, timeMs);
+  }
+
+  function pushText(id, queue, kind, text, timeMs) {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    const p = scratchFor(text.length * 3 || 1);
+    if (!p) return PWW.ENOMEM;
+    const { written } = encoder.encodeInto(text, mem().subarray(p, p + text.length * 3));
+    return x.pww_w_push(id, queue, kind, p, written, timeMs);
+  }
+
+  // Classify a received JS value (DESIGN.md "Payloads", worker -> Python) and queue it.
+  function pushValue(id, queue, value, timeMs) {
+    if (typeof value === "string") return pushText(id, queue, PWW.TEXT, value, timeMs);
+    if (value instanceof ArrayBuffer) return pushBytes(id, queue, PWW.BYTES, new Uint8Array(value), timeMs);
+    if (ArrayBuffer.isView(value)) {
+      return pushBytes(id, queue, PWW.BYTES, new Uint8Array(value.buffer, value.byteOffset, value.byteLength), timeMs);
+    }
+    const why = value === undefined ? "undefined" : pwwWhyNotJson(value, new Set());
+    if (why) {
+      const msg = `the worker sent a value that cannot be carried: ${why}`;
+      return pushText(id, queue, PWW.ERROR, pwwErrorPayload("DataCloneError", msg, ""), timeMs);
+    }
+    return pushText(id, queue, PWW.JSON, JSON.stringify(value), timeMs);
+  }
+
+  // Message metadata: [kind, opened, timeMs, nbytes, seq] or a negative code.
+  function info(id, queue, index) {
+    const p = x.pww_w_info(id, queue, index);
+    if (p < 0) return p;
+    const v = new DataView(x.memory.buffer);
+    return [v.getInt32(p + 8, true), v.getInt32(p + 12, true), v.getFloat64(p + 16, true),
+            v.getUint32(p + 4, true), v.getUint32(p + 24, true)];
+  }
+
+  // The payload as the user-facing raw form: a string for text/json/error kinds,
+  // a fresh Uint8Array (a copy the caller owns) for bytes. Throws on a bad index.
+  function payload(id, queue, index) {
+    const p = x.pww_w_info(id, queue, index);
+    if (p < 0) throw coreError(p);
+    const v = new DataView(x.memory.buffer);
+    const ptr = v.getUint32(p, true), len = v.getUint32(p + 4, true), kind = v.getInt32(p + 8, true);
+    const m = mem();
+    if (kind === PWW.BYTES) return m.slice(ptr, ptr + len);
+    return decoder.decode(m.subarray(ptr, ptr + len));
+  }
+
+  // The payload as the value to postMessage, plus what to transfer.
+  function outgoing(id, queue, index) {
+    const p = x.pww_w_info(id, queue, index);
+    if (p < 0) throw coreError(p);
+    const v = new DataView(x.memory.buffer);
+    const ptr = v.getUint32(p, true), len = v.getUint32(p + 4, true), kind = v.getInt32(p + 8, true);
+    const m = mem();
+    if (kind === PWW.BYTES) { const b = m.slice(ptr, ptr + len).buffer; return [b, [b]]; }
+    const s = decoder.decode(m.subarray(ptr, ptr + len));
+    return [kind === PWW.JSON ? JSON.parse(s) : s, undefined];
+  }
+
+  function coreError(code) {
+    const e = new Error(`${errName(code)}: ${cstr(x.pww_w_strerror(code))}`);
+    e.name = "PyWebWorkerCoreError";
+    e.code = code;
+    return e;
+  }
+
+  function listUnread(id, queue) {
+    const n = x.pww_w_unread(id, queue);
+    if (n <= 0) return n < 0 ? n : [];
+    const p = x.pww_w_malloc(n * 4);
+    if (!p) return PWW.ENOMEM;
+    try {
+      const got = x.pww_w_list_unread(id, queue, p, n);
+      if (got < 0) return got;
+      return Array.from(new Int32Array(x.memory.buffer, p, got));
+    } finally { x.pww_w_free(p); }
+  }
+
+  return {
+    exports: x, pushBytes, pushText, pushValue, info, payload, outgoing, listUnread,
+    coreError, errName, strerror: (c) => cstr(x.pww_w_strerror(c)),
+  };
+}
+
+// The reading side of an endpoint's inbound queue, in the shape the Python package
+// expects (pywebworker/_endpoint.py). Shared by the host glue and the PyWorker bootstrap.
+function pwwInboundApi(core) {
+  const x = core.exports, IN = PWW.INBOUND;
+  return {
+    length: (id) => x.pww_w_length(id, IN),
+    unreadCount: (id) => x.pww_w_unread(id, IN),
+    firstUnread: (id) => x.pww_w_first_unread(id, IN),
+    listUnread: (id) => core.listUnread(id, IN),
+    info: (id, index) => core.info(id, IN, index),
+    payload: (id, index) => core.payload(id, IN, index),
+    markOpened: (id, index) => x.pww_w_mark_opened(id, IN, index),
+    releaseOpened: (id) => x.pww_w_release_opened(id, IN),
+    state: (id) => x.pww_w_state(id),
+    errName: (code) => core.errName(code),
+    strerror: (code) => core.strerror(code),
+    countWorkers: () => x.pww_w_count_workers(),
+  };
+}
+
+// Milliseconds since the epoch, with sub-millisecond precision where available.
+const pwwNow = () => (typeof performance === "object" ? performance.timeOrigin + performance.now() : Date.now());

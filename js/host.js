@@ -1,0 +1,244 @@
+// pwwHost: the host side of pywebworker. Creates workers (Web Worker in a browser,
+// also nested in a worker; node:worker_threads in Node), writes every incoming message
+// straight into the C inbound queue, drains the C outbound queue while a worker is
+// running, and turns errors and exits into lifecycle changes.
+// Requires protocol.js and core.js. `sources` holds the worker-side texts (see
+// pywebworker/_js.py); `dispatch(id, event, a, b)` is the one Python callback, called
+// for state changes, output lines, and messages only while Python watches a worker.
+
+function pwwHost(core, sources, dispatch) {
+  const x = core.exports;
+  const api = pwwInboundApi(core);
+  const records = new Map();  // id -> {worker, nonce, kind, watch, ready, urls}
+  const WT = (typeof globalThis.Worker === "undefined" && globalThis.process && process.getBuiltinModule)
+    ? process.getBuiltinModule("node:worker_threads") : null;
+  const env = WT ? "node" : (typeof globalThis.window === "object" ? "browser" : "browser-worker");
+
+  const nonce = () => Math.random().toString(36).slice(2) + pwwNow().toString(36);
+  const q = JSON.stringify;
+
+  function spawn(rec, source, type, name) {
+    if (WT) {
+      const w = new WT.Worker(source, { eval: true, name: name || undefined });
+      w.on("message", (d) => onData(rec, d));
+      w.on("messageerror", () => pushError(rec, "DataCloneError", "a message from the worker could not be deserialised", ""));
+      w.on("error", (e) => fail(rec, e && e.name, e && e.message, e && e.stack));
+      w.on("exit", (code) => fail(rec, "WorkerExit", `the worker exited with code ${code}`, ""));
+      return w;
+    }
+    const url = blobURL(rec, source);
+    const w = new Worker(url, { type, name: name || undefined });
+    w.onmessage = (ev) => onData(rec, ev.data);
+    w.onmessageerror = () => pushError(rec, "DataCloneError", "a message from the worker could not be deserialised", "");
+    w.onerror = (ev) => {
+      ev.preventDefault();
+      const where = ev.filename ? ` (${ev.filename}:${ev.lineno}:${ev.colno})` : "";
+      fail(rec, "Error", (ev.message || "the worker script could not be loaded") + where, "");
+    };
+    return w;
+  }
+
+  function blobURL(rec, text) {
+    const url = URL.createObjectURL(new Blob([text], { type: "text/javascript" }));
+    rec.urls.push(url);
+    return url;
+  }
+
+  function post(rec, value, transfer) {
+    if (transfer) rec.worker.postMessage(value, transfer);
+    else rec.worker.postMessage(value);
+  }
+
+  function control(rec, type, extra) {
+    return Object.assign({ [PWW.TAG]: rec.nonce, type }, extra);
+  }
+
+  function onData(rec, d) {
+    if (d !== null && typeof d === "object" && d[PWW.TAG] === rec.nonce) return onControl(rec, d);
+    const st = x.pww_w_state(rec.id);
+    if (st !== PWW.RUNNING && st !== PWW.STARTING) return;  // late message after kill/fail
+    if (core.pushValue(rec.id, PWW.INBOUND, d, pwwNow()) < 0) rec.dropped++;
+    if (rec.watch) dispatch(rec.id, "message");
+  }
+
+  function onControl(rec, d) {
+    switch (d.type) {
+      case PWW.C_STARTED: return setRunning(rec);
+      case PWW.C_READY:
+        if (rec.kind === PWW.KIND_JAVASCRIPT) setRunning(rec);
+        rec.ready = true;
+        releaseURLs(rec);
+        return dispatch(rec.id, "ready");
+      case PWW.C_FAILED: return fail(rec, d.error.name, d.error.message, d.error.stack);
+      case PWW.C_OUTPUT: return dispatch(rec.id, "output", d.stream, d.text);
+    }
+  }
+
+  function setRunning(rec) {
+    if (x.pww_w_set_state(rec.id, PWW.RUNNING) < 0) return;
+    drain(rec);
+    dispatch(rec.id, "state");
+  }
+
+  // Deliver queued outbound messages in order; each is released once posted.
+  function drain(rec) {
+    while (x.pww_w_unread(rec.id, PWW.OUTBOUND) > 0) {
+      const i = x.pww_w_first_unread(rec.id, PWW.OUTBOUND);
+      const [value, transfer] = core.outgoing(rec.id, PWW.OUTBOUND, i);
+      post(rec, value, transfer);
+      x.pww_w_release(rec.id, PWW.OUTBOUND, i);
+    }
+  }
+
+  function pushError(rec, name, message, stack) {
+    core.pushText(rec.id, PWW.INBOUND, PWW.ERROR, pwwErrorPayload(name, message, stack), pwwNow());
+    if (rec.watch) dispatch(rec.id, "message");
+  }
+
+  // The worker failed (startup error, uncaught error, exit): record why as an error
+  // message, stop the worker, and tell Python. Nothing happens once killed or failed.
+  function fail(rec, name, message, stack) {
+    const st = x.pww_w_state(rec.id);
+    if (st !== PWW.STARTING && st !== PWW.RUNNING) return;
+    core.pushText(rec.id, PWW.INBOUND, PWW.ERROR, pwwErrorPayload(name || "Error", message, stack), pwwNow());
+    x.pww_w_set_state(rec.id, PWW.FAILED);
+    stop(rec);
+    dispatch(rec.id, "state");
+  }
+
+  function stop(rec) {
+    if (rec.worker) {
+      const w = rec.worker;
+      rec.worker = null;
+      if (WT) { w.removeAllListeners("exit"); w.terminate(); } else w.terminate();
+    }
+    releaseURLs(rec);
+  }
+
+  function releaseURLs(rec) {
+    for (const u of rec.urls) URL.revokeObjectURL(u);
+    rec.urls = [];
+  }
+
+  function record(id) {
+    const rec = records.get(id);
+    if (!rec) throw new Error(`pywebworker: unknown worker id ${id}`);
+    return rec;
+  }
+
+  // --- the JsWorker wrapper: runs the user's script, then says ready ------------------
+  function jsSource(rec, opts) {
+    const head = `const PWW_TAG=${q(PWW.TAG)}, PWW_NONCE=${q(rec.nonce)};\n`;
+    if (WT) {
+      const user = opts.url ? { url: absolute(opts.url) } : { text: opts.script };
+      return sources.nodeShim + head + `const PWW_USER=${q(user)}, PWW_TYPE=${q(opts.type)};\n` + sources.jsNode;
+    }
+    const url = opts.url ? absolute(opts.url) : blobURL(rec, opts.script);
+    return head + `const PWW_URL=${q(url)};\n` + (opts.type === "module" ? sources.jsModule : sources.jsClassic);
+  }
+
+  function absolute(url) {
+    if (WT && !/^[a-z][a-z0-9+.-]*:/i.test(url)) return require_path().resolve(url);
+    const base = globalThis.location ? globalThis.location.href : undefined;
+    return base ? new URL(url, base).href : url;
+  }
+  const require_path = () => process.getBuiltinModule("node:path");
+
+  // --- the PyWorker bootstrap: a module worker that loads Pyodide ---------------------
+  function pySource(rec) {
+    const head = `const PWW_TAG=${q(PWW.TAG)}, PWW_NONCE=${q(rec.nonce)};\n`;
+    const body = sources.protocol + sources.core + head + sources.pyBoot;
+    return WT ? sources.nodeShim + `(async () => {\n${body}\n})();\n` : body;
+  }
+
+  function indexURLs(indexURL) {
+    // Node loads pyodide.mjs by file URL and wants indexURL as a path; a browser wants
+    // absolute URLs for both, since a blob-URL worker has no base to resolve against.
+    if (WT) {
+      const path = require_path();
+      const dir = /^file:/.test(indexURL) ? new URL(indexURL).pathname : path.resolve(indexURL);
+      const withSlash = dir.endsWith("/") ? dir : dir + "/";
+      return { indexURL: withSlash, moduleURL: "file://" + withSlash + "pyodide.mjs" };
+    }
+    const abs = absolute(indexURL.endsWith("/") ? indexURL : indexURL + "/");
+    return { indexURL: abs, moduleURL: abs + "pyodide.mjs" };
+  }
+
+  return Object.assign(api, {
+    env,
+
+    create(kind) {
+      const id = x.pww_w_create(kind);
+      if (id > 0) records.set(id, { id, kind, worker: null, nonce: nonce(), watch: false, ready: false, urls: [], dropped: 0 });
+      return id;
+    },
+
+    // opts: {script, url, type, name}; returns 0 or a negative core code.
+    startJs(id, opts) {
+      const rec = record(id);
+      const code = x.pww_w_set_state(id, PWW.STARTING);
+      if (code < 0) return code;
+      try { rec.worker = spawn(rec, jsSource(rec, opts), opts.type, opts.name); }
+      catch (e) { fail(rec, e.name, e.message, e.stack); }
+      return 0;
+    },
+
+    // opts: {script, url, packages, indexURL, name, files: {relpath: Uint8Array}}.
+    startPy(id, opts) {
+      const rec = record(id);
+      const code = x.pww_w_set_state(id, PWW.STARTING);
+      if (code < 0) return code;
+      try {
+        rec.worker = spawn(rec, pySource(rec), "module", opts.name);
+        const urls = indexURLs(opts.indexURL);
+        const files = {};
+        for (const [k, v] of Object.entries(opts.files)) files[k] = v;
+        post(rec, control(rec, PWW.C_INIT, {
+          indexURL: urls.indexURL, moduleURL: urls.moduleURL, name: opts.name || `worker-${id}`,
+          script: opts.script, url: opts.url ? absolute(opts.url) : null,
+          packages: opts.packages, files,
+        }));
+      } catch (e) { fail(rec, e.name, e.message, e.stack); }
+      return 0;
+    },
+
+    // Queue one message (a string, or bytes given as a Uint8Array or a Python buffer
+    // proxy) and deliver it now if the worker is running. Returns its index or a code.
+    send(id, kind, data) {
+      const rec = record(id);
+      let index;
+      if (typeof data === "string") index = core.pushText(id, PWW.OUTBOUND, kind, data, pwwNow());
+      else if (data instanceof Uint8Array) index = core.pushBytes(id, PWW.OUTBOUND, kind, data, pwwNow());
+      else {
+        const buf = data.getBuffer("u8");  // a view of the Python bytes: one copy, into wasm
+        try { index = core.pushBytes(id, PWW.OUTBOUND, kind, buf.data, pwwNow()); } finally { buf.release(); }
+      }
+      if (index >= 0 && x.pww_w_state(id) === PWW.RUNNING) drain(rec);
+      return index;
+    },
+
+    // Terminate at once; returns how many outbound messages were never delivered.
+    kill(id) {
+      const rec = record(id);
+      const st = x.pww_w_state(id);
+      if (st === PWW.CREATED || st === PWW.STARTING || st === PWW.RUNNING) {
+        stop(rec);
+        x.pww_w_set_state(id, PWW.KILLED);
+        dispatch(id, "state");
+      }
+      return x.pww_w_unread(id, PWW.OUTBOUND);
+    },
+
+    // Forget a worker entirely (terminating it if needed) and free its messages.
+    destroy(id) {
+      const rec = records.get(id);
+      if (rec) { stop(rec); records.delete(id); }
+      return x.pww_w_destroy(id);
+    },
+
+    watch(id, on) { record(id).watch = !!on; },
+    isReady(id) { return record(id).ready; },
+    dropped(id) { return record(id).dropped; },
+    liveWorkers() { let n = 0; for (const r of records.values()) if (r.worker) n++; return n; },
+  });
+}

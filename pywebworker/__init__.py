@@ -1,0 +1,41 @@
+"""pywebworker: background workers for Python in Pyodide, running Python or JavaScript,
+with message queues that remember what has been read."""
+
+from ._errors import (
+    CoreError,
+    MessageIndexError,
+    MessageReleasedError,
+    PayloadError,
+    PyWebWorkerError,
+    QueueFullError,
+    RemoteError,
+    WorkerFailedError,
+    WorkerKilledError,
+    WorkerStartError,
+    WorkerStateError,
+)
+from ._message import WorkerMessage
+from ._parent import Parent, parent
+from ._version import __version__
+from ._worker import JsWorker, PyWorker, Worker
+
+__all__ = [
+    "CoreError",
+    "JsWorker",
+    "MessageIndexError",
+    "MessageReleasedError",
+    "Parent",
+    "PayloadError",
+    "PyWebWorkerError",
+    "PyWorker",
+    "QueueFullError",
+    "RemoteError",
+    "Worker",
+    "WorkerFailedError",
+    "WorkerKilledError",
+    "WorkerMessage",
+    "WorkerStartError",
+    "WorkerStateError",
+    "__version__",
+    "parent",
+]

@@ -1,0 +1,265 @@
+"""Endpoint: the reading side of an inbound queue, shared by host workers and by
+``pywebworker.parent`` inside a PyWorker.
+
+Plain Python over a small JS API (``pwwInboundApi`` in ``js/core.js``); no ``js``
+import here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import traceback
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from . import _js
+from ._errors import MessageIndexError, PyWebWorkerError, from_core
+from ._message import WorkerMessage
+from ._payload import ERROR, decode
+
+Handler = Callable[[WorkerMessage], Any]
+
+
+def _deadline(timeout: float | None) -> float | None:
+    if timeout is None:
+        return None
+    if timeout < 0:
+        raise ValueError(f"timeout must be >= 0 seconds, not {timeout}")
+    return time.monotonic() + timeout
+
+
+class Endpoint:
+    """Messages received from the other side, with read tracking in the C core."""
+
+    _api: Any
+    _id: int
+
+    def __init__(self) -> None:
+        self._waiters: list[asyncio.Future[None]] = []
+        self._handler: Handler | None = None
+        self._handled = 0  # messages before this index were given to on_message
+
+    # -- core access ------------------------------------------------------------
+    def _raise(self, code: int, context: str) -> None:
+        raise from_core(code, self._api.errName(code), self._api.strerror(code), context)
+
+    def _info(self, index: int) -> list[Any]:
+        info = self._api.info(self._id, index)
+        if isinstance(info, int):
+            self._raise(info, f"message {index}")
+        return info.to_py()
+
+    def _mark(self, index: int) -> None:
+        code = self._api.markOpened(self._id, index)
+        if code < 0:
+            self._raise(code, f"message {index}")
+
+    def _read(self, index: int) -> Any:
+        kind = int(self._info(index)[0])
+        raw = self._api.payload(self._id, index)
+        self._mark(index)
+        return decode(kind, raw)
+
+    def _length(self) -> int:
+        n = self._api.length(self._id)
+        if n < 0:
+            self._raise(n, "length")
+        return int(n)
+
+    # -- the polling API (original PyWebWorker) ------------------------------------
+    def get_unread_messages(self) -> list[WorkerMessage]:
+        """Unread messages, oldest first. Does not mark them; ``read()`` does.
+
+        Returns
+        -------
+        list[WorkerMessage]
+        """
+        indices = self._api.listUnread(self._id)
+        if isinstance(indices, int):
+            self._raise(indices, "get_unread_messages")
+        return [WorkerMessage(self, i) for i in indices.to_py()]
+
+    def has_unread_messages(self) -> bool:
+        """True if a message has arrived that was not read yet (O(1) in the core)."""
+        return int(self._api.unreadCount(self._id)) > 0
+
+    def get_message(self, index: int) -> WorkerMessage:
+        """The message at ``index`` (0 = first received; negative counts from the end).
+
+        Raises
+        ------
+        MessageIndexError
+            (also an ``IndexError``) if no message has that index.
+        MessageReleasedError
+            if it was released by ``clear_read()``.
+        """
+        n = self._length()
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise MessageIndexError(f"no message {index}: {n} received so far")
+        self._info(index)
+        return WorkerMessage(self, index)
+
+    def get_messages(self) -> list[WorkerMessage]:
+        """Every message still held (read or not), oldest first; released ones are
+        left out."""
+        out = []
+        for i in range(self._length()):
+            if not isinstance(self._api.info(self._id, i), int):
+                out.append(WorkerMessage(self, i))
+        return out
+
+    def get_next_unread_message(self) -> WorkerMessage | None:
+        """The oldest unread message, not marked, or ``None``."""
+        i = int(self._api.firstUnread(self._id))
+        if i < 0:
+            self._raise(i, "get_next_unread_message")
+        return WorkerMessage(self, i) if i < self._length() else None
+
+    def clear_read(self) -> int:
+        """Release every opened message's memory; returns how many were released.
+
+        Their indices stay reserved: ``get_message(i)`` then raises
+        ``MessageReleasedError`` and other indices do not shift.
+        """
+        n = int(self._api.releaseOpened(self._id))
+        if n < 0:
+            self._raise(n, "clear_read")
+        return n
+
+    def _update_messages(self) -> None:
+        """Kept for code written for PyWebWorker 0.0.6; messages are always current,
+        so this does nothing."""
+
+    # -- the async API ---------------------------------------------------------------
+    def _closed_error(self) -> PyWebWorkerError | None:
+        """The error to raise when no more messages can come, else ``None``."""
+        return None
+
+    def _watch(self, on: bool) -> None:
+        raise NotImplementedError
+
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
+        if self._handler is not None:
+            self._deliver()
+        elif not self._waiters:
+            self._watch(False)
+
+    async def _wait(self, deadline: float | None) -> None:
+        """Wait for the next event (message, state change); ``deadline`` is a
+        ``time.monotonic()`` value after which ``TimeoutError`` is raised."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        cancel = None
+        if deadline is not None:
+            delay = deadline - time.monotonic()
+            if delay <= 0:
+                raise TimeoutError("timed out")
+
+            def expire() -> None:
+                if not fut.done():
+                    fut.set_exception(TimeoutError("timed out"))
+
+            cancel = _js.set_timeout(expire, delay)
+        self._waiters.append(fut)
+        self._watch(True)
+        try:
+            await fut
+        finally:
+            if cancel is not None:
+                cancel()
+            if fut in self._waiters:
+                self._waiters.remove(fut)
+
+    async def receive(self, timeout: float | None = None) -> WorkerMessage:
+        """Wait for the next unread message, mark it opened and return it.
+
+        Parameters
+        ----------
+        timeout : float | None
+            Seconds to wait; ``None`` waits for ever.
+
+        Returns
+        -------
+        WorkerMessage
+            Already opened; ``message.read()`` gives the payload.
+
+        Raises
+        ------
+        TimeoutError
+            if nothing arrived within ``timeout`` seconds (the message that comes
+            later stays unread, nothing is lost).
+        RemoteError
+            if the next message is an error from the worker (it is marked opened).
+        WorkerKilledError
+            if the worker is killed while waiting and nothing is left unread.
+        WorkerFailedError, WorkerStartError
+            if the worker failed and nothing is left unread.
+        """
+        return await self._receive(_deadline(timeout))
+
+    async def _receive(self, deadline: float | None = None) -> WorkerMessage:
+        while True:
+            i = int(self._api.firstUnread(self._id))
+            if 0 <= i < self._length():
+                msg = WorkerMessage(self, i)
+                if msg._is_error:
+                    raise msg.read()
+                msg._mark()
+                return msg
+            err = self._closed_error()
+            if err is not None:
+                raise err
+            await self._wait(deadline)
+
+    def __aiter__(self) -> AsyncIterator[WorkerMessage]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[WorkerMessage]:
+        """Each message as it arrives, marked opened, until the worker stops."""
+        while True:
+            try:
+                yield await self._receive()
+            except PyWebWorkerError:
+                if self._closed_error() is not None and not self.has_unread_messages():
+                    return
+                raise
+
+    @property
+    def on_message(self) -> Handler | None:
+        """A function called with each new ``WorkerMessage`` as it arrives (not marked;
+        call ``read()``), or ``None``. A coroutine function is scheduled as a task.
+
+        Setting it delivers the messages already waiting that no handler saw yet.
+        Errors raised by the handler are printed to ``sys.stderr`` with their
+        traceback (as ``asyncio`` does for callbacks) and do not stop delivery.
+        """
+        return self._handler
+
+    @on_message.setter
+    def on_message(self, handler: Handler | None) -> None:
+        self._handler = handler
+        self._watch(handler is not None or bool(self._waiters))
+        if handler is not None:
+            self._deliver()
+
+    def _deliver(self) -> None:
+        handler = self._handler
+        n = self._length()
+        while handler is not None and self._handled < n:
+            msg = WorkerMessage(self, self._handled)
+            self._handled += 1
+            try:
+                result = handler(msg)
+                if asyncio.iscoroutine(result):
+                    asyncio.ensure_future(result)
+            except Exception:
+                print(f"pywebworker: on_message handler raised for message {msg.index}:", file=sys.stderr)
+                traceback.print_exc()
+            handler = self._handler

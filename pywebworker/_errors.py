@@ -1,0 +1,124 @@
+"""Exceptions raised by pywebworker; one base class, subclasses by meaning.
+
+Error codes from the C core (``csrc/pww.h``) map to exactly one class each, by the
+code's name (:func:`from_core`).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "PyWebWorkerError",
+    "WorkerStateError",
+    "QueueFullError",
+    "PayloadError",
+    "MessageIndexError",
+    "MessageReleasedError",
+    "CoreError",
+    "RemoteError",
+    "WorkerStartError",
+    "WorkerKilledError",
+    "WorkerFailedError",
+]
+
+
+class PyWebWorkerError(Exception):
+    """Base class of every error pywebworker raises."""
+
+
+class WorkerStateError(PyWebWorkerError):
+    """The worker is in the wrong lifecycle state for this call.
+
+    Raised by ``start()`` on a worker already started, and by ``send_message()`` on a
+    worker that is killed or failed.
+    """
+
+
+class QueueFullError(PyWebWorkerError):
+    """A queue's limit (messages or bytes) would be exceeded; nothing was queued."""
+
+
+class PayloadError(PyWebWorkerError, TypeError):
+    """The value cannot be sent: not ``str``, bytes-like or JSON-compatible data.
+
+    Also a ``TypeError``, as ``json.dumps`` raises for the same input.
+    """
+
+
+class MessageIndexError(PyWebWorkerError, IndexError):
+    """No message has this index (``get_message`` out of range)."""
+
+
+class MessageReleasedError(MessageIndexError):
+    """The message at this index was released by ``clear_read()``."""
+
+
+class CoreError(PyWebWorkerError):
+    """Any other error code from the C core.
+
+    Attributes
+    ----------
+    code : int
+        The negative error code (``csrc/pww.h``).
+    name : str
+        Its symbolic name, such as ``"ENOMEM"``.
+    """
+
+    def __init__(self, message: str, code: int = 0, name: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.name = name
+
+
+class RemoteError(PyWebWorkerError):
+    """An error that happened inside the worker, carried back as data.
+
+    Attributes mirror pyodide's ``HttpStatusError`` style: typed fields, not one
+    formatted string.
+
+    Attributes
+    ----------
+    remote_type : str
+        The error's type in the worker (``"ZeroDivisionError"``, ``"TypeError"``).
+    remote_message : str
+        Its message; for a Python worker this includes the traceback text that Pyodide
+        formats.
+    remote_traceback : str
+        The worker's stack or traceback, ``""`` when the worker gave none.
+    """
+
+    def __init__(self, remote_type: str, remote_message: str, remote_traceback: str = "") -> None:
+        super().__init__(f"{remote_type}: {remote_message}".rstrip())
+        self.remote_type = remote_type
+        self.remote_message = remote_message
+        self.remote_traceback = remote_traceback
+
+
+class WorkerStartError(RemoteError):
+    """The worker failed before it was ready: script not found, syntax error, an
+    exception at the top level, a package that could not be installed."""
+
+
+class WorkerFailedError(RemoteError):
+    """The worker failed after it was ready (an uncaught error, or it exited)."""
+
+
+class WorkerKilledError(PyWebWorkerError):
+    """The worker was killed while something awaited it."""
+
+
+_BY_NAME: dict[str, type[PyWebWorkerError]] = {
+    "EFULL": QueueFullError,
+    "ESTATE": WorkerStateError,
+    "ERANGE": MessageIndexError,
+    "ERELEASED": MessageReleasedError,
+}
+
+
+def from_core(code: int, name: str, text: str, context: str = "") -> PyWebWorkerError:
+    """Return the exception for C core error ``code`` (named ``name``, described by
+    ``text``), with ``context`` saying what was being done."""
+    cls = _BY_NAME.get(name)
+    message = f"{context}: {text} ({name})" if context else f"{text} ({name})"
+    if cls is None:
+        return CoreError(message, code, name)
+    return cls(message)

@@ -1,0 +1,150 @@
+"""The one place that touches JavaScript (``js``, ``pyodide.ffi``, ``pyodide_js``).
+
+Loads the JS glue shipped as package data (``pywebworker/js/``) and the C core
+(``_core.wasm``), and hands the rest of the package plain callables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+_HOST_FILES = ("protocol.js", "core.js", "host.js")
+_SOURCES = {
+    "protocol": "protocol.js",
+    "core": "core.js",
+    "nodeShim": "node_shim.js",
+    "jsClassic": "worker_classic.js",
+    "jsModule": "worker_module.js",
+    "jsNode": "worker_node.js",
+    "pyBoot": "pyworker.js",
+}
+
+_host: Any = None
+_dispatch_proxy: Any = None
+_package_files: Any = None
+
+
+def _text(name: str) -> str:
+    return resources.files(__package__).joinpath("js", name).read_text("utf-8")
+
+
+def _to_js(value: Any) -> Any:
+    import js
+    from pyodide.ffi import to_js
+
+    return to_js(value, dict_converter=js.Object.fromEntries)
+
+
+def host(on_event: Callable[..., None]) -> Any:
+    """Return the host glue (``js/host.js``), creating it on first use.
+
+    ``on_event(id, event, a, b)`` is called from JavaScript for state changes, output
+    lines and (only for watched workers) new messages. The one proxy made for it
+    lives as long as the process.
+    """
+    global _host, _dispatch_proxy
+    if _host is None:
+        from pyodide.code import run_js
+        from pyodide.ffi import create_proxy
+
+        body = "".join(_text(name) for name in _HOST_FILES)
+        factory = run_js("(function () {\n" + body + "\nreturn (wasm, sources, dispatch) => pwwHost(pwwCore(wasm), sources, dispatch);\n})()")
+        sources = _to_js({key: _text(name) for key, name in _SOURCES.items()})
+        _dispatch_proxy = create_proxy(on_event)
+        _host = factory(_to_js(core_wasm()), sources, _dispatch_proxy)
+    return _host
+
+
+def core_wasm() -> bytes:
+    """The bytes of ``_core.wasm`` from package data."""
+    return resources.files(__package__).joinpath("_core.wasm").read_bytes()
+
+
+def package_files() -> Any:
+    """This package's files as a JS object ``{relative path: Uint8Array}``, for a
+    PyWorker to install the same package in its own Pyodide."""
+    global _package_files
+    if _package_files is None:
+        root = resources.files(__package__)
+        files: dict[str, bytes] = {}
+
+        def walk(node: Any, prefix: str) -> None:
+            for child in node.iterdir():
+                if child.name == "__pycache__":
+                    continue
+                if child.is_dir():
+                    walk(child, f"{prefix}{child.name}/")
+                else:
+                    files[prefix + child.name] = child.read_bytes()
+
+        walk(root, "")
+        _package_files = _to_js(files)
+    return _package_files
+
+
+def host_index_url() -> str:
+    """The indexURL this Pyodide was loaded from.
+
+    Reads ``pyodide_js._api.config.indexURL`` (private API: present in Pyodide 0.23
+    through 314.x); falls back to the jsDelivr CDN URL of this Pyodide's version.
+    """
+    import pyodide_js
+
+    try:
+        url = pyodide_js._api.config.indexURL
+        if isinstance(url, str) and url:
+            return url
+    except AttributeError:
+        pass
+    return f"https://cdn.jsdelivr.net/pyodide/v{pyodide_js.version}/full/"
+
+
+def to_js(value: Any) -> Any:
+    """Convert options (dicts, lists, str) to plain JS objects."""
+    return _to_js(value)
+
+
+def parent_api() -> Any:
+    """The worker-side glue registered by the PyWorker bootstrap, or ``None`` when
+    this Python is not running inside a PyWorker."""
+    try:
+        import _pywebworker_parent  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return _pywebworker_parent
+
+
+def make_proxy(fn: Callable[..., Any]) -> Any:
+    """A ``create_proxy`` of ``fn``; the caller keeps it and destroys it."""
+    from pyodide.ffi import create_proxy
+
+    return create_proxy(fn)
+
+
+def set_timeout(fn: Callable[[], None], seconds: float) -> Callable[[], None]:
+    """Call ``fn`` after ``seconds`` with the host's ``setTimeout``; returns a cancel
+    function that clears the timer. (``asyncio.wait_for`` in Pyodide leaves its timer
+    pending, which keeps a Node process alive until it fires.)"""
+    import js
+    from pyodide.ffi import create_proxy
+
+    pending = True
+
+    def fire() -> None:
+        nonlocal pending
+        pending = False
+        proxy.destroy()
+        fn()
+
+    def cancel() -> None:
+        nonlocal pending
+        if pending:
+            pending = False
+            js.clearTimeout(handle)
+            proxy.destroy()
+
+    proxy = create_proxy(fire)
+    handle = js.setTimeout(proxy, max(0.0, seconds) * 1000.0)
+    return cancel

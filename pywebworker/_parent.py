@@ -1,0 +1,65 @@
+"""The worker's side: ``from pywebworker import parent`` inside a PyWorker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _js
+from ._endpoint import Endpoint
+from ._errors import WorkerStateError
+from ._payload import encode
+
+
+class Parent(Endpoint):
+    """The host, seen from inside a PyWorker: messages it sent, and a way to reply.
+
+    Mirrors the host-side API (``send_message``, ``get_unread_messages``,
+    ``has_unread_messages``, ``get_message``, ``receive``, ``on_message``, ``async
+    for``). Messages the host sent while this worker's Pyodide was loading are already
+    waiting here, in order.
+
+    Raises
+    ------
+    WorkerStateError
+        from any method when used outside a PyWorker.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._glue: Any = None
+        self._notify: Any = None
+
+    @property  # type: ignore[override]
+    def _api(self) -> Any:
+        if self._glue is None:
+            api = _js.parent_api()
+            if api is None:
+                raise WorkerStateError("pywebworker.parent is only available inside a PyWorker")
+            self._glue = api
+        return self._glue
+
+    @property  # type: ignore[override]
+    def _id(self) -> int:
+        return int(self._api.id)
+
+    def send_message(self, data: Any) -> None:
+        """Send ``data`` to the host (same rules as the host's ``send_message``:
+        ``str``, bytes-like, or JSON-compatible data; bytes are transferred).
+
+        Raises
+        ------
+        PayloadError
+            (also a ``TypeError``) if ``data`` cannot be sent.
+        """
+        kind, payload = encode(data)
+        self._api.send(kind, payload)
+
+    postMessage = send_message  # noqa: N815 - the Web Worker spelling
+
+    def _watch(self, on: bool) -> None:
+        if self._notify is None:
+            self._notify = _js.make_proxy(self._wake)
+        self._api.watch(on, self._notify)
+
+
+parent = Parent()

@@ -1,0 +1,91 @@
+"""Payload rules (DESIGN.md "Payloads"): Python values to kinds and bytes, and back.
+
+Plain Python; no JavaScript here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ._errors import PayloadError, RemoteError
+
+TEXT, BYTES, JSON, ERROR = 1, 2, 3, 4
+KIND_NAMES = {TEXT: "text", BYTES: "bytes", JSON: "json", ERROR: "error"}
+
+Payload = str | bytes | bytearray | memoryview
+
+
+def _check_json(value: Any, path: str, depth: int) -> None:
+    if depth > 512:
+        raise PayloadError(f"cannot send: nesting deeper than 512 levels at {path or 'top'}")
+    if value is None or isinstance(value, (bool, int, str)):
+        return
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise PayloadError(f"cannot send float {value!r} at {path or 'top'}: JSON has no such number")
+        return
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _check_json(item, f"{path}[{i}]", depth + 1)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise PayloadError(
+                    f"cannot send a dict key of type {type(key).__name__} at {path or 'top'}: keys must be str"
+                )
+            _check_json(item, f"{path}[{key!r}]", depth + 1)
+        return
+    raise PayloadError(
+        f"cannot send a value of type {type(value).__name__} at {path or 'top'}: send str, bytes, "
+        "or None/bool/int/float/list/tuple/dict with str keys"
+    )
+
+
+def encode(data: Any) -> tuple[int, Payload]:
+    """Return ``(kind, payload)`` for ``data``.
+
+    ``str`` is text; ``bytes``, ``bytearray`` and ``memoryview`` are bytes (sent as
+    they are, copied once into the core); ``None``, ``bool``, ``int``, ``float``,
+    ``list``, ``tuple`` and ``dict`` with ``str`` keys are JSON text.
+
+    Raises
+    ------
+    PayloadError
+        (also a ``TypeError``) for any other type, a non-``str`` dict key, a NaN or
+        infinite float, or nesting deeper than 512; the message names the type and
+        where it is.
+    """
+    if isinstance(data, str):
+        return TEXT, data
+    if isinstance(data, (bytes, bytearray)):
+        return BYTES, data
+    if isinstance(data, memoryview):
+        return BYTES, data if data.c_contiguous else data.tobytes()
+    _check_json(data, "", 0)
+    return JSON, json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode(kind: int, raw: Any) -> Any:
+    """Turn a stored payload back into a Python value.
+
+    ``raw`` is a ``str`` for text, JSON and error kinds, and an object with
+    ``to_bytes()`` (a JS ``Uint8Array`` proxy) for bytes. An error-kind payload
+    becomes a :class:`RemoteError` instance (returned, not raised).
+    """
+    if kind == TEXT:
+        return raw
+    if kind == BYTES:
+        return raw.to_bytes()
+    if kind == JSON:
+        return json.loads(raw)
+    if kind == ERROR:
+        return error_from_json(raw)
+    return raw
+
+
+def error_from_json(raw: str, cls: type[RemoteError] = RemoteError) -> RemoteError:
+    """Build ``cls`` from the ``{"name", "message", "stack"}`` JSON the JS glue writes."""
+    info = json.loads(raw)
+    return cls(info.get("name", "Error"), info.get("message", ""), info.get("stack", ""))

@@ -1,0 +1,360 @@
+"""JsWorker and PyWorker: workers started from Python, seen from the host."""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from . import _js
+from ._endpoint import Endpoint, _deadline
+from ._errors import (
+    PyWebWorkerError,
+    RemoteError,
+    WorkerFailedError,
+    WorkerKilledError,
+    WorkerStartError,
+    WorkerStateError,
+)
+from ._payload import ERROR, encode, error_from_json
+
+STATES = ("created", "starting", "running", "killed", "failed")
+_KIND_PYTHON, _KIND_JAVASCRIPT = 1, 2
+
+# id -> worker, so that events from JS find their Python object without keeping it alive.
+_live: weakref.WeakValueDictionary[int, _Worker] = weakref.WeakValueDictionary()
+
+
+def _on_event(worker_id: int, event: str, a: Any = None, b: Any = None) -> None:
+    worker = _live.get(worker_id)
+    if worker is not None:
+        worker._on_event(event, a, b)
+
+
+def _host() -> Any:
+    return _js.host(_on_event)
+
+
+class _Worker(Endpoint):
+    _kind = 0
+
+    def __init__(self, script: str | None, url: str | None, name: str | None) -> None:
+        super().__init__()
+        if (script is None) == (url is None):
+            raise TypeError("give exactly one of script (source text) or url=")
+        if script is not None and not isinstance(script, str):
+            raise TypeError(f"script must be str, not {type(script).__name__}")
+        if url is not None and not isinstance(url, str):
+            raise TypeError(f"url must be str, not {type(url).__name__}")
+        self._api = _host()
+        worker_id = int(self._api.create(self._kind))
+        if worker_id < 0:
+            self._raise(worker_id, "creating a worker")
+        self._id = worker_id
+        self.script = script
+        self.url = url
+        self.name = name or f"worker-{worker_id}"
+        _live[worker_id] = self
+        weakref.finalize(self, self._api.destroy, worker_id)
+
+    # -- identity and state ------------------------------------------------------------
+    @property
+    def id(self) -> int:
+        """This worker's id in the C core's registry (an int > 0, never reused)."""
+        return self._id
+
+    @property
+    def state(self) -> str:
+        """``"created"``, ``"starting"``, ``"running"``, ``"killed"`` or ``"failed"``."""
+        return STATES[int(self._api.state(self._id))]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} id={self._id} {self.state}>"
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def start(self) -> _Worker:
+        """Start the worker; returns ``self``, so ``w = JsWorker(src).start()`` works.
+
+        Messages sent before the worker is running wait in the outbound queue and are
+        delivered first, in order.
+
+        Raises
+        ------
+        WorkerStateError
+            if the worker was already started (or killed).
+        """
+        if self.state != "created":
+            raise WorkerStateError(f"{self.name} cannot start: it is {self.state} (a worker starts once)")
+        code = int(self._start())
+        if code < 0:
+            self._raise(code, "start")
+        return self
+
+    def _start(self) -> int:
+        raise NotImplementedError
+
+    def kill(self) -> int:
+        """Terminate the worker at once (``Worker.terminate()``).
+
+        Every pending ``await`` (``ready``, ``receive``) raises ``WorkerKilledError``.
+        Messages already received stay readable. Calling it again, or on a failed
+        worker, changes nothing.
+
+        Returns
+        -------
+        int
+            How many messages sent with ``send_message`` were never delivered.
+        """
+        return int(self._api.kill(self._id))
+
+    terminate = kill
+
+    def send_message(self, data: Any) -> int:
+        """Queue ``data`` for the worker; delivered now if it is running, else in order
+        once it is.
+
+        Parameters
+        ----------
+        data : str | bytes | bytearray | memoryview | None | bool | int | float | list | tuple | dict
+            ``str`` arrives as a JS string, bytes-like as an ``ArrayBuffer``, the rest
+            as JSON-compatible data (a JS object, array, number...).
+
+        Returns
+        -------
+        int
+            The message's index in the outbound queue.
+
+        Raises
+        ------
+        PayloadError
+            (also a ``TypeError``) if ``data`` cannot be sent; nothing is queued.
+        WorkerStateError
+            if the worker is killed or failed.
+        QueueFullError
+            if the outbound queue is at its limit; nothing is queued.
+        """
+        kind, payload = encode(data)
+        state = self.state
+        if state in ("killed", "failed"):
+            raise WorkerStateError(f"cannot send to {self.name}: it is {state}")
+        index = int(self._api.send(self._id, kind, payload))
+        if index < 0:
+            self._raise(index, f"send_message to {self.name}")
+        return index
+
+    def postMessage(self, data: Any) -> int:  # noqa: N802 - the Web Worker spelling
+        """Alias of :meth:`send_message`, as on a ``js.Worker``."""
+        return self.send_message(data)
+
+    @property
+    def dropped_messages(self) -> int:
+        """Messages from the worker that could not be stored because the inbound
+        queue was full (its limits). 0 unless you lower the limits."""
+        return int(self._api.dropped(self._id))
+
+    def _is_ready(self) -> bool:
+        return self.state == "running"
+
+    def _last_error(self, cls: type[RemoteError]) -> RemoteError:
+        for i in range(self._length() - 1, -1, -1):
+            info = self._api.info(self._id, i)
+            if not isinstance(info, int) and int(info.to_py()[0]) == ERROR:
+                return error_from_json(self._api.payload(self._id, i), cls)
+        return cls("Error", f"{self.name} failed")
+
+    def _closed_error(self) -> PyWebWorkerError | None:
+        state = self.state
+        if state == "killed":
+            return WorkerKilledError(f"{self.name} was killed")
+        if state == "failed":
+            return self._last_error(WorkerFailedError)
+        return None
+
+    async def ready(self, timeout: float | None = None) -> _Worker:
+        """Wait until the worker has run its script's top level; returns ``self``.
+
+        Parameters
+        ----------
+        timeout : float | None
+            Seconds; ``None`` waits for ever.
+
+        Raises
+        ------
+        WorkerStartError
+            with the worker's error (``remote_type``, ``remote_message``,
+            ``remote_traceback``) if the script failed to load or raised.
+        WorkerKilledError
+            if killed before it was ready.
+        WorkerStateError
+            if ``start()`` was not called.
+        TimeoutError
+            after ``timeout`` seconds.
+        """
+        return await self._ready(_deadline(timeout))
+
+    async def _ready(self, deadline: float | None) -> _Worker:
+        while True:
+            state = self.state
+            if state == "created":
+                raise WorkerStateError(f"{self.name} is not started: call start() first")
+            if state == "failed":
+                raise self._last_error(WorkerStartError)
+            if state == "killed":
+                raise WorkerKilledError(f"{self.name} was killed before it was ready")
+            if self._is_ready():
+                return self
+            await self._wait(deadline)
+
+    def _watch(self, on: bool) -> None:
+        self._api.watch(self._id, on)
+
+    def _on_event(self, event: str, a: Any, b: Any) -> None:
+        if event == "output":
+            stream = sys.stderr if a == "stderr" else sys.stdout
+            print(b, file=stream)
+            return
+        self._wake()
+
+    # -- context managers ----------------------------------------------------------------
+    def __enter__(self) -> _Worker:
+        if self.state == "created":
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.kill()
+
+    async def __aenter__(self) -> _Worker:
+        if self.state == "created":
+            self.start()
+        try:
+            await self.ready()
+        except BaseException:
+            self.kill()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.kill()
+
+
+class JsWorker(_Worker):
+    """A worker that runs JavaScript, as ``new Worker(...)`` would.
+
+    The script sees plain Web Worker globals (``self``, ``onmessage``,
+    ``postMessage``, ``addEventListener``, ``close``) in browsers and in Node, and
+    natural values: ``event.data`` is a string, an ``ArrayBuffer`` or a plain object.
+
+    Parameters
+    ----------
+    script : str | None
+        JavaScript source text.
+    url : str | None
+        Or the script's URL (in Node: a URL or a file path). Exactly one of the two.
+    type : {"classic", "module"}
+        As the ``type`` option of ``new Worker``.
+    name : str | None
+        A name for messages and debugging (``worker-<id>`` by default).
+
+    Raises
+    ------
+    TypeError
+        if neither or both of ``script`` and ``url`` are given, or ``type`` is unknown.
+
+    Examples
+    --------
+    >>> w = JsWorker("onmessage = (e) => postMessage(e.data)").start()
+    >>> w.send_message("hi")          # in the next cell:
+    >>> [m.read() for m in w.get_unread_messages()]
+    ['hi']
+    """
+
+    _kind = _KIND_JAVASCRIPT
+
+    def __init__(
+        self,
+        script: str | None = None,
+        *,
+        url: str | None = None,
+        type: Literal["classic", "module"] = "classic",  # noqa: A002 - the Worker option's name
+        name: str | None = None,
+    ) -> None:
+        if type not in ("classic", "module"):
+            raise TypeError(f'type must be "classic" or "module", not {type!r}')
+        self.type = type
+        super().__init__(script, url, name)
+
+    def _start(self) -> int:
+        opts = {"script": self.script, "url": self.url, "type": self.type, "name": self.name}
+        return int(self._api.startJs(self._id, _js.to_js(opts)))
+
+
+class PyWorker(_Worker):
+    """A worker that runs Python in its own Pyodide.
+
+    The script runs with top-level ``await`` allowed and talks back through
+    ``from pywebworker import parent``. Its ``print`` output and stderr appear on the
+    host's ``sys.stdout`` / ``sys.stderr`` (in a notebook: the output of the cell
+    that is running when they arrive).
+
+    Parameters
+    ----------
+    script : str | None
+        Python source text.
+    url : str | None
+        Or the URL (in Node: a URL or file path) of a ``.py`` file. Exactly one.
+    packages : Iterable[str]
+        Installed with ``micropip.install`` in the worker before the script runs
+        (Pyodide's own packages, or wheels micropip can reach).
+    index_url : str | None
+        Where the worker loads Pyodide from (the directory of ``pyodide.mjs``).
+        Default: the host's own indexURL, so the same Pyodide version.
+    name : str | None
+        A name for messages, tracebacks and debugging.
+
+    Examples
+    --------
+    >>> w = PyWorker('''
+    ... from pywebworker import parent
+    ... parent.on_message = lambda m: parent.send_message(m.read().upper())
+    ... ''').start()
+    >>> await w.ready()
+    >>> w.send_message("hi"); (await w.receive()).read()
+    'HI'
+    """
+
+    _kind = _KIND_PYTHON
+
+    def __init__(
+        self,
+        script: str | None = None,
+        *,
+        url: str | None = None,
+        packages: Iterable[str] = (),
+        index_url: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        if isinstance(packages, str):
+            packages = [packages]
+        self.packages = list(packages)
+        self.index_url = index_url or _js.host_index_url()
+        super().__init__(script, url, name)
+
+    def _start(self) -> int:
+        opts = {
+            "script": self.script,
+            "url": self.url,
+            "packages": self.packages,
+            "indexURL": self.index_url,
+            "name": self.name,
+        }
+        js_opts = _js.to_js(opts)
+        js_opts.files = _js.package_files()
+        return int(self._api.startPy(self._id, js_opts))
+
+    def _is_ready(self) -> bool:
+        return bool(self._api.isReady(self._id))
+
+
+Worker = JsWorker
