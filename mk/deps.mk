@@ -1,0 +1,23 @@
+# Test infrastructure targets (see tools/).  Included by the top-level Makefile.
+PYTHON ?= python3
+# Pyodide versions to test against (each has build/pyodide/<v>/ from make_dist)
+PYODIDE_VERSIONS ?= 314.0.7 0.29.3
+# pytest-pyodide runtimes (comma separated): node, chrome
+PYODIDE_RUNTIMES ?= node,chrome
+PYTEST_ARGS ?=
+
+.PHONY: deps pyodide-dist test-py
+
+deps:
+	PYTHON=$(PYTHON) tools/setup.sh
+
+pyodide-dist:
+	$(PYTHON) tools/make_dist.py $(PYODIDE_VERSIONS)
+
+# One pytest run per Pyodide version: pytest-pyodide has one global dist dir
+# per session.  Runs all versions even if one fails, fails if any failed.
+test-py: pyodide-dist
+	@rc=0; for v in $(PYODIDE_VERSIONS); do \
+	  echo "=== pytest tests/py: Pyodide $$v, runtimes $(PYODIDE_RUNTIMES)"; \
+	  PYWW_PYODIDE=$$v $(PYTHON) -m pytest tests/py --rt $(PYODIDE_RUNTIMES) $(PYTEST_ARGS) || rc=1; \
+	done; exit $$rc

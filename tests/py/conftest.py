@@ -1,0 +1,100 @@
+"""pytest config for the Pyodide-hosted tests (pytest-pyodide, offline).
+
+Select the Pyodide version with PYWW_PYODIDE (default 314.0.7; also 0.29.3),
+or point --dist-dir anywhere explicitly.  Runtimes: pytest-pyodide's own
+`--rt node,chrome` (default node).  One pytest run = one Pyodide version,
+because pytest-pyodide keeps a single global dist dir/web server per session;
+mk/deps.mk `test-py` loops over versions.
+
+Fixtures from pytest-pyodide (use as first arg of @run_in_pyodide functions):
+  selenium             module-scoped Pyodide, state restored between tests
+  selenium_standalone  fresh Pyodide per test
+  selenium_worker      Pyodide inside a *module Web Worker* in Chrome (no
+                       `window`, JupyterLite-like); skipped on node
+Fixtures defined here:
+  pyodide_version      "314.0.7" / "0.29.3"
+  serve_wheels         session factory: serve_wheels(dir) -> index URL
+  pyww_index_url       index URL serving <repo>/dist (wheels from `make wheel`)
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+from local_index import serve_index  # noqa: E402
+
+PYODIDE_VERSION = os.environ.get("PYWW_PYODIDE", "314.0.7")
+DIST_DIR = ROOT / "build" / "pyodide" / PYODIDE_VERSION
+
+# Why: pytest-pyodide calls `selenium.webdriver.Chrome(options=...)` with no
+# Service, so Selenium Manager would go look for "Google Chrome" / try to
+# download Chrome-for-Testing (no network).  SE_CHROMEDRIVER makes Selenium use
+# Debian's chromedriver directly; that one is patched to launch /usr/bin/chromium.
+os.environ.setdefault("SE_CHROMEDRIVER", "/usr/bin/chromedriver")
+
+# Why: we run as root with no outside network.  pytest-pyodide itself adds
+# --headless and --no-sandbox; the rest stop Chromium from phoning home (which
+# only produces timeouts/noise offline) and from needing a GPU.
+CHROME_FLAGS = [
+    "--js-flags=--expose-gc",  # pytest-pyodide's default (collect_garbage)
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",  # small /dev/shm in containers
+]
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-pyodide resolves dist_dir
+def pytest_configure(config):
+    from pytest_pyodide import get_global_config
+
+    if str(config.option.dist_dir) == "pyodide":  # pytest-pyodide's default
+        config.option.dist_dir = DIST_DIR
+    dist = Path(config.option.dist_dir)
+    if not (dist / "pyodide.mjs").exists():
+        raise pytest.UsageError(f"{dist} is not a Pyodide dist dir: run `make pyodide-dist`")
+    get_global_config().set_flags("chrome", CHROME_FLAGS)
+
+
+@pytest.fixture(scope="session")
+def pyodide_version(request) -> str:
+    import json
+
+    lock = json.loads((Path(request.config.option.dist_dir) / "package.json").read_text())
+    return lock["version"]
+
+
+@pytest.fixture(scope="session")
+def serve_wheels():
+    """Factory: serve_wheels(dir) starts a PEP 503/691 index over dir's wheels
+    on 127.0.0.1 (CORS-enabled) for the rest of the session; returns its URL
+    (http://127.0.0.1:PORT/simple) for micropip.install(..., index_urls=[url])."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        cache: dict[Path, str] = {}
+
+        def start(wheel_dir) -> str:
+            d = Path(wheel_dir).resolve()
+            if d not in cache:
+                cache[d] = stack.enter_context(serve_index(d))
+            return cache[d]
+
+        yield start
+
+
+@pytest.fixture(scope="session")
+def pyww_index_url(serve_wheels) -> str:
+    """Index over <repo>/dist, where `make wheel` puts pywebworker-*.whl."""
+    dist = ROOT / "dist"
+    if not list(dist.glob("pywebworker-*.whl")):
+        pytest.skip("no dist/pywebworker-*.whl: run `make wheel` first")
+    return serve_wheels(dist)

@@ -1,0 +1,101 @@
+"""Smoke tests for the offline test infrastructure itself (not for pywebworker).
+
+Proves, for the Pyodide version of this run and each --rt runtime:
+run_in_pyodide works; micropip loads offline from the dist dir; micropip
+installs a wheel *by name* from the local index; and (chrome) Pyodide runs
+inside a module Web Worker.
+"""
+import base64
+import hashlib
+import zipfile
+
+import pytest
+from pytest_pyodide import run_in_pyodide
+
+DUMMY = "pyww-dummy"
+DUMMY_VERSION = "0.1.0"
+
+
+def _build_dummy_wheel(out_dir):
+    """Hand-rolled minimal wheel: avoids `python -m build` (needs setuptools
+    from PyPI in an isolated env) just to test the index plumbing."""
+    mod = DUMMY.replace("-", "_")
+    files = {
+        f"{mod}/__init__.py": f"VALUE = 42\n__version__ = {DUMMY_VERSION!r}\n",
+        f"{mod}-{DUMMY_VERSION}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {DUMMY}\nVersion: {DUMMY_VERSION}\n",
+        f"{mod}-{DUMMY_VERSION}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: pyww-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = f"{mod}-{DUMMY_VERSION}.dist-info/RECORD"
+    whl = out_dir / f"{mod}-{DUMMY_VERSION}-py3-none-any.whl"
+    with zipfile.ZipFile(whl, "w") as zf:
+        lines = []
+        for name, text in files.items():
+            data = text.encode()
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            lines.append(f"{name},sha256={digest},{len(data)}")
+            zf.writestr(name, data)
+        zf.writestr(record, "\n".join(lines + [f"{record},,"]) + "\n")
+    return whl
+
+
+@pytest.fixture(scope="session")
+def dummy_index_url(serve_wheels, tmp_path_factory):
+    d = tmp_path_factory.mktemp("wheels")
+    _build_dummy_wheel(d)
+    return serve_wheels(d)
+
+
+def test_local_index_host(dummy_index_url):
+    """Index answers both PEP 691 JSON and PEP 503 HTML, with CORS."""
+    import json
+    import urllib.request
+
+    req = urllib.request.Request(f"{dummy_index_url}/PYWW_dummy/", headers={"Accept": "application/vnd.pypi.simple.v1+json, */*;q=0.01"})
+    with urllib.request.urlopen(req) as r:
+        assert r.headers["Access-Control-Allow-Origin"] == "*"
+        files = json.load(r)["files"]
+    assert files[0]["filename"] == "pyww_dummy-0.1.0-py3-none-any.whl"
+    with urllib.request.urlopen(f"{dummy_index_url}/pyww-dummy/") as r:
+        assert r.headers["Content-Type"] == "text/html" and b"#sha256=" in r.read()
+
+
+@run_in_pyodide
+def test_run_in_pyodide(selenium, pyodide_version):
+    import sys
+
+    want = {"314.0.7": (3, 14), "0.29.3": (3, 13)}[pyodide_version]
+    assert sys.platform == "emscripten"
+    assert sys.version_info[:2] == want
+
+
+@run_in_pyodide(packages=["micropip"])
+def test_micropip_loads_offline(selenium):
+    import micropip
+
+    assert micropip.__version__.startswith("0.11")
+
+
+@run_in_pyodide(packages=["micropip"])
+async def test_micropip_install_by_name(selenium_standalone, dummy_index_url):
+    import micropip
+
+    await micropip.install("pyww-dummy", index_urls=[dummy_index_url])
+    import pyww_dummy
+
+    assert pyww_dummy.VALUE == 42
+
+
+@run_in_pyodide(packages=["micropip"])
+async def test_in_module_worker(selenium_worker, dummy_index_url):
+    # Runs inside a module Worker (pytest-pyodide's BrowserWorkerChromeRunner):
+    # no DOM, `js` is the worker's global scope.
+    import js
+
+    assert not hasattr(js, "window") and not hasattr(js, "document")
+    assert hasattr(js, "WorkerGlobalScope")
+    import micropip
+
+    await micropip.install("pyww-dummy", index_urls=[dummy_index_url])
+    import pyww_dummy
+
+    assert pyww_dummy.VALUE == 42
