@@ -224,8 +224,9 @@ int pww_queue_mark_opened(pww_worker_t *w, int queue, int index) {
 }
 
 /* After a release at the front, drop the leading NULL slots; an empty ring
- * is freed, a ring used at a quarter or less is halved (best effort: if
- * that allocation fails the larger ring is simply kept). Never fails. */
+ * is freed, a ring used at a quarter or less shrinks to twice the span
+ * (best effort: if that allocation fails the larger ring is simply kept).
+ * Never fails. */
 static void pww__trim(pww__queue_t *q) {
   uint32_t span;
 
@@ -240,7 +241,10 @@ static void pww__trim(pww__queue_t *q) {
     q->cap = 0;
     q->head = 0;
   } else if (q->cap > 4u * PWW__RING_MIN && span <= q->cap / 4u) {
-    (void)pww__ring_resize(q, q->cap / 2u);
+    uint32_t new_cap = q->cap;
+    while (new_cap / 2u >= 2u * span && new_cap / 2u >= PWW__RING_MIN)
+      new_cap /= 2u;
+    (void)pww__ring_resize(q, new_cap);
   }
   if (q->cursor < q->base) q->cursor = q->base;
 }
