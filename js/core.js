@@ -14,9 +14,13 @@ function pwwWhyNotJson(value, seen) {
   if (t === "number") return Number.isFinite(value) ? null : `non-finite number ${value}`;
   if (t !== "object") return `a ${t}`;
   if (seen.has(value)) return "a cyclic object";
+  // Realm-independent checks: values from worker_threads may come from another realm
+  // than this code (pytest-pyodide runs Pyodide in a vm context), so no instanceof.
   const proto = Object.getPrototypeOf(value);
   const isArray = Array.isArray(value);
-  if (!isArray && proto !== Object.prototype && proto !== null) {
+  const plain = proto === null || (Object.prototype.toString.call(value) === "[object Object]"
+    && Object.getPrototypeOf(proto) === null);
+  if (!isArray && !plain) {
     return `a ${(value.constructor && value.constructor.name) || "non-plain object"}`;
   }
   seen.add(value);
@@ -74,7 +78,7 @@ function pwwCore(wasmBytes) {
   // Classify a received JS value (DESIGN.md "Payloads", worker -> Python) and queue it.
   function pushValue(id, queue, value, timeMs) {
     if (typeof value === "string") return pushText(id, queue, PWW.TEXT, value, timeMs);
-    if (value instanceof ArrayBuffer) return pushBytes(id, queue, PWW.BYTES, new Uint8Array(value), timeMs);
+    if (Object.prototype.toString.call(value) === "[object ArrayBuffer]") return pushBytes(id, queue, PWW.BYTES, new Uint8Array(value), timeMs);
     if (ArrayBuffer.isView(value)) {
       return pushBytes(id, queue, PWW.BYTES, new Uint8Array(value.buffer, value.byteOffset, value.byteLength), timeMs);
     }

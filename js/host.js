@@ -208,7 +208,7 @@ function pwwHost(core, sources, dispatch) {
       const rec = record(id);
       let index;
       if (typeof data === "string") index = core.pushText(id, PWW.OUTBOUND, kind, data, pwwNow());
-      else if (data instanceof Uint8Array) index = core.pushBytes(id, PWW.OUTBOUND, kind, data, pwwNow());
+      else if (ArrayBuffer.isView(data)) index = core.pushBytes(id, PWW.OUTBOUND, kind, data, pwwNow());
       else {
         const buf = data.getBuffer("u8");  // a view of the Python bytes: one copy, into wasm
         try { index = core.pushBytes(id, PWW.OUTBOUND, kind, buf.data, pwwNow()); } finally { buf.release(); }

@@ -71,7 +71,7 @@ function pwwInstall(py, files) {
 }
 
 async function pwwFetchText(url) {
-  if (globalThis.process && process.versions && process.versions.node && !/^https?:/.test(url)) {
+  if (globalThis.process && process.versions && process.versions.node && !/^(https?|data):/.test(url)) {
     return require("node:fs").readFileSync(url.startsWith("file:") ? new URL(url) : url, "utf8");
   }
   const r = await fetch(url);
@@ -88,7 +88,7 @@ function pwwParentApi() {
     send(kind, data) {
       if (kind === PWW.JSON) return postMessage(JSON.parse(data));
       if (typeof data === "string") return postMessage(data);
-      const copy = data instanceof Uint8Array ? data.slice() : (() => {
+      const copy = ArrayBuffer.isView(data) ? data.slice() : (() => {
         const buf = data.getBuffer("u8");
         try { return buf.data.slice(); } finally { buf.release(); }
       })();

@@ -10,7 +10,7 @@
                        : "data:text/javascript;base64," + Buffer.from(PWW_USER.text).toString("base64"));
     } else {
       let text = PWW_USER.text;
-      if (url && /^https?:/.test(url)) {
+      if (url && /^(https?|data):/.test(url)) {
         const r = await fetch(url);
         if (!r.ok) throw new Error(`could not load ${url}: HTTP ${r.status}`);
         text = await r.text();

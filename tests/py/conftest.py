@@ -15,6 +15,9 @@ Fixtures defined here:
   pyodide_version      "314.0.7" / "0.29.3"
   serve_wheels         session factory: serve_wheels(dir) -> index URL
   pyww_index_url       index URL serving <repo>/dist (wheels from `make wheel`)
+  selenium_pyww                 `selenium` with pywebworker installed by micropip, by name,
+                       from pyww_index_url (the real wheel, as a user installs it)
+  selenium_pyww_worker       the same in `selenium_worker` (Pyodide in a module worker)
 """
 from __future__ import annotations
 
@@ -96,5 +99,26 @@ def pyww_index_url(serve_wheels) -> str:
     """Index over <repo>/dist, where `make wheel` puts pywebworker-*.whl."""
     dist = ROOT / "dist"
     if not list(dist.glob("pywebworker-*.whl")):
-        pytest.skip("no dist/pywebworker-*.whl: run `make wheel` first")
+        pytest.fail("no dist/pywebworker-*.whl: run `make wheel` first")
     return serve_wheels(dist)
+
+
+def _install_pywebworker(selenium, index_url: str):
+    selenium.set_script_timeout(120)
+    selenium.load_package("micropip")
+    selenium.run_async(
+        f"import micropip\nawait micropip.install('pywebworker', index_urls=[{index_url!r}])"
+    )
+    return selenium
+
+
+@pytest.fixture
+def selenium_pyww(selenium, pyww_index_url):
+    """Pyodide (module-scoped, per runtime) with the built wheel installed by name."""
+    return _install_pywebworker(selenium, pyww_index_url)
+
+
+@pytest.fixture
+def selenium_pyww_worker(selenium_worker, pyww_index_url):
+    """Pyodide inside a module Web Worker (as a JupyterLite kernel) with the wheel."""
+    return _install_pywebworker(selenium_worker, pyww_index_url)

@@ -1,0 +1,36 @@
+"""The real wheel, installed by micropip by name from a local index."""
+
+from pytest_pyodide import run_in_pyodide
+
+
+@run_in_pyodide
+def _check_installed(selenium):
+    from importlib import metadata, resources
+
+    import pywebworker
+
+    assert pywebworker.__version__ == "0.1.0"
+    assert metadata.version("pywebworker") == "0.1.0"
+    assert metadata.distribution("pywebworker").read_text("INSTALLER").strip() == "micropip"
+    files = resources.files("pywebworker")
+    wasm = files.joinpath("_core.wasm").read_bytes()
+    assert wasm[:4] == b"\0asm" and len(wasm) < 40 * 1024
+    names = {p.name for p in files.joinpath("js").iterdir()}
+    assert {"host.js", "core.js", "protocol.js", "pyworker.js"} <= names
+    from pywebworker.worker import JsWorker, PyWorker, Worker  # the 0.0.6 import path
+
+    assert Worker is JsWorker and PyWorker is pywebworker.PyWorker
+
+
+def test_wheel_installs_by_name(selenium_pyww):
+    _check_installed(selenium_pyww)
+
+
+@run_in_pyodide
+def test_parent_outside_a_worker(selenium_pyww):
+    import pytest
+
+    from pywebworker import WorkerStateError, parent
+
+    with pytest.raises(WorkerStateError, match="only available inside a PyWorker"):
+        parent.send_message("x")
