@@ -46,7 +46,7 @@ typedef struct {
  */
 typedef struct {
   pww__msg_t **slots;
-  uint32_t cap; /* 0 or a power of two */
+  uint32_t cap; /* 0 or a power of two; an empty ring of <= 32 is kept */
   uint32_t head;
   int32_t base;
   int32_t length;

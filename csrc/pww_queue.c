@@ -224,7 +224,7 @@ int pww_queue_mark_opened(pww_worker_t *w, int queue, int index) {
 }
 
 /* After a release at the front, drop the leading NULL slots; an empty ring
- * is freed, a ring used at a quarter or less shrinks to twice the span
+ * is freed unless small, a ring used at a quarter or less shrinks to twice the span
  * (best effort: if that allocation fails the larger ring is simply kept).
  * Never fails. */
 static void pww__trim(pww__queue_t *q) {
@@ -235,7 +235,8 @@ static void pww__trim(pww__queue_t *q) {
     q->base++;
   }
   span = (uint32_t)(q->length - q->base);
-  if (span == 0 && q->cap > 0) {
+  if (span == 0 && q->cap > 4u * PWW__RING_MIN) {
+    /* A small empty ring is kept: a push-release cycle allocates nothing. */
     PWW_FREE(q->slots);
     q->slots = NULL;
     q->cap = 0;

@@ -38,6 +38,7 @@ CORE_EMCC_FLAGS := -O2 -DNDEBUG -DPWW_STATIC -Icsrc -I$(CORE_INC) \
 
 FUZZ_SECONDS ?= 60
 BENCH_ROUNDS ?= 2000000
+CALLGRIND_ROUNDS ?= 200000
 
 .PHONY: core wasm test-c fuzz bench-core clean-core core-deps
 
@@ -111,7 +112,7 @@ test-c: core
 	done
 	@set -e; for t in $(CORE_TESTS); do \
 	  echo "== $$t (valgrind)"; \
-	  PWW_TEST_QUICK=1 valgrind -q --error-exitcode=1 --leak-check=full \
+	  valgrind -q --error-exitcode=1 --leak-check=full \
 	    --errors-for-leak-kinds=all $(CORE_B)/vg/$$t; \
 	done
 	$(MAKE) --no-print-directory wasm
@@ -138,9 +139,12 @@ $(CORE_B)/bench_core: bench/core/bench_core.c $(CORE_SRC) $(CORE_HDR) $(CORE_UTH
 
 bench-core: $(CORE_B)/bench_core
 	$(CORE_B)/bench_core $(BENCH_ROUNDS)
-	@valgrind --tool=callgrind --callgrind-out-file=$(CORE_B)/callgrind.out \
-	  $(CORE_B)/bench_core --callgrind 2>&1 | grep -E "Collected|refs" ; \
-	  bench/core/callgrind_report.sh $(CORE_B)/callgrind.out
+	@valgrind --tool=callgrind --instr-atstart=no \
+	  --callgrind-out-file=$(CORE_B)/callgrind.out \
+	  $(CORE_B)/bench_core --callgrind $(CALLGRIND_ROUNDS) 2>/dev/null
+	@awk -v n=$(CALLGRIND_ROUNDS) '/^(summary|totals):/ { ir = $$2 } \
+	  END { printf "callgrind: %d instructions / %d rounds = %.1f instructions/round\n", ir, n, ir / n }' \
+	  $(CORE_B)/callgrind.out
 
 clean-core:
 	rm -rf $(CORE_B) $(CORE_INC) build/_core.wasm pywebworker/_core.wasm

@@ -61,7 +61,7 @@ static inline void check_queue(const pww__queue_t *q) {
   ASSERT_LE(span, q->cap);
   ASSERT_EQ(q->cap & (q->cap - 1u), 0); /* 0 or a power of two */
   ASSERT_LT(q->head, q->cap ? q->cap : 1u);
-  if (span == 0) ASSERT_EQ(q->cap, 0);
+  if (span == 0) ASSERT_LE(q->cap, 32); /* small empty rings are kept */
   for (i = q->base; i < q->length; i++) {
     pww__msg_t *m = q->slots[(q->head + (uint32_t)(i - q->base)) & (q->cap - 1u)];
     if (i == q->base) ASSERT_NOT_NULL(m); /* released fronts are trimmed */

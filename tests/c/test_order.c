@@ -50,7 +50,7 @@ TEST(outbound_drain_in_order) {
   }
   ASSERT_EQ(next, N);
   ASSERT_EQ(pww_queue_unread(w, PWW_OUTBOUND), 0);
-  ASSERT_NULL(w->queues[PWW_OUTBOUND].slots);
+  ASSERT_LE(w->queues[PWW_OUTBOUND].cap, 32); /* drained: small ring kept */
   check_registry(reg);
   ASSERT_EQ(pww_registry_free(reg, 1), 0);
 }
