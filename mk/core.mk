@@ -40,25 +40,34 @@ FUZZ_SECONDS ?= 60
 BENCH_ROUNDS ?= 2000000
 CALLGRIND_ROUNDS ?= 200000
 
-.PHONY: core wasm test-c fuzz bench-core clean-core core-deps
+.PHONY: core wasm test-c fuzz bench-core clean-core core-deps core-fuzz-deps
 
 all: core wasm
 
 # ---- tools on a fresh Debian machine --------------------------------------
 
+# Installs what the core needs, once, only if missing (apt-get update first).
 CORE_SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 core-deps:
 	@missing=""; \
+	command -v gcc >/dev/null || missing="$$missing gcc"; \
 	command -v emcc >/dev/null || missing="$$missing emscripten"; \
 	command -v node >/dev/null || missing="$$missing nodejs"; \
 	test -f /usr/include/uthash.h || missing="$$missing uthash-dev"; \
 	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
-	command -v gcc >/dev/null || missing="$$missing gcc"; \
-	command -v clang >/dev/null || missing="$$missing clang"; \
 	if [ -n "$$missing" ]; then \
 	  echo "core-deps: installing$$missing"; \
 	  $(CORE_SUDO) apt-get update && \
 	  $(CORE_SUDO) apt-get install -y $$missing; \
+	fi
+
+# libFuzzer: clang and its runtime (Debian: libclang-rt-dev).
+core-fuzz-deps: core-deps
+	@if ! command -v clang >/dev/null || \
+	    ! test -f "$$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a)"; then \
+	  echo "core-fuzz-deps: installing clang libclang-rt-dev"; \
+	  $(CORE_SUDO) apt-get update && \
+	  $(CORE_SUDO) apt-get install -y clang libclang-rt-dev; \
 	fi
 
 # A private include dir: emcc must not see /usr/include.
@@ -104,7 +113,7 @@ wasm: pywebworker/_core.wasm
 
 # ---- tests ----------------------------------------------------------------
 
-test-c: core
+test-c: core-deps core
 	@set -e; for t in $(CORE_TESTS); do \
 	  echo "== $$t (asan+ubsan)"; \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
@@ -120,7 +129,7 @@ test-c: core
 
 # ---- fuzz -----------------------------------------------------------------
 
-$(CORE_B)/fuzz_ops: tests/c/fuzz_ops.c $(CORE_WASM_SRC) $(CORE_HDR) $(CORE_UTHASH)
+$(CORE_B)/fuzz_ops: tests/c/fuzz_ops.c $(CORE_WASM_SRC) $(CORE_HDR) $(CORE_TEST_HDR) $(CORE_UTHASH) | core-fuzz-deps
 	@mkdir -p $(@D)
 	clang $(CORE_TEST_CFLAGS) -g -O1 \
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -133,7 +142,7 @@ fuzz: $(CORE_B)/fuzz_ops
 
 # ---- bench ----------------------------------------------------------------
 
-$(CORE_B)/bench_core: bench/core/bench_core.c $(CORE_SRC) $(CORE_HDR) $(CORE_UTHASH)
+$(CORE_B)/bench_core: bench/core/bench_core.c $(CORE_SRC) $(CORE_HDR) $(CORE_UTHASH) | core-deps
 	@mkdir -p $(@D)
 	$(CORE_CC) $(CORE_CFLAGS) -O2 -DNDEBUG -g $< $(CORE_SRC) -o $@
 
