@@ -71,6 +71,7 @@ function pwwHost(core, sources, dispatch) {
         return dispatch(rec.id, "ready");
       case PWW.C_FAILED: return fail(rec, d.error.name, d.error.message, d.error.stack);
       case PWW.C_OUTPUT: return dispatch(rec.id, "output", d.stream, d.text);
+      case PWW.C_ERROR: return pushError(rec, d.error.name, d.error.message, d.error.stack);
     }
   }
 

@@ -22,6 +22,7 @@ const PWW = Object.freeze({
   C_READY: "ready",      // the user's script has run its top level
   C_FAILED: "failed",    // the script failed; carries {name, message, stack}
   C_OUTPUT: "output",    // a line of the worker's stdout/stderr: {stream, text}
+  C_ERROR: "error",      // a non-fatal error, shown to the host as a message: {error}
   // Control message types, host -> worker.
   C_INIT: "init",
 });

@@ -52,7 +52,8 @@ async function pwwBoot(init) {
   pwwSay(PWW.C_STARTED);
   try {
     const code = init.url ? await pwwFetchText(init.url) : init.script;
-    await py.runPythonAsync(code, { filename: `<${init.name}>` });
+    // A filename not in <...> makes Pyodide put the source in linecache: tracebacks show lines.
+    await py.runPythonAsync(code, { filename: `/worker/${init.name}.py` });
     pwwSay(PWW.C_READY);
   } catch (e) {
     pwwSay(PWW.C_FAILED, { error: pwwErr(e) });
@@ -94,6 +95,7 @@ function pwwParentApi() {
       })();
       postMessage(copy.buffer, [copy.buffer]);
     },
+    sendError(name, message, stack) { pwwSay(PWW.C_ERROR, { error: { name, message, stack } }); },
     watch(on, notify) { pwwWatch = !!on; if (notify) pwwNotify = notify; },
   });
 }

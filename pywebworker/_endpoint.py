@@ -238,7 +238,8 @@ class Endpoint:
 
         Setting it delivers the messages already waiting that no handler saw yet.
         Errors raised by the handler are printed to ``sys.stderr`` with their
-        traceback (as ``asyncio`` does for callbacks) and do not stop delivery.
+        traceback (as ``asyncio`` does for callbacks) and do not stop delivery;
+        inside a PyWorker they also reach the host as an error message.
         """
         return self._handler
 
@@ -258,8 +259,18 @@ class Endpoint:
             try:
                 result = handler(msg)
                 if asyncio.iscoroutine(result):
-                    asyncio.ensure_future(result)
-            except Exception:
-                print(f"pywebworker: on_message handler raised for message {msg.index}:", file=sys.stderr)
-                traceback.print_exc()
+                    task = asyncio.ensure_future(result)
+                    task.add_done_callback(lambda t, m=msg: self._task_done(t, m))
+            except Exception as exc:
+                self._handler_error(msg, exc)
             handler = self._handler
+
+    def _task_done(self, task: asyncio.Future[Any], msg: WorkerMessage) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self._handler_error(msg, task.exception())  # type: ignore[arg-type]
+
+    def _handler_error(self, msg: WorkerMessage, exc: BaseException) -> None:
+        """An ``on_message`` handler raised: print it with its traceback to
+        ``sys.stderr``, as ``asyncio`` does for a failing callback."""
+        print(f"pywebworker: on_message handler raised for message {msg.index}:", file=sys.stderr)
+        traceback.print_exception(exc)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 from . import _js
 from ._endpoint import Endpoint
 from ._errors import WorkerStateError
+from ._message import WorkerMessage
 from ._payload import encode
 
 
@@ -55,6 +57,12 @@ class Parent(Endpoint):
         self._api.send(kind, payload)
 
     postMessage = send_message  # noqa: N815 - the Web Worker spelling
+
+    def _handler_error(self, msg: WorkerMessage, exc: BaseException) -> None:
+        """Also tell the host: it reads an ``error`` message carrying the traceback."""
+        super()._handler_error(msg, exc)
+        tb = "".join(traceback.format_exception(exc))
+        self._api.sendError(type(exc).__name__, str(exc), tb)
 
     def _watch(self, on: bool) -> None:
         if self._notify is None:

@@ -1,0 +1,187 @@
+"""PyWorker: Python in the worker's own Pyodide, with pywebworker.parent."""
+
+from pytest_pyodide import run_in_pyodide
+from scripts import ECHO_PY
+
+
+@run_in_pyodide
+async def test_echo_and_output(selenium_pyww, echo_py):
+    import contextlib
+    import io
+
+    from pywebworker import PyWorker
+
+    script = "print('hello from the worker')\nimport sys\nprint('to stderr', file=sys.stderr)\n" + echo_py
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        w = PyWorker(script, name="echo")
+        w.send_message("sent before start")
+        w.start()
+        w.send_message(b"\x00\x01\xfe")
+        w.send_message({"n": [1, 2.5, None], "s": "ü"})
+        await w.ready(timeout=60)
+        w.send_message("après ✓")
+        got = [(await w.receive(timeout=30)).read() for _ in range(4)]
+    assert got == ["sent before start", b"\x00\x01\xfe", {"n": [1, 2.5, None], "s": "ü"}, "après ✓"]
+    assert "hello from the worker" in out.getvalue()
+    assert "to stderr" in err.getvalue()
+    assert w.kill() == 0
+
+
+@run_in_pyodide
+async def test_worker_side_api(selenium_pyww):
+    from pywebworker import PyWorker
+
+    # The worker polls its own queue with the same API as the host.
+    script = """
+from pywebworker import parent
+first = await parent.receive()
+rest = parent.get_unread_messages()
+parent.send_message({
+    "first": first.read(), "first_opened": first.is_opened(),
+    "rest_kinds": [m.kind for m in rest], "rest_bytes": rest[0].read().hex(), "rest_json": rest[1].read(),
+    "unread_after": parent.has_unread_messages(), "index1": parent.get_message(1).index,
+    "released": parent.clear_read(), "held": [m.index for m in parent.get_messages()],
+})
+"""
+    w = PyWorker(script)
+    for item in ("one", b"two", [3]):
+        w.send_message(item)
+    w.start()
+    reply = (await w.receive(timeout=60)).read()
+    assert reply == {
+        "first": "one", "first_opened": True, "rest_kinds": ["bytes", "json"], "rest_bytes": b"two".hex(),
+        "rest_json": [3], "unread_after": False, "index1": 1, "released": 3, "held": [],
+    }
+    await w.ready(timeout=30)
+    w.kill()
+
+
+@run_in_pyodide
+async def test_primes_while_host_keeps_working(selenium_pyww):
+    import asyncio
+    import time
+
+    from pywebworker import PyWorker
+
+    script = """
+from pywebworker import parent
+limit = 10 ** 6
+sieve = bytearray([1]) * limit
+sieve[:2] = b"\\x00\\x00"
+for i in range(2, int(limit ** 0.5) + 1):
+    if sieve[i]:
+        for j in range(i * i, limit, i):   # a slow pure-Python inner loop on purpose
+            sieve[j] = 0
+parent.send_message(sum(sieve))
+"""
+    w = PyWorker(script).start()
+    ticks, started = 0, time.monotonic()
+    while not w.has_unread_messages():
+        await asyncio.sleep(0.01)
+        ticks += 1
+        assert time.monotonic() - started < 120
+    elapsed = time.monotonic() - started
+    assert w.get_next_unread_message().read() == 78498
+    # The host ran its own loop all along: at least one tick per 50 ms of waiting.
+    assert ticks >= elapsed / 0.05, (ticks, elapsed)
+    w.kill()
+
+
+@run_in_pyodide
+async def test_python_start_errors(selenium_pyww):
+    import pytest
+
+    from pywebworker import PyWorker, WorkerStartError
+
+    cases = [
+        (dict(script="def broken(:\n    pass"), "SyntaxError", "broken"),
+        (dict(script="x = 1\n1 / 0"), "ZeroDivisionError", "line 2"),
+        (dict(script="import not_a_module_4711"), "ModuleNotFoundError", "not_a_module_4711"),
+        (dict(script="pass", packages=["not-a-package-4711"]), "", "not-a-package-4711"),
+        (dict(url="does-not-exist-4711.py"), "", "does-not-exist-4711.py"),
+    ]
+    for kwargs, remote_type, words in cases:
+        w = PyWorker(**kwargs).start()
+        with pytest.raises(WorkerStartError) as info:
+            await w.ready(timeout=90)
+        e = info.value
+        if remote_type:
+            assert e.remote_type == remote_type, (kwargs, e.remote_type)
+        assert words in e.remote_message + e.remote_traceback, (kwargs, e.remote_message)
+        assert w.state == "failed"
+
+
+@run_in_pyodide
+async def test_handler_error_reaches_host_and_worker_survives(selenium_pyww):
+    import pytest
+
+    from pywebworker import PyWorker, RemoteError
+
+    script = """
+from pywebworker import parent
+def on_message(message):
+    value = message.read()
+    if value == "boom":
+        raise ValueError("bad value: boom")
+    parent.send_message(value)
+parent.on_message = on_message
+"""
+    async with PyWorker(script) as w:
+        w.send_message("boom")
+        with pytest.raises(RemoteError) as info:
+            await w.receive(timeout=30)
+        assert info.value.remote_type == "ValueError"
+        assert "bad value: boom" in info.value.remote_message
+        assert 'raise ValueError("bad value: boom")' in info.value.remote_traceback
+        w.send_message("still fine")
+        assert (await w.receive(timeout=30)).read() == "still fine"
+
+
+@run_in_pyodide
+async def test_unserialisable_from_python_worker(selenium_pyww):
+    from pywebworker import PyWorker
+
+    script = """
+from pywebworker import parent, PayloadError
+try:
+    parent.send_message({1, 2})
+except PayloadError as e:
+    parent.send_message("refused: " + str(e))
+"""
+    async with PyWorker(script) as w:
+        assert (await w.receive(timeout=30)).read().startswith("refused: cannot send a value of type set")
+
+
+@run_in_pyodide
+async def test_packages_and_url(selenium_pyww):
+    from pywebworker import PyWorker
+
+    async with PyWorker("import packaging\nfrom pywebworker import parent\n"
+                        "parent.send_message(packaging.__name__)", packages=["packaging"]) as w:
+        assert (await w.receive(timeout=60)).read() == "packaging"
+    url = "data:text/x-python,from%20pywebworker%20import%20parent%0Aparent.send_message('from%20url')"
+    async with PyWorker(url=url) as w:
+        assert (await w.receive(timeout=60)).read() == "from url"
+
+
+@run_in_pyodide
+async def test_kill_while_awaiting_ready(selenium_pyww):
+    import asyncio
+
+    import pytest
+
+    from pywebworker import PyWorker, WorkerKilledError
+
+    w = PyWorker("pass").start()
+    pending = asyncio.ensure_future(w.ready())
+    await asyncio.sleep(0.1)
+    w.send_message("never delivered")
+    assert w.kill() == 1
+    with pytest.raises(WorkerKilledError):
+        await asyncio.wait_for(pending, 5)
+
+
+def pytest_generate_tests(metafunc):
+    if "echo_py" in metafunc.fixturenames:
+        metafunc.parametrize("echo_py", [ECHO_PY], ids=["echo"])

@@ -1,0 +1,32 @@
+"""Pyodide itself running inside a module Web Worker, as a JupyterLite kernel does (no
+window, no document): workers nested in it. Chromium only."""
+
+from pytest_pyodide import run_in_pyodide
+from scripts import ECHO_JS, ECHO_PY
+
+
+@run_in_pyodide
+async def test_nested_workers_from_a_worker_host(selenium_pyww_worker, echo_js, echo_py):
+    import js
+    import pytest
+
+    from pywebworker import JsWorker, PyWorker, WorkerStartError
+
+    assert not hasattr(js, "window") and not hasattr(js, "document")
+    async with JsWorker(echo_js) as jw:
+        jw.send_message("to js")
+        jw.send_message(b"\x01\x02")
+        assert [(await jw.receive(timeout=20)).read() for _ in range(2)] == ["to js", b"\x01\x02"]
+    py = PyWorker(echo_py)
+    py.send_message({"early": True})
+    async with py:
+        py.send_message("to python")
+        assert [(await py.receive(timeout=60)).read() for _ in range(2)] == [{"early": True}, "to python"]
+    bad = PyWorker("raise KeyError('nested boom')").start()
+    with pytest.raises(WorkerStartError, match="nested boom"):
+        await bad.ready(timeout=60)
+
+
+def pytest_generate_tests(metafunc):
+    if "echo_js" in metafunc.fixturenames:
+        metafunc.parametrize(("echo_js", "echo_py"), [(ECHO_JS, ECHO_PY)], ids=["echo"])
