@@ -107,6 +107,7 @@ build/_core.wasm: $(CORE_WASM_SRC) $(CORE_HDR) csrc/wasm_finalize.mjs $(CORE_UTH
 	  test $$size -le 40960 || { echo "_core.wasm over 40 KiB"; exit 1; }
 
 pywebworker/_core.wasm: build/_core.wasm
+	@mkdir -p $(@D)
 	cp $< $@
 
 wasm: pywebworker/_core.wasm
