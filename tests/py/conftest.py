@@ -15,9 +15,9 @@ Fixtures defined here:
   pyodide_version      "314.0.7" / "0.29.3"
   serve_wheels         session factory: serve_wheels(dir) -> index URL
   pyww_index_url       index URL serving <repo>/dist (wheels from `make wheel`)
-  selenium_pyww                 `selenium` with pywebworker installed by micropip, by name,
+  selenium_pyww        `selenium` with pywebworker installed by micropip, by name,
                        from pyww_index_url (the real wheel, as a user installs it)
-  selenium_pyww_worker       the same in `selenium_worker` (Pyodide in a module worker)
+  selenium_pyww_worker the same in `selenium_worker` (Pyodide in a module worker)
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import zipfile
 import pytest
 from pytest_pyodide import run_in_pyodide
 
-DUMMY = "selenium_pyww-dummy"
+DUMMY = "pyww-dummy"
 DUMMY_VERSION = "0.1.0"
 
 
@@ -23,7 +23,7 @@ def _build_dummy_wheel(out_dir):
     files = {
         f"{mod}/__init__.py": f"VALUE = 42\n__version__ = {DUMMY_VERSION!r}\n",
         f"{mod}-{DUMMY_VERSION}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {DUMMY}\nVersion: {DUMMY_VERSION}\n",
-        f"{mod}-{DUMMY_VERSION}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: selenium_pyww-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{mod}-{DUMMY_VERSION}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: pyww-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
     record = f"{mod}-{DUMMY_VERSION}.dist-info/RECORD"
     whl = out_dir / f"{mod}-{DUMMY_VERSION}-py3-none-any.whl"
@@ -55,7 +55,7 @@ def test_local_index_host(dummy_index_url):
         assert r.headers["Access-Control-Allow-Origin"] == "*"
         files = json.load(r)["files"]
     assert files[0]["filename"] == "pyww_dummy-0.1.0-py3-none-any.whl"
-    with urllib.request.urlopen(f"{dummy_index_url}/selenium_pyww-dummy/") as r:
+    with urllib.request.urlopen(f"{dummy_index_url}/pyww-dummy/") as r:
         assert r.headers["Content-Type"] == "text/html" and b"#sha256=" in r.read()
 
 
@@ -79,7 +79,7 @@ def test_micropip_loads_offline(selenium):
 async def test_micropip_install_by_name(selenium_standalone, dummy_index_url):
     import micropip
 
-    await micropip.install("selenium_pyww-dummy", index_urls=[dummy_index_url])
+    await micropip.install("pyww-dummy", index_urls=[dummy_index_url])
     import pyww_dummy
 
     assert pyww_dummy.VALUE == 42
@@ -95,7 +95,7 @@ async def test_in_module_worker(selenium_worker, dummy_index_url):
     assert hasattr(js, "WorkerGlobalScope")
     import micropip
 
-    await micropip.install("selenium_pyww-dummy", index_urls=[dummy_index_url])
+    await micropip.install("pyww-dummy", index_urls=[dummy_index_url])
     import pyww_dummy
 
     assert pyww_dummy.VALUE == 42
