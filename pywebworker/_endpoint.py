@@ -8,6 +8,7 @@ import here.
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 import time
 import traceback
@@ -17,7 +18,7 @@ from typing import Any
 from . import _js
 from ._errors import MessageIndexError, PyWebWorkerError, from_core
 from ._message import WorkerMessage
-from ._payload import ERROR, decode
+from ._payload import decode
 
 Handler = Callable[[WorkerMessage], Any]
 
@@ -33,8 +34,8 @@ def _deadline(timeout: float | None) -> float | None:
 class Endpoint:
     """Messages received from the other side, with read tracking in the C core."""
 
-    _api: Any
-    _id: int
+    _api: Any  # the JS API object (pwwInboundApi in js/core.js, and more)
+    _id: int  # this endpoint's id in that core
 
     def __init__(self) -> None:
         self._waiters: list[asyncio.Future[None]] = []
@@ -49,7 +50,8 @@ class Endpoint:
         info = self._api.info(self._id, index)
         if isinstance(info, int):
             self._raise(info, f"message {index}")
-        return info.to_py()
+        result: list[Any] = info.to_py()
+        return result
 
     def _mark(self, index: int) -> None:
         code = self._api.markOpened(self._id, index)
@@ -260,7 +262,7 @@ class Endpoint:
                 result = handler(msg)
                 if asyncio.iscoroutine(result):
                     task = asyncio.ensure_future(result)
-                    task.add_done_callback(lambda t, m=msg: self._task_done(t, m))
+                    task.add_done_callback(functools.partial(self._task_done, msg=msg))
             except Exception as exc:
                 self._handler_error(msg, exc)
             handler = self._handler

@@ -6,6 +6,7 @@ Loads the JS glue shipped as package data (``pywebworker/js/``) and the C core
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -30,11 +31,15 @@ def _text(name: str) -> str:
     return resources.files(__package__).joinpath("js", name).read_text("utf-8")
 
 
+def _globals() -> Any:
+    """The JS global scope (``import js``), typed loosely on purpose."""
+    return importlib.import_module("js")
+
+
 def _to_js(value: Any) -> Any:
-    import js
     from pyodide.ffi import to_js
 
-    return to_js(value, dict_converter=js.Object.fromEntries)
+    return to_js(value, dict_converter=_globals().Object.fromEntries)
 
 
 def host(on_event: Callable[..., None]) -> Any:
@@ -50,7 +55,8 @@ def host(on_event: Callable[..., None]) -> Any:
         from pyodide.ffi import create_proxy
 
         body = "".join(_text(name) for name in _HOST_FILES)
-        factory = run_js("(function () {\n" + body + "\nreturn (wasm, sources, dispatch) => pwwHost(pwwCore(wasm), sources, dispatch);\n})()")
+        make = "(wasm, sources, dispatch) => pwwHost(pwwCore(wasm), sources, dispatch)"
+        factory = run_js(f"(function () {{\n{body}\nreturn {make};\n}})()")
         sources = _to_js({key: _text(name) for key, name in _SOURCES.items()})
         _dispatch_proxy = create_proxy(on_event)
         _host = factory(_to_js(core_wasm()), sources, _dispatch_proxy)
@@ -110,7 +116,7 @@ def parent_api() -> Any:
     """The worker-side glue registered by the PyWorker bootstrap, or ``None`` when
     this Python is not running inside a PyWorker."""
     try:
-        import _pywebworker_parent  # type: ignore[import-not-found]
+        import _pywebworker_parent
     except ImportError:
         return None
     return _pywebworker_parent
@@ -127,9 +133,9 @@ def set_timeout(fn: Callable[[], None], seconds: float) -> Callable[[], None]:
     """Call ``fn`` after ``seconds`` with the host's ``setTimeout``; returns a cancel
     function that clears the timer. (``asyncio.wait_for`` in Pyodide leaves its timer
     pending, which keeps a Node process alive until it fires.)"""
-    import js
     from pyodide.ffi import create_proxy
 
+    js = _globals()
     pending = True
 
     def fire() -> None:

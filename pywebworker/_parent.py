@@ -28,21 +28,19 @@ class Parent(Endpoint):
 
     def __init__(self) -> None:
         super().__init__()
-        self._glue: Any = None
         self._notify: Any = None
 
-    @property  # type: ignore[override]
-    def _api(self) -> Any:
-        if self._glue is None:
-            api = _js.parent_api()
-            if api is None:
-                raise WorkerStateError("pywebworker.parent is only available inside a PyWorker")
-            self._glue = api
-        return self._glue
-
-    @property  # type: ignore[override]
-    def _id(self) -> int:
-        return int(self._api.id)
+    def __getattr__(self, name: str) -> Any:
+        # Bind to the bootstrap's glue on first use, so that importing pywebworker
+        # on the host (where there is no parent) costs nothing and fails nowhere.
+        if name not in ("_api", "_id"):
+            raise AttributeError(name)
+        api = _js.parent_api()
+        if api is None:
+            raise WorkerStateError("pywebworker.parent is only available inside a PyWorker")
+        self._api = api
+        self._id = int(api.id)
+        return getattr(self, name)
 
     def send_message(self, data: Any) -> None:
         """Send ``data`` to the host (same rules as the host's ``send_message``:

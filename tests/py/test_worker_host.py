@@ -7,9 +7,9 @@ from scripts import ECHO_JS, ECHO_PY
 
 @run_in_pyodide
 async def test_nested_workers_from_a_worker_host(selenium_pyww_worker, echo_js, echo_py):
-    import js
     import pytest
 
+    import js
     from pywebworker import JsWorker, PyWorker, WorkerStartError
 
     assert not hasattr(js, "window") and not hasattr(js, "document")
