@@ -57,7 +57,8 @@ function pwwHost(core, sources, dispatch) {
     if (d !== null && typeof d === "object" && d[PWW.TAG] === rec.nonce) return onControl(rec, d);
     const st = x.pww_w_state(rec.id);
     if (st !== PWW.RUNNING && st !== PWW.STARTING) return;  // late message after kill/fail
-    if (core.pushValue(rec.id, PWW.INBOUND, d, pwwNow()) < 0) rec.dropped++;
+    if (rec.unreported > 0) reportDropped(rec);
+    if (core.pushValue(rec.id, PWW.INBOUND, d, pwwNow()) < 0) { rec.dropped++; rec.unreported++; }
     if (rec.watch) dispatch(rec.id, "message");
   }
 
@@ -88,6 +89,15 @@ function pwwHost(core, sources, dispatch) {
       const [value, transfer] = core.outgoing(rec.id, PWW.OUTBOUND, i);
       post(rec, value, transfer);
       x.pww_w_release(rec.id, PWW.OUTBOUND, i);
+    }
+  }
+
+  // Messages lost to a full inbound queue are never lost without a trace: once there is
+  // room again, an error message says how many.
+  function reportDropped(rec) {
+    const text = `${rec.unreported} message(s) from the worker were dropped: the inbound queue was full`;
+    if (core.pushText(rec.id, PWW.INBOUND, PWW.ERROR, pwwErrorPayload("QueueFullError", text, ""), pwwNow()) >= 0) {
+      rec.unreported = 0;
     }
   }
 
@@ -170,7 +180,7 @@ function pwwHost(core, sources, dispatch) {
 
     create(kind) {
       const id = x.pww_w_create(kind);
-      if (id > 0) records.set(id, { id, kind, worker: null, nonce: nonce(), watch: false, ready: false, urls: [], dropped: 0 });
+      if (id > 0) records.set(id, { id, kind, worker: null, nonce: nonce(), watch: false, ready: false, urls: [], dropped: 0, unreported: 0 });
       return id;
     },
 
@@ -237,6 +247,8 @@ function pwwHost(core, sources, dispatch) {
       return x.pww_w_destroy(id);
     },
 
+    // Limits of one queue (0 = unlimited); see pww_w_set_limits.
+    setLimits(id, queue, maxMessages, maxBytes) { return x.pww_w_set_limits(id, queue, maxMessages, maxBytes); },
     watch(id, on) { record(id).watch = !!on; },
     isReady(id) { return record(id).ready; },
     dropped(id) { return record(id).dropped; },

@@ -147,10 +147,44 @@ class _Worker(Endpoint):
         """Alias of :meth:`send_message`, as on a ``js.Worker``."""
         return self.send_message(data)
 
+    def set_queue_limits(
+        self, max_messages: int = 1_000_000, max_bytes: int = 256 << 20, *, queue: str = "both"
+    ) -> None:
+        """Bound the memory a queue may hold (live, unreleased messages).
+
+        Parameters
+        ----------
+        max_messages : int
+            Messages; 0 means unlimited. Default 1 000 000.
+        max_bytes : int
+            Payload bytes; 0 means unlimited. Default 256 MiB.
+        queue : {"both", "inbound", "outbound"}
+            Inbound is worker to host, outbound host to worker.
+
+        A ``send_message`` beyond the outbound limit raises ``QueueFullError`` and
+        queues nothing. A message from the worker beyond the inbound limit is dropped
+        and counted in ``dropped_messages``; once there is room again (after
+        ``clear_read()``), an ``"error"`` message says how many were dropped.
+
+        Raises
+        ------
+        ValueError
+            for a negative limit or an unknown ``queue``.
+        """
+        queues = {"outbound": (0,), "inbound": (1,), "both": (0, 1)}.get(queue)
+        if queues is None:
+            raise ValueError(f'queue must be "both", "inbound" or "outbound", not {queue!r}')
+        if max_messages < 0 or max_bytes < 0:
+            raise ValueError("limits must be >= 0 (0 means unlimited)")
+        for q in queues:
+            code = int(self._api.setLimits(self._id, q, max_messages, max_bytes))
+            if code < 0:
+                self._raise(code, "set_queue_limits")
+
     @property
     def dropped_messages(self) -> int:
-        """Messages from the worker that could not be stored because the inbound
-        queue was full (its limits). 0 unless you lower the limits."""
+        """How many messages from the worker were dropped because the inbound queue
+        was full (see :meth:`set_queue_limits`). 0 unless you lower the limits."""
         return int(self._api.dropped(self._id))
 
     def _is_ready(self) -> bool:

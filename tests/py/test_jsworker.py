@@ -305,3 +305,37 @@ def test_bad_constructor_arguments(selenium_pyww):
 def pytest_generate_tests(metafunc):
     if "echo" in metafunc.fixturenames:
         metafunc.parametrize("echo", [ECHO_JS], ids=["echo"])
+
+
+@run_in_pyodide
+async def test_queue_limits(selenium_pyww):
+    import asyncio
+
+    import pytest
+
+    from pywebworker import JsWorker, QueueFullError, RemoteError
+
+    w = JsWorker("onmessage = (e) => { for (let i = 0; i < e.data; i++) postMessage(i); };")
+    with pytest.raises(ValueError):
+        w.set_queue_limits(-1)
+    with pytest.raises(ValueError):
+        w.set_queue_limits(queue="sideways")
+    w.set_queue_limits(max_messages=2, queue="outbound")
+    w.send_message(5)
+    w.send_message(0)
+    with pytest.raises(QueueFullError):
+        w.send_message(0)  # a third message would exceed the outbound limit
+    w.set_queue_limits(max_messages=0, max_bytes=3, queue="outbound")
+    with pytest.raises(QueueFullError):
+        w.send_message("too long")  # 8 bytes > 3
+    w.set_queue_limits(max_messages=3, max_bytes=0, queue="inbound")
+    async with w:
+        while w.dropped_messages < 2:
+            await asyncio.sleep(0.01)
+        assert [m.read() for m in w.get_unread_messages()] == [0, 1, 2]
+        assert w.dropped_messages == 2
+        assert w.clear_read() == 3
+        w.send_message(1)  # room again: first the report, then the new message
+        with pytest.raises(RemoteError, match="2 message.* dropped: the inbound queue was full"):
+            await w.receive(timeout=20)
+        assert (await w.receive(timeout=20)).read() == 0
