@@ -49,7 +49,8 @@ extern "C" {
   XX(ERANGE,    -7,  "no message at this index")                              \
   XX(ERELEASED, -8,  "message already released")                              \
   XX(EBUSY,     -9,  "registry still has workers")                            \
-  XX(ENOSPC,    -10, "no ids or indices left")
+  XX(ENOSPC,    -10, "no ids or indices left")                             \
+  XX(ENOCALL,   -11, "no such pending call")
 
 typedef enum {
 #define PWW__ERR_ENUM(name, code, text) PWW_##name = (code),
@@ -106,6 +107,8 @@ typedef enum {
 /* Defaults for a new registry's per-queue limits. 0 in a limit = unlimited. */
 #define PWW_DEFAULT_MAX_MESSAGES 1000000u
 #define PWW_DEFAULT_MAX_BYTES (256u * 1024u * 1024u)
+/* Default limit of pending calls per worker. 0 in a limit = unlimited. */
+#define PWW_DEFAULT_MAX_CALLS 1000000u
 /* Largest payload and largest index: both fit an int32 for the wasm ABI. */
 #define PWW_MAX_LEN INT32_MAX
 #define PWW_MAX_INDEX INT32_MAX
@@ -142,6 +145,16 @@ typedef struct {
   size_t live_bytes;    /* payload bytes of the live messages */
 } pww_queue_stats_t;
 
+/* Counters of a worker's call table (pww_call_stat). All O(1). */
+typedef enum {
+  PWW_CALL_PENDING = 0,   /* begun, neither ended nor cancelled */
+  PWW_CALL_BEGUN = 1,     /* ever begun (== the last id given) */
+  PWW_CALL_ENDED = 2,     /* ended by their reply */
+  PWW_CALL_CANCELLED = 3, /* cancelled: timed out, or the worker stopped */
+  PWW_CALL_LATE = 4       /* replies that found no pending call: dropped */
+} pww_call_stat_t;
+#define PWW_CALL_STAT_COUNT 5
+
 /* ---- allocator ----------------------------------------------------------- */
 
 /*
@@ -175,7 +188,8 @@ PWW_API int pww_worker_create(pww_registry_t *reg, int kind);
 /* Find a worker by id: NULL if there is none. The pointer stays valid until
  * the worker is destroyed. */
 PWW_API pww_worker_t *pww_worker_find(const pww_registry_t *reg, int id);
-/* Destroy a worker, whatever its state, and free all its messages. */
+/* Destroy a worker, whatever its state, and free all its messages and
+ * pending calls. */
 PWW_API int pww_worker_destroy(pww_registry_t *reg, int id);
 PWW_API int pww_worker_count(const pww_registry_t *reg);
 /* Iterate in creation order: pww_worker_next(reg, NULL) gives the first,
@@ -238,6 +252,43 @@ PWW_API int pww_queue_release(pww_worker_t *w, int queue, int index);
 PWW_API int pww_queue_release_opened(pww_worker_t *w, int queue);
 PWW_API int pww_queue_stats(pww_worker_t *w, int queue,
                             pww_queue_stats_t *out);
+
+/* ---- calls --------------------------------------------------------------- */
+
+/*
+ * Each worker holds the table of its pending calls: requests sent whose reply
+ * has not come back. Call ids are per worker, 1, 2, 3..., never reused, so a
+ * reply that comes after its call was cancelled (a timeout) is recognised as
+ * late and dropped instead of being taken for another call's reply. The core
+ * stores ids and start times only; the layers above keep what to resume.
+ */
+
+/* Begin a call: returns its id (> 0). Allowed in every state but killed and
+ * failed (PWW_ESTATE): a call made before the worker is running waits for it.
+ * Errors: PWW_EFULL (limit of pending calls), PWW_ENOSPC (ids ran out),
+ * PWW_ENOMEM. On error no id is used up. */
+PWW_API int pww_call_begin(pww_worker_t *w, double time_ms);
+/* The reply to `call_id` came: remove it from the table. PWW_ENOCALL if it is
+ * not pending (it was ended or cancelled: a late reply, counted as
+ * PWW_CALL_LATE); PWW_EINVAL for an id never given. */
+PWW_API int pww_call_end(pww_worker_t *w, int call_id);
+/* Give up `call_id` (a timeout): remove it without a reply. PWW_ENOCALL if
+ * it is not pending (not counted as late), PWW_EINVAL for an id never given. */
+PWW_API int pww_call_cancel(pww_worker_t *w, int call_id);
+/* Cancel every pending call (the worker was killed or failed); returns how
+ * many there were. Frees the table. */
+PWW_API int pww_call_cancel_all(pww_worker_t *w);
+/* Pending calls. O(1). */
+PWW_API int pww_call_pending(const pww_worker_t *w);
+/* Write up to `cap` pending call ids, oldest first, to out; return how many. */
+PWW_API int pww_call_list(const pww_worker_t *w, int32_t *out, size_t cap);
+/* The time_ms given to pww_call_begin for a pending call, into *out. */
+PWW_API int pww_call_time(const pww_worker_t *w, int call_id, double *out);
+/* One counter (pww_call_stat_t); PWW_EINVAL for another value. */
+PWW_API int pww_call_stat(const pww_worker_t *w, int stat);
+/* Limit of pending calls (0 = unlimited). Lower than current use is allowed:
+ * begins fail with PWW_EFULL until enough calls end. */
+PWW_API int pww_call_set_limit(pww_worker_t *w, size_t max_calls);
 
 #ifdef __cplusplus
 }

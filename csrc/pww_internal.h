@@ -57,11 +57,30 @@ typedef struct {
   pww_limits_t limits;
 } pww__queue_t;
 
+/* One pending call: one allocation, in its worker's uthash table (which
+ * keeps insertion order, so listing is oldest first). */
+typedef struct pww__call {
+  int id;
+  double time_ms;
+  UT_hash_handle hh;
+} pww__call_t;
+
+/* A worker's calls: the table of pending ones and counters. */
+typedef struct {
+  pww__call_t *table; /* uthash head */
+  int32_t last_id;    /* ids 1..last_id were given */
+  int32_t ended;
+  int32_t cancelled;
+  int32_t late;       /* saturates at INT32_MAX */
+  size_t max_calls;
+} pww__calls_t;
+
 struct pww_worker {
   int id;
   int kind;
   int state;
   pww__queue_t queues[2];
+  pww__calls_t calls;
   UT_hash_handle hh;
 };
 
@@ -74,6 +93,10 @@ struct pww_registry {
 /* pww_queue.c */
 void pww__queue_init(pww__queue_t *q, const pww_limits_t *limits);
 void pww__queue_clear(pww__queue_t *q);
+
+/* pww_call.c */
+void pww__calls_init(pww__calls_t *c);
+void pww__calls_clear(pww__calls_t *c);
 
 #define PWW__VALID_QUEUE(q) ((q) == PWW_OUTBOUND || (q) == PWW_INBOUND)
 

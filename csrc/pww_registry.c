@@ -36,6 +36,7 @@ int pww_registry_free(pww_registry_t *reg, int force) {
     HASH_DEL(reg->workers, w);
     pww__queue_clear(&w->queues[PWW_OUTBOUND]);
     pww__queue_clear(&w->queues[PWW_INBOUND]);
+    pww__calls_clear(&w->calls);
     PWW_FREE(w);
   }
   PWW_FREE(reg);
@@ -76,6 +77,7 @@ int pww_worker_create(pww_registry_t *reg, int kind) {
   w->state = PWW_STATE_CREATED;
   pww__queue_init(&w->queues[PWW_OUTBOUND], &reg->limits[PWW_OUTBOUND]);
   pww__queue_init(&w->queues[PWW_INBOUND], &reg->limits[PWW_INBOUND]);
+  pww__calls_init(&w->calls);
 
   pww__hash_oom = 0;
   HASH_ADD_INT(reg->workers, id, w);
@@ -98,7 +100,8 @@ pww_worker_t *pww_worker_find(const pww_registry_t *reg, int id) {
   return w;
 }
 
-/* Frees the worker and every message it still holds. */
+/* Frees the worker, every message it still holds and its pending calls
+ * (uncounted: cancel them first to account for them). */
 int pww_worker_destroy(pww_registry_t *reg, int id) {
   pww_worker_t *w;
 
@@ -108,6 +111,7 @@ int pww_worker_destroy(pww_registry_t *reg, int id) {
   HASH_DEL(reg->workers, w);
   pww__queue_clear(&w->queues[PWW_OUTBOUND]);
   pww__queue_clear(&w->queues[PWW_INBOUND]);
+  pww__calls_clear(&w->calls);
   PWW_FREE(w);
   return 0;
 }

@@ -182,6 +182,46 @@ PWW_W_API int pww_w_set_limits(int id, int queue, int max_messages,
   }
 }
 
+/* ---- calls: the pending-call table of worker `id` (see pww.h) ---- */
+
+PWW_W_API int pww_w_call_begin(int id, double time_ms) {
+  PWW__WORKER_OR_RETURN(w, id);
+  return pww_call_begin(w, time_ms);
+}
+
+PWW_W_API int pww_w_call_end(int id, int call_id) {
+  PWW__WORKER_OR_RETURN(w, id);
+  return pww_call_end(w, call_id);
+}
+
+PWW_W_API int pww_w_call_cancel(int id, int call_id) {
+  PWW__WORKER_OR_RETURN(w, id);
+  return pww_call_cancel(w, call_id);
+}
+
+PWW_W_API int pww_w_call_cancel_all(int id) {
+  PWW__WORKER_OR_RETURN(w, id);
+  return pww_call_cancel_all(w);
+}
+
+PWW_W_API int pww_w_call_list(int id, int *out, int cap) {
+  PWW__WORKER_OR_RETURN(w, id);
+  if (cap < 0) return PWW_EINVAL;
+  return pww_call_list(w, (int32_t *)out, (size_t)cap);
+}
+
+PWW_W_API int pww_w_call_stat(int id, int stat) {
+  PWW__WORKER_OR_RETURN(w, id);
+  return pww_call_stat(w, stat);
+}
+
+/* 0 = unlimited. */
+PWW_W_API int pww_w_call_set_limit(int id, int max_calls) {
+  PWW__WORKER_OR_RETURN(w, id);
+  if (max_calls < 0) return PWW_EINVAL;
+  return pww_call_set_limit(w, (size_t)max_calls);
+}
+
 /* Scratch buffers for JS; NULL (0) for n < 0 or out of memory. */
 PWW_W_API void *pww_w_malloc(int n) {
   return n < 0 ? NULL : malloc(n == 0 ? 1 : (size_t)n);

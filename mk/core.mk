@@ -8,7 +8,8 @@
 #   make bench-core  ns/round, callgrind instructions/round, bytes/message
 #   make clean-core  remove the core's build outputs
 
-CORE_SRC := csrc/pww_error.c csrc/pww_registry.c csrc/pww_queue.c
+CORE_SRC := csrc/pww_error.c csrc/pww_registry.c csrc/pww_queue.c \
+  csrc/pww_call.c
 CORE_WASM_SRC := $(CORE_SRC) csrc/pww_wasm.c
 CORE_HDR := csrc/pww.h csrc/pww_internal.h csrc/pww_wasm.h
 CORE_B := build/core
@@ -31,7 +32,9 @@ CORE_WASM_EXPORTS := pww_w_create pww_w_destroy pww_w_count_workers \
   pww_w_state pww_w_set_state pww_w_push pww_w_length pww_w_unread \
   pww_w_first_unread pww_w_list_unread pww_w_info pww_w_mark_opened \
   pww_w_release pww_w_release_opened pww_w_set_limits pww_w_malloc \
-  pww_w_free pww_w_strerror pww_w_err_name
+  pww_w_free pww_w_strerror pww_w_err_name pww_w_call_begin pww_w_call_end \
+  pww_w_call_cancel pww_w_call_cancel_all pww_w_call_list pww_w_call_stat \
+  pww_w_call_set_limit
 CORE_EMCC_FLAGS := -O2 -DNDEBUG -DPWW_STATIC -Icsrc -I$(CORE_INC) \
   -fno-exceptions --no-entry -s STANDALONE_WASM=1 -s ALLOW_MEMORY_GROWTH=1 \
   -s ASSERTIONS=0 -s FILESYSTEM=0 -s ERROR_ON_UNDEFINED_SYMBOLS=1

@@ -1,6 +1,6 @@
 /* fuzz_ops.c - libFuzzer target: the input is a stream of operations on one
  * registry (create, destroy, state, push, get, open, release, limits,
- * injected allocation failures). After every operation the results are
+ * calls begun, ended, cancelled, injected allocation failures). After every operation the results are
  * checked against what the previous state implies, and the whole registry
  * is recounted by check_registry(). Run with `make fuzz FUZZ_SECONDS=600`. */
 #include "helpers.h"
@@ -30,7 +30,7 @@ static pww_worker_t *pick(pww_registry_t *reg, input_t *in, int *id) {
 }
 
 static void one_op(pww_registry_t *reg, input_t *in) {
-  unsigned op = take(in) % 12;
+  unsigned op = take(in) % 14;
   int id, q, idx, rc;
   pww_worker_t *w = pick(reg, in, &id);
   pww_message_t m;
@@ -118,6 +118,32 @@ static void one_op(pww_registry_t *reg, input_t *in) {
         ASSERT_EQ(m.opened, 0);
         if (i > 0) ASSERT_GT(out[i], out[i - 1]);
         else ASSERT_EQ(out[0], before.first_unread);
+      }
+      break;
+    }
+    case 12:
+    case 13: { /* calls: begin, end (maybe late), cancel, cancel all, limit */
+      int pending = pww_call_pending(w), sub = (int)take(in) % 5;
+      int begun = pww_call_stat(w, PWW_CALL_BEGUN);
+      int late = pww_call_stat(w, PWW_CALL_LATE);
+      int call = (int)take(in) % (begun + 2);
+      if (sub == 0) {
+        rc = pww_call_begin(w, (double)call);
+        ASSERT_TRUE(rc == begun + 1 || rc == PWW_ESTATE || rc == PWW_EFULL ||
+                    rc == PWW_ENOMEM);
+        ASSERT_EQ(pww_call_pending(w), pending + (rc > 0));
+      } else if (sub == 1 || sub == 2) {
+        rc = sub == 1 ? pww_call_end(w, call) : pww_call_cancel(w, call);
+        ASSERT_TRUE(rc == 0 || rc == PWW_ENOCALL || rc == PWW_EINVAL);
+        if (call <= 0 || call > begun) ASSERT_ERR(rc, PWW_EINVAL);
+        ASSERT_EQ(pww_call_pending(w), pending - (rc == 0));
+        ASSERT_EQ(pww_call_stat(w, PWW_CALL_LATE),
+                  late + (sub == 1 && rc == PWW_ENOCALL));
+      } else if (sub == 3) {
+        ASSERT_EQ(pww_call_cancel_all(w), pending);
+        ASSERT_EQ(pww_call_pending(w), 0);
+      } else {
+        ASSERT_EQ(pww_call_set_limit(w, (size_t)(take(in) % 8)), 0);
       }
       break;
     }

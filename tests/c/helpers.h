@@ -80,6 +80,24 @@ static inline void check_queue(const pww__queue_t *q) {
   ASSERT_LE(q->cursor, first < 0 ? q->length : first);
 }
 
+/* Recount a worker's call table: ids ascending (oldest first), all given,
+ * and the counters account for every call ever begun. */
+static inline void check_calls(const pww_worker_t *w) {
+  const pww__call_t *c;
+  int n = 0, prev = 0;
+
+  for (c = w->calls.table; c != NULL; c = (const pww__call_t *)c->hh.next) {
+    ASSERT_GT(c->id, prev);
+    ASSERT_LE(c->id, w->calls.last_id);
+    prev = c->id;
+    n++;
+  }
+  ASSERT_EQ(pww_call_pending(w), n);
+  ASSERT_EQ(pww_call_stat(w, PWW_CALL_BEGUN),
+            n + pww_call_stat(w, PWW_CALL_ENDED) +
+                pww_call_stat(w, PWW_CALL_CANCELLED));
+}
+
 static inline void check_registry(const pww_registry_t *reg) {
   const pww_worker_t *w;
   int n = 0, prev_id = 0;
@@ -91,6 +109,7 @@ static inline void check_registry(const pww_registry_t *reg) {
     ASSERT_TRUE(w->state >= 0 && w->state < PWW_STATE_COUNT);
     check_queue(&w->queues[PWW_OUTBOUND]);
     check_queue(&w->queues[PWW_INBOUND]);
+    check_calls(w);
     prev_id = w->id;
     n++;
   }

@@ -24,6 +24,7 @@ TEST(values_are_the_abi) {
   ASSERT_EQ(PWW_ERELEASED, -8);
   ASSERT_EQ(PWW_EBUSY, -9);
   ASSERT_EQ(PWW_ENOSPC, -10);
+  ASSERT_EQ(PWW_ENOCALL, -11);
 }
 
 TEST(names_and_descriptions) {

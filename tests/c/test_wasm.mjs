@@ -12,10 +12,12 @@ const EXPORTS = [
   "pww_w_unread", "pww_w_first_unread", "pww_w_list_unread", "pww_w_info",
   "pww_w_mark_opened", "pww_w_release", "pww_w_release_opened",
   "pww_w_set_limits", "pww_w_malloc", "pww_w_free", "pww_w_strerror",
-  "pww_w_err_name",
+  "pww_w_err_name", "pww_w_call_begin", "pww_w_call_end", "pww_w_call_cancel",
+  "pww_w_call_cancel_all", "pww_w_call_list", "pww_w_call_stat",
+  "pww_w_call_set_limit",
 ];
 const E = { EINVAL: -2, ENOMEM: -3, ENOENT: -4, ESTATE: -5, EFULL: -6,
-  ERANGE: -7, ERELEASED: -8, EBUSY: -9, ENOSPC: -10 };
+  ERANGE: -7, ERELEASED: -8, EBUSY: -9, ENOSPC: -10, ENOCALL: -11 };
 const OUT = 0, IN = 1;
 let checks = 0;
 const eq = (a, b, what) => { checks++; assert.deepEqual(a, b, what); };
@@ -112,4 +114,31 @@ eq(push(c, OUT, 1, "after kill", 0), E.ESTATE);
 eq(w.pww_w_destroy(c), 0);
 eq(w.pww_w_destroy(c), E.ENOENT);
 eq(w.pww_w_create(1), 4, "ids never reused");
+
+// Calls: ids per worker, end / cancel / late replies, listing, kill accounting.
+const d = w.pww_w_create(1);
+eq([w.pww_w_call_begin(d, 1), w.pww_w_call_begin(d, 2), w.pww_w_call_begin(d, 3)], [1, 2, 3]);
+eq(w.pww_w_call_begin(99, 0), E.ENOENT);
+eq(w.pww_w_call_end(d, 2), 0);
+eq(w.pww_w_call_end(d, 2), E.ENOCALL, "a second reply is late");
+eq(w.pww_w_call_end(d, 7), E.EINVAL, "never given");
+eq(w.pww_w_call_cancel(d, 1), 0);
+eq(w.pww_w_call_end(d, 1), E.ENOCALL, "reply after a timeout is late");
+eq(w.pww_w_call_begin(d, 4), 4);
+const ids = w.pww_w_malloc(4 * 4);
+eq(w.pww_w_call_list(d, ids, 4), 2);
+eq([...new Int32Array(mem(), ids, 2)], [3, 4]);
+eq(w.pww_w_call_list(d, ids, -1), E.EINVAL);
+w.pww_w_free(ids);
+eq([0, 1, 2, 3, 4].map((s) => w.pww_w_call_stat(d, s)), [2, 4, 1, 1, 2]);
+eq(w.pww_w_call_stat(d, 5), E.EINVAL);
+eq(w.pww_w_call_set_limit(d, 2), 0);
+eq(w.pww_w_call_begin(d, 5), E.EFULL);
+eq(w.pww_w_call_set_limit(d, -1), E.EINVAL);
+eq(w.pww_w_set_state(d, 3), 0);
+eq(w.pww_w_call_begin(d, 6), E.ESTATE, "no call to a killed worker");
+eq(w.pww_w_call_cancel_all(d), 2);
+eq(w.pww_w_call_stat(d, 0), 0);
+eq(w.pww_w_call_end(d, 3), E.ENOCALL);
+eq(w.pww_w_destroy(d), 0);
 console.log(`test_wasm: ${checks} checks ok (${bytes.length} bytes, no imports)`);
