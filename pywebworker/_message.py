@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._payload import ERROR, KIND_NAMES, decode
+from ._payload import KIND_NAMES
 
 if TYPE_CHECKING:
     from ._endpoint import Endpoint
@@ -80,11 +80,7 @@ class WorkerMessage:
 
     @property
     def _is_error(self) -> bool:
-        self.kind  # noqa: B018 - fills the cache
-        return self._kind == ERROR
-
-    def _decode(self, raw: Any) -> Any:
-        return decode(self._kind or int(self._info()[0]), raw)
+        return self.kind == "error"
 
     def __repr__(self) -> str:
         try:
