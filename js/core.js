@@ -168,5 +168,15 @@ function pwwInboundApi(core) {
   };
 }
 
+// A call's bytes arrive from Python as Uint8Arrays: post them as ArrayBuffers the
+// message owns, transferred (one copy at most, none when a view spans its buffer).
+// Returns [bufs, transfer list], both undefined when there are none.
+function pwwBuffers(bufs) {
+  if (!bufs || bufs.length === 0) return [undefined, undefined];
+  const out = [];
+  for (const u of bufs) out.push(u.byteOffset === 0 && u.byteLength === u.buffer.byteLength ? u.buffer : u.slice().buffer);
+  return [out, out];
+}
+
 // Milliseconds since the epoch, with sub-millisecond precision where available.
 const pwwNow = () => (typeof performance === "object" ? performance.timeOrigin + performance.now() : Date.now());

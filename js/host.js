@@ -3,8 +3,9 @@
 // straight into the C inbound queue, drains the C outbound queue while a worker is
 // running, and turns errors and exits into lifecycle changes.
 // Requires protocol.js and core.js. `sources` holds the worker-side texts (see
-// pywebworker/_js.py); `dispatch(id, event, a, b)` is the one Python callback, called
-// for state changes, output lines, and messages only while Python watches a worker.
+// pywebworker/_js.py); `dispatch(id, event, a, b, c)` is the one Python callback, called
+// for state changes, output lines, call replies and calls from the worker, and messages
+// only while Python watches a worker.
 
 function pwwHost(core, sources, dispatch) {
   const x = core.exports;
@@ -66,6 +67,7 @@ function pwwHost(core, sources, dispatch) {
     switch (d.type) {
       case PWW.C_STARTED: return setRunning(rec);
       case PWW.C_READY:
+        rec.exports = Array.isArray(d.exports) ? d.exports.map(String) : [];
         if (rec.kind === PWW.KIND_JAVASCRIPT) setRunning(rec);
         rec.ready = true;
         releaseURLs(rec);
@@ -73,7 +75,23 @@ function pwwHost(core, sources, dispatch) {
       case PWW.C_FAILED: return fail(rec, d.error.name, d.error.message, d.error.stack);
       case PWW.C_OUTPUT: return dispatch(rec.id, "output", d.stream, d.text);
       case PWW.C_ERROR: return pushError(rec, d.error.name, d.error.message, d.error.stack);
+      // A reply whose call is no longer pending (timed out, or the worker was stopped)
+      // is late: the core counts it and it goes no further.
+      case PWW.C_RETURN:
+        if (x.pww_w_call_end(rec.id, d.id) < 0) return;
+        return dispatch(rec.id, "return", d.id, d.value, d.bufs);
+      case PWW.C_THROW: {
+        if (x.pww_w_call_end(rec.id, d.id) < 0) return;
+        const e = d.error || {};
+        return dispatch(rec.id, "throw", d.id, pwwErrorPayload(e.name || "Error", e.message || "", e.stack));
+      }
+      case PWW.C_CALL: return dispatch(rec.id, "call", d.id, d.name, d);
     }
+  }
+
+  function postCall(rec, callId, name, args, bufs) {
+    const [b, transfer] = pwwBuffers(bufs);
+    post(rec, control(rec, PWW.C_CALL, { id: callId, name, args, bufs: b }), transfer);
   }
 
   function setRunning(rec) {
@@ -114,6 +132,7 @@ function pwwHost(core, sources, dispatch) {
     core.pushText(rec.id, PWW.INBOUND, PWW.ERROR, pwwErrorPayload(name || "Error", message, stack), pwwNow());
     x.pww_w_set_state(rec.id, PWW.FAILED);
     stop(rec);
+    rec.callsRejected = x.pww_w_call_cancel_all(rec.id);
     dispatch(rec.id, "state");
   }
 
@@ -139,7 +158,7 @@ function pwwHost(core, sources, dispatch) {
 
   // --- the JsWorker wrapper: runs the user's script, then says ready ------------------
   function jsSource(rec, opts) {
-    const head = `const PWW_TAG=${q(PWW.TAG)}, PWW_NONCE=${q(rec.nonce)};\n`;
+    const head = `const PWW_TAG=${q(PWW.TAG)}, PWW_NONCE=${q(rec.nonce)};\n` + sources.jsCalls;
     if (WT) {
       const user = opts.url ? { url: absolute(opts.url) } : { text: opts.script };
       return sources.nodeShim + head + `const PWW_USER=${q(user)}, PWW_TYPE=${q(opts.type)};\n` + sources.jsNode;
@@ -180,7 +199,7 @@ function pwwHost(core, sources, dispatch) {
 
     create(kind) {
       const id = x.pww_w_create(kind);
-      if (id > 0) records.set(id, { id, kind, worker: null, nonce: nonce(), watch: false, ready: false, urls: [], dropped: 0, unreported: 0 });
+      if (id > 0) records.set(id, { id, kind, worker: null, nonce: nonce(), watch: false, ready: false, urls: [], dropped: 0, unreported: 0, exports: null, callsRejected: 0 });
       return id;
     },
 
@@ -235,6 +254,7 @@ function pwwHost(core, sources, dispatch) {
       if (st === PWW.CREATED || st === PWW.STARTING || st === PWW.RUNNING) {
         stop(rec);
         x.pww_w_set_state(id, PWW.KILLED);
+        rec.callsRejected = x.pww_w_call_cancel_all(id);
         dispatch(id, "state");
       }
       return x.pww_w_unread(id, PWW.OUTBOUND);
@@ -245,6 +265,40 @@ function pwwHost(core, sources, dispatch) {
       const rec = records.get(id);
       if (rec) { stop(rec); records.delete(id); }
       return x.pww_w_destroy(id);
+    },
+
+    // --- calls (pending-call table in the core: pww_w_call_*) ---------------------------
+    // Begin a call and post it at once (the worker is ready); returns the call id or a
+    // negative core code. `args` is JSON text, `bufs` the Uint8Arrays it refers to.
+    call(id, name, args, bufs) {
+      const rec = record(id);
+      const callId = x.pww_w_call_begin(id, pwwNow());
+      if (callId > 0) postCall(rec, callId, name, args, bufs);
+      return callId;
+    },
+    // Begin a call now, post it later (callSend) once the worker is ready.
+    callBegin(id) { record(id); return x.pww_w_call_begin(id, pwwNow()); },
+    callSend(id, callId, name, args, bufs) {
+      const rec = record(id);
+      if (!rec.worker) return PWW.ESTATE;
+      postCall(rec, callId, name, args, bufs);
+      return 0;
+    },
+    // Give up a call (timeout, cancelled await): its reply, if it comes, is dropped.
+    callCancel(id, callId) { return x.pww_w_call_cancel(id, callId); },
+    callStat(id, stat) { return x.pww_w_call_stat(id, stat); },
+    callsRejected(id) { return record(id).callsRejected; },
+    exports(id) { return record(id).exports || undefined; },  // undefined, not null: Pyodide 314 maps null to JsNull
+    // Answer a call the worker made to a function the host exposed.
+    reply(id, callId, ok, value, bufs) {
+      const rec = record(id);
+      if (!rec.worker) return;
+      if (ok) {
+        const [b, transfer] = pwwBuffers(bufs);
+        post(rec, control(rec, PWW.C_RETURN, { id: callId, value, bufs: b }), transfer);
+      } else {
+        post(rec, control(rec, PWW.C_THROW, { id: callId, error: value }));
+      }
     },
 
     // Limits of one queue (0 = unlimited); see pww_w_set_limits.

@@ -1,18 +1,33 @@
 // Web Worker globals inside a node:worker_threads worker, so that one script runs in a
 // browser and in Node: self, postMessage, onmessage, addEventListener,
 // removeEventListener, close. Message events carry `data` like a MessageEvent.
+// As in a browser, listeners run in the order they were added (`onmessage` takes the
+// place of its first assignment), and stopImmediatePropagation() skips the rest: the
+// wrappers rely on this to keep control messages away from the user's script.
 {
   const { parentPort } = require("node:worker_threads");
-  const listeners = new Set();
+  const listeners = [];
+  let handler = null;
+  const slot = (event) => { if (typeof handler === "function") handler.call(globalThis, event); };
   globalThis.self = globalThis;
-  globalThis.onmessage = null;
+  Object.defineProperty(globalThis, "onmessage", {
+    configurable: true, enumerable: true,
+    get: () => handler,
+    set: (fn) => { handler = fn; if (!listeners.includes(slot)) listeners.push(slot); },
+  });
   globalThis.postMessage = (data, transfer) => parentPort.postMessage(data, transfer);
-  globalThis.addEventListener = (type, fn) => { if (type === "message") listeners.add(fn); };
-  globalThis.removeEventListener = (type, fn) => { if (type === "message") listeners.delete(fn); };
+  globalThis.addEventListener = (type, fn) => { if (type === "message" && !listeners.includes(fn)) listeners.push(fn); };
+  globalThis.removeEventListener = (type, fn) => {
+    const i = type === "message" ? listeners.indexOf(fn) : -1;
+    if (i >= 0) listeners.splice(i, 1);
+  };
   globalThis.close = () => process.exit(0);
   parentPort.on("message", (data) => {
-    const event = { type: "message", data, target: globalThis };
-    if (typeof globalThis.onmessage === "function") globalThis.onmessage(event);
-    for (const fn of listeners) fn(event);
+    let stopped = false;
+    const event = { type: "message", data, target: globalThis, stopImmediatePropagation() { stopped = true; }, stopPropagation() {} };
+    for (const fn of listeners.slice()) {
+      fn.call(globalThis, event);
+      if (stopped) break;
+    }
   });
 }

@@ -13,7 +13,7 @@ const PWW = Object.freeze({
   TEXT: 1, BYTES: 2, JSON: 3, ERROR: 4,
   // The one error code the glue makes itself (pww.h PWW_ENOMEM): a scratch buffer
   // could not be allocated.
-  ENOMEM: -3,
+  ENOMEM: -3, ESTATE: -5,
   // Control messages are objects carrying this key set to the worker's nonce, so a
   // user payload can never be taken for one (comlink tags its messages the same way).
   TAG: "__pywebworker__",
@@ -25,4 +25,9 @@ const PWW = Object.freeze({
   C_ERROR: "error",      // a non-fatal error, shown to the host as a message: {error}
   // Control message types, host -> worker.
   C_INIT: "init",
+  // Calls, both ways: {type: "call", id, name, args, bufs} answered by
+  // {type: "return", id, value, bufs} or {type: "throw", id, error: {name, message, stack}}.
+  // `args` (a JSON array) and `value` are JSON text in which bytes are the marker object
+  // {"\u0000b": i} standing for bufs[i], an ArrayBuffer (see js/worker_calls.js).
+  C_CALL: "call", C_RETURN: "return", C_THROW: "throw",
 });

@@ -3,24 +3,44 @@
 //
 // 1. The first message is the host's init: where Pyodide lives, the pywebworker package
 //    files, the packages to load and the user's script.
-// 2. Every later message goes straight into this worker's own C inbound queue (the
-//    `parent` endpoint), even while Pyodide is still loading: nothing is lost.
+// 2. Every later user message goes straight into this worker's own C inbound queue (the
+//    `parent` endpoint), even while Pyodide is still loading: nothing is lost. Control
+//    messages (tagged with the nonce: calls and replies) never enter that queue.
 // 3. Pyodide loads, the package is installed, "started" tells the host to deliver.
-// 4. The script runs with top-level await; "ready" once its top level has finished, or
-//    "failed" with the Python traceback.
+// 4. The script runs with top-level await; "ready" (with the names in `__export__`)
+//    once its top level has finished, or "failed" with the Python traceback.
+// Calls the host makes go to the Python handler `parent` registers; calls to the host
+// are pending in this worker's own C core (pww_w_call_*) until their reply.
 const pwwSay = (type, extra) => postMessage(Object.assign({ [PWW_TAG]: PWW_NONCE, type }, extra));
 const pwwErr = (e) => ({ name: (e && (e.type || e.name)) || "Error", message: (e && e.message) || String(e), stack: (e && e.stack) || "" });
 let pwwCoreInst = null, pwwParentId = 0, pwwWatch = false, pwwNotify = null;
+let pwwOnCall = null, pwwOnReply = null;
 
 addEventListener("message", (ev) => {
   const d = ev.data;
+  const control = d !== null && typeof d === "object" && d[PWW_TAG] === PWW_NONCE;
   if (pwwCoreInst === null) {
-    if (d && d[PWW_TAG] === PWW_NONCE && d.type === PWW.C_INIT) pwwBoot(d);
+    if (control && d.type === PWW.C_INIT) pwwBoot(d);
     return;
   }
+  if (control) return pwwControl(d);
   pwwCoreInst.pushValue(pwwParentId, PWW.INBOUND, d, pwwNow());
   if (pwwWatch && pwwNotify) pwwNotify();
 });
+
+function pwwControl(d) {
+  switch (d.type) {
+    case PWW.C_CALL:
+      if (pwwOnCall) return pwwOnCall(d.id, d.name, d.args, d.bufs);
+      return pwwSay(PWW.C_THROW, { id: d.id, error: { name: "NotExportedError", message: "the worker exports nothing yet", stack: "" } });
+    case PWW.C_RETURN:
+    case PWW.C_THROW:
+      // Late replies (the call timed out) are counted by the core and dropped.
+      if (pwwCoreInst.exports.pww_w_call_end(pwwParentId, d.id) < 0 || !pwwOnReply) return;
+      if (d.type === PWW.C_RETURN) return pwwOnReply(d.id, true, d.value, d.bufs);
+      return pwwOnReply(d.id, false, pwwErrorPayload(d.error.name, d.error.message, d.error.stack), undefined);
+  }
+}
 
 async function pwwBoot(init) {
   try {
@@ -54,7 +74,10 @@ async function pwwBoot(init) {
     const code = init.url ? await pwwFetchText(init.url) : init.script;
     // A filename not in <...> makes Pyodide put the source in linecache: tracebacks show lines.
     await py.runPythonAsync(code, { filename: `/worker/${init.name}.py` });
-    pwwSay(PWW.C_READY);
+    const names = py.pyimport("pywebworker._parent").parent._serve(py.globals);
+    const exports = names.toJs();
+    names.destroy();
+    pwwSay(PWW.C_READY, { exports });
   } catch (e) {
     pwwSay(PWW.C_FAILED, { error: pwwErr(e) });
   }
@@ -96,6 +119,23 @@ function pwwParentApi() {
       postMessage(copy.buffer, [copy.buffer]);
     },
     sendError(name, message, stack) { pwwSay(PWW.C_ERROR, { error: { name, message, stack } }); },
+    // Calls: the host's calls to this worker's exports, and this worker's calls to the
+    // functions the host exposed (pending in this worker's core until their reply).
+    setCallHandlers(onCall, onReply) { pwwOnCall = onCall; pwwOnReply = onReply; },
+    reply(callId, ok, value, bufs) {
+      if (!ok) return pwwSay(PWW.C_THROW, { id: callId, error: value });
+      const [b, transfer] = pwwBuffers(bufs);
+      postMessage({ [PWW_TAG]: PWW_NONCE, type: PWW.C_RETURN, id: callId, value, bufs: b }, transfer || []);
+    },
+    call(name, args, bufs) {
+      const callId = pwwCoreInst.exports.pww_w_call_begin(pwwParentId, pwwNow());
+      if (callId < 0) return callId;
+      const [b, transfer] = pwwBuffers(bufs);
+      postMessage({ [PWW_TAG]: PWW_NONCE, type: PWW.C_CALL, id: callId, name, args, bufs: b }, transfer || []);
+      return callId;
+    },
+    callCancel(callId) { return pwwCoreInst.exports.pww_w_call_cancel(pwwParentId, callId); },
+    callStat(stat) { return pwwCoreInst.exports.pww_w_call_stat(pwwParentId, stat); },
     watch(on, notify) { pwwWatch = !!on; if (notify) pwwNotify = notify; },
   });
 }

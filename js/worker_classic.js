@@ -1,4 +1,5 @@
-// JsWorker wrapper, classic browser worker. Prepended: PWW_TAG, PWW_NONCE, PWW_URL.
+// JsWorker wrapper, classic browser worker. Prepended: PWW_TAG, PWW_NONCE, worker_calls.js,
+// PWW_URL.
 // Runs the user's script in the worker's global scope, then says ready; a script that
 // throws at its top level is reported as a failed start.
 {
@@ -8,5 +9,5 @@
     ok = false;
     say("failed", { error: { name: e.name || "Error", message: e.message || String(e), stack: e.stack || "" } });
   }
-  if (ok) say("ready");
+  if (ok) say("ready", { exports: pywebworker.exportedNames() });
 }

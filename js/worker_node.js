@@ -1,5 +1,5 @@
 // JsWorker wrapper under node:worker_threads. Prepended: node_shim.js, PWW_TAG,
-// PWW_NONCE, PWW_USER ({text} or {url}), PWW_TYPE ("classic" | "module").
+// PWW_NONCE, worker_calls.js, PWW_USER ({text} or {url}), PWW_TYPE ("classic" | "module").
 // A classic script runs in the global scope (vm.runInThisContext), as importScripts would.
 (async () => {
   const say = (type, extra) => postMessage(Object.assign({ [PWW_TAG]: PWW_NONCE, type }, extra));
@@ -19,7 +19,7 @@
       }
       require("node:vm").runInThisContext(text, { filename: url || "worker-script.js" });
     }
-    say("ready");
+    say("ready", { exports: pywebworker.exportedNames() });
   } catch (e) {
     say("failed", { error: { name: e.name || "Error", message: e.message || String(e), stack: e.stack || "" } });
   }

@@ -18,6 +18,7 @@ __all__ = [
     "WorkerStartError",
     "WorkerKilledError",
     "WorkerFailedError",
+    "NotExportedError",
 ]
 
 
@@ -100,6 +101,25 @@ class WorkerStartError(RemoteError):
 
 class WorkerFailedError(RemoteError):
     """The worker failed after it was ready (an uncaught error, or it exited)."""
+
+
+class NotExportedError(PyWebWorkerError, AttributeError):
+    """The name called is not exported (by a ready worker) or not exposed (by the host).
+
+    Also an ``AttributeError``, as ``worker.exports.name`` is an attribute lookup.
+
+    Attributes
+    ----------
+    name : str
+        The name that was called.
+    exported : list[str]
+        The names that are exported (or exposed), to pick from.
+    """
+
+    def __init__(self, message: str, name: str = "", exported: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.name = name
+        self.exported = list(exported or [])
 
 
 class WorkerKilledError(PyWebWorkerError):

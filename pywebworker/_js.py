@@ -19,6 +19,7 @@ _SOURCES = {
     "jsClassic": "worker_classic.js",
     "jsModule": "worker_module.js",
     "jsNode": "worker_node.js",
+    "jsCalls": "worker_calls.js",
     "pyBoot": "pyworker.js",
 }
 

@@ -6,13 +6,14 @@ import traceback
 from typing import Any
 
 from . import _js
+from ._calls import CALL_STATS, Caller, Exports, export_names
 from ._endpoint import Endpoint
 from ._errors import WorkerStateError
 from ._message import WorkerMessage
 from ._payload import encode
 
 
-class Parent(Endpoint):
+class Parent(Endpoint, Caller):
     """The host, seen from inside a PyWorker: messages it sent, and a way to reply.
 
     Mirrors the host-side API (``send_message``, ``get_unread_messages``,
@@ -20,15 +21,24 @@ class Parent(Endpoint):
     for``). Messages the host sent while this worker's Pyodide was loading are already
     waiting here, in order.
 
+    Calls go both ways: the host calls the functions this worker's script lists in
+    ``__export__``; this worker calls the functions the host exposed
+    (``worker.expose(fn)``) with ``await parent.call("name", ...)`` or
+    ``await parent.host.name(...)``. Call traffic never appears among the messages.
+
     Raises
     ------
     WorkerStateError
         from any method when used outside a PyWorker.
     """
 
+    _export_kind = "host"
+
     def __init__(self) -> None:
-        super().__init__()
+        Endpoint.__init__(self)
+        Caller.__init__(self)
         self._notify: Any = None
+        self._handlers: tuple[Any, Any] | None = None
 
     def __getattr__(self, name: str) -> Any:
         # Bind to the bootstrap's glue on first use, so that importing pywebworker
@@ -66,6 +76,53 @@ class Parent(Endpoint):
         if self._notify is None:
             self._notify = _js.make_proxy(self._wake)
         self._api.watch(on, self._notify)
+
+
+    # -- calls (pywebworker._calls.Caller) --------------------------------------------
+    @property
+    def host(self) -> Exports:
+        """The functions the host exposed, as attributes:
+        ``await parent.host.name(*args)`` is ``await parent.call("name", *args)``.
+
+        The host's names are not known in advance: a name it does not expose raises
+        ``RemoteError`` with ``remote_type == "NotExportedError"``, listing them.
+        """
+        return Exports(self)
+
+    @property
+    def call_stats(self) -> dict[str, int]:
+        """Counters of this worker's calls to the host, kept by its own C core (same
+        keys as ``worker.call_stats``)."""
+        return {key: int(self._api.callStat(i)) for i, key in enumerate(CALL_STATS)}
+
+    def _bind_calls(self) -> None:
+        if self._handlers is None:
+            self._handlers = (_js.make_proxy(self._on_call), _js.make_proxy(self._on_reply))
+            self._api.setCallHandlers(*self._handlers)
+
+    def _on_reply(self, call_id: int, ok: bool, value: Any, bufs: Any) -> None:
+        self._settle(call_id, ok, value, bufs)
+
+    def _serve(self, namespace: Any) -> list[str]:
+        """Called by the bootstrap once the script's top level has run: serve the
+        functions named in ``__export__`` and return their names (for "ready")."""
+        names, fns = export_names(namespace)
+        self._exposed.update(fns)
+        self._bind_calls()
+        return names
+
+    def _export_names(self) -> list[str] | None:
+        return None  # the host's exposed names are checked by the host
+
+    def _call_post(self, name: str, args: str, bufs: Any) -> int:
+        self._bind_calls()
+        return int(self._api.call(name, args, bufs))
+
+    def _call_cancel(self, call_id: int) -> None:
+        self._api.callCancel(call_id)
+
+    def _call_reply(self, call_id: int, ok: bool, value: Any, bufs: Any) -> None:
+        self._api.reply(call_id, ok, value, bufs)
 
 
 parent = Parent()

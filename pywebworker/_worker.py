@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from . import _js
+from ._calls import CALL_STATS, Caller, Exports
 from ._endpoint import Endpoint, _deadline
 from ._errors import (
     PyWebWorkerError,
@@ -26,9 +27,17 @@ _KIND_PYTHON, _KIND_JAVASCRIPT = 1, 2
 _live: weakref.WeakValueDictionary[int, _Worker] = weakref.WeakValueDictionary()
 
 
-def _on_event(worker_id: int, event: str, a: Any = None, b: Any = None) -> None:
+def _on_event(worker_id: int, event: str, a: Any = None, b: Any = None, c: Any = None) -> None:
     worker = _live.get(worker_id)
-    if worker is not None:
+    if worker is None:
+        return
+    if event == "return":
+        worker._settle(a, True, b, c)
+    elif event == "throw":
+        worker._settle(a, False, b, None)
+    elif event == "call":
+        worker._on_call(a, b, c.args, c.bufs)
+    else:
         worker._on_event(event, a, b)
 
 
@@ -36,11 +45,13 @@ def _host() -> Any:
     return _js.host(_on_event)
 
 
-class _Worker(Endpoint):
+class _Worker(Endpoint, Caller):
     _kind = 0
 
     def __init__(self, script: str | None, url: str | None, name: str | None) -> None:
-        super().__init__()
+        Endpoint.__init__(self)
+        Caller.__init__(self)
+        self._exports: list[str] | None = None
         if (script is None) == (url is None):
             raise TypeError("give exactly one of script (source text) or url=")
         if script is not None and not isinstance(script, str):
@@ -97,9 +108,10 @@ class _Worker(Endpoint):
     def kill(self) -> int:
         """Terminate the worker at once (``Worker.terminate()``).
 
-        Every pending ``await`` (``ready``, ``receive``) raises ``WorkerKilledError``.
-        Messages already received stay readable. Calling it again, or on a failed
-        worker, changes nothing.
+        Every pending ``await`` (``ready``, ``receive``, each pending ``call``) raises
+        ``WorkerKilledError`` at once; ``call_stats["cancelled"]`` counts the calls
+        the C core rejected. Messages already received stay readable. Calling it
+        again, or on a failed worker, changes nothing.
 
         Returns
         -------
@@ -248,7 +260,80 @@ class _Worker(Endpoint):
             stream = sys.stderr if a == "stderr" else sys.stdout
             print(b, file=stream)
             return
+        if event == "state" and self._calls and self.state in ("killed", "failed"):
+            self._reject_calls(self._closed_error)  # type: ignore[arg-type]
         self._wake()
+
+    # -- calls (pywebworker._calls.Caller) --------------------------------------------
+    @property
+    def exports(self) -> Exports:
+        """The worker's exported functions as attributes:
+        ``await worker.exports.name(*args)`` is ``await worker.call("name", *args)``.
+
+        A PyWorker exports the functions its script lists in ``__export__`` (the
+        PyScript convention); a JsWorker those it passes to ``pywebworker.expose``.
+        ``dir(worker.exports)`` lists them once the worker is ready.
+        """
+        return Exports(self)
+
+    @property
+    def pending_calls(self) -> int:
+        """Calls made to this worker whose reply has not come yet (from the C core)."""
+        return int(self._api.callStat(self._id, 0))
+
+    @property
+    def call_stats(self) -> dict[str, int]:
+        """Counters of this worker's calls, kept by the C core: ``pending``, ``begun``,
+        ``ended`` (by a reply), ``cancelled`` (timed out, or rejected by ``kill()`` or
+        a failure) and ``late`` (replies that came after their call was cancelled, and
+        were dropped). ``begun == pending + ended + cancelled``."""
+        return {key: int(self._api.callStat(self._id, i)) for i, key in enumerate(CALL_STATS)}
+
+    def _export_names(self) -> list[str] | None:
+        if self._exports is None:
+            names = self._api.exports(self._id)
+            if names is not None:
+                self._exports = list(names.to_py())
+        return self._exports
+
+    def _call_post(self, name: str, args: str, bufs: Any) -> int:
+        code = int(self._api.call(self._id, name, args, bufs))
+        if code == -5:  # ESTATE: killed or failed since it was ready
+            err = self._closed_error()
+            if err is not None:
+                raise err
+        return code
+
+    async def _call_prepare(self, name: str, deadline: float | None) -> int:
+        if self._export_names() is not None:
+            return 0  # ready: begin and post in one go
+        state = self.state
+        if state in ("killed", "failed"):
+            raise self._closed_error()  # type: ignore[misc]
+        # Pending in the core from now on, so that a kill accounts for it too.
+        call_id = int(self._api.callBegin(self._id))
+        if call_id < 0:
+            self._raise(call_id, f"call {name}()")
+        try:
+            await self._ready(deadline)
+            names = self._export_names() or []
+            if name not in names:
+                raise self._not_exported(name, names)
+        except BaseException:
+            self._api.callCancel(self._id, call_id)
+            raise
+        return call_id
+
+    def _call_send(self, call_id: int, name: str, args: str, bufs: Any) -> None:
+        if int(self._api.callSend(self._id, call_id, name, args, bufs)) < 0:
+            self._api.callCancel(self._id, call_id)
+            raise self._closed_error() or WorkerStateError(f"{self.name} is not running")
+
+    def _call_cancel(self, call_id: int) -> None:
+        self._api.callCancel(self._id, call_id)
+
+    def _call_reply(self, call_id: int, ok: bool, value: Any, bufs: Any) -> None:
+        self._api.reply(self._id, call_id, ok, value, bufs)
 
     # -- context managers ----------------------------------------------------------------
     def __enter__(self) -> _Worker:

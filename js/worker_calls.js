@@ -1,0 +1,135 @@
+// The `pywebworker` global of a JsWorker: exports the host can call, and calls to the
+// functions the host exposed. Prepended to every JsWorker wrapper after PWW_TAG and
+// PWW_NONCE, before the user's script, so that its 'message' listener comes first and
+// keeps call traffic away from the script (stopImmediatePropagation): the script sees
+// only user payloads.
+//
+//   pywebworker.expose({ add(a, b) { return a + b; }, async fetchIt(url) { ... } });
+//   const n = await pywebworker.host.count_words("some text");   // or .call("name", ...)
+//
+// Values follow DESIGN.md's payload rules. On the wire, arguments and results are JSON
+// text; bytes (an ArrayBuffer or typed array) travel beside it as transferred
+// ArrayBuffers, referred to by the marker object {"\u0000b": index}. Bytes arrive as
+// ArrayBuffer. A value JSON cannot carry (a Map, a function, NaN, undefined inside an
+// object...) is refused with a TypeError naming it, never silently changed.
+{
+  const MARK = "\u0000b";
+  const say = (type, extra, transfer) => postMessage(Object.assign({ [PWW_TAG]: PWW_NONCE, type }, extra), transfer || []);
+  const errInfo = (e) => ({ name: (e && e.name) || "Error", message: (e && e.message !== undefined) ? String(e.message) : String(e), stack: (e && e.stack) || "" });
+
+  const isBytes = (v) => Object.prototype.toString.call(v) === "[object ArrayBuffer]" || ArrayBuffer.isView(v);
+  // Why `value` cannot be carried, or null (DESIGN.md "Payloads", plus bytes anywhere).
+  function whyNot(value, seen) {
+    if (value === null) return null;
+    const t = typeof value;
+    if (t === "string" || t === "boolean") return null;
+    if (t === "number") return Number.isFinite(value) ? null : `non-finite number ${value}`;
+    if (t !== "object") return `a ${t}`;
+    if (isBytes(value)) return null;
+    if (seen.has(value)) return "a cyclic object";
+    const proto = Object.getPrototypeOf(value);
+    const isArray = Array.isArray(value);
+    const plain = proto === null || (Object.prototype.toString.call(value) === "[object Object]"
+      && Object.getPrototypeOf(proto) === null);
+    if (!isArray && !plain) {
+      return `a ${(value.constructor && value.constructor.name) || "non-plain object"}`;
+    }
+    seen.add(value);
+    for (const k of Object.keys(value)) {
+      const why = whyNot(value[k], seen);
+      if (why) { seen.delete(value); return isArray ? `${why} at [${k}]` : `${why} at .${k}`; }
+    }
+    seen.delete(value);
+    return null;
+  }
+
+  // [json, bufs]: bufs are fresh ArrayBuffers this side owns (so they can be transferred).
+  function pack(value, what) {
+    const why = value === undefined ? null : whyNot(value, new Set());
+    if (why) throw new TypeError(`pywebworker: ${what} cannot be carried: ${why}`);
+    const bufs = [];
+    const json = JSON.stringify(value === undefined ? null : value, (k, v) => {
+      if (v === null || typeof v !== "object" || !isBytes(v)) return v;
+      const u = ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v);
+      bufs.push(u.slice().buffer);
+      return { [MARK]: bufs.length - 1 };
+    });
+    return [json, bufs];
+  }
+
+  function unpack(json, bufs) {
+    if (!bufs || bufs.length === 0) return JSON.parse(json);
+    return JSON.parse(json, (k, v) => (v !== null && typeof v === "object" && !Array.isArray(v)
+      && typeof v[MARK] === "number" && Object.keys(v).length === 1) ? bufs[v[MARK]] : v);
+  }
+
+  const exported = new Map();     // name -> function
+  const pending = new Map();      // call id -> {resolve, reject}: calls to the host
+  let lastId = 0;
+
+  async function serve(d) {
+    try {
+      const fn = exported.get(d.name);
+      if (!fn) {
+        const e = new Error(`${JSON.stringify(d.name)} is not exported; exported: ${[...exported.keys()].join(", ") || "(none)"}`);
+        e.name = "NotExportedError";
+        throw e;
+      }
+      const result = await fn(...unpack(d.args, d.bufs));
+      const [value, bufs] = pack(result, `the result of ${d.name}()`);
+      say("return", { id: d.id, value, bufs }, bufs);
+    } catch (e) {
+      say("throw", { id: d.id, error: errInfo(e) });
+    }
+  }
+
+  function settle(d) {
+    const p = pending.get(d.id);
+    if (!p) return;
+    pending.delete(d.id);
+    if (d.type === "return") p.resolve(unpack(d.value, d.bufs));
+    else {
+      const e = new Error(d.error.message);
+      e.name = d.error.name;
+      e.remoteStack = d.error.stack;
+      p.reject(e);
+    }
+  }
+
+  addEventListener("message", (ev) => {
+    const d = ev.data;
+    if (d === null || typeof d !== "object" || d[PWW_TAG] !== PWW_NONCE) return;
+    ev.stopImmediatePropagation();
+    if (d.type === "call") serve(d);
+    else if (d.type === "return" || d.type === "throw") settle(d);
+  });
+
+  function call(name, ...args) {
+    return new Promise((resolve, reject) => {
+      const [json, bufs] = pack(args, `an argument of ${name}()`);
+      const id = ++lastId;
+      pending.set(id, { resolve, reject });
+      say("call", { id, name: String(name), args: json, bufs }, bufs);
+    });
+  }
+
+  const api = {
+    // Export functions to the host: expose({name: fn, ...}) or expose(fn) (by fn.name).
+    // Returns the list of exported names. Exports named after the script's top level
+    // (the "ready" handshake) are callable too.
+    expose(fns) {
+      if (typeof fns === "function") fns = { [fns.name]: fns };
+      for (const [name, fn] of Object.entries(fns || {})) {
+        if (typeof fn !== "function") throw new TypeError(`pywebworker.expose: ${name} is not a function`);
+        exported.set(name, fn);
+      }
+      return [...exported.keys()];
+    },
+    // Call a function the host exposed (worker.expose(fn) in Python); a Promise.
+    call,
+    // pywebworker.host.name(...args) === pywebworker.call("name", ...args)
+    host: new Proxy({}, { get: (_, name) => (typeof name === "string" && name !== "then") ? (...args) => call(name, ...args) : undefined }),
+  };
+  Object.defineProperty(api, "exportedNames", { value: () => [...exported.keys()] });
+  globalThis.pywebworker = Object.freeze(api);
+}

@@ -1,0 +1,381 @@
+"""Calls between the host and a worker: packing values, pending calls, exposed functions.
+
+Plain Python over a small JS API (``js/host.js`` on the host, ``js/pyworker.js`` inside
+a PyWorker); no ``js`` import here. The pending-call table and its ids live in the C
+core (``pww_call_*``); this module keeps only what to resume: one future per call id.
+
+Wire format (``js/protocol.js``): arguments and results are JSON text; bytes travel
+beside it as transferred ``ArrayBuffer`` objects, referred to in the JSON by the marker
+object ``{"\\u0000b": index}``. So ``bytes`` stay ``bytes`` and nothing is converted
+element by element across the JS boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import traceback
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from . import _js
+from ._errors import NotExportedError, PayloadError, PyWebWorkerError, RemoteError
+from ._payload import error_from_json
+
+_MARK = "\x00b"
+# Counters of pww_call_stat, by index (csrc/pww.h pww_call_stat_t).
+CALL_STATS = ("pending", "begun", "ended", "cancelled", "late")
+
+
+def _check(value: Any, path: str, depth: int, bufs: list[bytes]) -> Any:
+    """``value`` with bytes-like objects replaced by markers (appended to ``bufs``).
+
+    Raises ``PayloadError`` for anything DESIGN.md's payload rules do not allow.
+    """
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if depth > 512:
+        raise PayloadError(f"cannot send: nesting deeper than 512 levels at {path or 'top'}")
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise PayloadError(f"cannot send float {value!r} at {path or 'top'}: JSON has no such number")
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        bufs.append(bytes(value))
+        return {_MARK: len(bufs) - 1}
+    if isinstance(value, (list, tuple)):
+        return [_check(item, f"{path}[{i}]", depth + 1, bufs) for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise PayloadError(
+                    f"cannot send a dict key of type {type(key).__name__} at {path or 'top'}: keys must be str"
+                )
+            out[key] = _check(item, f"{path}[{key!r}]", depth + 1, bufs)
+        return out
+    raise PayloadError(
+        f"cannot send a value of type {type(value).__name__} at {path or 'top'}: send str, bytes, "
+        "or None/bool/int/float/list/tuple/dict with str keys"
+    )
+
+
+def pack(value: Any, what: str = "") -> tuple[str, list[bytes]]:
+    """``(json_text, bufs)`` for ``value``: bytes-like objects anywhere become markers.
+
+    Raises
+    ------
+    PayloadError
+        (also a ``TypeError``) for a value the payload rules refuse; ``what`` says
+        which argument or result it was.
+    """
+    bufs: list[bytes] = []
+    try:
+        checked = _check(value, "", 0, bufs)
+    except PayloadError as exc:
+        raise PayloadError(f"{what}: {exc}" if what else str(exc)) from None
+    return json.dumps(checked, ensure_ascii=False, separators=(",", ":")), bufs
+
+
+def _revive(bufs: list[bytes]) -> Callable[[dict[str, Any]], Any]:
+    def hook(d: dict[str, Any]) -> Any:
+        if len(d) == 1 and _MARK in d:
+            return bufs[d[_MARK]]
+        return d
+
+    return hook
+
+
+def unpack(text: str, bufs: Any) -> Any:
+    """Decode JSON text from the other side; ``bufs`` is a JS array of ``ArrayBuffer``
+    (or ``None``): markers become ``bytes``."""
+    if not bufs:
+        return json.loads(text)
+    data = [b.to_bytes() for b in bufs]
+    return json.loads(text, object_hook=_revive(data))
+
+
+def _js_bufs(bufs: list[bytes]) -> Any:
+    return _js.to_js(bufs) if bufs else None
+
+
+def _error_info(exc: BaseException) -> dict[str, str]:
+    return {
+        "name": type(exc).__name__,
+        "message": str(exc),
+        "stack": "".join(traceback.format_exception(exc)),
+    }
+
+
+class Exports:
+    """``worker.exports.name(*args)``: each attribute is an awaitable call.
+
+    ``dir()`` lists the exported names once the worker is ready. Asking for a name the
+    ready worker does not export raises :class:`NotExportedError` (an
+    ``AttributeError``) at once.
+    """
+
+    __slots__ = ("_caller",)
+
+    def __init__(self, caller: Caller) -> None:
+        self._caller = caller
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        names = self._caller._export_names()
+        if names is not None and name not in names:
+            raise self._caller._not_exported(name, names)
+
+        def call(*args: Any, timeout: float | None = None) -> Any:
+            return self._caller.call(name, *args, timeout=timeout)
+
+        call.__name__ = call.__qualname__ = name
+        return call
+
+    def __dir__(self) -> Iterable[str]:
+        return list(self._caller._export_names() or ())
+
+    def __repr__(self) -> str:
+        names = self._caller._export_names()
+        return f"<exports {'(not ready)' if names is None else ', '.join(names) or '(none)'}>"
+
+
+class Caller:
+    """Calls from this side to the other: futures keyed by the core's call ids."""
+
+    _export_kind = "worker"  # what the other side is, for messages
+
+    def __init__(self) -> None:
+        self._calls: dict[int, asyncio.Future[Any]] = {}
+        self._exposed: dict[str, Callable[..., Any]] = {}
+
+    # -- what subclasses provide ----------------------------------------------------
+    def _export_names(self) -> list[str] | None:
+        """The other side's exported names, ``None`` while not known yet."""
+        raise NotImplementedError
+
+    def _call_post(self, name: str, args: str, bufs: Any) -> int:
+        """Begin a call in the core and post it; the call id or a negative code."""
+        raise NotImplementedError
+
+    async def _call_prepare(self, name: str, deadline: float | None) -> int:
+        """Wait until the other side can take ``name``; returns a call id already begun
+        in the core, or 0 to say "begin and post in one go" (``_call_post``)."""
+        return 0
+
+    def _call_send(self, call_id: int, name: str, args: str, bufs: Any) -> None:
+        raise NotImplementedError
+
+    def _call_cancel(self, call_id: int) -> None:
+        raise NotImplementedError
+
+    def _call_reply(self, call_id: int, ok: bool, value: Any, bufs: Any) -> None:
+        raise NotImplementedError
+
+    def _raise(self, code: int, context: str) -> None:
+        raise NotImplementedError
+
+    # -- calling ------------------------------------------------------------------------
+    def _not_exported(self, name: str, names: list[str]) -> NotExportedError:
+        listed = ", ".join(names) if names else "(none)"
+        return NotExportedError(f"{name!r} is not exported by the {self._export_kind}; exported: {listed}", name, names)
+
+    async def call(self, name: str, *args: Any, timeout: float | None = None) -> Any:
+        """Call the function ``name`` that the other side exports and return its result.
+
+        Parameters
+        ----------
+        name : str
+            An exported name (``__export__`` in a PyWorker, ``pywebworker.expose`` in a
+            JsWorker, ``worker.expose`` on the host).
+        *args
+            Arguments, following the payload rules: ``str``, bytes-like (arrive as
+            ``bytes`` / ``ArrayBuffer``), ``None``, ``bool``, ``int``, ``float``,
+            ``list``, ``tuple`` (arrives as a list) and ``dict`` with ``str`` keys, nested
+            freely.
+        timeout : float | None
+            Seconds, counted from this call (including any wait for the worker to be
+            ready); ``None`` waits for ever.
+
+        Returns
+        -------
+        Any
+            The result, under the same payload rules.
+
+        Raises
+        ------
+        RemoteError
+            if the function raised: ``remote_type``, ``remote_message`` and
+            ``remote_traceback`` describe it.
+        NotExportedError
+            (also an ``AttributeError``) at once if the ready worker does not export
+            ``name``; it lists the names that are exported.
+        PayloadError
+            (also a ``TypeError``) if an argument cannot be sent; nothing is sent.
+        TimeoutError
+            after ``timeout`` seconds; a reply that comes later is dropped.
+        WorkerKilledError, WorkerFailedError, WorkerStartError
+            if the worker is killed, fails, or fails to start while the call is
+            pending (every pending call is rejected at once).
+        """
+        from ._endpoint import _deadline
+
+        deadline = _deadline(timeout)
+        text, bufs = pack(list(args), f"arguments of {name}()")
+        call_id = await self._call_prepare(name, deadline)
+        js_bufs = _js_bufs(bufs)
+        if call_id == 0:
+            names = self._export_names()
+            if names is not None and name not in names:
+                raise self._not_exported(name, names)
+            call_id = int(self._call_post(name, text, js_bufs))
+            if call_id < 0:
+                self._raise(call_id, f"call {name}()")
+        else:
+            self._call_send(call_id, name, text, js_bufs)
+        return await self._call_wait(call_id, name, deadline)
+
+    async def _call_wait(self, call_id: int, name: str, deadline: float | None) -> Any:
+        import time
+
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._calls[call_id] = fut
+        cancel = None
+        if deadline is not None:
+
+            def expire() -> None:
+                if not fut.done():
+                    fut.set_exception(TimeoutError(f"{name}() timed out"))
+
+            cancel = _js.set_timeout(expire, deadline - time.monotonic())
+        try:
+            return await fut
+        finally:
+            if cancel is not None:
+                cancel()
+            if self._calls.pop(call_id, None) is not None:
+                self._call_cancel(call_id)  # timed out or cancelled: its reply will be late
+
+    def _settle(self, call_id: int, ok: bool, value: Any, bufs: Any) -> None:
+        """A reply came for a pending call (the JS glue already ended it in the core)."""
+        fut = self._calls.pop(call_id, None)
+        if fut is None or fut.done():
+            return
+        if ok:
+            try:
+                fut.set_result(unpack(value, bufs))
+            except Exception as exc:  # a reply we cannot decode still settles the call
+                fut.set_exception(exc)
+        else:
+            fut.set_exception(error_from_json(value, RemoteError))
+
+    def _reject_calls(self, exc_factory: Callable[[], PyWebWorkerError]) -> int:
+        """Reject every pending call (the other side is gone); returns how many."""
+        calls, self._calls = self._calls, {}
+        for fut in calls.values():
+            if not fut.done():
+                fut.set_exception(exc_factory())
+        return len(calls)
+
+    # -- serving the other side's calls -----------------------------------------------
+    def expose(self, fn: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
+        """Let the other side call ``fn`` (a plain or ``async`` function) by ``name``.
+
+        Usable as a decorator (``@worker.expose``). Exposing another function under
+        the same name replaces it.
+
+        Parameters
+        ----------
+        fn : callable
+            Called with the arguments sent (payload rules); its result (awaited if it is
+            a coroutine) is sent back; an exception it raises reaches the caller as a
+            ``RemoteError`` with its traceback.
+        name : str | None
+            The name to call it by; default ``fn.__name__``.
+
+        Returns
+        -------
+        callable
+            ``fn`` itself.
+
+        Raises
+        ------
+        TypeError
+            if ``fn`` is not callable.
+        """
+        if fn is None:
+            return lambda f: self.expose(f, name=name)
+        if not callable(fn):
+            raise TypeError(f"expose() needs a callable, not {type(fn).__name__}")
+        self._exposed[name or fn.__name__] = fn
+        return fn
+
+    def _on_call(self, call_id: int, name: str, args: str, bufs: Any) -> None:
+        """Run an exposed function for the other side and reply. A sync function replies
+        before this returns: no event-loop hop."""
+        fn = self._exposed.get(name)
+        try:
+            if fn is None:
+                raise self._not_exported_here(name)
+            result = fn(*unpack(args, bufs))
+        except Exception as exc:
+            self._call_reply(call_id, False, _js.to_js(_error_info(exc)), None)
+            return
+        if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+            task = asyncio.ensure_future(result)
+            task.add_done_callback(lambda t: self._task_reply(call_id, name, t))
+        else:
+            self._send_result(call_id, name, result)
+
+    def _not_exported_here(self, name: str) -> NotExportedError:
+        names = sorted(self._exposed)
+        listed = ", ".join(names) if names else "(none)"
+        side = "worker" if self._export_kind == "host" else "host"
+        return NotExportedError(f"{name!r} is not exposed by the {side}; exposed: {listed}", name, names)
+
+    def _task_reply(self, call_id: int, name: str, task: asyncio.Future[Any]) -> None:
+        if task.cancelled():
+            exc: BaseException = asyncio.CancelledError(f"{name}() was cancelled")
+        elif task.exception() is None:
+            self._send_result(call_id, name, task.result())
+            return
+        else:
+            exc = task.exception()  # type: ignore[assignment]
+        self._call_reply(call_id, False, _js.to_js(_error_info(exc)), None)
+
+    def _send_result(self, call_id: int, name: str, result: Any) -> None:
+        try:
+            text, bufs = pack(result, f"the result of {name}()")
+        except PayloadError as exc:
+            self._call_reply(call_id, False, _js.to_js(_error_info(exc)), None)
+            return
+        self._call_reply(call_id, True, text, _js_bufs(bufs))
+
+
+def export_names(namespace: Any) -> tuple[list[str], dict[str, Callable[..., Any]]]:
+    """Read ``__export__`` (PyScript's convention) from a worker script's globals.
+
+    Returns
+    -------
+    (names, functions)
+
+    Raises
+    ------
+    TypeError
+        if ``__export__`` is not a list/tuple of str, or names something not callable.
+    NameError
+        if it names something the script does not define.
+    """
+    names = namespace.get("__export__", ())
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise TypeError("__export__ must be a list of names (str)")
+    fns: dict[str, Callable[..., Any]] = {}
+    for n in names:
+        if n not in namespace:
+            raise NameError(f"__export__ names {n!r}, which the script does not define")
+        fn = namespace[n]
+        if not callable(fn):
+            raise TypeError(f"__export__ names {n!r}, which is a {type(fn).__name__}, not a function")
+        fns[n] = fn
+    return list(fns), fns
