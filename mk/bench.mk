@@ -1,0 +1,31 @@
+# mk/bench.mk - benchmarks, the demo page server and the soak test (issue 4).
+#
+#   make bench   every benchmark in headless Chromium and Node + the C core under
+#                callgrind; prints ratios against baselines measured in the same run,
+#                writes build/bench/results.json and bench/RESULTS.md (~5 minutes)
+#   make serve   serve the repository on http://127.0.0.1:$(SERVE_PORT)/ : the demo
+#                page is /examples/web/ (Pyodide from node_modules/pyodide)
+#   make soak    one million messages through a JsWorker echo in Chromium and one
+#                hundred workers created and killed; prints memory over time
+#                (not part of `make test`; ~3 minutes)
+
+SERVE_PORT ?= 8000
+BENCH_ARGS ?=
+SOAK_ARGS ?=
+BENCH_PYODIDE ?= 314.0.7
+
+.PHONY: bench bench-quick serve soak
+
+bench: deps wheel
+	$(PYTHON) tools/make_dist.py $(BENCH_PYODIDE)
+	$(PYTHON) bench/run.py --pyodide $(BENCH_PYODIDE) $(BENCH_ARGS)
+
+bench-quick: deps wheel
+	$(PYTHON) bench/run.py --quick --pyodide $(BENCH_PYODIDE) $(BENCH_ARGS)
+
+serve: deps wheel
+	$(PYTHON) examples/web/serve.py --port $(SERVE_PORT)
+
+soak: deps wheel
+	$(PYTHON) tools/make_dist.py $(BENCH_PYODIDE)
+	$(PYTHON) bench/soak.py --pyodide $(BENCH_PYODIDE) $(SOAK_ARGS)

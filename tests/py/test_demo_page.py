@@ -1,0 +1,80 @@
+"""The demo page (examples/web/) in headless Chromium: frames keep coming while a
+PyWorker computes, progress arrives, kill stops it; saves a screenshot under
+tests/artifacts/.
+
+Its own Chromium (selenium, the flags of conftest.py) and its own local server
+(examples/web/serve.py), so it runs offline. Runs when ``--rt`` includes chrome, on the
+Pyodide dist dir of this session (PYWW_PYODIDE). No assertion on times other than the
+one the page promises: no animation frame gap of 100 ms or more.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+sys.path.insert(0, str(ROOT / "examples" / "web"))
+from serve import chromium, serve  # noqa: E402
+
+
+def wait_for(driver, script: str, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        error = driver.execute_script("return window.demo && window.demo.error")
+        if error:
+            pytest.fail(f"demo page failed: {error}")
+        time.sleep(0.1)
+    status = driver.execute_script("return document.getElementById('status').textContent")
+    pytest.fail(f"timed out after {timeout} s waiting for {what}; page says: {status}")
+
+
+@pytest.fixture
+def demo_page(request):
+    if "chrome" not in str(request.config.option.runtime):
+        pytest.skip("the demo page test runs with --rt chrome")
+    dist = Path(request.config.option.dist_dir).resolve()
+    if ROOT not in dist.parents:
+        pytest.skip(f"dist dir {dist} is not inside the repository the demo server serves")
+    if not list((ROOT / "dist").glob("pywebworker-*.whl")):
+        pytest.fail("no dist/pywebworker-*.whl: run `make wheel` first")
+    index = "/" + dist.relative_to(ROOT).as_posix() + "/"
+    with serve() as base, chromium() as driver:
+        driver.get(f"{base}/examples/web/index.html?pyodide={index}&limit=3000000&chunk=40000")
+        wait_for(driver, "return window.demo && window.demo.ready", 60, "Pyodide on the page")
+        yield driver
+
+
+def test_demo_page_stays_responsive_and_kill_stops(demo_page):
+    driver = demo_page
+    driver.find_element("id", "start").click()
+    wait_for(driver, "return window.demo.progress.length >= 3", 60, "three progress messages")
+    t_from = driver.execute_script("return performance.now()")
+    wait_for(driver, "return window.demo.progress.length >= 8", 30, "eight progress messages")
+    done = driver.execute_script("return window.demo.progress.slice()")
+    assert done == sorted(done) and done[0] > 0, done
+
+    # Frames during the computation: every gap under 100 ms, and frames kept coming.
+    frames = driver.execute_script("return window.demo.frames.filter((t) => t >= arguments[0])", t_from)
+    gaps = [b - a for a, b in zip(frames, frames[1:])]
+    assert len(frames) > 10, f"only {len(frames)} frames while the worker computed"
+    assert max(gaps) < 100, f"the page froze: a {max(gaps):.0f} ms gap between frames"
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "demo_page.png"))
+
+    driver.find_element("id", "kill").click()
+    wait_for(driver, "return window.demo.killed", 10, "kill")
+    assert "killed" in driver.execute_script("return window.demo.status")
+    n = driver.execute_script("return window.demo.progress.length")
+    assert n < 3000000 // 40000 + 1, "the worker finished before it could be killed"
+    time.sleep(1.5)  # a worker still running would send a message every few ms
+    assert driver.execute_script("return window.demo.progress.length") == n
+    assert driver.execute_script("return window.demo.frames.length") > len(frames)
+    driver.save_screenshot(str(ARTIFACTS / "demo_page_killed.png"))
