@@ -8,6 +8,7 @@
 #   make soak    one million messages through a JsWorker echo in Chromium and one
 #                hundred workers created and killed; prints memory over time
 #                (not part of `make test`; ~3 minutes)
+#   make examples  run every examples/*.py in Pyodide on Node
 
 SERVE_PORT ?= 8000
 BENCH_ARGS ?=
@@ -29,3 +30,12 @@ serve: deps wheel
 soak: deps wheel
 	$(PYTHON) tools/make_dist.py $(BENCH_PYODIDE)
 	$(PYTHON) bench/soak.py --pyodide $(BENCH_PYODIDE) $(SOAK_ARGS)
+
+# Every notebook-style example in Pyodide on Node (examples/run_node.mjs).
+EXAMPLES := examples/quickstart.py examples/readme_flow.py examples/pyworker_package.py \
+  examples/binary_handoff.py
+
+.PHONY: examples
+examples: deps wheel
+	$(PYTHON) tools/make_dist.py $(DEMO_PYODIDE)
+	@set -e; for f in $(EXAMPLES); do echo "== $$f"; node examples/run_node.mjs $$f; done

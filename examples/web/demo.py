@@ -8,7 +8,6 @@ buttons call ``start()`` and ``kill()``.
 from __future__ import annotations
 
 import js
-
 from pywebworker import PyWorker, WorkerMessage
 
 WORKER = """
