@@ -1,0 +1,392 @@
+"""pywebworker benchmarks, run inside Pyodide (browser page bench/index.html, or Node
+bench/node_bench.mjs). The runner registers the JS module ``pwwbench`` (bench/baselines.mjs
+plus ``log`` and ``index_url``) and calls ``await main(config_json)``, which returns the
+results as JSON text. Each figure is measured next to its baselines, interleaved, in the
+same page or process. Nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import statistics
+import time
+from collections import Counter
+from typing import Any
+
+import pwwbench
+import pyodide_js
+from pyodide.ffi import create_proxy, to_js
+
+import js
+import pywebworker
+from pywebworker import JsWorker, PyWorker
+
+ENV = str(pwwbench.env)
+ECHO_WEB = str(pwwbench.ECHO_WEB)
+ECHO_NODE = str(pwwbench.ECHO_NODE)
+BOOT_SCRIPT = "from pywebworker import parent\nparent.send_message('up')\n"
+PY_ECHO = "from pywebworker import parent\nparent.on_message = lambda m: parent.send_message(m.read())\n"
+perf = time.perf_counter
+
+
+def log(*args: Any) -> None:
+    pwwbench.log(" ".join(str(a) for a in args))
+
+
+def jsobj(d: dict[str, Any]) -> Any:
+    return to_js(d, dict_converter=js.Object.fromEntries)
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(q * len(s)))]
+
+
+def summary(us: list[float]) -> dict[str, float]:
+    return {"median_us": statistics.median(us), "p99_us": pct(us, 0.99), "mean_us": statistics.fmean(us)}
+
+
+# -- the pattern a user hand-writes in Pyodide ------------------------------------------
+class HandWorker:
+    """``js.Worker`` + a ``create_proxy`` onmessage (in Node: ``node:worker_threads``
+    reached with ``process.getBuiltinModule``, since Pyodide's Node host has no
+    ``js.Worker``). ``on_data`` gets each message's data, converted by Pyodide."""
+
+    def __init__(self, on_data: Any) -> None:
+        if ENV == "node":
+            wt = js.process.getBuiltinModule("node:worker_threads")
+            self.worker = wt.Worker.new(ECHO_NODE, jsobj({"eval": True}))
+            self.proxy = create_proxy(on_data)
+            self.worker.on("message", self.proxy)
+        else:
+            blob = js.Blob.new(to_js([ECHO_WEB]), jsobj({"type": "text/javascript"}))
+            self.url = js.URL.createObjectURL(blob)
+            self.worker = js.Worker.new(self.url)
+            self.proxy = create_proxy(lambda event: on_data(event.data))
+            self.worker.onmessage = self.proxy
+
+    def close(self) -> None:
+        if ENV == "node":
+            # Node's exit handler walks the listeners; a destroyed proxy there throws.
+            self.worker.removeAllListeners("message")
+        self.worker.terminate()
+        if ENV != "node":
+            js.URL.revokeObjectURL(self.url)
+        self.proxy.destroy()
+
+
+# -- 1. throughput ---------------------------------------------------------------------
+async def hand_throughput(messages: list[str]) -> float:
+    loop = asyncio.get_running_loop()
+    received: list[Any] = []
+    want = {"n": 0, "fut": loop.create_future()}
+
+    def on_data(data: Any) -> None:
+        received.append(data)
+        if len(received) == want["n"]:
+            want["fut"].set_result(None)
+
+    hw = HandWorker(on_data)
+
+    async def pump(batch: list[str]) -> None:
+        received.clear()
+        want["n"], want["fut"] = len(batch), loop.create_future()
+        for m in batch:
+            hw.worker.postMessage(m)
+        await want["fut"]
+
+    await pump(messages[:1000])
+    t0 = perf()
+    await pump(messages)
+    t = perf() - t0
+    assert received == messages, "hand-written echo lost or reordered messages"
+    hw.close()
+    return t
+
+
+async def jsworker_throughput(messages: list[str], batch: bool) -> dict[str, float]:
+    """receive() + read() for each message, or (batch) receive one then read all
+    waiting ones with get_unread_messages()."""
+    w = JsWorker(ECHO_WEB).start()
+    await w.ready(timeout=30)
+
+    async def pump(msgs: list[str]) -> tuple[list[Any], float]:
+        for m in msgs:
+            w.send_message(m)
+        t_sent = perf()
+        out: list[Any] = []
+        n = len(msgs)
+        if batch:
+            while len(out) < n:
+                out.append((await w.receive()).read())
+                out.extend(m.read() for m in w.get_unread_messages())
+        else:
+            for _ in range(n):
+                out.append((await w.receive()).read())
+        return out, t_sent
+
+    await pump(messages[:1000])
+    w.clear_read()
+    t0 = perf()
+    out, t_sent = await pump(messages)
+    t = perf() - t0
+    assert out == messages, "JsWorker echo lost or reordered messages"
+    w.kill()
+    return {"total_s": t, "send_s": t_sent - t0}
+
+
+async def bench_throughput(n: int, reps: int) -> dict[str, Any]:
+    messages = [f"message {i}" for i in range(n)]
+    raw, hand, pww, pww_batch, send = [], [], [], [], []
+    for rep in range(reps):
+        raw.append(float(await pwwbench.throughput(n)))
+        hand.append(await hand_throughput(messages))
+        r = await jsworker_throughput(messages, batch=False)
+        pww.append(r["total_s"])
+        send.append(r["send_s"])
+        pww_batch.append((await jsworker_throughput(messages, batch=True))["total_s"])
+        log(f"  throughput rep {rep + 1}/{reps}: raw {n / raw[-1]:,.0f}  hand {n / hand[-1]:,.0f}  "
+            f"JsWorker {n / pww[-1]:,.0f}  batch {n / pww_batch[-1]:,.0f} msg/s")
+    med = statistics.median
+    return {
+        "n": n,
+        "reps": reps,
+        "raw_msg_s": n / med(raw),
+        "hand_msg_s": n / med(hand),
+        "jsworker_msg_s": n / med(pww),
+        "jsworker_batch_msg_s": n / med(pww_batch),
+        "jsworker_us_per_msg": med(pww) / n * 1e6,
+        "jsworker_send_us_per_msg": med(send) / n * 1e6,
+        "raw_us_per_msg": med(raw) / n * 1e6,
+    }
+
+
+# -- where a message's time goes: calls across the FFI ---------------------------------
+class CountingApi:
+    """Wraps the host glue to count Python -> JS calls by name."""
+
+    def __init__(self, api: Any) -> None:
+        self._api = api
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        fn = getattr(self._api, name)
+
+        def call(*args: Any) -> Any:
+            self.calls[name] += 1
+            return fn(*args)
+
+        return call
+
+
+async def ffi_profile(n: int = 1000) -> dict[str, Any]:
+    w = JsWorker(ECHO_WEB).start()
+    await w.ready(timeout=30)
+    counting = CountingApi(w._api)
+    w._api = counting
+    events = Counter()
+    on_event = w._on_event
+
+    def counted_event(event: str, a: Any, b: Any) -> None:
+        events[event] += 1
+        on_event(event, a, b)
+
+    w._on_event = counted_event  # type: ignore[method-assign]
+    for i in range(n):
+        w.send_message(f"message {i}")
+    send_calls = sum(counting.calls.values())
+    send_by = dict(counting.calls)
+    counting.calls.clear()
+    for _ in range(n):
+        (await w.receive()).read()
+    recv_calls = sum(counting.calls.values())
+    recv_by = dict(counting.calls)
+    w.kill()
+    return {
+        "send_calls_per_msg": send_calls / n,
+        "send_calls": {k: v / n for k, v in send_by.items()},
+        "receive_read_calls_per_msg": recv_calls / n,
+        "receive_read_calls": {k: v / n for k, v in recv_by.items()},
+        "js_to_python_events_per_msg": events["message"] / n,
+    }
+
+
+# -- 2. ping-pong ------------------------------------------------------------------------
+async def hand_pingpong(n: int, warm: int) -> list[float]:
+    loop = asyncio.get_running_loop()
+    box: dict[str, Any] = {}
+    hw = HandWorker(lambda data: box["fut"].set_result(data))
+    us = []
+    for i in range(warm + n):
+        t0 = perf()
+        box["fut"] = loop.create_future()
+        hw.worker.postMessage("ping")
+        await box["fut"]
+        if i >= warm:
+            us.append((perf() - t0) * 1e6)
+    hw.close()
+    return us
+
+
+async def jsworker_pingpong(n: int, warm: int) -> list[float]:
+    w = JsWorker(ECHO_WEB).start()
+    await w.ready(timeout=30)
+    us = []
+    for i in range(warm + n):
+        t0 = perf()
+        w.send_message("ping")
+        (await w.receive()).read()
+        if i >= warm:
+            us.append((perf() - t0) * 1e6)
+    w.kill()
+    return us
+
+
+async def asyncio_hop(n: int) -> list[float]:
+    us = []
+    for _ in range(n):
+        t0 = perf()
+        await asyncio.sleep(0)
+        us.append((perf() - t0) * 1e6)
+    return us
+
+
+async def bench_pingpong(n: int, warm: int = 200) -> dict[str, Any]:
+    raw = [float(x) for x in (await pwwbench.pingpong(n, warm)).to_py()]
+    hand = await hand_pingpong(n, warm)
+    pww = await jsworker_pingpong(n, warm)
+    hop = await asyncio_hop(n)
+    out = {"n": n, "raw": summary(raw), "hand": summary(hand), "jsworker": summary(pww), "asyncio_hop": summary(hop)}
+    log(f"  ping-pong median: raw {out['raw']['median_us']:.0f} us  hand {out['hand']['median_us']:.0f} us  "
+        f"JsWorker {out['jsworker']['median_us']:.0f} us  asyncio hop {out['asyncio_hop']['median_us']:.1f} us")
+    return out
+
+
+# -- 3. binary -------------------------------------------------------------------------
+async def binary_echo(w: Any, data: bytes, count: int) -> float:
+    w.send_message(data)
+    (await w.receive(timeout=60)).read()
+    t0 = perf()
+    for _ in range(count):
+        w.send_message(data)
+        back = (await w.receive(timeout=60)).read()
+        w.clear_read()
+    t = perf() - t0
+    assert back == data, "binary echo changed the data"
+    return t
+
+
+async def bench_binary(nbytes: int, count: int, reps: int) -> dict[str, Any]:
+    data = bytes(range(256)) * (nbytes // 256)
+    mib = nbytes * count / 2**20
+    py = PyWorker(PY_ECHO, name="binary-echo").start()
+    await py.ready(timeout=120)
+    clone, transfer, jsw, pyw = [], [], [], []
+    for rep in range(reps):
+        clone.append(float(await pwwbench.binary(nbytes, count, False)))
+        transfer.append(float(await pwwbench.binary(nbytes, count, True)))
+        w = JsWorker(ECHO_WEB).start()
+        await w.ready(timeout=30)
+        jsw.append(await binary_echo(w, data, count))
+        w.kill()
+        pyw.append(await binary_echo(py, data, count))
+        log(f"  1 MiB echo rep {rep + 1}/{reps}: clone {mib / clone[-1]:.0f}  transfer {mib / transfer[-1]:.0f}  "
+            f"JsWorker {mib / jsw[-1]:.0f}  PyWorker {mib / pyw[-1]:.0f} MiB/s")
+    py.kill()
+    med = statistics.median
+    return {
+        "nbytes": nbytes,
+        "count": count,
+        "raw_clone_mib_s": mib / med(clone),
+        "raw_transfer_mib_s": mib / med(transfer),
+        "jsworker_mib_s": mib / med(jsw),
+        "pyworker_mib_s": mib / med(pyw),
+    }
+
+
+# -- 4. cold start -----------------------------------------------------------------------
+async def pyworker_boot(count: int) -> dict[str, Any]:
+    t0 = perf()
+    workers, starts = [], []
+    for i in range(count):
+        starts.append(perf())
+        workers.append(PyWorker(BOOT_SCRIPT, name=f"boot-{i}").start())
+
+    async def first_reply(i: int) -> float:
+        msg = await workers[i].receive(timeout=120)
+        assert msg.read() == "up"
+        return (perf() - starts[i]) * 1000
+
+    each = await asyncio.gather(*(first_reply(i) for i in range(count)))
+    total = (perf() - t0) * 1000
+    for w in workers:
+        w.kill()
+    return {"each_ms": list(each), "all_ms": total}
+
+
+async def raw_boot(index_url: str, count: int) -> dict[str, Any]:
+    r = (await pwwbench.pyodideBoot(index_url, count)).to_py()
+    return {"each_ms": [float(x) for x in r["each_ms"]], "all_ms": float(r["all_ms"])}
+
+
+async def bench_coldstart(index_url: str, reps: int) -> dict[str, Any]:
+    await raw_boot(index_url, 1)  # warm-up: caches (HTTP, compiled wasm) for both
+    await pyworker_boot(1)
+    raw1, py1, raw4, py4 = [], [], [], []
+    for rep in range(reps):
+        # Alternate which goes first, so neither always gets the warmer machine.
+        order = [raw_boot, None] if rep % 2 == 0 else [None, raw_boot]
+        for which in order:
+            if which is raw_boot:
+                raw1.append((await raw_boot(index_url, 1))["all_ms"])
+            else:
+                py1.append((await pyworker_boot(1))["all_ms"])
+        gc.collect()
+        log(f"  cold start rep {rep + 1}/{reps}: raw {raw1[-1]:.0f} ms  PyWorker {py1[-1]:.0f} ms")
+    for rep in range(max(1, reps // 2)):
+        raw4.append((await raw_boot(index_url, 4))["all_ms"])
+        py4.append((await pyworker_boot(4))["all_ms"])
+        gc.collect()
+        log(f"  four at once rep {rep + 1}: raw {raw4[-1]:.0f} ms  PyWorker {py4[-1]:.0f} ms")
+    med = statistics.median
+    return {
+        "reps": reps,
+        "raw_ms": med(raw1),
+        "pyworker_ms": med(py1),
+        "raw4_ms": med(raw4),
+        "pyworker4_ms": med(py4),
+        "raw_all_ms": raw1,
+        "pyworker_all_ms": py1,
+    }
+
+
+# -- main ------------------------------------------------------------------------------
+async def main(config_json: str) -> str:
+    cfg = json.loads(config_json)
+    index_url = str(pwwbench.index_url)
+    res: dict[str, Any] = {
+        "env": ENV,
+        "pyodide": str(pyodide_js.version),
+        "pywebworker": pywebworker.__version__,
+        "user_agent": str(js.navigator.userAgent) if hasattr(js, "navigator") else None,
+    }
+    only = set(cfg.get("only") or ["throughput", "ffi", "pingpong", "binary", "coldstart"])
+    if "throughput" in only:
+        log("[1] throughput")
+        res["throughput"] = await bench_throughput(cfg["n_throughput"], cfg["reps"])
+    if "ffi" in only:
+        res["ffi"] = await ffi_profile()
+        log(f"  FFI calls per message: send {res['ffi']['send_calls_per_msg']:.1f}, "
+            f"receive+read {res['ffi']['receive_read_calls_per_msg']:.1f}")
+    if "pingpong" in only:
+        log("[2] ping-pong")
+        res["pingpong"] = await bench_pingpong(cfg["n_pingpong"])
+    if "binary" in only:
+        log("[3] 1 MiB binary echo")
+        res["binary"] = await bench_binary(cfg["binary_bytes"], cfg["binary_count"], cfg["binary_reps"])
+    if "coldstart" in only:
+        log("[4] cold start")
+        res["coldstart"] = await bench_coldstart(index_url, cfg["boot_reps"])
+    return json.dumps(res)
