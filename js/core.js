@@ -165,6 +165,9 @@ function pwwInboundApi(core) {
     errName: (code) => core.errName(code),
     strerror: (code) => core.strerror(code),
     countWorkers: () => x.pww_w_count_workers(),
+    // Debugging aid: the size of this core's wasm memory in bytes (make soak prints it
+    // over time; it should stop growing once read messages are released).
+    memoryBytes: () => x.memory.buffer.byteLength,
   };
 }
 
