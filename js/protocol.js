@@ -1,6 +1,6 @@
 // Wire protocol shared by the host glue and the worker bootstraps.
 // Evaluated as plain script text (concatenated in front of the other files), so it
-// defines one constant and nothing else. Values mirror csrc/pww.h.
+// defines one constant and the batch helper. Values mirror csrc/pww.h.
 const PWW = Object.freeze({
   // Lifecycle states (pww.h PWW_STATE_*).
   CREATED: 0, STARTING: 1, RUNNING: 2, KILLED: 3, FAILED: 4,
@@ -30,4 +30,24 @@ const PWW = Object.freeze({
   // `args` (a JSON array) and `value` are JSON text in which bytes are the marker object
   // {"\u0000b": i} standing for bufs[i], an ArrayBuffer (see js/worker_calls.js).
   C_CALL: "call", C_RETURN: "return", C_THROW: "throw",
+  // Host -> worker calls, batched: every call made in one JS task travels in one
+  // {type: "calls", text, bufs} message; the worker answers the calls of a batch that
+  // finish at once in one {type: "returns", text, bufs, ids}. `text` is a JSON array of
+  // items, [id, name, args, k] and [id, ok (1 or 0), value, k]: with k < 0, args/value is
+  // embedded JSON (for a failure, an {name, message, stack} object); with k >= 0 it is
+  // JSON text whose bytes markers refer to bufs[k]. `ids` lists the reply ids, so that
+  // the host ends each call in its core before Python sees the batch.
+  C_CALLS: "calls", C_RETURNS: "returns",
 });
+
+// Append one batch item to `b` ({parts, bufs, transfer}); `json` is JSON text, `bufs`
+// the ArrayBuffers its markers refer to (or nothing).
+function pwwBatchItem(b, head, json, bufs) {
+  if (bufs && bufs.length) {
+    b.parts.push(`[${head},${JSON.stringify(json)},${b.bufs.length}]`);
+    b.bufs.push(bufs);
+    for (const x of bufs) b.transfer.push(x);
+  } else {
+    b.parts.push(`[${head},${json},-1]`);
+  }
+}

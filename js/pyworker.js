@@ -14,7 +14,7 @@
 const pwwSay = (type, extra) => postMessage(Object.assign({ [PWW_TAG]: PWW_NONCE, type }, extra));
 const pwwErr = (e) => ({ name: (e && (e.type || e.name)) || "Error", message: (e && e.message) || String(e), stack: (e && e.stack) || "" });
 let pwwCoreInst = null, pwwParentId = 0, pwwWatch = false, pwwNotify = null;
-let pwwOnCall = null, pwwOnReply = null;
+let pwwOnCall = null, pwwOnReply = null, pwwOnCalls = null;
 
 addEventListener("message", (ev) => {
   const d = ev.data;
@@ -33,6 +33,12 @@ function pwwControl(d) {
     case PWW.C_CALL:
       if (pwwOnCall) return pwwOnCall(d.id, d.name, d.args, d.bufs);
       return pwwSay(PWW.C_THROW, { id: d.id, error: { name: "NotExportedError", message: "the worker exports nothing yet", stack: "" } });
+    case PWW.C_CALLS: {
+      if (pwwOnCalls) return pwwOnCalls(d.text, d.bufs.length ? d.bufs : undefined);
+      const ids = JSON.parse(d.text).map((item) => item[0]);
+      const error = JSON.stringify({ name: "NotExportedError", message: "the worker exports nothing yet", stack: "" });
+      return pwwSay(PWW.C_RETURNS, { text: `[${ids.map((i) => `[${i},0,${error},-1]`).join(",")}]`, ids });
+    }
     case PWW.C_RETURN:
     case PWW.C_THROW:
       // Late replies (the call timed out) are counted by the core and dropped.
@@ -121,7 +127,19 @@ function pwwParentApi() {
     sendError(name, message, stack) { pwwSay(PWW.C_ERROR, { error: { name, message, stack } }); },
     // Calls: the host's calls to this worker's exports, and this worker's calls to the
     // functions the host exposed (pending in this worker's core until their reply).
-    setCallHandlers(onCall, onReply) { pwwOnCall = onCall; pwwOnReply = onReply; },
+    setCallHandlers(onCall, onReply, onCalls) { pwwOnCall = onCall; pwwOnReply = onReply; pwwOnCalls = onCalls; },
+    // Replies to a batch of the host's calls, in one message: `text` as in protocol.js
+    // (C_RETURNS), `bufs` a list of lists of bytes (Uint8Array or Python buffer), `ids`
+    // the reply ids joined by commas (cheaper across the FFI than a list).
+    replies(text, bufs, ids) {
+      const out = [], transfer = [];
+      for (const list of bufs || []) {
+        const [b, t] = pwwBuffers([...list].map(pwwOwnBytes));
+        out.push(b);
+        for (const x of t) transfer.push(x);
+      }
+      postMessage({ [PWW_TAG]: PWW_NONCE, type: PWW.C_RETURNS, text, bufs: out, ids: ids.split(",").map(Number) }, transfer);
+    },
     reply(callId, ok, value, bufs) {
       if (!ok) return pwwSay(PWW.C_THROW, { id: callId, error: value });
       const [b, transfer] = pwwBuffers(bufs);
@@ -138,4 +156,11 @@ function pwwParentApi() {
     callStat(stat) { return pwwCoreInst.exports.pww_w_call_stat(pwwParentId, stat); },
     watch(on, notify) { pwwWatch = !!on; if (notify) pwwNotify = notify; },
   });
+}
+
+// Bytes this worker may transfer: a Uint8Array as is, a Python bytes proxy copied out.
+function pwwOwnBytes(data) {
+  if (ArrayBuffer.isView(data)) return data;
+  const buf = data.getBuffer("u8");
+  try { return buf.data.slice(); } finally { buf.release(); }
 }

@@ -67,6 +67,45 @@
   const pending = new Map();      // call id -> {resolve, reject}: calls to the host
   let lastId = 0;
 
+  // Replies to the host's batched calls ("calls"): those that finish in one go leave in
+  // one "returns" message (items as in js/protocol.js), posted from a microtask.
+  let out = null;
+  function queueReply(head, json, bufs) {
+    if (out === null) {
+      out = { parts: [], bufs: [], transfer: [], ids: [] };
+      Promise.resolve().then(() => {
+        const b = out;
+        out = null;
+        say("returns", { text: `[${b.parts.join(",")}]`, bufs: b.bufs, ids: b.ids }, b.transfer);
+      });
+    }
+    out.ids.push(head[0]);
+    if (bufs && bufs.length) {
+      out.parts.push(`[${head.join(",")},${JSON.stringify(json)},${out.bufs.length}]`);
+      out.bufs.push(bufs);
+      for (const x of bufs) out.transfer.push(x);
+    } else {
+      out.parts.push(`[${head.join(",")},${json},-1]`);
+    }
+  }
+
+  async function serveItem(item, bufs) {
+    const [id, name, args, k] = item;
+    try {
+      const fn = exported.get(name);
+      if (!fn) {
+        const e = new Error(`${JSON.stringify(name)} is not exported; exported: ${[...exported.keys()].join(", ") || "(none)"}`);
+        e.name = "NotExportedError";
+        throw e;
+      }
+      const result = await fn(...(k < 0 ? args : unpack(args, bufs[k])));
+      const [value, rbufs] = pack(result, `the result of ${name}()`);
+      queueReply([id, 1], value, rbufs);
+    } catch (e) {
+      queueReply([id, 0], JSON.stringify(errInfo(e)));
+    }
+  }
+
   async function serve(d) {
     try {
       const fn = exported.get(d.name);
@@ -100,7 +139,8 @@
     const d = ev.data;
     if (d === null || typeof d !== "object" || d[PWW_TAG] !== PWW_NONCE) return;
     ev.stopImmediatePropagation();
-    if (d.type === "call") serve(d);
+    if (d.type === "calls") { for (const item of JSON.parse(d.text)) serveItem(item, d.bufs); }
+    else if (d.type === "call") serve(d);
     else if (d.type === "return" || d.type === "throw") settle(d);
   });
 

@@ -13,16 +13,21 @@ element by element across the JS boundary.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from . import _js
+from ._endpoint import _deadline
 from ._errors import NotExportedError, PayloadError, PyWebWorkerError, RemoteError
 from ._payload import error_from_json
 
 _MARK = "\x00b"
+_SCALARS = frozenset((str, int, bool, type(None)))
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 # Counters of pww_call_stat, by index (csrc/pww.h pww_call_stat_t).
 CALL_STATS = ("pending", "begun", "ended", "cancelled", "late")
 
@@ -44,7 +49,11 @@ def _check(value: Any, path: str, depth: int, bufs: list[bytes]) -> Any:
         bufs.append(bytes(value))
         return {_MARK: len(bufs) - 1}
     if isinstance(value, (list, tuple)):
-        return [_check(item, f"{path}[{i}]", depth + 1, bufs) for i, item in enumerate(value)]
+        # Plain scalars (the usual arguments) skip the recursion and its path text.
+        return [
+            item if type(item) in _SCALARS else _check(item, f"{path}[{i}]", depth + 1, bufs)
+            for i, item in enumerate(value)
+        ]
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
@@ -74,7 +83,7 @@ def pack(value: Any, what: str = "") -> tuple[str, list[bytes]]:
         checked = _check(value, "", 0, bufs)
     except PayloadError as exc:
         raise PayloadError(f"{what}: {exc}" if what else str(exc)) from None
-    return json.dumps(checked, ensure_ascii=False, separators=(",", ":")), bufs
+    return _encode(checked), bufs
 
 
 def _revive(bufs: list[bytes]) -> Callable[[dict[str, Any]], Any]:
@@ -105,6 +114,39 @@ def _error_info(exc: BaseException) -> dict[str, str]:
         "message": str(exc),
         "stack": "".join(traceback.format_exception(exc)),
     }
+
+
+def _resolve_now(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    """Complete each future with ``(fut, ok, result or exception)`` and run its done
+    callbacks (an awaiting task's wake-up, ``gather``'s bookkeeping) right here.
+
+    asyncio would schedule every callback with ``call_soon``, which in Pyodide is one
+    JS task each. Running them now is what the loop would do next anyway; it is done
+    only when this loop is the running one and no task is executing (we are called
+    from a JS event), and otherwise falls back to ``call_soon``.
+    """
+    if not settled:
+        return
+    loop = settled[0][0].get_loop()
+    now = asyncio._get_running_loop() is loop and asyncio.current_task(loop) is None
+    pending: list[tuple[asyncio.Future[Any], Any, Any]] = []
+    for fut, ok, value in settled:
+        callbacks = getattr(fut, "_callbacks", None) if now else None
+        if callbacks:
+            for cb, ctx in callbacks:
+                fut.remove_done_callback(cb)
+                pending.append((fut, cb, ctx))
+        if ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)
+    for fut, cb, ctx in pending:
+        try:
+            ctx.run(cb, fut)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            loop.call_exception_handler({"message": f"Exception in callback {cb!r}", "exception": exc, "future": fut})
 
 
 class Exports:
@@ -148,12 +190,17 @@ class Caller:
 
     def __init__(self) -> None:
         self._calls: dict[int, asyncio.Future[Any]] = {}
+        self._timers: dict[int, Callable[[], None]] = {}
         self._exposed: dict[str, Callable[..., Any]] = {}
 
     # -- what subclasses provide ----------------------------------------------------
     def _export_names(self) -> list[str] | None:
         """The other side's exported names, ``None`` while not known yet."""
         raise NotImplementedError
+
+    def _can_post_now(self) -> bool:
+        """Whether a call can be posted at once (the other side is ready)."""
+        return True
 
     def _call_post(self, name: str, args: str, bufs: Any) -> int:
         """Begin a call in the core and post it; the call id or a negative code."""
@@ -181,8 +228,12 @@ class Caller:
         listed = ", ".join(names) if names else "(none)"
         return NotExportedError(f"{name!r} is not exported by the {self._export_kind}; exported: {listed}", name, names)
 
-    async def call(self, name: str, *args: Any, timeout: float | None = None) -> Any:
-        """Call the function ``name`` that the other side exports and return its result.
+    def call(self, name: str, *args: Any, timeout: float | None = None) -> Awaitable[Any]:
+        """Call the function ``name`` that the other side exports; await the result.
+
+        Once the worker is ready the call is posted before this returns (calls made in
+        one go travel together), and the result is an ``asyncio.Future``; before that,
+        a task that waits for the worker first.
 
         Parameters
         ----------
@@ -200,8 +251,8 @@ class Caller:
 
         Returns
         -------
-        Any
-            The result, under the same payload rules.
+        Awaitable
+            Its result is the function's result, under the same payload rules.
 
         Raises
         ------
@@ -209,8 +260,8 @@ class Caller:
             if the function raised: ``remote_type``, ``remote_message`` and
             ``remote_traceback`` describe it.
         NotExportedError
-            (also an ``AttributeError``) at once if the ready worker does not export
-            ``name``; it lists the names that are exported.
+            (also an ``AttributeError``) if the ready worker does not export ``name``;
+            it lists the names that are exported.
         PayloadError
             (also a ``TypeError``) if an argument cannot be sent; nothing is sent.
         TimeoutError
@@ -218,9 +269,29 @@ class Caller:
         WorkerKilledError, WorkerFailedError, WorkerStartError
             if the worker is killed, fails, or fails to start while the call is
             pending (every pending call is rejected at once).
-        """
-        from ._endpoint import _deadline
 
+        All of these are raised by the ``await``, not by ``call`` itself.
+        """
+        if not self._can_post_now():
+            return asyncio.ensure_future(self._call_later(name, args, timeout))
+        fut: asyncio.Future[Any] = asyncio.get_event_loop().create_future()
+        try:
+            deadline = _deadline(timeout)
+            text, bufs = pack(list(args), f"arguments of {name}()")
+            names = self._export_names()
+            if names is not None and name not in names:
+                raise self._not_exported(name, names)
+            call_id = int(self._call_post(name, text, _js_bufs(bufs)))
+            if call_id < 0:
+                self._raise(call_id, f"call {name}()")
+        except Exception as exc:
+            fut.set_exception(exc)
+            return fut
+        self._track(fut, call_id, name, deadline)
+        return fut
+
+    async def _call_later(self, name: str, args: tuple[Any, ...], timeout: float | None) -> Any:
+        """A call made before the worker was ready: wait for it, then post."""
         deadline = _deadline(timeout)
         text, bufs = pack(list(args), f"arguments of {name}()")
         call_id = await self._call_prepare(name, deadline)
@@ -234,33 +305,39 @@ class Caller:
                 self._raise(call_id, f"call {name}()")
         else:
             self._call_send(call_id, name, text, js_bufs)
-        return await self._call_wait(call_id, name, deadline)
-
-    async def _call_wait(self, call_id: int, name: str, deadline: float | None) -> Any:
-        import time
-
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._track(fut, call_id, name, deadline)
+        return await fut
+
+    def _track(self, fut: asyncio.Future[Any], call_id: int, name: str, deadline: float | None) -> None:
+        """Keep ``fut`` until its reply. A timeout or a cancelled await gives the call
+        up in the core (its reply, if it comes, is counted late and dropped)."""
         self._calls[call_id] = fut
-        cancel = None
         if deadline is not None:
 
             def expire() -> None:
-                if not fut.done():
+                self._timers.pop(call_id, None)
+                if self._calls.get(call_id) is fut:
+                    del self._calls[call_id]
+                    self._call_cancel(call_id)
                     fut.set_exception(TimeoutError(f"{name}() timed out"))
 
-            cancel = _js.set_timeout(expire, deadline - time.monotonic())
-        try:
-            return await fut
-        finally:
-            if cancel is not None:
-                cancel()
-            if self._calls.pop(call_id, None) is not None:
-                self._call_cancel(call_id)  # timed out or cancelled: its reply will be late
+            self._timers[call_id] = _js.set_timeout(expire, deadline - time.monotonic())
+        # Runs only when the future ends without a reply (cancelled): _settle removes it.
+        fut.add_done_callback(functools.partial(self._call_done, call_id))
+
+    def _call_done(self, call_id: int, fut: asyncio.Future[Any]) -> None:
+        if self._calls.get(call_id) is fut:
+            del self._calls[call_id]
+            self._call_cancel(call_id)
+        cancel = self._timers.pop(call_id, None)
+        if cancel is not None:
+            cancel()
 
     def _settle(self, call_id: int, ok: bool, value: Any, bufs: Any) -> None:
         """A reply came for a pending call (the JS glue already ended it in the core)."""
-        fut = self._calls.pop(call_id, None)
-        if fut is None or fut.done():
+        fut = self._take(call_id)
+        if fut is None:
             return
         if ok:
             try:
@@ -269,6 +346,42 @@ class Caller:
                 fut.set_exception(exc)
         else:
             fut.set_exception(error_from_json(value, RemoteError))
+
+    def _take(self, call_id: int) -> asyncio.Future[Any] | None:
+        fut = self._calls.pop(call_id, None)
+        cancel = self._timers.pop(call_id, None)
+        if cancel is not None:
+            cancel()
+        return None if fut is None or fut.done() else fut
+
+    def _settle_batch(self, text: str, bufs: Any, late: Any) -> None:
+        """Replies to a batch of calls (protocol.js ``C_RETURNS``), already ended in the
+        core; ``late`` lists the ids the core had given up (or is ``None``).
+
+        The futures are resolved and their waiters run now, in this JS task, instead of
+        one event-loop turn each (Pyodide's loop pays a JS task per ``call_soon``); when
+        that is not safe (a task is running) they are scheduled as usual.
+        """
+        skip = set(late.to_py()) if late else ()
+        settled: list[tuple[asyncio.Future[Any], bool, Any]] = []
+        for call_id, ok, value, k in json.loads(text):
+            if call_id in skip:
+                continue
+            fut = self._take(call_id)
+            if fut is None:
+                continue
+            if not ok:
+                err = RemoteError(value.get("name", "Error"), value.get("message", ""), value.get("stack", ""))
+                settled.append((fut, False, err))
+                continue
+            if k >= 0:
+                try:
+                    value = unpack(value, bufs[k])
+                except Exception as exc:  # a reply we cannot decode still settles the call
+                    settled.append((fut, False, exc))
+                    continue
+            settled.append((fut, True, value))
+        _resolve_now(settled)
 
     def _reject_calls(self, exc_factory: Callable[[], PyWebWorkerError]) -> int:
         """Reject every pending call (the other side is gone); returns how many."""
@@ -328,6 +441,42 @@ class Caller:
         else:
             self._send_result(call_id, name, result)
 
+    def _on_calls(self, text: str, bufs: Any) -> None:
+        """A batch of the other side's calls (protocol.js ``C_CALLS``). The replies of
+        the plain functions leave together, in one message; an ``async`` function's
+        reply leaves when it is done."""
+        out = _Replies()
+        for call_id, name, args, k in json.loads(text):
+            fn = self._exposed.get(name)
+            try:
+                if fn is None:
+                    raise self._not_exported_here(name)
+                result = fn(*(args if k < 0 else unpack(args, bufs[k])))
+            except Exception as exc:
+                out.error(call_id, exc)
+                continue
+            if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+                task = asyncio.ensure_future(result)
+                task.add_done_callback(functools.partial(self._batch_task_reply, call_id, name))
+            else:
+                out.result(call_id, name, result)
+        if out.ids:
+            self._call_replies(out)
+
+    def _batch_task_reply(self, call_id: int, name: str, task: asyncio.Future[Any]) -> None:
+        out = _Replies()
+        if task.cancelled():
+            out.error(call_id, asyncio.CancelledError(f"{name}() was cancelled"))
+        elif task.exception() is not None:
+            out.error(call_id, task.exception())  # type: ignore[arg-type]
+        else:
+            out.result(call_id, name, task.result())
+        self._call_replies(out)
+
+    def _call_replies(self, out: _Replies) -> None:
+        """Post a batch of replies (protocol.js ``C_RETURNS``)."""
+        raise NotImplementedError
+
     def _not_exported_here(self, name: str) -> NotExportedError:
         names = sorted(self._exposed)
         listed = ", ".join(names) if names else "(none)"
@@ -351,6 +500,37 @@ class Caller:
             self._call_reply(call_id, False, _js.to_js(_error_info(exc)), None)
             return
         self._call_reply(call_id, True, text, _js_bufs(bufs))
+
+
+class _Replies:
+    """Replies being gathered into one ``C_RETURNS`` message (items: js/protocol.js)."""
+
+    __slots__ = ("parts", "bufs", "ids")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.bufs: list[list[bytes]] = []
+        self.ids: list[int] = []
+
+    def result(self, call_id: int, name: str, result: Any) -> None:
+        try:
+            text, bufs = pack(result, f"the result of {name}()")
+        except PayloadError as exc:
+            self.error(call_id, exc)
+            return
+        self.ids.append(call_id)
+        if bufs:
+            self.parts.append(f"[{call_id},1,{json.dumps(text)},{len(self.bufs)}]")
+            self.bufs.append(bufs)
+        else:
+            self.parts.append(f"[{call_id},1,{text},-1]")
+
+    def error(self, call_id: int, exc: BaseException) -> None:
+        self.ids.append(call_id)
+        self.parts.append(f"[{call_id},0,{json.dumps(_error_info(exc))},-1]")
+
+    def text(self) -> str:
+        return f"[{','.join(self.parts)}]"
 
 
 def export_names(namespace: Any) -> tuple[list[str], dict[str, Callable[..., Any]]]:

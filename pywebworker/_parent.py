@@ -6,7 +6,7 @@ import traceback
 from typing import Any
 
 from . import _js
-from ._calls import CALL_STATS, Caller, Exports, export_names
+from ._calls import CALL_STATS, Caller, Exports, _Replies, export_names
 from ._endpoint import Endpoint
 from ._errors import WorkerStateError
 from ._message import WorkerMessage
@@ -38,7 +38,7 @@ class Parent(Endpoint, Caller):
         Endpoint.__init__(self)
         Caller.__init__(self)
         self._notify: Any = None
-        self._handlers: tuple[Any, Any] | None = None
+        self._handlers: tuple[Any, Any, Any] | None = None
 
     def __getattr__(self, name: str) -> Any:
         # Bind to the bootstrap's glue on first use, so that importing pywebworker
@@ -97,8 +97,13 @@ class Parent(Endpoint, Caller):
 
     def _bind_calls(self) -> None:
         if self._handlers is None:
-            self._handlers = (_js.make_proxy(self._on_call), _js.make_proxy(self._on_reply))
+            self._handlers = (
+                _js.make_proxy(self._on_call),
+                _js.make_proxy(self._on_reply),
+                _js.make_proxy(self._on_calls),
+            )
             self._api.setCallHandlers(*self._handlers)
+            self._replies = self._api.replies  # one JS method proxy, not one per batch
 
     def _on_reply(self, call_id: int, ok: bool, value: Any, bufs: Any) -> None:
         self._settle(call_id, ok, value, bufs)
@@ -123,6 +128,9 @@ class Parent(Endpoint, Caller):
 
     def _call_reply(self, call_id: int, ok: bool, value: Any, bufs: Any) -> None:
         self._api.reply(call_id, ok, value, bufs)
+
+    def _call_replies(self, out: _Replies) -> None:
+        self._replies(out.text(), _js.to_js(out.bufs) if out.bufs else None, ",".join(map(str, out.ids)))
 
 
 parent = Parent()

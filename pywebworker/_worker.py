@@ -33,6 +33,8 @@ def _on_event(worker_id: int, event: str, a: Any = None, b: Any = None, c: Any =
         return
     if event == "return":
         worker._settle(a, True, b, c)
+    elif event == "returns":
+        worker._settle_batch(a, b, c)
     elif event == "throw":
         worker._settle(a, False, b, None)
     elif event == "call":
@@ -295,6 +297,9 @@ class _Worker(Endpoint, Caller):
             if names is not None:
                 self._exports = list(names.to_py())
         return self._exports
+
+    def _can_post_now(self) -> bool:
+        return self._exports is not None or self._export_names() is not None
 
     def _call_post(self, name: str, args: str, bufs: Any) -> int:
         code = int(self._api.call(self._id, name, args, bufs))
