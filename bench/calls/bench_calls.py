@@ -1,10 +1,12 @@
-"""Call latency and throughput of pywebworker, run in Pyodide on Node by run.mjs.
+"""Call latency and throughput of pywebworker, run in Pyodide (Node: run.mjs; Chromium:
+chromium_main.py, in the same interpreter as the PyScript measurement).
 
-Measures, in the same process as run.mjs's comlink baseline:
+Measures:
 - PyWorker (Python host -> Python worker): sequential round trips, and N calls at once;
 - JsWorker (Python host -> JS worker): the same;
 - PyWorker -> host (Python worker calling a function the host exposed).
-Returns JSON text. Nothing here asserts a time.
+``measure(add, ...)`` takes any awaitable ``add(a, b)``, so the PyScript baseline uses
+the very same loop. Returns JSON text. Nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import asyncio
 import json
 import statistics
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from pywebworker import JsWorker, PyWorker
 
@@ -30,22 +34,34 @@ __export__ = ["add", "ask_host"]
 JS = "pywebworker.expose({ add: (a, b) => a + b });"
 
 
-async def measure(w, seq: int, burst: int, rounds: int) -> dict[str, float]:
+def _p99(values: list[float]) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(len(s) * 0.99))]
+
+
+async def measure(add: Callable[[int, int], Awaitable[Any]], seq: int, burst: int, rounds: int) -> dict[str, float]:
+    """Round trips one at a time (every call timed: median and p99, µs), then
+    ``burst`` calls issued at once and gathered (calls/s, median of ``rounds``)."""
     for i in range(200):  # warm up
-        await w.exports.add(i, 1)
-    lat = []
+        await add(i, 1)
+    lat: list[float] = []
     for _ in range(rounds):
-        t = perf()
         for i in range(seq):
-            await w.exports.add(i, 1)
-        lat.append((perf() - t) / seq * 1e6)
+            t = perf()
+            await add(i, 1)
+            lat.append((perf() - t) * 1e6)
     tput = []
     for _ in range(rounds):
         t = perf()
-        results = await asyncio.gather(*(w.exports.add(i, 1) for i in range(burst)))
+        results = await asyncio.gather(*(add(i, 1) for i in range(burst)))
         tput.append(burst / (perf() - t))
-        assert results[-1] == burst
-    return {"latency_us": statistics.median(lat), "calls_per_s": statistics.median(tput)}
+        assert results[-1] == burst, results[-1]
+    return {
+        "latency_us": statistics.median(lat),
+        "p99_us": _p99(lat),
+        "mean_us": statistics.fmean(lat),
+        "calls_per_s": statistics.median(tput),
+    }
 
 
 async def main(config_json: str) -> str:
@@ -54,10 +70,10 @@ async def main(config_json: str) -> str:
     out = {}
     async with PyWorker(PY) as w:
         w.expose(lambda i: i + 1, name="inc")
-        out["pyworker"] = await measure(w, seq, burst, rounds)
+        out["pyworker"] = await measure(w.exports.add, seq, burst, rounds)
         t = perf()
         await w.exports.ask_host(seq)
         out["pyworker_to_host"] = {"latency_us": (perf() - t) / seq * 1e6}
     async with JsWorker(JS) as w:
-        out["jsworker"] = await measure(w, seq, burst, rounds)
+        out["jsworker"] = await measure(w.exports.add, seq, burst, rounds)
     return json.dumps(out)

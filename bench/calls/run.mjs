@@ -2,7 +2,7 @@
 // against comlink (JS to JS), measured in the same Node process. `make bench-calls`.
 //
 //   node bench/calls/run.mjs [seq burst rounds]
-// Prints a table and one JSON line. Needs `make wheel` and `npm install` in bench/calls.
+// Prints a table and one JSON line (the last line; bench/calls/run.py reads it). Needs `make wheel` and `npm install` in bench/calls.
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -29,17 +29,22 @@ async function comlinkBench() {
   for (let i = 0; i < 200; i++) await api.add(i, 1);
   const lat = [], tput = [];
   for (let r = 0; r < rounds; r++) {
-    let t = now();
-    for (let i = 0; i < seq; i++) await api.add(i, 1);
-    lat.push((now() - t) / seq * 1000);
-    t = now();
+    for (let i = 0; i < seq; i++) {
+      const t0 = now();
+      await api.add(i, 1);
+      lat.push((now() - t0) * 1000);
+    }
+  }
+  for (let r = 0; r < rounds; r++) {
+    const t = now();
     const all = await Promise.all(Array.from({ length: burst }, (_, i) => api.add(i, 1)));
     tput.push(burst / ((now() - t) / 1000));
     if (all[burst - 1] !== burst) throw new Error("comlink: wrong result");
   }
   api[Comlink.releaseProxy]();
   await worker.terminate();
-  return { latency_us: median(lat), calls_per_s: median(tput) };
+  const p99 = [...lat].sort((x, y) => x - y)[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))];
+  return { latency_us: median(lat), p99_us: p99, mean_us: lat.reduce((a, b) => a + b, 0) / lat.length, calls_per_s: median(tput) };
 }
 
 async function pywebworkerBench() {

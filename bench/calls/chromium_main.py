@@ -1,0 +1,51 @@
+"""PyScript main-thread script of chromium.html: measures comlink (through JS),
+PyScript named-worker exports, then pywebworker, all from this one interpreter, and
+leaves the results in ``window.__benchCalls`` (JSON text)."""
+
+import json
+import sys
+import traceback
+
+import pyodide_js
+from pyscript import workers
+
+import js
+
+log = js.pwwBenchLog
+
+
+async def run():
+    cfg = json.loads(js.pwwBenchConfig)
+    seq, burst, rounds = cfg.get("seq", 1000), cfg.get("burst", 5000), cfg.get("rounds", 5)
+    out = {"pyodide": pyodide_js.version, "python": sys.version.split()[0]}
+
+    log("comlink (JS -> JS) ...")
+    out["comlink"] = json.loads(await js.pwwComlinkBench(seq, burst, rounds))
+
+    # pywebworker from the local wheel (served at /pywebworker.whl by chromium.py); the
+    # bench module, which imports it, from this directory.
+    wheel = await (await js.fetch("/pywebworker.whl")).arrayBuffer()
+    pyodide_js.unpackArchive(wheel, "wheel")
+    ns = {"__name__": "bench_calls"}
+    exec(await (await js.fetch("./bench_calls.py")).text(), ns)
+    measure = ns["measure"]
+
+    log("PyScript named-worker exports (Python -> Python) ...")
+    w = await workers["pyscript-bench"]
+    out["pyscript"] = await measure(w.add, seq, burst, rounds)
+
+    log("pywebworker ...")
+    out.update(json.loads(await ns["main"](json.dumps(cfg))))
+    return out
+
+
+async def main():
+    try:
+        out = await run()
+    except BaseException as exc:
+        out = {"error": "".join(traceback.format_exception(exc))}
+    log("done" if "error" not in out else out["error"])
+    js.pwwBenchDone(json.dumps(out))
+
+
+await main()  # noqa: F704 - PyScript runs a script with top-level await
