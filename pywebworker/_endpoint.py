@@ -18,9 +18,12 @@ from typing import Any
 from . import _js
 from ._errors import MessageIndexError, PyWebWorkerError, from_core
 from ._message import WorkerMessage
-from ._payload import decode
+from ._payload import ERROR
 
 Handler = Callable[[WorkerMessage], Any]
+
+# Payloads up to this size come with get_unread_messages() in one batch.
+_INLINE_BYTES = 64 * 1024
 
 
 def _deadline(timeout: float | None) -> float | None:
@@ -41,6 +44,7 @@ class Endpoint:
         self._waiters: list[asyncio.Future[None]] = []
         self._handler: Handler | None = None
         self._handled = 0  # messages before this index were given to on_message
+        self._watching = False  # whether the JS side calls us for each new message
 
     # -- core access ------------------------------------------------------------
     def _raise(self, code: int, context: str) -> None:
@@ -58,11 +62,12 @@ class Endpoint:
         if code < 0:
             self._raise(code, f"message {index}")
 
-    def _read(self, index: int) -> Any:
-        kind = int(self._info(index)[0])
-        raw = self._api.payload(self._id, index)
-        self._mark(index)
-        return decode(kind, raw)
+    def _read(self, index: int) -> tuple[int, Any]:
+        """``(kind, raw payload)`` of message ``index``, now marked opened."""
+        entry = self._api.read(self._id, index)
+        if isinstance(entry, int):
+            self._raise(entry, f"message {index}")
+        return int(entry[0]), entry[1]
 
     def _length(self) -> int:
         n = self._api.length(self._id)
@@ -74,14 +79,18 @@ class Endpoint:
     def get_unread_messages(self) -> list[WorkerMessage]:
         """Unread messages, oldest first. Does not mark them; ``read()`` does.
 
+        One crossing into JavaScript for the whole list; payloads up to 64 KiB come
+        with it, larger ones are read from the core by ``read()``.
+
         Returns
         -------
         list[WorkerMessage]
         """
-        indices = self._api.listUnread(self._id)
-        if isinstance(indices, int):
-            self._raise(indices, "get_unread_messages")
-        return [WorkerMessage(self, i) for i in indices.to_py()]
+        flat = self._api.unread(self._id, _INLINE_BYTES)
+        if isinstance(flat, int):
+            self._raise(flat, "get_unread_messages")
+        items = flat.to_py(depth=1)
+        return [WorkerMessage(self, items[k], items[k + 1], items[k + 2]) for k in range(0, len(items), 3)]
 
     def has_unread_messages(self) -> bool:
         """True if a message has arrived that was not read yet (O(1) in the core)."""
@@ -151,8 +160,15 @@ class Endpoint:
                 fut.set_result(None)
         if self._handler is not None:
             self._deliver()
-        elif not self._waiters:
-            self._watch(False)
+        elif not waiters:
+            # Nobody was waiting for this event: stop being told. Not turned off after
+            # each wake-up, so a receive() loop costs no watch calls.
+            self._set_watch(False)
+
+    def _set_watch(self, on: bool) -> None:
+        if on != self._watching:
+            self._watching = on
+            self._watch(on)
 
     async def _wait(self, deadline: float | None) -> None:
         """Wait for the next event (message, state change); ``deadline`` is a
@@ -170,7 +186,7 @@ class Endpoint:
 
             cancel = _js.set_timeout(expire, delay)
         self._waiters.append(fut)
-        self._watch(True)
+        self._set_watch(True)
         try:
             await fut
         finally:
@@ -208,12 +224,13 @@ class Endpoint:
 
     async def _receive(self, deadline: float | None = None) -> WorkerMessage:
         while True:
-            i = int(self._api.firstUnread(self._id))
-            if 0 <= i < self._length():
-                msg = WorkerMessage(self, i)
-                if msg._is_error:
+            entry = self._api.take(self._id)  # one crossing: find, read and mark
+            if entry is not None:
+                if isinstance(entry, int):
+                    self._raise(entry, "receive")
+                msg = WorkerMessage(self, entry[0], entry[1], entry[2], opened=True)
+                if msg._kind == ERROR:
                     raise msg.read()
-                msg._mark()
                 return msg
             err = self._closed_error()
             if err is not None:
@@ -248,7 +265,8 @@ class Endpoint:
     @on_message.setter
     def on_message(self, handler: Handler | None) -> None:
         self._handler = handler
-        self._watch(handler is not None or bool(self._waiters))
+        if handler is not None:
+            self._set_watch(True)
         if handler is not None:
             self._deliver()
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._payload import KIND_NAMES
+from ._payload import KIND_NAMES, decode
 
 if TYPE_CHECKING:
     from ._endpoint import Endpoint
 
 
 class WorkerMessage:
-    """One received message. The payload stays in the C core until ``read()``.
+    """One received message, a handle on its slot in the C core's inbound queue.
+
+    Small payloads come with the handle when it is made by ``get_unread_messages()`` or
+    ``receive()`` (one crossing into JavaScript for the whole batch), so ``read()`` of
+    such a message costs no crossing beyond marking it; larger ones are read from the
+    core when asked for.
 
     Mirrors the original PyWebWorker's message object (``read()``, ``is_opened()``).
 
@@ -21,12 +26,14 @@ class WorkerMessage:
         Position in the inbound queue, from 0, stable for the worker's life.
     """
 
-    __slots__ = ("_endpoint", "index", "_kind")
+    __slots__ = ("_endpoint", "index", "_kind", "_raw", "_opened")
 
-    def __init__(self, endpoint: Endpoint, index: int) -> None:
+    def __init__(self, endpoint: Endpoint, index: int, kind: int = 0, raw: Any = None, opened: bool = False) -> None:
         self._endpoint = endpoint
         self.index = index
-        self._kind = 0
+        self._kind = kind
+        self._raw = raw  # the undecoded payload when it came with the handle, else None
+        self._opened = opened  # known to be marked opened in the core
 
     def _info(self) -> list[Any]:
         return self._endpoint._info(self.index)
@@ -56,7 +63,10 @@ class WorkerMessage:
 
     def is_opened(self) -> bool:
         """True once ``read()`` (or ``receive()``) has marked this message."""
-        return bool(self._info()[1])
+        if self._opened:
+            return True
+        self._opened = bool(self._info()[1])
+        return self._opened
 
     def read(self) -> Any:
         """Return the decoded payload and mark the message opened.
@@ -73,10 +83,14 @@ class WorkerMessage:
         MessageReleasedError
             if the message was released by ``clear_read()``.
         """
-        return self._endpoint._read(self.index)
-
-    def _mark(self) -> None:
-        self._endpoint._mark(self.index)
+        if self._raw is None:
+            self._kind, raw = self._endpoint._read(self.index)
+        else:
+            raw = self._raw
+            if not self._opened:
+                self._endpoint._mark(self.index)
+        self._opened = True
+        return decode(self._kind, raw)
 
     @property
     def _is_error(self) -> bool:

@@ -70,14 +70,14 @@ def encode(data: Any) -> tuple[int, Payload]:
 def decode(kind: int, raw: Any) -> Any:
     """Turn a stored payload back into a Python value.
 
-    ``raw`` is a ``str`` for text, JSON and error kinds, and an object with
-    ``to_bytes()`` (a JS ``Uint8Array`` proxy) for bytes. An error-kind payload
+    ``raw`` is a ``str`` for text, JSON and error kinds, and for bytes a JS
+    ``Uint8Array`` proxy (``to_bytes()``) or a bytes-like object. An error-kind payload
     becomes a :class:`RemoteError` instance (returned, not raised).
     """
     if kind == TEXT:
         return raw
     if kind == BYTES:
-        return raw.to_bytes()
+        return raw.to_bytes() if hasattr(raw, "to_bytes") else bytes(raw)
     if kind == JSON:
         return json.loads(raw)
     if kind == ERROR:

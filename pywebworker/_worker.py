@@ -22,6 +22,7 @@ from ._payload import ERROR, encode, error_from_json
 
 STATES = ("created", "starting", "running", "killed", "failed")
 _KIND_PYTHON, _KIND_JAVASCRIPT = 1, 2
+_ESTATE = -5  # csrc/pww.h PWW_ESTATE: pushing to the outbound queue of a killed/failed worker
 
 # id -> worker, so that events from JS find their Python object without keeping it alive.
 _live: weakref.WeakValueDictionary[int, _Worker] = weakref.WeakValueDictionary()
@@ -149,11 +150,10 @@ class _Worker(Endpoint, Caller):
             if the outbound queue is at its limit; nothing is queued.
         """
         kind, payload = encode(data)
-        state = self.state
-        if state in ("killed", "failed"):
-            raise WorkerStateError(f"cannot send to {self.name}: it is {state}")
-        index = int(self._api.send(self._id, kind, payload))
+        index: int = self._api.send(self._id, kind, payload)  # the core refuses a dead worker
         if index < 0:
+            if index == _ESTATE:
+                raise WorkerStateError(f"cannot send to {self.name}: it is {self.state}")
             self._raise(index, f"send_message to {self.name}")
         return index
 
