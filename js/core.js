@@ -113,14 +113,17 @@ function pwwCore(wasmBytes) {
 
   // [kind, payload] for one message, payload as in payload(), or undefined when over
   // maxInline bytes (undefined, so Python sees None); a negative code on error.
-  function entry(id, queue, index, maxInline) {
+  // With `view`, bytes come as a view of wasm memory, not a copy: the caller must copy
+  // it before anything can allocate in the core (which may grow, and detach, memory).
+  function entry(id, queue, index, maxInline, view) {
     const p = x.pww_w_info(id, queue, index);
     if (p < 0) return p;
     const v = new DataView(x.memory.buffer);
     const ptr = v.getUint32(p, true), len = v.getUint32(p + 4, true), kind = v.getInt32(p + 8, true);
     if (len > maxInline) return [kind, undefined];
     const m = mem();
-    return [kind, kind === PWW.BYTES ? m.slice(ptr, ptr + len) : decoder.decode(m.subarray(ptr, ptr + len))];
+    if (kind !== PWW.BYTES) return [kind, decoder.decode(m.subarray(ptr, ptr + len))];
+    return [kind, view ? m.subarray(ptr, ptr + len) : m.slice(ptr, ptr + len)];
   }
 
   // The payload as the value to postMessage, plus what to transfer.
@@ -175,18 +178,19 @@ function pwwInboundApi(core) {
     // The calls below each do in one crossing what Python would otherwise do in
     // several: a crossing costs about a microsecond, a message's own work far less.
     // read: [kind, payload] of message `index`, now marked opened; or a negative code.
+    // Bytes are a view of wasm memory that Python copies (to_bytes) at once.
     read: (id, index) => {
-      const e = core.entry(id, IN, index, Infinity);
+      const e = core.entry(id, IN, index, Infinity, true);
       if (typeof e !== "number") x.pww_w_mark_opened(id, IN, index);
       return e;
     },
     // take: the oldest unread message, marked opened: [index, kind, payload], or
-    // undefined when none is unread.
-    take: (id) => {
+    // undefined when none is unread; a payload over maxInline bytes is undefined.
+    take: (id, maxInline) => {
       const i = x.pww_w_first_unread(id, IN);
       if (i < 0) return i;
       if (i >= x.pww_w_length(id, IN)) return undefined;
-      const e = core.entry(id, IN, i, Infinity);
+      const e = core.entry(id, IN, i, maxInline, false);
       x.pww_w_mark_opened(id, IN, i);
       return [i, e[0], e[1]];
     },
@@ -199,7 +203,7 @@ function pwwInboundApi(core) {
       if (typeof list === "number") return list;
       const out = new Array(list.length * 3);
       for (let k = 0; k < list.length; k++) {
-        const e = core.entry(id, IN, list[k], maxInline);
+        const e = core.entry(id, IN, list[k], maxInline, false);
         out[3 * k] = list[k]; out[3 * k + 1] = e[0]; out[3 * k + 2] = e[1];
       }
       return out;

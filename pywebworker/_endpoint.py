@@ -18,11 +18,12 @@ from typing import Any
 from . import _js
 from ._errors import MessageIndexError, PyWebWorkerError, from_core
 from ._message import WorkerMessage
-from ._payload import ERROR
+from ._payload import BYTES, ERROR
 
 Handler = Callable[[WorkerMessage], Any]
 
-# Payloads up to this size come with get_unread_messages() in one batch.
+# Payloads up to this size come with the message handles made by get_unread_messages()
+# and receive(); larger ones are read (and copied once) when read() asks for them.
 _INLINE_BYTES = 64 * 1024
 
 
@@ -67,7 +68,9 @@ class Endpoint:
         entry = self._api.read(self._id, index)
         if isinstance(entry, int):
             self._raise(entry, f"message {index}")
-        return int(entry[0]), entry[1]
+        kind, raw = int(entry[0]), entry[1]
+        # Bytes arrive as a view of wasm memory: copy them before anything else runs.
+        return kind, (raw.to_bytes() if kind == BYTES else raw)
 
     def _length(self) -> int:
         n = self._api.length(self._id)
@@ -224,7 +227,7 @@ class Endpoint:
 
     async def _receive(self, deadline: float | None = None) -> WorkerMessage:
         while True:
-            entry = self._api.take(self._id)  # one crossing: find, read and mark
+            entry = self._api.take(self._id, _INLINE_BYTES)  # one crossing: find, read, mark
             if entry is not None:
                 if isinstance(entry, int):
                     self._raise(entry, "receive")
