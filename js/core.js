@@ -1,36 +1,7 @@
 // pwwCore: the C core (_core.wasm) seen from JavaScript.
 // Turns JS values into bytes written straight into wasm memory and back; used by the
 // host glue and by the PyWorker bootstrap, each with its own instance.
-// Requires protocol.js.
-
-// Describe why a value cannot cross as JSON, or return null when it can.
-// Mirrors what DESIGN.md allows: null, booleans, finite numbers, strings, arrays and
-// plain objects. JSON.stringify alone would silently drop functions and turn a Map
-// into {}, which would lose data without a trace.
-function pwwWhyNotJson(value, seen) {
-  if (value === null) return null;
-  const t = typeof value;
-  if (t === "string" || t === "boolean") return null;
-  if (t === "number") return Number.isFinite(value) ? null : `non-finite number ${value}`;
-  if (t !== "object") return `a ${t}`;
-  if (seen.has(value)) return "a cyclic object";
-  // Realm-independent checks: values from worker_threads may come from another realm
-  // than this code (pytest-pyodide runs Pyodide in a vm context), so no instanceof.
-  const proto = Object.getPrototypeOf(value);
-  const isArray = Array.isArray(value);
-  const plain = proto === null || (Object.prototype.toString.call(value) === "[object Object]"
-    && Object.getPrototypeOf(proto) === null);
-  if (!isArray && !plain) {
-    return `a ${(value.constructor && value.constructor.name) || "non-plain object"}`;
-  }
-  seen.add(value);
-  for (const k of Object.keys(value)) {
-    const why = pwwWhyNotJson(value[k], seen);
-    if (why) { seen.delete(value); return isArray ? `${why} at [${k}]` : `${why} at .${k}`; }
-  }
-  seen.delete(value);
-  return null;
-}
+// Requires protocol.js and payload.js.
 
 function pwwErrorPayload(name, message, stack) {
   return JSON.stringify({ name: String(name), message: String(message), stack: String(stack || "") });
@@ -82,7 +53,7 @@ function pwwCore(wasmBytes) {
     if (ArrayBuffer.isView(value)) {
       return pushBytes(id, queue, PWW.BYTES, new Uint8Array(value.buffer, value.byteOffset, value.byteLength), timeMs);
     }
-    const why = value === undefined ? "undefined" : pwwWhyNotJson(value, new Set());
+    const why = value === undefined ? "undefined" : pwwWhyNot(value, new Set(), false);
     if (why) {
       const msg = `the worker sent a value that cannot be carried: ${why}`;
       return pushText(id, queue, PWW.ERROR, pwwErrorPayload("DataCloneError", msg, ""), timeMs);

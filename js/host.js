@@ -2,7 +2,7 @@
 // also nested in a worker; node:worker_threads in Node), writes every incoming message
 // straight into the C inbound queue, drains the C outbound queue while a worker is
 // running, and turns errors and exits into lifecycle changes.
-// Requires protocol.js and core.js. `sources` holds the worker-side texts (see
+// Requires protocol.js, payload.js and core.js. `sources` holds the worker-side texts (see
 // pywebworker/_js.py); `dispatch(id, event, a, b, c)` is the one Python callback, called
 // for state changes, output lines, call replies and calls from the worker, and messages
 // only while Python watches a worker.
@@ -204,7 +204,7 @@ function pwwHost(core, sources, dispatch) {
 
   // --- the JsWorker wrapper: runs the user's script, then says ready ------------------
   function jsSource(rec, opts) {
-    const head = `const PWW_TAG=${q(PWW.TAG)}, PWW_NONCE=${q(rec.nonce)};\n` + sources.jsCalls;
+    const head = `const PWW_TAG=${q(PWW.TAG)}, PWW_NONCE=${q(rec.nonce)};\n` + sources.payload + sources.jsCalls;
     if (WT) {
       const user = opts.url ? { url: absolute(opts.url) } : { text: opts.script };
       return sources.nodeShim + head + `const PWW_USER=${q(user)}, PWW_TYPE=${q(opts.type)};\n` + sources.jsNode;
@@ -223,7 +223,7 @@ function pwwHost(core, sources, dispatch) {
   // --- the PyWorker bootstrap: a module worker that loads Pyodide ---------------------
   function pySource(rec) {
     const head = `const PWW_TAG=${q(PWW.TAG)}, PWW_NONCE=${q(rec.nonce)};\n`;
-    const body = sources.protocol + sources.core + head + sources.pyBoot;
+    const body = sources.protocol + sources.payload + sources.core + head + sources.pyBoot;
     return WT ? sources.nodeShim + `(async () => {\n${body}\n})();\n` : body;
   }
 

@@ -1,5 +1,5 @@
 // PyWorker bootstrap: runs inside the worker (a module Web Worker, or a worker_threads
-// worker with node_shim.js). Prepended: protocol.js, core.js, PWW_TAG, PWW_NONCE.
+// worker with node_shim.js). Prepended: protocol.js, payload.js, core.js, PWW_TAG, PWW_NONCE.
 //
 // 1. The first message is the host's init: where Pyodide lives, the pywebworker package
 //    files, the packages to load and the user's script.

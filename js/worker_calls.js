@@ -1,6 +1,6 @@
 // The `pywebworker` global of a JsWorker: exports the host can call, and calls to the
 // functions the host exposed. Prepended to every JsWorker wrapper after PWW_TAG and
-// PWW_NONCE, before the user's script, so that its 'message' listener comes first and
+// PWW_NONCE and payload.js, before the user's script, so that its 'message' listener comes first and
 // keeps call traffic away from the script (stopImmediatePropagation): the script sees
 // only user payloads.
 //
@@ -17,39 +17,13 @@
   const say = (type, extra, transfer) => postMessage(Object.assign({ [PWW_TAG]: PWW_NONCE, type }, extra), transfer || []);
   const errInfo = (e) => ({ name: (e && e.name) || "Error", message: (e && e.message !== undefined) ? String(e.message) : String(e), stack: (e && e.stack) || "" });
 
-  const isBytes = (v) => Object.prototype.toString.call(v) === "[object ArrayBuffer]" || ArrayBuffer.isView(v);
-  // Why `value` cannot be carried, or null (DESIGN.md "Payloads", plus bytes anywhere).
-  function whyNot(value, seen) {
-    if (value === null) return null;
-    const t = typeof value;
-    if (t === "string" || t === "boolean") return null;
-    if (t === "number") return Number.isFinite(value) ? null : `non-finite number ${value}`;
-    if (t !== "object") return `a ${t}`;
-    if (isBytes(value)) return null;
-    if (seen.has(value)) return "a cyclic object";
-    const proto = Object.getPrototypeOf(value);
-    const isArray = Array.isArray(value);
-    const plain = proto === null || (Object.prototype.toString.call(value) === "[object Object]"
-      && Object.getPrototypeOf(proto) === null);
-    if (!isArray && !plain) {
-      return `a ${(value.constructor && value.constructor.name) || "non-plain object"}`;
-    }
-    seen.add(value);
-    for (const k of Object.keys(value)) {
-      const why = whyNot(value[k], seen);
-      if (why) { seen.delete(value); return isArray ? `${why} at [${k}]` : `${why} at .${k}`; }
-    }
-    seen.delete(value);
-    return null;
-  }
-
   // [json, bufs]: bufs are fresh ArrayBuffers this side owns (so they can be transferred).
   function pack(value, what) {
-    const why = value === undefined ? null : whyNot(value, new Set());
+    const why = value === undefined ? null : pwwWhyNot(value, new Set(), true);
     if (why) throw new TypeError(`pywebworker: ${what} cannot be carried: ${why}`);
     const bufs = [];
     const json = JSON.stringify(value === undefined ? null : value, (k, v) => {
-      if (v === null || typeof v !== "object" || !isBytes(v)) return v;
+      if (v === null || typeof v !== "object" || !pwwIsBytes(v)) return v;
       const u = ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v);
       bufs.push(u.slice().buffer);
       return { [MARK]: bufs.length - 1 };

@@ -1,4 +1,4 @@
-// JsWorker wrapper, classic browser worker. Prepended: PWW_TAG, PWW_NONCE, worker_calls.js,
+// JsWorker wrapper, classic browser worker. Prepended: PWW_TAG, PWW_NONCE, payload.js, worker_calls.js,
 // PWW_URL.
 // Runs the user's script in the worker's global scope, then says ready; a script that
 // throws at its top level is reported as a failed start.

@@ -1,4 +1,4 @@
-// JsWorker wrapper, module browser worker. Prepended: PWW_TAG, PWW_NONCE, worker_calls.js,
+// JsWorker wrapper, module browser worker. Prepended: PWW_TAG, PWW_NONCE, payload.js, worker_calls.js,
 // PWW_URL.
 const pwwSay = (type, extra) => postMessage(Object.assign({ [PWW_TAG]: PWW_NONCE, type }, extra));
 try {

@@ -1,5 +1,5 @@
 // JsWorker wrapper under node:worker_threads. Prepended: node_shim.js, PWW_TAG,
-// PWW_NONCE, worker_calls.js, PWW_USER ({text} or {url}), PWW_TYPE ("classic" | "module").
+// PWW_NONCE, payload.js, worker_calls.js, PWW_USER ({text} or {url}), PWW_TYPE ("classic" | "module").
 // A classic script runs in the global scope (vm.runInThisContext), as importScripts would.
 (async () => {
   const say = (type, extra) => postMessage(Object.assign({ [PWW_TAG]: PWW_NONCE, type }, extra));

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
-_HOST_FILES = ("protocol.js", "core.js", "host.js")
+_HOST_FILES = ("protocol.js", "payload.js", "core.js", "host.js")
 _SOURCES = {
     "protocol": "protocol.js",
+    "payload": "payload.js",
     "core": "core.js",
     "nodeShim": "node_shim.js",
     "jsClassic": "worker_classic.js",
