@@ -23,50 +23,10 @@ from typing import Any
 from . import _js
 from ._endpoint import _deadline
 from ._errors import NotExportedError, PayloadError, PyWebWorkerError, RemoteError
-from ._payload import error_from_json
+from ._payload import MARK, check, dumps, error_from_json
 
-_MARK = "\x00b"
-_SCALARS = frozenset((str, int, bool, type(None)))
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 # Counters of pww_call_stat, by index (csrc/pww.h pww_call_stat_t).
 CALL_STATS = ("pending", "begun", "ended", "cancelled", "late")
-
-
-def _check(value: Any, path: str, depth: int, bufs: list[bytes]) -> Any:
-    """``value`` with bytes-like objects replaced by markers (appended to ``bufs``).
-
-    Raises ``PayloadError`` for anything DESIGN.md's payload rules do not allow.
-    """
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if depth > 512:
-        raise PayloadError(f"cannot send: nesting deeper than 512 levels at {path or 'top'}")
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise PayloadError(f"cannot send float {value!r} at {path or 'top'}: JSON has no such number")
-        return value
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        bufs.append(bytes(value))
-        return {_MARK: len(bufs) - 1}
-    if isinstance(value, (list, tuple)):
-        # Plain scalars (the usual arguments) skip the recursion and its path text.
-        return [
-            item if type(item) in _SCALARS else _check(item, f"{path}[{i}]", depth + 1, bufs)
-            for i, item in enumerate(value)
-        ]
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise PayloadError(
-                    f"cannot send a dict key of type {type(key).__name__} at {path or 'top'}: keys must be str"
-                )
-            out[key] = _check(item, f"{path}[{key!r}]", depth + 1, bufs)
-        return out
-    raise PayloadError(
-        f"cannot send a value of type {type(value).__name__} at {path or 'top'}: send str, bytes, "
-        "or None/bool/int/float/list/tuple/dict with str keys"
-    )
 
 
 def pack(value: Any, what: str = "") -> tuple[str, list[bytes]]:
@@ -80,16 +40,16 @@ def pack(value: Any, what: str = "") -> tuple[str, list[bytes]]:
     """
     bufs: list[bytes] = []
     try:
-        checked = _check(value, "", 0, bufs)
+        checked = check(value, "", 0, bufs)
     except PayloadError as exc:
         raise PayloadError(f"{what}: {exc}" if what else str(exc)) from None
-    return _encode(checked), bufs
+    return dumps(checked), bufs
 
 
 def _revive(bufs: list[bytes]) -> Callable[[dict[str, Any]], Any]:
     def hook(d: dict[str, Any]) -> Any:
-        if len(d) == 1 and _MARK in d:
-            return bufs[d[_MARK]]
+        if len(d) == 1 and MARK in d:
+            return bufs[d[MARK]]
         return d
 
     return hook

@@ -15,30 +15,52 @@ KIND_NAMES = {TEXT: "text", BYTES: "bytes", JSON: "json", ERROR: "error"}
 
 Payload = str | bytes | bytearray | memoryview
 
+# Calls carry bytes beside their JSON text; in the text, this one-key object stands for
+# the bytes at that position (see _calls.py).
+MARK = "\x00b"
+_SCALARS = frozenset((str, int, bool, type(None)))
+dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
-def _check_json(value: Any, path: str, depth: int) -> None:
-    if depth > 512:
-        raise PayloadError(f"cannot send: nesting deeper than 512 levels at {path or 'top'}")
+
+def check(value: Any, path: str, depth: int, bufs: list[bytes] | None) -> Any:
+    """``value`` checked against the payload rules, returned ready for ``json.dumps``.
+
+    With a ``bufs`` list (calls), bytes-like objects anywhere are appended to it and
+    replaced by the marker ``{MARK: index}``; with ``None`` (messages) they are refused
+    inside JSON data.
+
+    Raises
+    ------
+    PayloadError
+        for anything the rules do not allow; the message names the type and where.
+    """
     if value is None or isinstance(value, (bool, int, str)):
-        return
+        return value
+    where = path or "top"
+    if depth > 512:
+        raise PayloadError(f"cannot send: nesting deeper than 512 levels at {where}")
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise PayloadError(f"cannot send float {value!r} at {path or 'top'}: JSON has no such number")
-        return
+            raise PayloadError(f"cannot send float {value!r} at {where}: JSON has no such number")
+        return value
+    if bufs is not None and isinstance(value, (bytes, bytearray, memoryview)):
+        bufs.append(bytes(value))
+        return {MARK: len(bufs) - 1}
     if isinstance(value, (list, tuple)):
-        for i, item in enumerate(value):
-            _check_json(item, f"{path}[{i}]", depth + 1)
-        return
+        # Plain scalars (the usual items) skip the recursion and its path text.
+        return [
+            item if type(item) in _SCALARS else check(item, f"{path}[{i}]", depth + 1, bufs)
+            for i, item in enumerate(value)
+        ]
     if isinstance(value, dict):
+        out = {}
         for key, item in value.items():
             if not isinstance(key, str):
-                raise PayloadError(
-                    f"cannot send a dict key of type {type(key).__name__} at {path or 'top'}: keys must be str"
-                )
-            _check_json(item, f"{path}[{key!r}]", depth + 1)
-        return
+                raise PayloadError(f"cannot send a dict key of type {type(key).__name__} at {where}: keys must be str")
+            out[key] = check(item, f"{path}[{key!r}]", depth + 1, bufs)
+        return out
     raise PayloadError(
-        f"cannot send a value of type {type(value).__name__} at {path or 'top'}: send str, bytes, "
+        f"cannot send a value of type {type(value).__name__} at {where}: send str, bytes, "
         "or None/bool/int/float/list/tuple/dict with str keys"
     )
 
@@ -63,8 +85,7 @@ def encode(data: Any) -> tuple[int, Payload]:
         return BYTES, data
     if isinstance(data, memoryview):
         return BYTES, data if data.c_contiguous else data.tobytes()
-    _check_json(data, "", 0)
-    return JSON, json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return JSON, dumps(check(data, "", 0, None))
 
 
 def decode(kind: int, raw: Any) -> Any:

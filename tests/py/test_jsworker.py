@@ -71,6 +71,7 @@ async def test_unserialisable_to_worker_raises_and_queues_nothing(selenium_pyww,
         ([1, {2, 3}], "type set at [1]"),
         (float("nan"), "nan"),
         ({"f": print}, "builtin_function_or_method"),
+        ([b"nested bytes"], "type bytes at [0]"),  # bytes only as a whole message
     ]:
         with pytest.raises(PayloadError, match=words.replace("[", r"\[").replace("]", r"\]")):
             w.send_message(bad)
