@@ -27,7 +27,15 @@ ENV = str(pwwbench.env)
 ECHO_WEB = str(pwwbench.ECHO_WEB)
 ECHO_NODE = str(pwwbench.ECHO_NODE)
 BOOT_SCRIPT = "from pywebworker import parent\nparent.send_message('up')\n"
-PY_ECHO = "from pywebworker import parent\nparent.on_message = lambda m: parent.send_message(m.read())\n"
+# A long-running echo worker releases what it has read (clear_read), as the README
+# advises: a kept 1 MiB message grows the worker's wasm memory on every push.
+PY_ECHO = (
+    "from pywebworker import parent\n"
+    "def echo(message):\n"
+    "    parent.send_message(message.read())\n"
+    "    parent.clear_read()\n"
+    "parent.on_message = echo\n"
+)
 perf = time.perf_counter
 
 
