@@ -55,11 +55,13 @@ function pwwHost(core, sources, dispatch) {
   }
 
   function onData(rec, d) {
+    if (rec.worker === null) return;  // stopped: whatever was still on its way is late
     if (d !== null && typeof d === "object" && d[PWW.TAG] === rec.nonce) return onControl(rec, d);
     const st = x.pww_w_state(rec.id);
     if (st !== PWW.RUNNING && st !== PWW.STARTING) return;  // late message after kill/fail
     if (rec.unreported > 0) reportDropped(rec);
-    if (core.pushValue(rec.id, PWW.INBOUND, d, pwwNow()) < 0) { rec.dropped++; rec.unreported++; }
+    const code = core.pushValue(rec.id, PWW.INBOUND, d, pwwNow());
+    if (code < 0) { rec.dropped++; rec.unreported++; rec.dropCode = code; }
     if (rec.watch) dispatch(rec.id, "message");
   }
 
@@ -75,6 +77,7 @@ function pwwHost(core, sources, dispatch) {
       case PWW.C_FAILED: return fail(rec, d.error.name, d.error.message, d.error.stack);
       case PWW.C_OUTPUT: return dispatch(rec.id, "output", d.stream, d.text);
       case PWW.C_ERROR: return pushError(rec, d.error.name, d.error.message, d.error.stack);
+      case PWW.C_EXIT: return fail(rec, "WorkerExit", "the worker closed itself (close())", "");
       // A reply whose call is no longer pending (timed out, or the worker was stopped)
       // is late: the core counts it and it goes no further.
       case PWW.C_RETURN:
@@ -159,7 +162,8 @@ function pwwHost(core, sources, dispatch) {
   // Messages lost to a full inbound queue are never lost without a trace: once there is
   // room again, an error message says how many.
   function reportDropped(rec) {
-    const text = `${rec.unreported} message(s) from the worker were dropped: the inbound queue was full`;
+    const why = rec.dropCode === PWW.EFULL ? "the inbound queue was full" : core.strerror(rec.dropCode);
+    const text = `${rec.unreported} message(s) from the worker were dropped: ${why}`;
     if (core.pushText(rec.id, PWW.INBOUND, PWW.ERROR, pwwErrorPayload("QueueFullError", text, ""), pwwNow()) >= 0) {
       rec.unreported = 0;
     }
@@ -175,7 +179,9 @@ function pwwHost(core, sources, dispatch) {
   function fail(rec, name, message, stack) {
     const st = x.pww_w_state(rec.id);
     if (st !== PWW.STARTING && st !== PWW.RUNNING) return;
-    core.pushText(rec.id, PWW.INBOUND, PWW.ERROR, pwwErrorPayload(name || "Error", message, stack), pwwNow());
+    // Kept on the record too: readable even if the queue is full or the message released.
+    rec.failure = pwwErrorPayload(name || "Error", message, stack);
+    core.pushText(rec.id, PWW.INBOUND, PWW.ERROR, rec.failure, pwwNow());
     x.pww_w_set_state(rec.id, PWW.FAILED);
     stop(rec);
     rec.callsRejected = x.pww_w_call_cancel_all(rec.id);
@@ -186,7 +192,12 @@ function pwwHost(core, sources, dispatch) {
     if (rec.worker) {
       const w = rec.worker;
       rec.worker = null;
-      if (WT) { w.removeAllListeners("exit"); w.terminate(); } else w.terminate();
+      // Nothing the worker still sends is handled (onData checks rec.worker too).
+      if (WT) {
+        w.removeAllListeners();
+        w.on("error", () => {});  // an EventEmitter throws on an 'error' nobody listens to
+      } else w.onmessage = w.onmessageerror = w.onerror = null;
+      w.terminate();
     }
     releaseURLs(rec);
   }
@@ -354,6 +365,15 @@ function pwwHost(core, sources, dispatch) {
     setLimits(id, queue, maxMessages, maxBytes) { return x.pww_w_set_limits(id, queue, maxMessages, maxBytes); },
     watch(id, on) { record(id).watch = !!on; },
     isReady(id) { return record(id).ready; },
+    // Why the worker failed: the {name, message, stack} JSON text, or undefined.
+    failure(id) { return record(id).failure; },
+    // Releasing read messages makes room: report messages dropped meanwhile at once.
+    releaseOpened(id) {
+      const n = x.pww_w_release_opened(id, PWW.INBOUND);
+      const rec = records.get(id);
+      if (n > 0 && rec && rec.unreported > 0) reportDropped(rec);
+      return n;
+    },
     dropped(id) { return record(id).dropped; },
     liveWorkers() { let n = 0; for (const r of records.values()) if (r.worker) n++; return n; },
   });

@@ -11,9 +11,8 @@ const PWW = Object.freeze({
   OUTBOUND: 0, INBOUND: 1,
   // Message kinds (pww.h PWW_MSG_*).
   TEXT: 1, BYTES: 2, JSON: 3, ERROR: 4,
-  // The one error code the glue makes itself (pww.h PWW_ENOMEM): a scratch buffer
-  // could not be allocated.
-  ENOMEM: -3, ESTATE: -5,
+  // Error codes the glue makes or tells apart itself (pww.h PWW_ENOMEM, PWW_EFULL).
+  ENOMEM: -3, EFULL: -6, ESTATE: -5,
   // Control messages are objects carrying this key set to the worker's nonce, so a
   // user payload can never be taken for one (comlink tags its messages the same way).
   TAG: "__pywebworker__",
@@ -23,6 +22,7 @@ const PWW = Object.freeze({
   C_FAILED: "failed",    // the script failed; carries {name, message, stack}
   C_OUTPUT: "output",    // a line of the worker's stdout/stderr: {stream, text}
   C_ERROR: "error",      // a non-fatal error, shown to the host as a message: {error}
+  C_EXIT: "exit",        // the worker called close(): browsers tell the host nothing else
   // Control message types, host -> worker.
   C_INIT: "init",
   // Calls, both ways: {type: "call", id, name, args, bufs} answered by

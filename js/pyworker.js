@@ -24,9 +24,25 @@ addEventListener("message", (ev) => {
     return;
   }
   if (control) return pwwControl(d);
-  pwwCoreInst.pushValue(pwwParentId, PWW.INBOUND, d, pwwNow());
+  if (pwwDropped > 0) pwwReportDropped();
+  const code = pwwCoreInst.pushValue(pwwParentId, PWW.INBOUND, d, pwwNow());
+  if (code < 0) { pwwDropped++; pwwDropCode = code; }
   if (pwwWatch && pwwNotify) pwwNotify();
 });
+
+// Messages lost to a full queue are reported as an error message once there is room.
+let pwwDropped = 0, pwwDropCode = 0;
+function pwwReportDropped() {
+  const why = pwwDropCode === PWW.EFULL ? "the inbound queue was full" : pwwCoreInst.strerror(pwwDropCode);
+  const text = pwwErrorPayload("QueueFullError", `${pwwDropped} message(s) from the host were dropped: ${why}`, "");
+  if (pwwCoreInst.pushText(pwwParentId, PWW.INBOUND, PWW.ERROR, text, pwwNow()) >= 0) pwwDropped = 0;
+}
+
+// As in a JsWorker (worker_calls.js): the host learns that the worker closed itself.
+if (typeof self.close === "function") {
+  const pwwClose = self.close.bind(self);
+  self.close = () => { pwwSay(PWW.C_EXIT); pwwClose(); };
+}
 
 function pwwControl(d) {
   switch (d.type) {
@@ -112,6 +128,12 @@ async function pwwFetchText(url) {
 // What pywebworker.parent sees: the inbound-queue API plus sending and watching.
 function pwwParentApi() {
   const api = pwwInboundApi(pwwCoreInst);
+  const release = api.releaseOpened;
+  api.releaseOpened = (id) => {  // room again: report messages dropped meanwhile
+    const n = release(id);
+    if (n > 0 && pwwDropped > 0) pwwReportDropped();
+    return n;
+  };
   return Object.assign(api, {
     id: pwwParentId,
     // Send one payload to the host: text and JSON as text, bytes transferred.

@@ -118,6 +118,18 @@
     else if (d.type === "return" || d.type === "throw") settle(d);
   });
 
+  // A browser tells the host nothing when a worker closes itself, and only logs an
+  // unhandled rejection: say both, so that the host fails the worker, as Node's exit and
+  // error events already make it do.
+  if (typeof self.close === "function") {
+    const close = self.close.bind(self);
+    self.close = () => { say("exit"); close(); };
+  }
+  addEventListener("unhandledrejection", (ev) => {
+    ev.preventDefault();
+    say("failed", { error: errInfo(ev.reason) });
+  });
+
   function call(name, ...args) {
     return new Promise((resolve, reject) => {
       const [json, bufs] = pack(args, `an argument of ${name}()`);
@@ -129,8 +141,8 @@
 
   const api = {
     // Export functions to the host: expose({name: fn, ...}) or expose(fn) (by fn.name).
-    // Returns the list of exported names. Exports named after the script's top level
-    // (the "ready" handshake) are callable too.
+    // Returns the list of exported names. Call it in the script's top level: the host
+    // learns the names with the "ready" handshake, and refuses others.
     expose(fns) {
       if (typeof fns === "function") fns = { [fns.name]: fns };
       for (const [name, fn] of Object.entries(fns || {})) {

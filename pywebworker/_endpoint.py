@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from . import _js
-from ._errors import MessageIndexError, PyWebWorkerError, from_core
+from ._errors import MessageIndexError, PyWebWorkerError, WorkerKilledError, from_core
 from ._message import WorkerMessage
 from ._payload import BYTES, ERROR
 
@@ -244,14 +244,15 @@ class Endpoint:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[WorkerMessage]:
-        """Each message as it arrives, marked opened, until the worker stops."""
+        """Each message as it arrives, marked opened, until the worker is killed. An
+        error message or a failure is raised, as by ``receive()``: a crash never ends the
+        loop quietly."""
         while True:
             try:
-                yield await self._receive()
-            except PyWebWorkerError:
-                if self._closed_error() is not None and not self.has_unread_messages():
-                    return
-                raise
+                message = await self._receive()
+            except WorkerKilledError:
+                return
+            yield message
 
     @property
     def on_message(self) -> Handler | None:

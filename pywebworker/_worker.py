@@ -18,11 +18,12 @@ from ._errors import (
     WorkerStartError,
     WorkerStateError,
 )
-from ._payload import ERROR, encode, error_from_json
+from ._payload import encode, error_from_json
 
 STATES = ("created", "starting", "running", "killed", "failed")
 _KIND_PYTHON, _KIND_JAVASCRIPT = 1, 2
 _ESTATE = -5  # csrc/pww.h PWW_ESTATE: pushing to the outbound queue of a killed/failed worker
+_INT32_MAX = 2**31 - 1  # the core's limits are C ints
 
 # id -> worker, so that events from JS find their Python object without keeping it alive.
 _live: weakref.WeakValueDictionary[int, _Worker] = weakref.WeakValueDictionary()
@@ -188,8 +189,9 @@ class _Worker(Endpoint, Caller):
         queues = {"outbound": (0,), "inbound": (1,), "both": (0, 1)}.get(queue)
         if queues is None:
             raise ValueError(f'queue must be "both", "inbound" or "outbound", not {queue!r}')
-        if max_messages < 0 or max_bytes < 0:
-            raise ValueError("limits must be >= 0 (0 means unlimited)")
+        for limit in (max_messages, max_bytes):
+            if not 0 <= limit <= _INT32_MAX:
+                raise ValueError(f"limits must be from 0 (unlimited) to {_INT32_MAX}, not {limit}")
         for q in queues:
             code = int(self._api.setLimits(self._id, q, max_messages, max_bytes))
             if code < 0:
@@ -205,11 +207,11 @@ class _Worker(Endpoint, Caller):
         return self.state == "running"
 
     def _last_error(self, cls: type[RemoteError]) -> RemoteError:
-        for i in range(self._length() - 1, -1, -1):
-            info = self._api.info(self._id, i)
-            if not isinstance(info, int) and int(info.to_py()[0]) == ERROR:
-                return error_from_json(self._api.payload(self._id, i), cls)
-        return cls("Error", f"{self.name} failed")
+        """Why the worker failed (kept by the glue apart from the queue), as ``cls``."""
+        failure = self._api.failure(self._id)
+        if failure is None:
+            return cls("Error", f"{self.name} failed")
+        return error_from_json(failure, cls)
 
     def _closed_error(self) -> PyWebWorkerError | None:
         state = self.state
@@ -247,7 +249,8 @@ class _Worker(Endpoint, Caller):
             if state == "created":
                 raise WorkerStateError(f"{self.name} is not started: call start() first")
             if state == "failed":
-                raise self._last_error(WorkerStartError)
+                was_ready = bool(self._api.isReady(self._id))
+                raise self._last_error(WorkerFailedError if was_ready else WorkerStartError)
             if state == "killed":
                 raise WorkerKilledError(f"{self.name} was killed before it was ready")
             if self._is_ready():

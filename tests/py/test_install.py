@@ -17,9 +17,15 @@ def _check_installed(selenium):
     assert wasm[:4] == b"\0asm" and len(wasm) < 40 * 1024
     names = {p.name for p in files.joinpath("js").iterdir()}
     assert {"host.js", "core.js", "protocol.js", "pyworker.js"} <= names
+    import pytest
+
     from pywebworker.worker import JsWorker, PyWorker, Worker  # the 0.0.6 import path
 
-    assert Worker is JsWorker and PyWorker is pywebworker.PyWorker
+    # In 0.0.6 this PyWorker ran JavaScript; it still does, with a warning.
+    assert Worker is JsWorker and issubclass(PyWorker, JsWorker)
+    with pytest.warns(DeprecationWarning, match="runs JavaScript"):
+        w = PyWorker("onmessage = (e) => postMessage(e.data)")
+    assert w.state == "created"
 
 
 def test_wheel_installs_by_name(selenium_pyww):

@@ -340,3 +340,53 @@ async def test_queue_limits(selenium_pyww):
         with pytest.raises(RemoteError, match="2 message.* dropped: the inbound queue was full"):
             await w.receive(timeout=20)
         assert (await w.receive(timeout=20)).read() == 0
+
+
+@run_in_pyodide
+async def test_close_rejection_and_late_failures_are_not_quiet(selenium_pyww):
+    import pytest
+
+    from pywebworker import JsWorker, RemoteError, WorkerFailedError
+
+    # close() from inside: browsers tell the host nothing by themselves.
+    async with JsWorker("onmessage = () => close();") as w:
+        w.send_message("bye")
+        with pytest.raises(RemoteError, match="WorkerExit"):
+            await w.receive(timeout=20)
+        assert w.state == "failed"
+        with pytest.raises(WorkerFailedError, match="WorkerExit"):
+            await w.ready(timeout=5)  # it was ready before: a later failure, not a start error
+
+    # An async handler that throws: an unhandled rejection fails the worker everywhere.
+    w = JsWorker("onmessage = async (e) => { throw new RangeError('async boom ' + e.data); };")
+    async with w:
+        w.send_message(7)
+        got = []
+        with pytest.raises(RemoteError, match="async boom 7"):
+            async for message in w:  # a crash ends the loop with an error, never quietly
+                got.append(message)
+        assert got == [] and w.state == "failed"
+        with pytest.raises(WorkerFailedError, match="async boom 7"):
+            await w.receive(timeout=5)
+        assert w.clear_read() == 1
+        # The cause is kept apart from the queue: still known once the message is released.
+        with pytest.raises(WorkerFailedError, match="async boom 7"):
+            await w.receive(timeout=5)
+
+
+@run_in_pyodide
+async def test_kill_before_start_and_limit_range(selenium_pyww, echo):
+    import pytest
+
+    from pywebworker import JsWorker, WorkerStateError
+
+    w = JsWorker(echo)
+    w.send_message("a")
+    w.send_message("b")
+    assert w.kill() == 2  # created -> killed: both never delivered
+    assert w.state == "killed"
+    with pytest.raises(WorkerStateError):
+        w.start()
+    for bad in (2**31, -1):
+        with pytest.raises(ValueError, match="limits must be from 0"):
+            w.set_queue_limits(max_bytes=bad)

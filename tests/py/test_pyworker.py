@@ -185,3 +185,36 @@ async def test_kill_while_awaiting_ready(selenium_pyww):
 def pytest_generate_tests(metafunc):
     if "echo_py" in metafunc.fixturenames:
         metafunc.parametrize("echo_py", [ECHO_PY], ids=["echo"])
+
+
+@run_in_pyodide
+async def test_python_failure_after_ready(selenium_pyww):
+    import pytest
+
+    from pywebworker import PyWorker, RemoteError, WorkerFailedError
+
+    # An error raised in a JS callback after the top level: the worker fails.
+    script = """
+from js import setTimeout
+from pyodide.ffi import create_once_callable
+from pywebworker import parent
+
+def later():
+    raise LookupError("failed after ready")
+
+parent.on_message = lambda m: setTimeout(create_once_callable(later), 10)
+"""
+    async with PyWorker(script) as w:
+        w.send_message("go")
+        with pytest.raises(RemoteError, match="failed after ready"):
+            await w.receive(timeout=30)
+        assert w.state == "failed"
+        with pytest.raises(WorkerFailedError, match="failed after ready"):
+            await w.ready(timeout=5)
+
+    # close() from Python inside the worker.
+    async with PyWorker("import js\nfrom pywebworker import parent\nparent.on_message = lambda m: js.close()") as w:
+        w.send_message("bye")
+        with pytest.raises(RemoteError, match="WorkerExit"):
+            await w.receive(timeout=30)
+        assert w.state == "failed"

@@ -1,5 +1,5 @@
 """The original PyWebWorker README flow, each step a separate Python run (a notebook
-cell), with the README's echo script verbatim in a JsWorker."""
+cell), with the README's import, class name and echo script verbatim (a JsWorker)."""
 
 from scripts import README_ECHO_JS
 
@@ -19,8 +19,9 @@ async def wait_for_unread(worker, n, seconds=20):
 def test_readme_flow_across_cells(selenium_pyww):
     selenium_pyww.run(WAIT)
     selenium_pyww.run(
-        f"from pywebworker import Worker\nscript = {README_ECHO_JS!r}\n"
-        "worker = Worker(script)\nworker.start()\n"
+        # The 0.0.6 README's own import and class name: that PyWorker ran JavaScript.
+        f"from pywebworker.worker import PyWorker\nscript = {README_ECHO_JS!r}\n"
+        "worker = PyWorker(script)\nworker.start()\n"
         "worker.send_message('This is the first message')\n"
         "assert worker.get_unread_messages() == []  # nothing can have come back yet\n"
     )
