@@ -96,7 +96,12 @@ class Endpoint:
         return [WorkerMessage(self, items[k], items[k + 1], items[k + 2]) for k in range(0, len(items), 3)]
 
     def has_unread_messages(self) -> bool:
-        """True if a message has arrived that was not read yet (O(1) in the core)."""
+        """Whether a message has arrived that was not read yet (O(1) in the core).
+
+        Returns
+        -------
+        bool
+        """
         return int(self._api.unreadCount(self._id)) > 0
 
     def get_message(self, index: int) -> WorkerMessage:
@@ -119,7 +124,12 @@ class Endpoint:
 
     def get_messages(self) -> list[WorkerMessage]:
         """Every message still held (read or not), oldest first; released ones are
-        left out."""
+        left out.
+
+        Returns
+        -------
+        list[WorkerMessage]
+        """
         out = []
         for i in range(self._length()):
             if not isinstance(self._api.info(self._id, i), int):
@@ -127,17 +137,29 @@ class Endpoint:
         return out
 
     def get_next_unread_message(self) -> WorkerMessage | None:
-        """The oldest unread message, not marked, or ``None``."""
+        """The oldest unread message, not marked.
+
+        Returns
+        -------
+        WorkerMessage | None
+            ``None`` when every message has been read.
+        """
         i = int(self._api.firstUnread(self._id))
         if i < 0:
             self._raise(i, "get_next_unread_message")
         return WorkerMessage(self, i) if i < self._length() else None
 
     def clear_read(self) -> int:
-        """Release every opened message's memory; returns how many were released.
+        """Release the memory of every opened message.
 
         Their indices stay reserved: ``get_message(i)`` then raises
-        ``MessageReleasedError`` and other indices do not shift.
+        ``MessageReleasedError`` and other indices do not shift. A long-running loop
+        should call it now and then: read messages are kept until released.
+
+        Returns
+        -------
+        int
+            How many messages were released.
         """
         n = int(self._api.releaseOpened(self._id))
         if n < 0:

@@ -53,16 +53,35 @@ class WorkerMessage:
 
     @property
     def received(self) -> float:
-        """When the host received it: seconds since the epoch (float, sub-ms)."""
+        """When the host received it: seconds since the epoch (float, sub-ms).
+
+        Raises
+        ------
+        MessageReleasedError
+            if the message was released by ``clear_read()``.
+        """
         return float(self._info()[2]) / 1000.0
 
     @property
     def nbytes(self) -> int:
-        """Size of the stored payload in bytes (UTF-8 for text and JSON)."""
+        """Size of the stored payload in bytes (UTF-8 for text and JSON).
+
+        Raises
+        ------
+        MessageReleasedError
+            if the message was released by ``clear_read()``.
+        """
         return int(self._info()[3])
 
     def is_opened(self) -> bool:
-        """True once ``read()`` (or ``receive()``) has marked this message."""
+        """True once ``read()`` (or ``receive()``) has marked this message.
+
+        Raises
+        ------
+        MessageReleasedError
+            if the message was released by ``clear_read()`` (and was not known to be
+            opened before).
+        """
         if self._opened:
             return True
         self._opened = bool(self._info()[1])

@@ -89,10 +89,15 @@ class _Worker(Endpoint, Caller):
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> _Worker:
-        """Start the worker; returns ``self``, so ``w = JsWorker(src).start()`` works.
+        """Start the worker (``new Worker(...)``, or a ``worker_threads`` worker in Node).
 
         Messages sent before the worker is running wait in the outbound queue and are
         delivered first, in order.
+
+        Returns
+        -------
+        JsWorker | PyWorker
+            ``self``, so ``w = JsWorker(src).start()`` works.
 
         Raises
         ------
@@ -159,7 +164,13 @@ class _Worker(Endpoint, Caller):
         return index
 
     def postMessage(self, data: Any) -> int:  # noqa: N802 - the Web Worker spelling
-        """Alias of :meth:`send_message`, as on a ``js.Worker``."""
+        """Alias of :meth:`send_message`, spelled as on a ``js.Worker``.
+
+        Returns
+        -------
+        int
+            The message's index in the outbound queue.
+        """
         return self.send_message(data)
 
     def set_queue_limits(
@@ -439,6 +450,11 @@ class PyWorker(_Worker):
         Default: the host's own indexURL, so the same Pyodide version.
     name : str | None
         A name for messages, tracebacks and debugging.
+
+    Raises
+    ------
+    TypeError
+        if neither or both of ``script`` and ``url`` are given, or they are not ``str``.
 
     Examples
     --------
