@@ -25,7 +25,7 @@ const PWW = Object.freeze({
   C_EXIT: "exit",        // the worker called close(): browsers tell the host nothing else
   // Control message types, host -> worker.
   C_INIT: "init",
-  // Calls, both ways: {type: "call", id, name, args, bufs} answered by
+  // Worker -> host calls, one at a time: {type: "call", id, name, args, bufs} answered by
   // {type: "return", id, value, bufs} or {type: "throw", id, error: {name, message, stack}}.
   // `args` (a JSON array) and `value` are JSON text in which bytes are the marker object
   // {"\u0000b": i} standing for bufs[i], an ArrayBuffer (see js/worker_calls.js).

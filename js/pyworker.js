@@ -14,7 +14,7 @@
 const pwwSay = (type, extra) => postMessage(Object.assign({ [PWW_TAG]: PWW_NONCE, type }, extra));
 const pwwErr = (e) => ({ name: (e && (e.type || e.name)) || "Error", message: (e && e.message) || String(e), stack: (e && e.stack) || "" });
 let pwwCoreInst = null, pwwParentId = 0, pwwWatch = false, pwwNotify = null;
-let pwwOnCall = null, pwwOnReply = null, pwwOnCalls = null;
+let pwwOnReply = null, pwwOnCalls = null;
 
 addEventListener("message", (ev) => {
   const d = ev.data;
@@ -46,9 +46,6 @@ if (typeof self.close === "function") {
 
 function pwwControl(d) {
   switch (d.type) {
-    case PWW.C_CALL:
-      if (pwwOnCall) return pwwOnCall(d.id, d.name, d.args, d.bufs);
-      return pwwSay(PWW.C_THROW, { id: d.id, error: { name: "NotExportedError", message: "the worker exports nothing yet", stack: "" } });
     case PWW.C_CALLS: {
       if (pwwOnCalls) return pwwOnCalls(d.text, d.bufs.length ? d.bufs : undefined);
       const ids = JSON.parse(d.text).map((item) => item[0]);
@@ -149,7 +146,7 @@ function pwwParentApi() {
     sendError(name, message, stack) { pwwSay(PWW.C_ERROR, { error: { name, message, stack } }); },
     // Calls: the host's calls to this worker's exports, and this worker's calls to the
     // functions the host exposed (pending in this worker's core until their reply).
-    setCallHandlers(onCall, onReply, onCalls) { pwwOnCall = onCall; pwwOnReply = onReply; pwwOnCalls = onCalls; },
+    setCallHandlers(onReply, onCalls) { pwwOnReply = onReply; pwwOnCalls = onCalls; },
     // Replies to a batch of the host's calls, in one message: `text` as in protocol.js
     // (C_RETURNS), `bufs` a list of lists of bytes (Uint8Array or Python buffer), `ids`
     // the reply ids joined by commas (cheaper across the FFI than a list).

@@ -80,22 +80,6 @@
     }
   }
 
-  async function serve(d) {
-    try {
-      const fn = exported.get(d.name);
-      if (!fn) {
-        const e = new Error(`${JSON.stringify(d.name)} is not exported; exported: ${[...exported.keys()].join(", ") || "(none)"}`);
-        e.name = "NotExportedError";
-        throw e;
-      }
-      const result = await fn(...unpack(d.args, d.bufs));
-      const [value, bufs] = pack(result, `the result of ${d.name}()`);
-      say("return", { id: d.id, value, bufs }, bufs);
-    } catch (e) {
-      say("throw", { id: d.id, error: errInfo(e) });
-    }
-  }
-
   function settle(d) {
     const p = pending.get(d.id);
     if (!p) return;
@@ -114,7 +98,6 @@
     if (d === null || typeof d !== "object" || d[PWW_TAG] !== PWW_NONCE) return;
     ev.stopImmediatePropagation();
     if (d.type === "calls") { for (const item of JSON.parse(d.text)) serveItem(item, d.bufs); }
-    else if (d.type === "call") serve(d);
     else if (d.type === "return" || d.type === "throw") settle(d);
   });
 

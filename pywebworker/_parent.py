@@ -38,7 +38,7 @@ class Parent(Endpoint, Caller):
         Endpoint.__init__(self)
         Caller.__init__(self)
         self._notify: Any = None
-        self._handlers: tuple[Any, Any, Any] | None = None
+        self._handlers: tuple[Any, Any] | None = None
 
     def __getattr__(self, name: str) -> Any:
         # Bind to the bootstrap's glue on first use, so that importing pywebworker
@@ -97,11 +97,7 @@ class Parent(Endpoint, Caller):
 
     def _bind_calls(self) -> None:
         if self._handlers is None:
-            self._handlers = (
-                _js.make_proxy(self._on_call),
-                _js.make_proxy(self._on_reply),
-                _js.make_proxy(self._on_calls),
-            )
+            self._handlers = (_js.make_proxy(self._on_reply), _js.make_proxy(self._on_calls))
             self._api.setCallHandlers(*self._handlers)
             self._replies = self._api.replies  # one JS method proxy, not one per batch
 
