@@ -96,8 +96,11 @@ CHROMIUM_FLAGS = [
 
 
 @contextlib.contextmanager
-def chromium(extra_flags: tuple[str, ...] = (), width: int = 1000, height: int = 700) -> Iterator[object]:
-    """A selenium Chrome driver on /usr/bin/chromium (Debian's chromedriver), quit on exit."""
+def chromium(
+    extra_flags: tuple[str, ...] = (), width: int = 1000, height: int = 700, *, logging: bool = False
+) -> Iterator[object]:
+    """A selenium Chrome driver on /usr/bin/chromium (Debian's chromedriver), quit on exit;
+    ``logging`` keeps the page's console for ``driver.get_log("browser")``."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -105,6 +108,8 @@ def chromium(extra_flags: tuple[str, ...] = (), width: int = 1000, height: int =
     opts.binary_location = "/usr/bin/chromium"
     for flag in [*CHROMIUM_FLAGS, f"--window-size={width},{height}", *extra_flags]:
         opts.add_argument(flag)
+    if logging:
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
     try:
         yield driver

@@ -40,19 +40,13 @@ DIST_DIR = ROOT / "build" / "pyodide" / PYODIDE_VERSION
 # Debian's chromedriver directly; that one is patched to launch /usr/bin/chromium.
 os.environ.setdefault("SE_CHROMEDRIVER", "/usr/bin/chromedriver")
 
-# Why: we run as root with no outside network.  pytest-pyodide itself adds
-# --headless and --no-sandbox; the rest stop Chromium from phoning home (which
-# only produces timeouts/noise offline) and from needing a GPU.
-CHROME_FLAGS = [
-    "--js-flags=--expose-gc",  # pytest-pyodide's default (collect_garbage)
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-dev-shm-usage",  # small /dev/shm in containers
-]
+# Why: we run as root with no outside network. The flags live with the demo page's
+# launcher (examples/web/serve.py); pytest-pyodide adds --headless and --no-sandbox
+# itself, and its default --js-flags=--expose-gc (collect_garbage) is kept.
+sys.path.insert(0, str(ROOT / "examples" / "web"))
+from serve import CHROMIUM_FLAGS  # noqa: E402
+
+CHROME_FLAGS = ["--js-flags=--expose-gc", *(f for f in CHROMIUM_FLAGS if f not in ("--headless", "--no-sandbox"))]
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-pyodide resolves dist_dir
