@@ -70,19 +70,8 @@ function pwwCore(wasmBytes) {
             v.getUint32(p + 4, true), v.getUint32(p + 24, true)];
   }
 
-  // The payload as the user-facing raw form: a string for text/json/error kinds,
-  // a fresh Uint8Array (a copy the caller owns) for bytes. Throws on a bad index.
-  function payload(id, queue, index) {
-    const p = x.pww_w_info(id, queue, index);
-    if (p < 0) throw coreError(p);
-    const v = new DataView(x.memory.buffer);
-    const ptr = v.getUint32(p, true), len = v.getUint32(p + 4, true), kind = v.getInt32(p + 8, true);
-    const m = mem();
-    if (kind === PWW.BYTES) return m.slice(ptr, ptr + len);
-    return decoder.decode(m.subarray(ptr, ptr + len));
-  }
-
-  // [kind, payload] for one message, payload as in payload(), or undefined when over
+  // [kind, payload] for one message (a string for text, JSON and error kinds, bytes as
+  // a Uint8Array), the payload undefined when over
   // maxInline bytes (undefined, so Python sees None); a negative code on error.
   // With `view`, bytes come as a view of wasm memory, not a copy: the caller must copy
   // it before anything can allocate in the core (which may grow, and detach, memory).
@@ -99,14 +88,11 @@ function pwwCore(wasmBytes) {
 
   // The payload as the value to postMessage, plus what to transfer.
   function outgoing(id, queue, index) {
-    const p = x.pww_w_info(id, queue, index);
-    if (p < 0) throw coreError(p);
-    const v = new DataView(x.memory.buffer);
-    const ptr = v.getUint32(p, true), len = v.getUint32(p + 4, true), kind = v.getInt32(p + 8, true);
-    const m = mem();
-    if (kind === PWW.BYTES) { const b = m.slice(ptr, ptr + len).buffer; return [b, [b]]; }
-    const s = decoder.decode(m.subarray(ptr, ptr + len));
-    return [kind === PWW.JSON ? JSON.parse(s) : s, undefined];
+    const e = entry(id, queue, index, Infinity, false);
+    if (typeof e === "number") throw coreError(e);
+    const [kind, value] = e;
+    if (kind === PWW.BYTES) return [value.buffer, [value.buffer]];  // a fresh copy: transfer it
+    return [kind === PWW.JSON ? JSON.parse(value) : value, undefined];
   }
 
   function coreError(code) {
@@ -129,7 +115,7 @@ function pwwCore(wasmBytes) {
   }
 
   return {
-    exports: x, pushBytes, pushText, pushValue, info, payload, entry, outgoing, listUnread,
+    exports: x, pushBytes, pushText, pushValue, info, entry, outgoing, listUnread,
     coreError, errName, strerror: (c) => cstr(x.pww_w_strerror(c)),
   };
 }
@@ -143,8 +129,15 @@ function pwwInboundApi(core) {
     unreadCount: (id) => x.pww_w_unread(id, IN),
     firstUnread: (id) => x.pww_w_first_unread(id, IN),
     listUnread: (id) => core.listUnread(id, IN),
+    // held: indices of the messages not released, oldest first, in one crossing.
+    held: (id) => {
+      const n = x.pww_w_length(id, IN);
+      if (n < 0) return n;
+      const out = [];
+      for (let i = 0; i < n; i++) if (x.pww_w_info(id, IN, i) >= 0) out.push(i);
+      return out;
+    },
     info: (id, index) => core.info(id, IN, index),
-    payload: (id, index) => core.payload(id, IN, index),
     markOpened: (id, index) => x.pww_w_mark_opened(id, IN, index),
     // The calls below each do in one crossing what Python would otherwise do in
     // several: a crossing costs about a microsecond, a message's own work far less.

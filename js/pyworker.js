@@ -83,7 +83,8 @@ async function pwwBoot(init) {
     py.registerJsModule("_pywebworker_parent", pwwParentApi());
     if (init.packages.length) {
       await py.loadPackage("micropip");
-      await py.pyimport("micropip").install(init.packages);
+      const micropip = py.pyimport("micropip");
+      try { await micropip.install(init.packages); } finally { micropip.destroy(); }
     }
   } catch (e) {
     return pwwSay(PWW.C_FAILED, { error: pwwErr(e) });
@@ -92,10 +93,13 @@ async function pwwBoot(init) {
   try {
     const code = init.url ? await pwwFetchText(init.url) : init.script;
     // A filename not in <...> makes Pyodide put the source in linecache: tracebacks show lines.
-    await py.runPythonAsync(code, { filename: `/worker/${init.name}.py` });
-    const names = py.pyimport("pywebworker._parent").parent._serve(py.globals);
+    const result = await py.runPythonAsync(code, { filename: `/worker/${init.name}.py` });
+    if (result && typeof result.destroy === "function") result.destroy();  // a last expression's proxy
+    const module = py.pyimport("pywebworker._parent");
+    const parent = module.parent;
+    const names = parent._serve(py.globals);
     const exports = names.toJs();
-    names.destroy();
+    for (const proxy of [names, parent, module]) proxy.destroy();
     pwwSay(PWW.C_READY, { exports });
   } catch (e) {
     pwwSay(PWW.C_FAILED, { error: pwwErr(e) });

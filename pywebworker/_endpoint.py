@@ -130,11 +130,10 @@ class Endpoint:
         -------
         list[WorkerMessage]
         """
-        out = []
-        for i in range(self._length()):
-            if not isinstance(self._api.info(self._id, i), int):
-                out.append(WorkerMessage(self, i))
-        return out
+        held = self._api.held(self._id)
+        if isinstance(held, int):
+            self._raise(held, "get_messages")
+        return [WorkerMessage(self, i) for i in held.to_py()]
 
     def get_next_unread_message(self) -> WorkerMessage | None:
         """The oldest unread message, not marked.
@@ -192,8 +191,8 @@ class Endpoint:
 
     def _set_watch(self, on: bool) -> None:
         if on != self._watching:
-            self._watching = on
             self._watch(on)
+            self._watching = on
 
     async def _wait(self, deadline: float | None) -> None:
         """Wait for the next event (message, state change); ``deadline`` is a
@@ -290,9 +289,9 @@ class Endpoint:
 
     @on_message.setter
     def on_message(self, handler: Handler | None) -> None:
-        self._handler = handler
         if handler is not None:
-            self._set_watch(True)
+            self._set_watch(True)  # first: outside a worker, parent raises here
+        self._handler = handler
         if handler is not None:
             self._deliver()
 

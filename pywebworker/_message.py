@@ -100,7 +100,9 @@ class WorkerMessage:
         Raises
         ------
         MessageReleasedError
-            if the message was released by ``clear_read()``.
+            if the message was released by ``clear_read()`` before its payload was
+            fetched (a small payload comes with the handle from
+            ``get_unread_messages()`` and ``receive()``, and stays readable).
         """
         if self._raw is None:
             self._kind, raw = self._endpoint._read(self.index)

@@ -317,7 +317,7 @@ class _Worker(Endpoint, Caller):
 
     def _call_post(self, name: str, args: str, bufs: Any) -> int:
         code = int(self._api.call(self._id, name, args, bufs))
-        if code == -5:  # ESTATE: killed or failed since it was ready
+        if code == _ESTATE:  # killed or failed since it was ready
             err = self._closed_error()
             if err is not None:
                 raise err

@@ -40,3 +40,6 @@ def test_parent_outside_a_worker(selenium_pyww):
 
     with pytest.raises(WorkerStateError, match="only available inside a PyWorker"):
         parent.send_message("x")
+    with pytest.raises(WorkerStateError, match="only available inside a PyWorker"):
+        parent.on_message = print
+    assert parent.on_message is None  # the failed assignment left nothing behind

@@ -232,6 +232,27 @@ async def test_on_message_handler_and_async_for(selenium_pyww, echo):
     assert [index for index, _ in seen] == [0, 1, 2]
     assert got == [0, 1, 2]
     assert [m.read() for m in w.get_messages()] == ["early", "a", "b"]
+    assert w.clear_read() == 3 and w.get_messages() == []
+
+
+@run_in_pyodide
+async def test_get_messages_leaves_out_released(selenium_pyww, echo):
+    import asyncio
+
+    import pytest
+
+    from pywebworker import JsWorker, MessageReleasedError
+
+    async with JsWorker(echo) as w:
+        for word in ("a", "b", "c"):
+            w.send_message(word)
+        while len(w.get_unread_messages()) < 3:
+            await asyncio.sleep(0.01)
+        assert w.get_message(1).read() == "b"
+        assert w.clear_read() == 1
+        assert [m.index for m in w.get_messages()] == [0, 2]  # indices do not shift
+        with pytest.raises(MessageReleasedError):
+            w.get_message(1)
 
 
 @run_in_pyodide
