@@ -18,6 +18,8 @@ Fixtures defined here:
   selenium_pyww        `selenium` with pywebworker installed by micropip, by name,
                        from pyww_index_url (the real wheel, as a user installs it)
   selenium_pyww_worker the same in `selenium_worker` (Pyodide in a module worker)
+Both also install tests/py/pyodide_waits.py in Pyodide: `from pyodide_waits import
+wait_until` gives every test one bounded wait (a deadline and what it waited for).
 """
 from __future__ import annotations
 
@@ -97,11 +99,19 @@ def pyww_index_url(serve_wheels) -> str:
     return serve_wheels(dist)
 
 
+WAITS = (Path(__file__).with_name("pyodide_waits.py")).read_text()
+
+
 def _install_pywebworker(selenium, index_url: str):
     selenium.set_script_timeout(120)
     selenium.load_package("micropip")
     selenium.run_async(
         f"import micropip\nawait micropip.install('pywebworker', index_urls=[{index_url!r}])"
+    )
+    # The tests' bounded-wait helpers, as the module `pyodide_waits` inside Pyodide.
+    selenium.run(
+        "import site, pathlib\n"
+        f"pathlib.Path(site.getsitepackages()[0], 'pyodide_waits.py').write_text({WAITS!r})"
     )
     return selenium
 

@@ -237,17 +237,15 @@ async def test_on_message_handler_and_async_for(selenium_pyww, echo):
 
 @run_in_pyodide
 async def test_get_messages_leaves_out_released(selenium_pyww, echo):
-    import asyncio
-
     import pytest
+    from pyodide_waits import wait_until
 
     from pywebworker import JsWorker, MessageReleasedError
 
     async with JsWorker(echo) as w:
         for word in ("a", "b", "c"):
             w.send_message(word)
-        while len(w.get_unread_messages()) < 3:
-            await asyncio.sleep(0.01)
+        await wait_until(lambda: len(w.get_unread_messages()) == 3, what="3 echoes")
         assert w.get_message(1).read() == "b"
         assert w.clear_read() == 1
         assert [m.index for m in w.get_messages()] == [0, 2]  # indices do not shift
