@@ -3,4 +3,8 @@
 .PHONY: all
 all:
 
+PYTHON ?= python3
+# The one installer (apt, npm, pip): `$(SETUP) GROUP...`, groups in tools/setup.sh.
+SETUP = PYTHON=$(PYTHON) tools/setup.sh
+
 include mk/*.mk

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "examples" / "web"))
-from serve import chromium, serve  # noqa: E402
+sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "examples" / "web")]
+from chromium_launcher import chromium  # noqa: E402
+from serve import serve  # noqa: E402
 
 FULL = {
     "n_throughput": 20000, "reps": 5, "n_pingpong": 2000,

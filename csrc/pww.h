@@ -88,9 +88,13 @@ typedef enum {
 } pww_state_t;
 #define PWW_STATE_COUNT 5
 
+/* A worker's two queues. Inside a PyWorker, its own core holds one worker entry
+ * that stands for the host (the parent): there INBOUND holds the messages from
+ * the host, read by `parent.get_messages()`, and OUTBOUND is unused (the
+ * PyWorker posts to the host directly). */
 typedef enum {
   PWW_OUTBOUND = 0, /* host -> worker */
-  PWW_INBOUND = 1   /* worker -> host */
+  PWW_INBOUND = 1   /* worker -> host; in a PyWorker's own core: host -> it */
 } pww_queue_id_t;
 
 /* Message kinds: 1..4 for payloads, 16..PWW_MSG_KIND_MAX for control kinds

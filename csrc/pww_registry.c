@@ -25,6 +25,17 @@ int pww_registry_new(pww_registry_t **out) {
   return 0;
 }
 
+/* Takes w out of the registry and frees it, every message it still holds and
+ * its pending calls (uncounted). The one teardown of a worker: destroy and
+ * registry_free both end here. */
+static void pww__worker_remove(pww_registry_t *reg, pww_worker_t *w) {
+  HASH_DEL(reg->workers, w);
+  pww__queue_clear(&w->queues[PWW_OUTBOUND]);
+  pww__queue_clear(&w->queues[PWW_INBOUND]);
+  pww__calls_clear(&w->calls);
+  PWW_FREE(w);
+}
+
 /* Frees the registry and, only if `force`, the workers it still holds
  * (with their messages). Without force and with workers: PWW_EBUSY. */
 int pww_registry_free(pww_registry_t *reg, int force) {
@@ -32,13 +43,7 @@ int pww_registry_free(pww_registry_t *reg, int force) {
 
   if (reg == NULL) return 0;
   if (reg->workers != NULL && !force) return PWW_EBUSY;
-  HASH_ITER(hh, reg->workers, w, tmp) {
-    HASH_DEL(reg->workers, w);
-    pww__queue_clear(&w->queues[PWW_OUTBOUND]);
-    pww__queue_clear(&w->queues[PWW_INBOUND]);
-    pww__calls_clear(&w->calls);
-    PWW_FREE(w);
-  }
+  HASH_ITER(hh, reg->workers, w, tmp) pww__worker_remove(reg, w);
   PWW_FREE(reg);
   return 0;
 }
@@ -108,11 +113,7 @@ int pww_worker_destroy(pww_registry_t *reg, int id) {
   if (reg == NULL) return PWW_EINVAL;
   w = pww_worker_find(reg, id);
   if (w == NULL) return PWW_ENOENT;
-  HASH_DEL(reg->workers, w);
-  pww__queue_clear(&w->queues[PWW_OUTBOUND]);
-  pww__queue_clear(&w->queues[PWW_INBOUND]);
-  pww__calls_clear(&w->calls);
-  PWW_FREE(w);
+  pww__worker_remove(reg, w);
   return 0;
 }
 

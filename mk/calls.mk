@@ -19,4 +19,4 @@ bench/calls/node_modules/.package-lock.json: bench/calls/package.json bench/call
 	cd bench/calls && npm ci --no-audit --no-fund
 
 bench-calls: wheel bench/calls/node_modules/.package-lock.json
-	python bench/calls/run.py --pyodide $(BENCH_CALLS_PYODIDE) --hosts $(BENCH_CALLS_HOSTS) $(BENCH_CALLS_ARGS)
+	$(PYTHON) bench/calls/run.py --pyodide $(BENCH_CALLS_PYODIDE) --hosts $(BENCH_CALLS_HOSTS) $(BENCH_CALLS_ARGS)

@@ -49,29 +49,13 @@ all: core wasm
 
 # ---- tools on a fresh Debian machine --------------------------------------
 
-# Installs what the core needs, once, only if missing (apt-get update first).
-CORE_SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# tools/setup.sh installs what is missing (one apt-get update); a no-op otherwise.
 core-deps:
-	@missing=""; \
-	command -v gcc >/dev/null || missing="$$missing gcc"; \
-	command -v emcc >/dev/null || missing="$$missing emscripten"; \
-	command -v node >/dev/null || missing="$$missing nodejs"; \
-	test -f /usr/include/uthash.h || missing="$$missing uthash-dev"; \
-	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
-	if [ -n "$$missing" ]; then \
-	  echo "core-deps: installing$$missing"; \
-	  $(CORE_SUDO) apt-get update && \
-	  $(CORE_SUDO) apt-get install -y $$missing; \
-	fi
+	@$(SETUP) core
 
-# libFuzzer: clang and its runtime (Debian: libclang-rt-dev).
-core-fuzz-deps: core-deps
-	@if ! command -v clang >/dev/null || \
-	    ! test -f "$$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a)"; then \
-	  echo "core-fuzz-deps: installing clang libclang-rt-dev"; \
-	  $(CORE_SUDO) apt-get update && \
-	  $(CORE_SUDO) apt-get install -y clang libclang-rt-dev; \
-	fi
+# libFuzzer: clang and its runtime.
+core-fuzz-deps:
+	@$(SETUP) core fuzz
 
 # A private include dir: emcc must not see /usr/include.
 $(CORE_UTHASH): | core-deps

@@ -1,15 +1,20 @@
 # Test infrastructure targets (see tools/).  Included by the top-level Makefile.
-PYTHON ?= python3
+#
+#   make deps      everything `make test` needs: apt, npm, pip (tools/setup.sh)
+#   make deps-pip  only the pinned Python tools (tools/requirements-test.txt)
 # Pyodide versions to test against (each has build/pyodide/<v>/ from make_dist)
 PYODIDE_VERSIONS ?= 314.0.7 0.29.3
 # pytest-pyodide runtimes (comma separated): node, chrome
 PYODIDE_RUNTIMES ?= node,chrome
 PYTEST_ARGS ?=
 
-.PHONY: deps pyodide-dist test-py
+.PHONY: deps deps-pip pyodide-dist test-py
 
 deps:
-	PYTHON=$(PYTHON) tools/setup.sh
+	@$(SETUP)
+
+deps-pip:
+	@$(SETUP) pip
 
 pyodide-dist:
 	$(PYTHON) tools/make_dist.py $(PYODIDE_VERSIONS)

@@ -3,8 +3,8 @@
 #   make wheel   dist/pywebworker-<version>-py3-none-any.whl (+ sdist), with
 #                _core.wasm and js/*.js as package data
 #   make demo    examples/quickstart.py in Pyodide on Node (the main job)
-#   make test    every test: C core, then Python in Pyodide on Node and Chromium
-#   make lint    ruff + mypy over pywebworker/
+#   make test    every test: lint, C core, then Python in Pyodide on Node and Chromium
+#   make lint    ruff over every Python file, mypy --strict (config: pyproject.toml)
 
 PKG_JS := $(patsubst js/%,pywebworker/js/%,$(wildcard js/*.js))
 PKG_PY := $(wildcard pywebworker/*.py) pywebworker/py.typed
@@ -19,7 +19,7 @@ pywebworker/js/%.js: js/%.js
 	cp $< $@
 
 $(WHEEL): $(PKG_JS) $(PKG_PY) pywebworker/_core.wasm setup.cfg pyproject.toml MANIFEST.in README.md
-	@$(PYTHON) -c "import build" 2>/dev/null || $(PYTHON) -m pip install -q -r tools/requirements-test.txt
+	@$(SETUP) pip
 	rm -rf dist/pywebworker-* build/lib build/bdist* pywebworker.egg-info
 	$(PYTHON) -m build --outdir dist . >build/wheel.log 2>&1 || { cat build/wheel.log; exit 1; }
 	@ls -l dist/pywebworker-*
@@ -30,10 +30,11 @@ demo: deps wheel
 	$(PYTHON) tools/make_dist.py $(DEMO_PYODIDE)
 	node examples/run_node.mjs examples/quickstart.py
 
-test: deps test-c wheel test-py
+# lint first: seconds, and it fails before ten minutes of tests do.
+test: deps lint test-c wheel test-py
 
-lint:
-	$(PYTHON) -m ruff check pywebworker tests/py examples
+lint: deps-pip
+	$(PYTHON) -m ruff check .
 	$(PYTHON) -m mypy
 
 clean-package:

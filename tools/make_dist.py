@@ -20,6 +20,12 @@ Notes:
   CDN (different sha256), and loadPackage verifies sha256 from the lock file
   (SRI in browsers, explicit check in node).  So we rewrite the sha256 of those
   entries in the *copied* lock file.  Each patch is printed.
+* Why the lock is patched as plain JSON and not with the `pyodide-lock` package:
+  pyodide-lock 0.1.x (the last for Python 3.11, the host's Python here and on Debian
+  12) rejects the 314.0.7 lock (359 validation errors: the packages' new `tool` field,
+  no `info.version`), and 0.2.x, which reads it, requires Python >= 3.12.  Revisit
+  when the host Python is 3.12: PyodideLockSpec.from_json, update_package_sha256,
+  to_json.
 """
 from __future__ import annotations
 

@@ -1,18 +1,49 @@
 #!/usr/bin/env bash
-# Idempotent installer for everything the tests need on a fresh Debian 12 box
-# (root, only PyPI / npm / apt reachable).  Fast no-op when all is present.
-#   tools/setup.sh            # apt + npm + pip
-# Env: PYTHON (default python3).  Afterwards: python tools/make_dist.py
+# The one installer of the project's dependencies on a fresh Debian 12 box (root, only
+# PyPI / npm / apt reachable).  Installs only what is missing; a fast no-op otherwise.
+#   tools/setup.sh [GROUP...]     default: core browser npm pip (what `make test` needs)
+# Groups:
+#   core     gcc, emscripten, node, uthash, valgrind   (the C core and its wasm build)
+#   fuzz     clang and its libFuzzer runtime            (make fuzz)
+#   browser  chromium, chromedriver                     (the tests' chrome runtime, benchmarks)
+#   npm      npm ci: the Pyodide runtimes of package.json
+#   pip      tools/requirements-test.txt               (pytest, ruff, mypy, build, ...)
+# Env: PYTHON (default python3).  The mk/*.mk targets call this; nothing else installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+groups=("$@")
+((${#groups[@]})) || groups=(core browser npm pip)
 
-# 1. apt: chromium + chromedriver for the chrome runtime; the rest are for the
-#    C/wasm side of the project.  `apt-get update` only if something is missing.
-APT_PKGS=(chromium chromium-driver emscripten uthash-dev valgrind clang)
+# Is Debian package $1 there, or another install of the same tool (nodesource's node,
+# emsdk's emcc)?  Checked by what the build uses, not by dpkg.
+have() {
+  case $1 in
+    emscripten) command -v emcc ;;
+    nodejs) command -v node ;;
+    uthash-dev) test -f /usr/include/uthash.h ;;
+    chromium) test -x /usr/bin/chromium ;;  # tools/chromium_launcher.py's paths
+    chromium-driver) test -x /usr/bin/chromedriver ;;
+    libclang-rt-dev) command -v clang && test -f "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a)" ;;
+    *) command -v "$1" ;;
+  esac >/dev/null 2>&1
+}
+
+# 1. apt: every missing package of every group in one `apt-get update` + install.
+want=()
+for g in "${groups[@]}"; do
+  case $g in
+    core) want+=(gcc emscripten nodejs uthash-dev valgrind) ;;
+    fuzz) want+=(clang libclang-rt-dev) ;;
+    browser) want+=(chromium chromium-driver) ;;
+    npm) want+=(nodejs npm) ;;
+    pip) ;;
+    *) echo "setup: unknown group '$g' (core fuzz browser npm pip)" >&2; exit 2 ;;
+  esac
+done
 missing=()
-for p in "${APT_PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+for p in "${want[@]}"; do
+  have "$p" || [[ " ${missing[*]} " == *" $p "* ]] || missing+=("$p")
 done
 if ((${#missing[@]})); then
   echo "setup: apt installing ${missing[*]}"
@@ -21,17 +52,22 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# 2. npm: Pyodide runtimes (package.json / package-lock.json at repo root).
-#    npm writes node_modules/.package-lock.json on install; if it is newer
-#    than package-lock.json the tree is current.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
-   || [ ! -f node_modules/pyodide/pyodide.mjs ] || [ ! -f node_modules/pyodide-0293/pyodide.mjs ]; then
+# 2. npm: the Pyodide runtimes (package.json / package-lock.json at the repo root).  Current
+#    when every package of the lock is installed at its version; by content, not by mtime
+#    (a fresh checkout makes package-lock.json newer than a good node_modules).
+if [[ " ${groups[*]} " == *" npm "* ]] && ! node -e '
+  const lock = require("./package-lock.json");
+  for (const [path, pkg] of Object.entries(lock.packages)) {
+    if (!path || pkg.optional) continue;
+    try { if (require(`./${path}/package.json`).version !== pkg.version) process.exit(1); }
+    catch { process.exit(1); }
+  }'; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
 # 3. pip: pinned test deps; skip pip entirely when every pin is satisfied.
-if ! "$PYTHON" - tools/requirements-test.txt <<'PY'
+if [[ " ${groups[*]} " == *" pip "* ]] && ! "$PYTHON" - tools/requirements-test.txt <<'PY'
 import sys, re
 from importlib.metadata import version, PackageNotFoundError
 for line in open(sys.argv[1]):
@@ -46,4 +82,3 @@ then
   echo "setup: pip install -r tools/requirements-test.txt"
   "$PYTHON" -m pip install -q --disable-pip-version-check -r tools/requirements-test.txt
 fi
-echo "setup: ok"

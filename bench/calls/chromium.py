@@ -20,8 +20,9 @@ from typing import Any
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "examples" / "web"))
-from serve import chromium, serve  # noqa: E402  (the demo page's server and browser)
+sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "examples" / "web")]
+from chromium_launcher import chromium  # noqa: E402
+from serve import serve  # noqa: E402  (the demo page's server)
 
 
 def run(version: str, config: dict[str, int], timeout: float = 600) -> dict[str, Any]:

@@ -65,6 +65,10 @@ class Handler(SimpleHTTPRequestHandler):
         pass
 
 
+# Why the standard library's server and not pytest-pyodide's spawn_web_server (which
+# serves the tests' package index): `make serve` needs a fixed port, and that one listens
+# on every interface on a random port (the whole repository on the network) and answers
+# one request at a time, while a page fetches Pyodide's files in parallel.
 @contextlib.contextmanager
 def serve(port: int = 0, *, isolated: bool = False, root: Path = ROOT) -> Iterator[str]:
     """Serve ``root`` on 127.0.0.1 in a background thread; yields the base URL
@@ -79,42 +83,6 @@ def serve(port: int = 0, *, isolated: bool = False, root: Path = ROOT) -> Iterat
     finally:
         server.shutdown()
         server.server_close()
-
-
-# Chromium as this machine runs it: headless, offline, no GPU (see tests/py/conftest.py).
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-dev-shm-usage",
-]
-
-
-@contextlib.contextmanager
-def chromium(
-    extra_flags: tuple[str, ...] = (), width: int = 1000, height: int = 700, *, logging: bool = False
-) -> Iterator[object]:
-    """A selenium Chrome driver on /usr/bin/chromium (Debian's chromedriver), quit on exit;
-    ``logging`` keeps the page's console for ``driver.get_log("browser")``."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for flag in [*CHROMIUM_FLAGS, f"--window-size={width},{height}", *extra_flags]:
-        opts.add_argument(flag)
-    if logging:
-        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def main() -> None:

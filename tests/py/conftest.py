@@ -13,7 +13,8 @@ Fixtures from pytest-pyodide (use as first arg of @run_in_pyodide functions):
                        `window`, JupyterLite-like); skipped on node
 Fixtures defined here:
   pyodide_version      "314.0.7" / "0.29.3"
-  serve_wheels         session factory: serve_wheels(dir) -> index URL
+  serve_wheels         session factory: serve_wheels(dir) -> index URL (a static
+                       PEP 503 tree served by pytest-pyodide's web server)
   pyww_index_url       index URL serving <repo>/dist (wheels from `make wheel`)
   selenium_pyww        `selenium` with pywebworker installed by micropip, by name,
                        from pyww_index_url (the real wheel, as a user installs it)
@@ -23,15 +24,22 @@ wait_until` gives every test one bounded wait (a deadline and what it waited for
 """
 from __future__ import annotations
 
+import hashlib
+import html
 import os
+import re
+import shutil
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from pytest_pyodide.server import spawn_web_server
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
-from local_index import serve_index  # noqa: E402
+from chromium_launcher import CHROMEDRIVER, CHROMIUM_FLAGS  # noqa: E402
 
 PYODIDE_VERSION = os.environ.get("PYWW_PYODIDE", "314.0.7")
 DIST_DIR = ROOT / "build" / "pyodide" / PYODIDE_VERSION
@@ -40,14 +48,11 @@ DIST_DIR = ROOT / "build" / "pyodide" / PYODIDE_VERSION
 # Service, so Selenium Manager would go look for "Google Chrome" / try to
 # download Chrome-for-Testing (no network).  SE_CHROMEDRIVER makes Selenium use
 # Debian's chromedriver directly; that one is patched to launch /usr/bin/chromium.
-os.environ.setdefault("SE_CHROMEDRIVER", "/usr/bin/chromedriver")
+os.environ.setdefault("SE_CHROMEDRIVER", CHROMEDRIVER)
 
-# Why: we run as root with no outside network. The flags live with the demo page's
-# launcher (examples/web/serve.py); pytest-pyodide adds --headless and --no-sandbox
-# itself, and its default --js-flags=--expose-gc (collect_garbage) is kept.
-sys.path.insert(0, str(ROOT / "examples" / "web"))
-from serve import CHROMIUM_FLAGS  # noqa: E402
-
+# Why: we run as root with no outside network (tools/chromium_launcher.py). pytest-pyodide
+# adds --headless and --no-sandbox itself, and its default --js-flags=--expose-gc
+# (collect_garbage) is kept.
 CHROME_FLAGS = ["--js-flags=--expose-gc", *(f for f in CHROMIUM_FLAGS if f not in ("--headless", "--no-sandbox"))]
 
 
@@ -71,20 +76,51 @@ def pyodide_version(request) -> str:
     return lock["version"]
 
 
-@pytest.fixture(scope="session")
-def serve_wheels():
-    """Factory: serve_wheels(dir) starts a PEP 503/691 index over dir's wheels
-    on 127.0.0.1 (CORS-enabled) for the rest of the session; returns its URL
-    (http://127.0.0.1:PORT/simple) for micropip.install(..., index_urls=[url])."""
-    from contextlib import ExitStack
+def write_simple_index(wheel_dir: Path, out: Path) -> None:
+    """Write a static PEP 503 index of ``wheel_dir``'s wheels under ``out``.
 
+    ``out/<project>/index.html`` links each wheel, copied next to it, with its sha256.
+
+    Why a static tree and not a server of our own (or pypiserver, which sends no CORS
+    headers): pytest-pyodide's web server already answers with
+    ``Access-Control-Allow-Origin: *``, which the page in Chromium needs. It serves
+    ``text/html``; micropip 0.11.0 and 0.11.1 ask for PEP 691 JSON first but read
+    whatever the Content-Type says, and resolve relative links only in HTML.
+    """
+    projects: dict[str, list[Path]] = {}
+    for whl in sorted(wheel_dir.glob("*.whl")):
+        projects.setdefault(re.sub(r"[-_.]+", "-", whl.name.split("-")[0]).lower(), []).append(whl)
+    for name, wheels in projects.items():
+        (out / name).mkdir(parents=True)
+        links = []
+        for whl in wheels:
+            shutil.copyfile(whl, out / name / whl.name)
+            digest = hashlib.sha256(whl.read_bytes()).hexdigest()
+            links.append(f'<a href="{html.escape(whl.name)}#sha256={digest}">{html.escape(whl.name)}</a>')
+        (out / name / "index.html").write_text(_html_page(links))
+    (out / "index.html").write_text(_html_page([f'<a href="{n}/">{n}</a>' for n in projects]))
+
+
+def _html_page(links: list[str]) -> str:
+    return "<!DOCTYPE html>\n<html><body>\n" + "<br>\n".join(links) + "\n</body></html>\n"
+
+
+@pytest.fixture(scope="session")
+def serve_wheels(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[Path], str]]:
+    """Factory: ``serve_wheels(dir)`` serves a PEP 503 index of the wheels in ``dir`` now
+    (pytest-pyodide's web server, CORS-enabled) for the rest of the session; returns its
+    URL (``http://127.0.0.1:PORT``) for ``micropip.install(..., index_urls=[url])``.
+    Wheels added to ``dir`` later are not listed."""
     with ExitStack() as stack:
         cache: dict[Path, str] = {}
 
-        def start(wheel_dir) -> str:
+        def start(wheel_dir: Path) -> str:
             d = Path(wheel_dir).resolve()
             if d not in cache:
-                cache[d] = stack.enter_context(serve_index(d))
+                tree = tmp_path_factory.mktemp("simple")
+                write_simple_index(d, tree)
+                host, port, _log = stack.enter_context(spawn_web_server(tree))
+                cache[d] = f"http://{host}:{port}"
             return cache[d]
 
         yield start

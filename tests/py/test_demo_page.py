@@ -2,7 +2,7 @@
 PyWorker computes, progress arrives, kill stops it; saves a screenshot under
 tests/artifacts/.
 
-Its own Chromium (selenium, the flags of conftest.py) and its own local server
+Its own Chromium (tools/chromium_launcher.py, the flags the tests use) and its own local server
 (examples/web/serve.py), so it runs offline. Runs when ``--rt`` includes chrome, on the
 Pyodide dist dir of this session (PYWW_PYODIDE). No assertion on times other than the
 one the page promises: no animation frame gap of 100 ms or more.
@@ -17,8 +17,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
-sys.path.insert(0, str(ROOT / "examples" / "web"))
-from serve import chromium, serve  # noqa: E402
+sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "examples" / "web")]
+from chromium_launcher import chromium  # noqa: E402
+from serve import serve  # noqa: E402
 
 
 def wait_for(driver, script: str, timeout: float, what: str):

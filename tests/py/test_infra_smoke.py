@@ -46,17 +46,22 @@ def dummy_index_url(serve_wheels, tmp_path_factory):
 
 
 def test_local_index_host(dummy_index_url):
-    """Index answers both PEP 691 JSON and PEP 503 HTML, with CORS."""
-    import json
+    """The index answers micropip's request (PEP 691 JSON preferred) with PEP 503 HTML and
+    CORS; the link's sha256 is the wheel's."""
+    import re
     import urllib.request
+    from urllib.parse import urljoin
 
-    req = urllib.request.Request(f"{dummy_index_url}/PYWW_dummy/", headers={"Accept": "application/vnd.pypi.simple.v1+json, */*;q=0.01"})
+    page = f"{dummy_index_url}/pyww-dummy/"
+    req = urllib.request.Request(page, headers={"Accept": "application/vnd.pypi.simple.v1+json, */*;q=0.01"})
     with urllib.request.urlopen(req) as r:
         assert r.headers["Access-Control-Allow-Origin"] == "*"
-        files = json.load(r)["files"]
-    assert files[0]["filename"] == "pyww_dummy-0.1.0-py3-none-any.whl"
-    with urllib.request.urlopen(f"{dummy_index_url}/pyww-dummy/") as r:
-        assert r.headers["Content-Type"] == "text/html" and b"#sha256=" in r.read()
+        assert r.headers.get_content_type() == "text/html"
+        href, digest = re.search(r'href="([^"#]+)#sha256=([0-9a-f]{64})"', r.read().decode()).groups()
+    assert href == "pyww_dummy-0.1.0-py3-none-any.whl"
+    with urllib.request.urlopen(urljoin(page, href)) as r:
+        assert r.headers["Access-Control-Allow-Origin"] == "*"
+        assert hashlib.sha256(r.read()).hexdigest() == digest
 
 
 @run_in_pyodide
