@@ -4,7 +4,8 @@
 #                _core.wasm and js/*.js as package data
 #   make demo    examples/quickstart.py in Pyodide on Node (the main job)
 #   make test    every test: lint, C core, then Python in Pyodide on Node and Chromium
-#   make lint    ruff over every Python file, mypy --strict (config: pyproject.toml)
+#   make lint    generated constants up to date (tools/gen_constants.py --check), ruff over
+#                every Python file, mypy --strict (config: pyproject.toml)
 
 PKG_JS := $(patsubst js/%,pywebworker/js/%,$(wildcard js/*.js))
 PKG_PY := $(wildcard pywebworker/*.py) pywebworker/py.typed
@@ -34,6 +35,7 @@ demo: deps wheel
 test: deps lint test-c wheel test-py
 
 lint: deps-pip
+	$(PYTHON) tools/gen_constants.py --check
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m mypy
 
