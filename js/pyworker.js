@@ -40,6 +40,35 @@ function pwwReportDropped() {
   if (pwwCoreInst.pushText(pwwParentId, PWW.INBOUND, PWW.ERROR, text, pwwNow()) >= 0) pwwDropped = 0;
 }
 
+// An uncaught error after the top level (a Python callback raising inside a JS event)
+// fails the worker: said here with the Python traceback trimmed to the user's code, as
+// pywebworker/_boot.py reports the others, instead of the JS stack of a PythonError.
+// In Node every uncaught error comes here (the handler replaces the default exit); in a
+// browser only Python's do, the rest reach the host's onerror as before.
+function pwwUncaught(e) { pwwSay(PWW.C_FAILED, { error: pwwPythonErr(e) }); }
+if (globalThis.process && process.versions && process.versions.node) process.on("uncaughtException", pwwUncaught);
+else {
+  self.addEventListener("error", (ev) => {
+    if (ev.error && ev.error.name === "PythonError") { ev.preventDefault(); pwwUncaught(ev.error); }
+  });
+}
+
+// {name, message, stack} of a PythonError: its message is the traceback Pyodide
+// formatted; frames of Pyodide and pywebworker are dropped, the message is the last line.
+function pwwPythonErr(e) {
+  if (!e || e.name !== "PythonError" || typeof e.message !== "string") return pwwErr(e);
+  const type = e.type || "Error", out = [];
+  let skip = false;
+  for (const line of e.message.replace(/\n+$/, "").split("\n")) {
+    if (line.startsWith('  File "')) skip = /\/(_pyodide|pyodide|pywebworker)\//.test(line);
+    else if (!line.startsWith("    ")) skip = false;
+    if (!skip) out.push(line);
+  }
+  const last = out.findLastIndex((l) => l === type || l.startsWith(type + ":"));
+  const message = last < 0 ? e.message : out.slice(last).join("\n").slice(type.length).replace(/^: ?/, "");
+  return { name: type, message, stack: out.join("\n") + "\n" };
+}
+
 // As in a JsWorker (worker_calls.js): the host learns that the worker closed itself.
 if (typeof self.close === "function") {
   const pwwClose = self.close.bind(self);

@@ -217,6 +217,39 @@ __export__ = ["fail", "afail"]
     assert "pyodide" not in info.value.remote_traceback
 
 
+@run_in_pyodide
+async def test_callback_error_after_ready_has_the_python_traceback(selenium_pyww):
+    import pytest
+
+    from pywebworker import PyWorker, RemoteError, WorkerFailedError
+
+    # Raised in a JS event (a timer) after the top level: an uncaught PythonError.
+    script = """
+from js import setTimeout
+from pyodide.ffi import create_once_callable
+from pywebworker import parent
+
+def later():
+    raise LookupError("failed after ready")
+
+parent.on_message = lambda m: setTimeout(create_once_callable(later), 10)
+"""
+    async with PyWorker(script, name="timer") as w:
+        w.send_message("go")
+        with pytest.raises(RemoteError) as info:
+            await w.receive(timeout=30)
+        with pytest.raises(WorkerFailedError):
+            await w.ready(timeout=5)
+    err = info.value
+    tb = err.remote_traceback
+    assert (err.remote_type, err.remote_message) == ("LookupError", "failed after ready"), (err.remote_type, tb)
+    assert tb.startswith("Traceback (most recent call last):\n"), tb
+    assert 'File "/worker/timer.py", line 7, in later' in tb, tb
+    assert tb.rstrip().endswith("LookupError: failed after ready"), tb
+    for internal in ("pyodide.asm", "_pyodide/", "node:internal", "    at "):
+        assert internal not in tb, (internal, tb)
+
+
 # -- packages from the host's indexes ---------------------------------------------------
 
 
