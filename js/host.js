@@ -270,7 +270,8 @@ function pwwHost(core, sources, dispatch) {
       return 0;
     },
 
-    // opts: {script, url, packages, indexURL, name, files: {relpath: Uint8Array}}.
+    // opts: {script, url, packages, indexURL, name, files: {relpath: Uint8Array}, indexes
+    // (pywebworker/_boot.py install), modules: {package: {relpath: Uint8Array}}}.
     startPy(id, opts) {
       const rec = record(id);
       const code = x.pww_w_set_state(id, PWW.STARTING);
@@ -283,7 +284,7 @@ function pwwHost(core, sources, dispatch) {
         post(rec, control(rec, PWW.C_INIT, {
           indexURL: urls.indexURL, moduleURL: urls.moduleURL, name: opts.name || `worker-${id}`,
           script: opts.script, url: opts.url ? absolute(opts.url) : null,
-          packages: opts.packages, files,
+          packages: opts.packages, files, indexes: opts.indexes, modules: opts.modules || {},
         }));
       } catch (e) { fail(rec, e.name, e.message, e.stack); }
       return 0;

@@ -6,9 +6,11 @@
 // 2. Every later user message goes straight into this worker's own C inbound queue (the
 //    `parent` endpoint), even while Pyodide is still loading: nothing is lost. Control
 //    messages (tagged with the nonce: calls and replies) never enter that queue.
-// 3. Pyodide loads, the package is installed, "started" tells the host to deliver.
-// 4. The script runs with top-level await; "ready" (with the names in `__export__`)
-//    once its top level has finished, or "failed" with the Python traceback.
+// 3. Pyodide loads, this package and the requested packages are installed (from the
+//    host's indexes), "started" tells the host to deliver.
+// 4. pywebworker/_boot.py runs the script with top-level await and says "ready" (with
+//    the names in `__export__`) once its top level has finished or it waits for the
+//    host, or "failed" with the Python traceback (also after ready).
 // Calls the host makes go to the Python handler `parent` registers; calls to the host
 // are pending in this worker's own C core (pww_w_call_*) until their reply.
 const pwwSay = (type, extra) => postMessage(Object.assign({ [PWW_TAG]: PWW_NONCE, type }, extra));
@@ -36,6 +38,35 @@ function pwwReportDropped() {
   const why = pwwDropCode === PWW.EFULL ? "the inbound queue was full" : pwwCoreInst.strerror(pwwDropCode);
   const text = pwwErrorPayload("QueueFullError", `${pwwDropped} message(s) from the host were dropped: ${why}`, "");
   if (pwwCoreInst.pushText(pwwParentId, PWW.INBOUND, PWW.ERROR, text, pwwNow()) >= 0) pwwDropped = 0;
+}
+
+// An uncaught error after the top level (a Python callback raising inside a JS event)
+// fails the worker: said here with the Python traceback trimmed to the user's code, as
+// pywebworker/_boot.py reports the others, instead of the JS stack of a PythonError.
+// In Node every uncaught error comes here (the handler replaces the default exit); in a
+// browser only Python's do, the rest reach the host's onerror as before.
+function pwwUncaught(e) { pwwSay(PWW.C_FAILED, { error: pwwPythonErr(e) }); }
+if (globalThis.process && process.versions && process.versions.node) process.on("uncaughtException", pwwUncaught);
+else {
+  self.addEventListener("error", (ev) => {
+    if (ev.error && ev.error.name === "PythonError") { ev.preventDefault(); pwwUncaught(ev.error); }
+  });
+}
+
+// {name, message, stack} of a PythonError: its message is the traceback Pyodide
+// formatted; frames of Pyodide and pywebworker are dropped, the message is the last line.
+function pwwPythonErr(e) {
+  if (!e || e.name !== "PythonError" || typeof e.message !== "string") return pwwErr(e);
+  const type = e.type || "Error", out = [];
+  let skip = false;
+  for (const line of e.message.replace(/\n+$/, "").split("\n")) {
+    if (line.startsWith('  File "')) skip = /\/(_pyodide|pyodide|pywebworker)\//.test(line);
+    else if (!line.startsWith("    ")) skip = false;
+    if (!skip) out.push(line);
+  }
+  const last = out.findLastIndex((l) => l === type || l.startsWith(type + ":"));
+  const message = last < 0 ? e.message : out.slice(last).join("\n").slice(type.length).replace(/^: ?/, "");
+  return { name: type, message, stack: out.join("\n") + "\n" };
 }
 
 // As in a JsWorker (worker_calls.js): the host learns that the worker closed itself.
@@ -71,48 +102,55 @@ async function pwwBoot(init) {
     pwwCoreInst = null;
     return pwwSay(PWW.C_FAILED, { error: pwwErr(e) });
   }
-  let py;
+  let boot = null, quiet = false;
   try {
     const { loadPyodide } = await import(init.moduleURL);
-    py = await loadPyodide({
+    const py = await loadPyodide({
       indexURL: init.indexURL,
-      stdout: (text) => pwwSay(PWW.C_OUTPUT, { stream: "stdout", text }),
+      // While packages install, Pyodide's "Loading x"/"Loaded x" lines are not the user's.
+      stdout: (text) => { if (!quiet) pwwSay(PWW.C_OUTPUT, { stream: "stdout", text }); },
       stderr: (text) => pwwSay(PWW.C_OUTPUT, { stream: "stderr", text }),
     });
-    pwwInstall(py, init.files);
+    pwwInstall(py, { pywebworker: init.files, ...init.modules });
     py.registerJsModule("_pywebworker_parent", pwwParentApi());
+    // The handshake, said by pywebworker/_boot.py (which catches and formats errors).
+    py.registerJsModule("_pywebworker_boot", {
+      ready(exports) { pwwSay(PWW.C_READY, { exports: Array.from(exports, String) }); },
+      failed(name, message, stack) { pwwSay(PWW.C_FAILED, { error: { name, message, stack } }); },
+      quiet(on) { quiet = !!on; },
+    });
     if (init.packages.length) {
-      await py.loadPackage("micropip");
-      const micropip = py.pyimport("micropip");
-      try { await micropip.install(init.packages); } finally { micropip.destroy(); }
+      quiet = true;
+      try { await py.loadPackage("micropip", { messageCallback: () => {} }); } finally { quiet = false; }
     }
+    boot = py.pyimport("pywebworker._boot");
   } catch (e) {
+    if (boot) boot.destroy();
     return pwwSay(PWW.C_FAILED, { error: pwwErr(e) });
   }
-  pwwSay(PWW.C_STARTED);
   try {
+    if (!await boot.install(JSON.stringify(init.packages), JSON.stringify(init.indexes || {}))) return;
+    pwwSay(PWW.C_STARTED);
     const code = init.url ? await pwwFetchText(init.url) : init.script;
     // A filename not in <...> makes Pyodide put the source in linecache: tracebacks show lines.
-    const result = await py.runPythonAsync(code, { filename: `/worker/${init.name}.py` });
-    if (result && typeof result.destroy === "function") result.destroy();  // a last expression's proxy
-    const module = py.pyimport("pywebworker._parent");
-    const parent = module.parent;
-    const names = parent._serve(py.globals);
-    const exports = names.toJs();
-    for (const proxy of [names, parent, module]) proxy.destroy();
-    pwwSay(PWW.C_READY, { exports });
+    await boot.run(code, `/worker/${init.name}.py`);
   } catch (e) {
     pwwSay(PWW.C_FAILED, { error: pwwErr(e) });
+  } finally {
+    boot.destroy();
   }
 }
 
-// Write the host's copy of the pywebworker package into this worker's file system.
-function pwwInstall(py, files) {
+// Write the host's copy of the pywebworker package (and, in JupyterLite, of piplite)
+// into this worker's file system: `packages` is {name: {relative path: bytes}}.
+function pwwInstall(py, packages) {
   const root = "/lib/pywebworker-host";
-  for (const [rel, bytes] of Object.entries(files)) {
-    const path = `${root}/pywebworker/${rel}`;
-    py.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
-    py.FS.writeFile(path, bytes);
+  for (const [name, files] of Object.entries(packages)) {
+    for (const [rel, bytes] of Object.entries(files)) {
+      const path = `${root}/${name}/${rel}`;
+      py.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+      py.FS.writeFile(path, bytes);
+    }
   }
   py.runPython(`import sys\nif ${JSON.stringify(root)} not in sys.path: sys.path.insert(0, ${JSON.stringify(root)})`);
 }

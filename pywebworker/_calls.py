@@ -16,13 +16,12 @@ import asyncio
 import functools
 import json
 import time
-import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from . import _js
 from ._endpoint import _deadline
-from ._errors import NotExportedError, PayloadError, PyWebWorkerError, RemoteError
+from ._errors import NotExportedError, PayloadError, PyWebWorkerError, RemoteError, format_user_traceback
 from ._payload import MARK, check, dumps, error_from_json
 
 # Counters of pww_call_stat, by index (csrc/pww.h pww_call_stat_t).
@@ -72,7 +71,7 @@ def _error_info(exc: BaseException) -> dict[str, str]:
     return {
         "name": type(exc).__name__,
         "message": str(exc),
-        "stack": "".join(traceback.format_exception(exc)),
+        "stack": format_user_traceback(exc),
     }
 
 

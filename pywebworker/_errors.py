@@ -6,6 +6,10 @@ code's name (:func:`from_core`).
 
 from __future__ import annotations
 
+import os
+import sys
+import traceback
+
 __all__ = [
     "PyWebWorkerError",
     "WorkerStateError",
@@ -81,10 +85,12 @@ class RemoteError(PyWebWorkerError):
     remote_type : str
         The error's type in the worker (``"ZeroDivisionError"``, ``"TypeError"``).
     remote_message : str
-        Its message; for a Python worker this includes the traceback text that Pyodide
-        formats.
+        Its message: ``str(exception)`` for a Python error, ``error.message`` for a
+        JavaScript one.
     remote_traceback : str
-        The worker's stack or traceback, ``""`` when the worker gave none.
+        For a Python error, its traceback as Python prints it, trimmed to the user's
+        code (``File "/worker/<name>.py", line N, in f``; no frames of pywebworker or
+        Pyodide); for a JavaScript error its ``stack``; ``""`` when there is none.
     """
 
     def __init__(self, remote_type: str, remote_message: str, remote_traceback: str = "") -> None:
@@ -142,3 +148,37 @@ def from_core(code: int, name: str, text: str, context: str = "") -> PyWebWorker
     if cls is None:
         return CoreError(message, code, name)
     return cls(message)
+
+
+def _internal_dirs() -> tuple[str, ...]:
+    """Directories whose frames a user never wants in a remote traceback: this
+    package's own modules and Pyodide's (``_pyodide``, ``pyodide``), which run the
+    script, the calls and the handlers."""
+    dirs = [os.path.dirname(os.path.abspath(__file__))]
+    for name in ("_pyodide", "pyodide"):
+        path = getattr(sys.modules.get(name), "__file__", None)
+        if path:
+            dirs.append(os.path.dirname(os.path.abspath(path)))
+    return tuple(d + os.sep for d in dirs)
+
+
+def format_user_traceback(exc: BaseException) -> str:
+    """``exc``'s traceback as Python prints it, without the frames of pywebworker and
+    Pyodide: what ``RemoteError.remote_traceback`` carries for a Python error.
+
+    Chained exceptions (``__cause__``, ``__context__``, exception groups) are trimmed
+    the same way. A ``SyntaxError`` in the script keeps Python's form (file, line, the
+    caret), which has no ``Traceback`` header.
+    """
+    internal = _internal_dirs()
+    top = traceback.TracebackException.from_exception(exc)
+    todo, seen = [top], set()
+    while todo:
+        te = todo.pop()
+        if id(te) in seen:
+            continue
+        seen.add(id(te))
+        te.stack = traceback.StackSummary.from_list([f for f in te.stack if not f.filename.startswith(internal)])
+        todo.extend(t for t in (te.__cause__, te.__context__) if t is not None)
+        todo.extend(getattr(te, "exceptions", None) or ())
+    return "".join(top.format())

@@ -70,26 +70,76 @@ def core_wasm() -> bytes:
     return resources.files(__package__).joinpath("_core.wasm").read_bytes()
 
 
+def _files_of(root: Any) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        for child in node.iterdir():
+            if child.name == "__pycache__":
+                continue
+            if child.is_dir():
+                walk(child, f"{prefix}{child.name}/")
+            else:
+                files[prefix + child.name] = child.read_bytes()
+
+    walk(root, "")
+    return files
+
+
 def package_files() -> Any:
     """This package's files as a JS object ``{relative path: Uint8Array}``, for a
     PyWorker to install the same package in its own Pyodide."""
     global _package_files
     if _package_files is None:
-        root = resources.files(__package__)
-        files: dict[str, bytes] = {}
-
-        def walk(node: Any, prefix: str) -> None:
-            for child in node.iterdir():
-                if child.name == "__pycache__":
-                    continue
-                if child.is_dir():
-                    walk(child, f"{prefix}{child.name}/")
-                else:
-                    files[prefix + child.name] = child.read_bytes()
-
-        walk(root, "")
-        _package_files = _to_js(files)
+        _package_files = _to_js(_files_of(resources.files(__package__)))
     return _package_files
+
+
+def host_package_indexes() -> dict[str, Any]:
+    """Where this Pyodide installs packages from, for a PyWorker to do the same.
+
+    Returns
+    -------
+    dict
+        ``index_urls``: micropip's configured index URLs (``micropip.set_index_urls``;
+        read from its package manager, present in micropip 0.6 through 0.11), or
+        ``None`` when micropip was never imported (its default then). ``piplite``: for
+        JupyterLite, ``{"urls": [...], "disable_pypi": bool, "files": {...}}`` with the
+        settings and the source files of the host's ``piplite`` (pyodide-kernel's
+        micropip wrapper that reads the site's ``all.json`` wheel indexes), or
+        ``None`` when it is not loaded. Relative URLs are made absolute against this
+        Python's location (a PyWorker's script has no base URL).
+    """
+    import sys
+
+    index_urls = None
+    micropip = sys.modules.get("micropip")
+    if micropip is not None:
+        manager = getattr(micropip, "_package_manager_singleton", None) or getattr(micropip, "package_manager", None)
+        urls = getattr(manager, "index_urls", None)
+        if isinstance(urls, (list, tuple)) and all(isinstance(u, str) for u in urls):
+            index_urls = [absolute_url(u) for u in urls]
+    piplite = None
+    settings = sys.modules.get("piplite.piplite")
+    if settings is not None:
+        urls = [absolute_url(str(u)) for u in getattr(settings, "_PIPLITE_URLS", None) or ()]
+        if urls:
+            piplite = {
+                "urls": urls,
+                "disable_pypi": bool(getattr(settings, "_PIPLITE_DISABLE_PYPI", False)),
+                "files": _files_of(resources.files("piplite")),
+            }
+    return {"index_urls": index_urls, "piplite": piplite}
+
+
+def absolute_url(url: str) -> str:
+    """``url`` resolved against this Python's location (the page, or the worker's
+    script in a JupyterLite kernel); unchanged where there is none (Node.js)."""
+    from urllib.parse import urljoin
+
+    location = getattr(_globals(), "location", None)
+    href = getattr(location, "href", None)
+    return urljoin(href, url) if isinstance(href, str) and href else url
 
 
 def host_index_url() -> str:
@@ -122,6 +172,23 @@ def parent_api() -> Any:
     except ImportError:
         return None
     return _pywebworker_parent
+
+
+def boot_api() -> Any:
+    """The glue the PyWorker bootstrap registers for its handshake (``started``,
+    ``ready``, ``failed``, ``quiet``: see ``js/pyworker.js``)."""
+    import _pywebworker_boot
+
+    return _pywebworker_boot
+
+
+async def run_script(source: str, namespace: dict[str, Any], filename: str) -> None:
+    """Run ``source`` in ``namespace`` with top-level ``await`` allowed, as
+    ``pyodide.runPythonAsync`` does. ``filename`` names it in tracebacks; Pyodide puts
+    the source in ``linecache`` for a name not in ``<...>``, so tracebacks show lines."""
+    from pyodide.code import eval_code_async
+
+    await eval_code_async(source, namespace, filename=filename, return_mode="none")
 
 
 def make_proxy(fn: Callable[..., Any]) -> Any:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import traceback
+from collections.abc import Callable
 from typing import Any
 
 from . import _js
 from ._calls import CALL_STATS, Caller, Exports, _Replies, export_names
-from ._endpoint import Endpoint
-from ._errors import WorkerStateError
+from ._endpoint import Endpoint, Handler
+from ._errors import WorkerStateError, format_user_traceback
 from ._message import WorkerMessage
 from ._payload import encode
 
@@ -39,6 +39,9 @@ class Parent(Endpoint, Caller):
         Caller.__init__(self)
         self._notify: Any = None
         self._handlers: tuple[Any, Any] | None = None
+        # Set by the bootstrap (_boot.py) until the worker is ready: the script is
+        # waiting for the host, which may make it ready.
+        self._on_wait: Callable[[], None] | None = None
 
     def __getattr__(self, name: str) -> Any:
         # Bind to the bootstrap's glue on first use, so that importing pywebworker
@@ -69,8 +72,24 @@ class Parent(Endpoint, Caller):
     def _handler_error(self, msg: WorkerMessage, exc: BaseException) -> None:
         """Also tell the host: it reads an ``error`` message carrying the traceback."""
         super()._handler_error(msg, exc)
-        tb = "".join(traceback.format_exception(exc))
-        self._api.sendError(type(exc).__name__, str(exc), tb)
+        self._api.sendError(type(exc).__name__, str(exc), format_user_traceback(exc))
+
+    async def _wait(self, deadline: float | None) -> None:
+        if self._on_wait is not None:
+            self._on_wait()
+        await super()._wait(deadline)
+
+    @property
+    def on_message(self) -> Handler | None:
+        """As the host's ``on_message`` (see ``Endpoint.on_message``); setting it while
+        the script's top level runs counts as waiting for the host (readiness)."""
+        return self._handler
+
+    @on_message.setter
+    def on_message(self, handler: Handler | None) -> None:
+        Endpoint.on_message.fset(self, handler)  # type: ignore[attr-defined]
+        if handler is not None and self._on_wait is not None:
+            self._on_wait()
 
     def _watch(self, on: bool) -> None:
         if self._notify is None:
@@ -105,8 +124,14 @@ class Parent(Endpoint, Caller):
         self._settle(call_id, ok, value, bufs)
 
     def _serve(self, namespace: Any) -> list[str]:
-        """Called by the bootstrap once the script's top level has run: serve the
-        functions named in ``__export__`` and return their names (for "ready")."""
+        """Called by the bootstrap (``_boot.py``) when the worker becomes ready: serve
+        the functions named in ``__export__`` and return their names (for "ready").
+
+        Raises
+        ------
+        TypeError, NameError
+            for a bad ``__export__`` (see ``export_names``).
+        """
         names, fns = export_names(namespace)
         self._exposed.update(fns)
         self._bind_calls()

@@ -443,8 +443,15 @@ class PyWorker(_Worker):
     url : str | None
         Or the URL (in Node: a URL or file path) of a ``.py`` file. Exactly one.
     packages : Iterable[str]
-        Installed with ``micropip.install`` in the worker before the script runs
-        (Pyodide's own packages, or wheels micropip can reach).
+        Installed in the worker before the script runs, by name or as wheel URLs
+        (``micropip.install``), from the same indexes as the host: see
+        ``index_urls``. Pyodide's "Loading ..." lines are not printed.
+    index_urls : Iterable[str] | str | None
+        The package indexes the worker installs from (as ``micropip.set_index_urls``).
+        Default: the host's, read when the worker starts: micropip's index URLs if
+        the host imported micropip (else micropip's default, PyPI after Pyodide's own
+        packages), and in JupyterLite the site's ``piplite`` wheel indexes first, as
+        ``%pip install`` does. Given explicitly, exactly these (no ``piplite``).
     index_url : str | None
         Where the worker loads Pyodide from (the directory of ``pyodide.mjs``).
         Default: the host's own indexURL, so the same Pyodide version.
@@ -454,7 +461,17 @@ class PyWorker(_Worker):
     Raises
     ------
     TypeError
-        if neither or both of ``script`` and ``url`` are given, or they are not ``str``.
+        if neither or both of ``script`` and ``url`` are given, or they are not ``str``,
+        or ``packages`` or ``index_urls`` are not ``str``.
+
+    The worker is ready (``await worker.ready()``, ``async with``) when its script's
+    top level has finished, or earlier, as soon as the script waits for the host
+    while its top level is still running: ``await parent.receive()``, ``async for m in
+    parent``, or setting ``parent.on_message``. If the script assigns ``__export__``
+    at its top level, it is ready only once ``__export__`` exists (checked at each
+    such wait and at the end of the top level), so its exports are served from the
+    start. An exception from the top level after that fails the worker
+    (``WorkerFailedError``); before it, the start (``WorkerStartError``).
 
     Examples
     --------
@@ -475,22 +492,33 @@ class PyWorker(_Worker):
         *,
         url: str | None = None,
         packages: Iterable[str] = (),
+        index_urls: Iterable[str] | str | None = None,
         index_url: str | None = None,
         name: str | None = None,
     ) -> None:
-        if isinstance(packages, str):
-            packages = [packages]
-        self.packages = list(packages)
+        self.packages = _strs(packages, "packages")
+        self.index_urls = None if index_urls is None else _strs(index_urls, "index_urls")
         self.index_url = index_url or _js.host_index_url()
         super().__init__(script, url, name)
 
     def _start(self) -> int:
+        if self.index_urls is None:
+            indexes = _js.host_package_indexes()
+        else:
+            indexes = {"index_urls": [_js.absolute_url(u) for u in self.index_urls], "piplite": None}
+        piplite = indexes["piplite"]
+        modules = {}
+        if piplite is not None:
+            modules["piplite"] = piplite.pop("files")
         opts = {
             "script": self.script,
             "url": self.url,
-            "packages": self.packages,
+            # A relative wheel URL means the host's location: the worker's script has none.
+            "packages": [_js.absolute_url(p) if p.endswith(".whl") else p for p in self.packages],
             "indexURL": self.index_url,
             "name": self.name,
+            "indexes": indexes,
+            "modules": modules,
         }
         js_opts = _js.to_js(opts)
         js_opts.files = _js.package_files()
@@ -498,6 +526,14 @@ class PyWorker(_Worker):
 
     def _is_ready(self) -> bool:
         return bool(self._api.isReady(self._id))
+
+
+def _strs(value: Iterable[str] | str, what: str) -> list[str]:
+    items = [value] if isinstance(value, str) else list(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"{what} must be str or a list of str, not {type(item).__name__}")
+    return items
 
 
 Worker = JsWorker

@@ -1,0 +1,131 @@
+"""Inside a PyWorker: install the packages, run the user's script, say ready or failed.
+
+Called by the bootstrap (``js/pyworker.js``) once Pyodide is up. Errors are caught
+here, in Python, so the host gets them as Python prints them (``remote_traceback``
+trimmed to the user's code, ``remote_message`` = ``str(exception)``), not as a
+JavaScript ``PythonError``.
+
+Readiness: the worker is ready when its script's top level has finished, or earlier,
+as soon as the script waits for the host while its top level is still running
+(``await parent.receive()``, ``async for m in parent``, or setting
+``parent.on_message``): a script that serves for ever at top level is ready to be used.
+A script that assigns ``__export__`` at its top level is ready only once
+``__export__`` exists (at a later wait, or at the end of the top level), so its
+exports are served from the start.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+from typing import Any
+
+from . import _js
+from ._errors import format_user_traceback
+from ._parent import parent
+
+
+def _say_failed(exc: BaseException, message: str | None = None) -> None:
+    _js.boot_api().failed(type(exc).__name__, str(exc) if message is None else message, format_user_traceback(exc))
+
+
+async def install(packages_json: str, indexes_json: str) -> bool:
+    """Install ``packages`` (names or wheel URLs) from the host's indexes.
+
+    ``indexes`` is :func:`pywebworker._js.host_package_indexes` (or the user's
+    ``index_urls``): micropip's index URLs are set here as on the host, so that the
+    script's own ``micropip.install`` finds the same packages; with JupyterLite's
+    ``piplite`` settings, the host's ``piplite`` is installed and configured here too
+    and does the install, from the site's wheels first.
+
+    Returns
+    -------
+    bool
+        ``False`` if it failed (and said so to the host, naming the packages).
+    """
+    packages: list[str] = json.loads(packages_json)
+    indexes: dict[str, Any] = json.loads(indexes_json)
+    if not packages:
+        return True  # micropip is loaded only for packages: a start costs nothing more
+    try:
+        quiet = _js.boot_api().quiet
+        quiet(True)  # Pyodide's "Loading <package>" lines are not the user's output
+        try:
+            await _install(packages, indexes)
+        finally:
+            quiet(False)
+    except BaseException as exc:  # noqa: BLE001 - every failure fails the start, as data
+        _say_failed(exc, f"could not install {', '.join(packages)}: {exc}")
+        return False
+    return True
+
+
+async def _install(packages: list[str], indexes: dict[str, Any]) -> None:
+    import micropip
+
+    if indexes.get("index_urls") is not None:
+        micropip.set_index_urls(indexes["index_urls"])
+    piplite = indexes.get("piplite")
+    if piplite:
+        from piplite import piplite as settings  # the host's copy (js/pyworker.js pwwInstall)
+
+        settings._PIPLITE_URLS = list(piplite["urls"])
+        settings._PIPLITE_DISABLE_PYPI = bool(piplite["disable_pypi"])
+        await settings.install(packages)
+    else:
+        await micropip.install(packages)
+
+
+def _assigns_export(tree: ast.Module) -> bool:
+    """Whether the script's top level (outside functions and classes) assigns
+    ``__export__``."""
+    todo: list[ast.AST] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Name) and node.id == "__export__" and isinstance(node.ctx, ast.Store):
+            return True
+        todo.extend(ast.iter_child_nodes(node))
+    return False
+
+
+class _Readiness:
+    """Says "ready" once, at the first moment the rules in this module's docstring allow."""
+
+    def __init__(self, namespace: dict[str, Any], wants_export: bool) -> None:
+        self.namespace = namespace
+        self.wants_export = wants_export
+        self.ready = False
+
+    def waiting(self) -> None:
+        """The script waits for the host (``parent._on_wait``) while its top level runs."""
+        if not self.ready and (not self.wants_export or "__export__" in self.namespace):
+            self.say_ready()
+
+    def say_ready(self) -> None:
+        names = parent._serve(self.namespace)  # a bad __export__ raises in the script
+        self.ready = True
+        parent._on_wait = None
+        _js.boot_api().ready(_js.to_js(names))
+
+
+async def run(source: str, filename: str) -> None:
+    """Run the user's script as ``filename`` in ``__main__``, saying ready (see the
+    module docstring) or failed. An exception from the top level after the worker said
+    ready fails the worker too: the host sees ``WorkerFailedError``."""
+    namespace = sys.modules["__main__"].__dict__
+    readiness: _Readiness | None = None
+    try:
+        # A syntax error raises here, and is reported as Python prints it.
+        tree = ast.parse(source, filename)
+        readiness = _Readiness(namespace, _assigns_export(tree))
+        parent._on_wait = readiness.waiting
+        await _js.run_script(source, namespace, filename)
+        parent._on_wait = None
+        if not readiness.ready:
+            readiness.say_ready()
+    except BaseException as exc:  # noqa: BLE001 - SystemExit included: the host is told
+        parent._on_wait = None
+        _say_failed(exc)
