@@ -356,8 +356,8 @@ class Caller:
                 self._timers.pop(call_id, None)
                 if self._calls.get(call_id) is fut:
                     del self._calls[call_id]
+                    fut.set_exception(TimeoutError(f"{name}() timed out"))  # first: settled whatever follows
                     self._call_cancel(call_id)
-                    fut.set_exception(TimeoutError(f"{name}() timed out"))
 
             self._timers[call_id] = _js.set_timeout(expire, deadline - time.monotonic())
         # Runs only when the future ends without a reply (cancelled): _settle removes it.
