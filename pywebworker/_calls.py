@@ -15,21 +15,26 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from . import _js
 from ._endpoint import _deadline
-from ._errors import NotExportedError, PayloadError, PyWebWorkerError, RemoteError, format_user_traceback
-from ._payload import MARK, check, dumps, error_from_json
+from ._errors import NotExportedError, PayloadError, PyWebWorkerError, RemoteError, format_user_traceback, report
+from ._payload import MARK, check, dumps_exact, error_from_json
 
 # Counters of pww_call_stat, by index (csrc/pww.h pww_call_stat_t).
 CALL_STATS = ("pending", "begun", "ended", "cancelled", "late")
 
 
-def pack(value: Any, what: str = "") -> tuple[str, list[bytes]]:
+def pack(value: Any, what: str = "", js_numbers: bool = False) -> tuple[str, list[bytes]]:
     """``(json_text, bufs)`` for ``value``: bytes-like objects anywhere become markers.
+
+    The JSON text reaches the other side unchanged, so between two Pythons every value
+    the rules allow arrives exactly (big ints included, ``1.0`` stays a float).
+    ``js_numbers``: the other side is JavaScript (ints beyond ±(2**53 - 1) refused).
 
     Raises
     ------
@@ -39,10 +44,9 @@ def pack(value: Any, what: str = "") -> tuple[str, list[bytes]]:
     """
     bufs: list[bytes] = []
     try:
-        checked = check(value, "", 0, bufs)
+        return dumps_exact(check(value, "", 0, bufs, js_numbers)), bufs
     except PayloadError as exc:
         raise PayloadError(f"{what}: {exc}" if what else str(exc)) from None
-    return dumps(checked), bufs
 
 
 def _revive(bufs: list[bytes]) -> Callable[[dict[str, Any]], Any]:
@@ -68,11 +72,79 @@ def _js_bufs(bufs: list[bytes]) -> Any:
 
 
 def _error_info(exc: BaseException) -> dict[str, str]:
-    return {
-        "name": type(exc).__name__,
-        "message": str(exc),
-        "stack": format_user_traceback(exc),
-    }
+    """``{name, message, stack}`` of ``exc``; never raises (an exception whose ``str()``
+    fails still becomes a reply)."""
+    try:
+        message = str(exc)
+    except BaseException:  # a hostile __str__: the type name still says what happened
+        message = f"<{type(exc).__name__}: str() failed>"
+    try:
+        stack = format_user_traceback(exc)
+    except BaseException:  # as above
+        stack = ""
+    return {"name": type(exc).__name__, "message": message, "stack": stack}
+
+
+async def _outcome(awaitable: Awaitable[Any]) -> tuple[bool, Any]:
+    """Await an async export's result: ``(True, value)`` or ``(False, exception)``.
+
+    Catching ``BaseException`` here matters: a task whose coroutine raises
+    ``SystemExit`` or ``KeyboardInterrupt`` re-raises it out of the event loop, which in
+    Pyodide is a JS timer callback (in Node that ends the process). Cancellation still
+    cancels.
+    """
+    try:
+        return True, await awaitable
+    except asyncio.CancelledError:
+        raise
+    except BaseException as exc:
+        return False, exc
+
+
+def _batch_items(text: str, reject: Callable[[int, BaseException], None]) -> list[Any]:
+    """The items of a batch (a JSON array of ``[id, ...]`` items, js/protocol.js).
+
+    When the whole text does not decode (one item too deep, or with an int over the
+    digits limit), each item is decoded alone: ``reject(id, exc)`` is called for those
+    that fail, and the others are returned, so that one bad item fails only its call.
+    """
+    try:
+        items: list[Any] = json.loads(text)
+        return items
+    except Exception:
+        pass
+    good: list[Any] = []
+    for part in _split_items(text):
+        try:
+            good.append(json.loads(part))
+        except Exception as exc:
+            head = _ITEM_ID.match(part)
+            if head is None:
+                raise
+            reject(int(head.group(1)), exc)
+    return good
+
+
+_ITEM_ID = re.compile(r"\[\s*(-?\d+)\s*,")
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _split_items(text: str) -> list[str]:
+    """The texts of the top-level items of a JSON array, found by bracket depth
+    (strings skipped). Only used when the whole array did not decode."""
+    parts: list[str] = []
+    depth, start = 0, 0
+    for tok in _TOKENS.finditer(text):
+        c = tok.group()
+        if c in "[{":
+            depth += 1
+            if depth == 2:
+                start = tok.start()
+        elif c in "]}":
+            depth -= 1
+            if depth == 1:
+                parts.append(text[start : tok.end()])
+    return parts
 
 
 def _resolve_now(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
@@ -104,10 +176,8 @@ def _resolve_now(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
     for fut, cb, ctx in pending:
         try:
             ctx.run(cb, fut)
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:
-            loop.call_exception_handler({"message": f"Exception in callback {cb!r}", "exception": exc, "future": fut})
+        except BaseException as exc:  # SystemExit too: raised into a JS event, it would end Node
+            report(f"Exception in callback {cb!r}", exc)
 
 
 class Exports:
@@ -148,6 +218,7 @@ class Caller:
     """Calls from this side to the other: futures keyed by the core's call ids."""
 
     _export_kind = "worker"  # what the other side is, for messages
+    _js_numbers = False  # whether the other side is JavaScript (payload rules for ints)
 
     def __init__(self) -> None:
         self._calls: dict[int, asyncio.Future[Any]] = {}
@@ -208,7 +279,7 @@ class Caller:
             freely.
         timeout : float | None
             Seconds, counted from this call (including any wait for the worker to be
-            ready); ``None`` waits for ever.
+            ready); any finite value >= 0; ``None`` or ``float("inf")`` waits for ever.
 
         Returns
         -------
@@ -225,6 +296,10 @@ class Caller:
             it lists the names that are exported.
         PayloadError
             (also a ``TypeError``) if an argument cannot be sent; nothing is sent.
+            Between two Pythons ints of any size travel exactly; to a JsWorker, ints
+            beyond ±(2**53 - 1) are refused (send them as ``str``).
+        TypeError, ValueError
+            if ``timeout`` is not a number, or is NaN or negative.
         TimeoutError
             after ``timeout`` seconds; a reply that comes later is dropped.
         WorkerKilledError, WorkerFailedError, WorkerStartError
@@ -238,7 +313,7 @@ class Caller:
         fut: asyncio.Future[Any] = asyncio.get_event_loop().create_future()
         try:
             deadline = _deadline(timeout)
-            text, bufs = pack(list(args), f"arguments of {name}()")
+            text, bufs = pack(list(args), f"arguments of {name}()", self._js_numbers)
             names = self._export_names()
             if names is not None and name not in names:
                 raise self._not_exported(name, names)
@@ -254,7 +329,7 @@ class Caller:
     async def _call_later(self, name: str, args: tuple[Any, ...], timeout: float | None) -> Any:
         """A call made before the worker was ready: wait for it, then post."""
         deadline = _deadline(timeout)
-        text, bufs = pack(list(args), f"arguments of {name}()")
+        text, bufs = pack(list(args), f"arguments of {name}()", self._js_numbers)
         call_id = await self._call_prepare(name, deadline)
         js_bufs = _js_bufs(bufs)
         if call_id == 0:
@@ -280,8 +355,8 @@ class Caller:
                 self._timers.pop(call_id, None)
                 if self._calls.get(call_id) is fut:
                     del self._calls[call_id]
+                    fut.set_exception(TimeoutError(f"{name}() timed out"))  # first: settled whatever follows
                     self._call_cancel(call_id)
-                    fut.set_exception(TimeoutError(f"{name}() timed out"))
 
             self._timers[call_id] = _js.set_timeout(expire, deadline - time.monotonic())
         # Runs only when the future ends without a reply (cancelled): _settle removes it.
@@ -300,13 +375,14 @@ class Caller:
         fut = self._take(call_id)
         if fut is None:
             return
-        if ok:
-            try:
+        try:  # a reply we cannot decode still settles the call
+            if ok:
                 fut.set_result(unpack(value, bufs))
-            except Exception as exc:  # a reply we cannot decode still settles the call
+            else:
+                fut.set_exception(error_from_json(value, RemoteError))
+        except Exception as exc:
+            if not fut.done():
                 fut.set_exception(exc)
-        else:
-            fut.set_exception(error_from_json(value, RemoteError))
 
     def _take(self, call_id: int) -> asyncio.Future[Any] | None:
         fut = self._calls.pop(call_id, None)
@@ -325,22 +401,28 @@ class Caller:
         """
         skip = set(late.to_py()) if late else ()
         settled: list[tuple[asyncio.Future[Any], bool, Any]] = []
-        for call_id, ok, value, k in json.loads(text):
+
+        def reject(call_id: int, exc: BaseException) -> None:
+            fut = None if call_id in skip else self._take(call_id)
+            if fut is not None:
+                settled.append((fut, False, exc))
+
+        for call_id, ok, value, k in _batch_items(text, reject):
             if call_id in skip:
                 continue
             fut = self._take(call_id)
             if fut is None:
                 continue
-            if not ok:
-                err = RemoteError(value.get("name", "Error"), value.get("message", ""), value.get("stack", ""))
-                settled.append((fut, False, err))
-                continue
-            if k >= 0:
-                try:
-                    value = unpack(value, bufs[k])
-                except Exception as exc:  # a reply we cannot decode still settles the call
-                    settled.append((fut, False, exc))
+            try:  # a reply we cannot decode still settles its call, and only its call
+                if not ok:
+                    err = RemoteError(value.get("name", "Error"), value.get("message", ""), value.get("stack", ""))
+                    settled.append((fut, False, err))
                     continue
+                if k >= 0:
+                    value = unpack(value, bufs[k])
+            except Exception as exc:
+                settled.append((fut, False, exc))
+                continue
             settled.append((fut, True, value))
         _resolve_now(settled)
 
@@ -387,18 +469,19 @@ class Caller:
 
     def _on_call(self, call_id: int, name: str, args: str, bufs: Any) -> None:
         """Run an exposed function for the other side and reply. A sync function replies
-        before this returns: no event-loop hop."""
+        before this returns: no event-loop hop. Whatever the function does (raise
+        ``SystemExit``, return something that cannot be sent), the call gets a reply."""
         fn = self._exposed.get(name)
         try:
             if fn is None:
                 raise self._not_exported_here(name)
             result = fn(*unpack(args, bufs))
-        except Exception as exc:
-            self._call_reply(call_id, False, _js.to_js(_error_info(exc)), None)
+        except BaseException as exc:
+            self._reply_error(call_id, exc)
             return
         if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
-            task = asyncio.ensure_future(result)
-            task.add_done_callback(lambda t: self._task_reply(call_id, name, t))
+            task = asyncio.ensure_future(_outcome(result))
+            task.add_done_callback(functools.partial(self._task_reply, call_id, name))
         else:
             self._send_result(call_id, name, result)
 
@@ -406,33 +489,51 @@ class Caller:
         """A batch of the other side's calls (protocol.js ``C_CALLS``). The replies of
         the plain functions leave together, in one message; an ``async`` function's
         reply leaves when it is done."""
-        out = _Replies()
-        for call_id, name, args, k in json.loads(text):
+        out = _Replies(self._js_numbers)
+        for call_id, name, args, k in _batch_items(text, out.error):
             fn = self._exposed.get(name)
             try:
                 if fn is None:
                     raise self._not_exported_here(name)
                 result = fn(*(args if k < 0 else unpack(args, bufs[k])))
-            except Exception as exc:
+            except BaseException as exc:  # SystemExit too: it fails this call, not the worker
                 out.error(call_id, exc)
                 continue
             if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
-                task = asyncio.ensure_future(result)
+                task = asyncio.ensure_future(_outcome(result))
                 task.add_done_callback(functools.partial(self._batch_task_reply, call_id, name))
             else:
                 out.result(call_id, name, result)
         if out.ids:
-            self._call_replies(out)
+            self._post_replies(out)
 
-    def _batch_task_reply(self, call_id: int, name: str, task: asyncio.Future[Any]) -> None:
-        out = _Replies()
-        if task.cancelled():
-            out.error(call_id, asyncio.CancelledError(f"{name}() was cancelled"))
-        elif task.exception() is not None:
-            out.error(call_id, task.exception())  # type: ignore[arg-type]
-        else:
-            out.result(call_id, name, task.result())
-        self._call_replies(out)
+    def _batch_task_reply(self, call_id: int, name: str, task: asyncio.Future[tuple[bool, Any]]) -> None:
+        """An async export of a batch finished: its reply leaves alone. Runs as a
+        done callback, so it reports what it cannot send instead of raising."""
+        try:
+            out = _Replies(self._js_numbers)
+            if task.cancelled():
+                out.error(call_id, asyncio.CancelledError(f"{name}() was cancelled"))
+            else:
+                ok, value = task.result()
+                if ok:
+                    out.result(call_id, name, value)
+                else:
+                    out.error(call_id, value)
+            self._post_replies(out)
+        except BaseException as exc:
+            report(f"pywebworker: could not reply to the call of {name}()", exc)
+
+    def _post_replies(self, out: _Replies) -> None:
+        """Post ``out``; if that fails, post each call's failure instead, so that no
+        call of the batch is left without a reply."""
+        try:
+            self._call_replies(out)
+        except Exception as exc:
+            failed = _Replies(self._js_numbers)
+            for call_id in out.ids:
+                failed.error(call_id, exc)
+            self._call_replies(failed)
 
     def _call_replies(self, out: _Replies) -> None:
         """Post a batch of replies (protocol.js ``C_RETURNS``)."""
@@ -444,39 +545,50 @@ class Caller:
         side = "worker" if self._export_kind == "host" else "host"
         return NotExportedError(f"{name!r} is not exposed by the {side}; exposed: {listed}", name, names)
 
-    def _task_reply(self, call_id: int, name: str, task: asyncio.Future[Any]) -> None:
-        if task.cancelled():
-            exc: BaseException = asyncio.CancelledError(f"{name}() was cancelled")
-        elif task.exception() is None:
-            self._send_result(call_id, name, task.result())
-            return
-        else:
-            exc = task.exception()  # type: ignore[assignment]
-        self._call_reply(call_id, False, _js.to_js(_error_info(exc)), None)
+    def _task_reply(self, call_id: int, name: str, task: asyncio.Future[tuple[bool, Any]]) -> None:
+        """An async export finished (a done callback: reports instead of raising)."""
+        try:
+            if task.cancelled():
+                self._reply_error(call_id, asyncio.CancelledError(f"{name}() was cancelled"))
+                return
+            ok, value = task.result()
+            if ok:
+                self._send_result(call_id, name, value)
+            else:
+                self._reply_error(call_id, value)
+        except BaseException as exc:
+            report(f"pywebworker: could not reply to the call of {name}()", exc)
 
     def _send_result(self, call_id: int, name: str, result: Any) -> None:
+        """Reply with ``result``, or with why it cannot be sent (a ``PayloadError``)."""
         try:
-            text, bufs = pack(result, f"the result of {name}()")
-        except PayloadError as exc:
-            self._call_reply(call_id, False, _js.to_js(_error_info(exc)), None)
+            text, bufs = pack(result, f"the result of {name}()", self._js_numbers)
+            js_bufs = _js_bufs(bufs)
+        except BaseException as exc:
+            self._reply_error(call_id, exc)
             return
-        self._call_reply(call_id, True, text, _js_bufs(bufs))
+        self._call_reply(call_id, True, text, js_bufs)
+
+    def _reply_error(self, call_id: int, exc: BaseException) -> None:
+        self._call_reply(call_id, False, _js.to_js(_error_info(exc)), None)
 
 
 class _Replies:
     """Replies being gathered into one ``C_RETURNS`` message (items: js/protocol.js)."""
 
-    __slots__ = ("parts", "bufs", "ids")
+    __slots__ = ("parts", "bufs", "ids", "js_numbers")
 
-    def __init__(self) -> None:
+    def __init__(self, js_numbers: bool = False) -> None:
         self.parts: list[str] = []
         self.bufs: list[list[bytes]] = []
         self.ids: list[int] = []
+        self.js_numbers = js_numbers
 
     def result(self, call_id: int, name: str, result: Any) -> None:
+        """Add ``result``, or, if it cannot be sent, why (only this call fails)."""
         try:
-            text, bufs = pack(result, f"the result of {name}()")
-        except PayloadError as exc:
+            text, bufs = pack(result, f"the result of {name}()", self.js_numbers)
+        except BaseException as exc:  # whatever packing raises (a hostile dict's items())
             self.error(call_id, exc)
             return
         self.ids.append(call_id)

@@ -8,15 +8,17 @@ import here.
 from __future__ import annotations
 
 import asyncio
-import functools
+import math
+import numbers
+import operator
 import sys
 import time
 import traceback
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from . import _js
-from ._errors import MessageIndexError, PyWebWorkerError, WorkerKilledError, from_core
+from ._errors import MessageIndexError, PyWebWorkerError, WorkerKilledError, from_core, report
 from ._message import WorkerMessage
 from ._payload import BYTES, ERROR
 
@@ -28,11 +30,43 @@ _INLINE_BYTES = 64 * 1024
 
 
 def _deadline(timeout: float | None) -> float | None:
+    """The ``time.monotonic()`` value at which ``timeout`` seconds from now end, or
+    ``None`` for no timeout (``None`` or ``float("inf")``).
+
+    Raises
+    ------
+    TypeError
+        if ``timeout`` is not a real number (``bool`` counts, as in ``time.sleep``).
+    ValueError
+        if it is NaN or negative.
+    """
     if timeout is None:
         return None
-    if timeout < 0:
-        raise ValueError(f"timeout must be >= 0 seconds, not {timeout}")
-    return time.monotonic() + timeout
+    if not isinstance(timeout, numbers.Real):
+        raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
+    try:
+        seconds = float(timeout)
+    except OverflowError:  # an int beyond float: longer than anything will wait
+        seconds = math.inf
+    if not seconds >= 0:  # NaN fails every comparison
+        raise ValueError(f"timeout must be >= 0 seconds (or inf for none), not {timeout}")
+    if seconds == math.inf:
+        return None
+    return time.monotonic() + seconds
+
+
+def guarded(fn: Callable[..., Any], what: str) -> Callable[..., None]:
+    """``fn`` made safe to hand to JavaScript as an event handler: anything it raises,
+    ``BaseException`` included, is shown with :func:`report` instead of going back
+    into JS (which in Node would end the process)."""
+
+    def handler(*args: Any) -> None:
+        try:
+            fn(*args)
+        except BaseException as exc:
+            report(f"pywebworker: error while handling {what}", exc)
+
+    return handler
 
 
 class Endpoint:
@@ -107,13 +141,22 @@ class Endpoint:
     def get_message(self, index: int) -> WorkerMessage:
         """The message at ``index`` (0 = first received; negative counts from the end).
 
+        ``index`` is an ``int`` or any integer type (``operator.index``: a numpy
+        integer, ``True``), as in a ``list``.
+
         Raises
         ------
+        TypeError
+            if ``index`` is not an integer (a ``float`` such as ``1.5``, a ``str``).
         MessageIndexError
             (also an ``IndexError``) if no message has that index.
         MessageReleasedError
             if it was released by ``clear_read()``.
         """
+        try:
+            index = operator.index(index)
+        except TypeError:
+            raise TypeError(f"message index must be an int, not {type(index).__name__}") from None
         n = self._length()
         if index < 0:
             index += n
@@ -152,7 +195,11 @@ class Endpoint:
         """Release the memory of every opened message.
 
         Their indices stay reserved: ``get_message(i)`` then raises
-        ``MessageReleasedError`` and other indices do not shift. A long-running loop
+        ``MessageReleasedError`` and other indices do not shift. A handle you already
+        hold (``WorkerMessage``) whose payload came with it (up to 64 KiB, from
+        ``get_unread_messages()`` or ``receive()``) stays readable: ``read()``,
+        ``kind`` and ``is_opened()`` work; ``received`` and ``nbytes``, and ``read()``
+        of any other handle, raise ``MessageReleasedError``. A long-running loop
         should call it now and then: read messages are kept until released.
 
         Returns
@@ -225,7 +272,8 @@ class Endpoint:
         Parameters
         ----------
         timeout : float | None
-            Seconds to wait; ``None`` waits for ever.
+            Seconds to wait (any finite value >= 0); ``None`` or ``float("inf")``
+            waits for ever.
 
         Returns
         -------
@@ -234,6 +282,8 @@ class Endpoint:
 
         Raises
         ------
+        TypeError, ValueError
+            if ``timeout`` is not a number, or is NaN or negative (before waiting).
         TimeoutError
             if nothing arrived within ``timeout`` seconds (the message that comes
             later stays unread, nothing is lost).
@@ -281,9 +331,10 @@ class Endpoint:
         call ``read()``), or ``None``. A coroutine function is scheduled as a task.
 
         Setting it delivers the messages already waiting that no handler saw yet.
-        Errors raised by the handler are printed to ``sys.stderr`` with their
-        traceback (as ``asyncio`` does for callbacks) and do not stop delivery;
-        inside a PyWorker they also reach the host as an error message.
+        Errors raised by the handler, ``BaseException`` included (``SystemExit``,
+        ``KeyboardInterrupt``), are printed to ``sys.stderr`` with their traceback
+        (as ``asyncio`` does for callbacks) and do not stop delivery; inside a
+        PyWorker they also reach the host as an error message.
         """
         return self._handler
 
@@ -304,18 +355,27 @@ class Endpoint:
             try:
                 result = handler(msg)
                 if asyncio.iscoroutine(result):
-                    task = asyncio.ensure_future(result)
-                    task.add_done_callback(functools.partial(self._task_done, msg=msg))
-            except Exception as exc:
+                    asyncio.ensure_future(self._run_handler(result, msg))
+            except BaseException as exc:  # SystemExit too: delivery goes on
                 self._handler_error(msg, exc)
             handler = self._handler
 
-    def _task_done(self, task: asyncio.Future[Any], msg: WorkerMessage) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            self._handler_error(msg, task.exception())  # type: ignore[arg-type]
+    async def _run_handler(self, coro: Coroutine[Any, Any, Any], msg: WorkerMessage) -> None:
+        """A coroutine handler, as a task. Its errors are reported here: a task that
+        raises ``SystemExit`` or ``KeyboardInterrupt`` would re-raise it out of the
+        event loop, that is, into a JS timer (in Node, the end of the process)."""
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self._handler_error(msg, exc)
 
     def _handler_error(self, msg: WorkerMessage, exc: BaseException) -> None:
         """An ``on_message`` handler raised: print it with its traceback to
-        ``sys.stderr``, as ``asyncio`` does for a failing callback."""
-        print(f"pywebworker: on_message handler raised for message {msg.index}:", file=sys.stderr)
-        traceback.print_exception(exc)
+        ``sys.stderr``, as ``asyncio`` does for a failing callback. Never raises."""
+        try:
+            print(f"pywebworker: on_message handler raised for message {msg.index}:", file=sys.stderr)
+            traceback.print_exception(exc)
+        except BaseException:  # stderr is gone: nowhere left to print
+            pass

@@ -6,6 +6,7 @@ code's name (:func:`from_core`).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import traceback
@@ -182,3 +183,21 @@ def format_user_traceback(exc: BaseException) -> str:
         todo.extend(t for t in (te.__cause__, te.__context__) if t is not None)
         todo.extend(getattr(te, "exceptions", None) or ())
     return "".join(top.format())
+def report(message: str, exc: BaseException) -> None:
+    """Show ``exc``, raised while handling an event from JavaScript, where nothing can
+    catch it: through the event loop's exception handler, as ``asyncio`` reports a
+    failing callback (by default a log record with the traceback on ``sys.stderr``;
+    ``loop.set_exception_handler`` changes that).
+
+    Never raises: an exception leaving a JS event handler would end a Node process.
+    """
+    try:
+        asyncio.get_event_loop().call_exception_handler({"message": message, "exception": exc})
+        return
+    except BaseException:  # no loop, or a handler that raised: print it ourselves
+        pass
+    try:
+        print(message, file=sys.stderr)
+        traceback.print_exception(exc)
+    except BaseException:  # stderr is gone: nowhere left to show it
+        pass

@@ -198,20 +198,46 @@ def make_proxy(fn: Callable[..., Any]) -> Any:
     return create_proxy(fn)
 
 
+_MAX_DELAY_MS = 2**31 - 1  # setTimeout fires at once (after 1 ms) for longer delays
+
+
 def set_timeout(fn: Callable[[], None], seconds: float) -> Callable[[], None]:
     """Call ``fn`` after ``seconds`` with the host's ``setTimeout``; returns a cancel
     function that clears the timer. (``asyncio.wait_for`` in Pyodide leaves its timer
-    pending, which keeps a Node process alive until it fires.)"""
+    pending, which keeps a Node process alive until it fires.)
+
+    Any delay works: one beyond ``setTimeout``'s 2**31 - 1 ms (about 24.8 days) is a
+    chain of timers; ``float("inf")`` never fires and holds no timer. What ``fn``
+    raises is reported (``_errors.report``), never thrown into JavaScript.
+    """
     from pyodide.ffi import create_proxy
 
+    from ._errors import report
+
+    left = max(0.0, seconds) * 1000.0  # ms still to wait after the armed timer
+    if left == float("inf"):
+        return lambda: None
     js = _globals()
     pending = True
+    handle: Any = None
+
+    def arm() -> None:
+        nonlocal left, handle
+        step = min(left, _MAX_DELAY_MS)
+        left -= step
+        handle = js.setTimeout(proxy, step)
 
     def fire() -> None:
         nonlocal pending
+        if left > 0:
+            arm()
+            return
         pending = False
         proxy.destroy()
-        fn()
+        try:
+            fn()
+        except BaseException as exc:  # thrown into a JS timer, it would end a Node process
+            report("pywebworker: error in a timer callback", exc)
 
     def cancel() -> None:
         nonlocal pending
@@ -221,5 +247,5 @@ def set_timeout(fn: Callable[[], None], seconds: float) -> Callable[[], None]:
             proxy.destroy()
 
     proxy = create_proxy(fire)
-    handle = js.setTimeout(proxy, max(0.0, seconds) * 1000.0)
+    arm()
     return cancel

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._errors import MessageReleasedError
 from ._payload import KIND_NAMES, decode
 
 if TYPE_CHECKING:
@@ -13,10 +14,15 @@ if TYPE_CHECKING:
 class WorkerMessage:
     """One received message, a handle on its slot in the C core's inbound queue.
 
-    Small payloads come with the handle when it is made by ``get_unread_messages()`` or
-    ``receive()`` (one crossing into JavaScript for the whole batch), so ``read()`` of
-    such a message costs no crossing beyond marking it; larger ones are read from the
-    core when asked for.
+    Small payloads (up to 64 KiB) come with the handle when it is made by
+    ``get_unread_messages()`` or ``receive()`` (one crossing into JavaScript for the
+    whole batch), so ``read()`` of such a message costs no crossing beyond marking it;
+    larger ones, and those of handles from ``get_message()``, ``get_messages()`` and
+    ``on_message``, are read from the core when asked for.
+
+    After ``clear_read()`` released the message, a handle whose payload came with it
+    stays readable (``read()``, ``kind``, ``is_opened()``); ``received``, ``nbytes``,
+    and ``read()`` of a handle without its payload raise ``MessageReleasedError``.
 
     Mirrors the original PyWebWorker's message object (``read()``, ``is_opened()``).
 
@@ -74,17 +80,14 @@ class WorkerMessage:
         return int(self._info()[3])
 
     def is_opened(self) -> bool:
-        """True once ``read()`` (or ``receive()``) has marked this message.
-
-        Raises
-        ------
-        MessageReleasedError
-            if the message was released by ``clear_read()`` (and was not known to be
-            opened before).
+        """True once ``read()`` (or ``receive()``) has marked this message; also True
+        once ``clear_read()`` released it (only opened messages are released).
         """
-        if self._opened:
-            return True
-        self._opened = bool(self._info()[1])
+        if not self._opened:
+            try:
+                self._opened = bool(self._info()[1])
+            except MessageReleasedError:
+                self._opened = True
         return self._opened
 
     def read(self) -> Any:
@@ -100,16 +103,20 @@ class WorkerMessage:
         Raises
         ------
         MessageReleasedError
-            if the message was released by ``clear_read()`` before its payload was
-            fetched (a small payload comes with the handle from
-            ``get_unread_messages()`` and ``receive()``, and stays readable).
+            if the message was released by ``clear_read()`` and its payload did not
+            come with this handle. A payload up to 64 KiB comes with the handles made
+            by ``get_unread_messages()`` and ``receive()``; such a handle stays
+            readable after ``clear_read()``, as often as you like.
         """
         if self._raw is None:
             self._kind, raw = self._endpoint._read(self.index)
         else:
             raw = self._raw
             if not self._opened:
-                self._endpoint._mark(self.index)
+                try:
+                    self._endpoint._mark(self.index)
+                except MessageReleasedError:
+                    pass  # released, so already opened (through another handle)
         self._opened = True
         return decode(self._kind, raw)
 

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _js
-from ._calls import CALL_STATS, Caller, Exports, _Replies, export_names
-from ._endpoint import Endpoint, Handler
-from ._errors import WorkerStateError, format_user_traceback
+from ._calls import CALL_STATS, Caller, Exports, _error_info, _Replies, export_names
+from ._endpoint import Endpoint, Handler, guarded
+from ._errors import WorkerStateError, report
 from ._message import WorkerMessage
 from ._payload import encode
 
@@ -57,14 +57,15 @@ class Parent(Endpoint, Caller):
 
     def send_message(self, data: Any) -> None:
         """Send ``data`` to the host (same rules as the host's ``send_message``:
-        ``str``, bytes-like, or JSON-compatible data; bytes are transferred).
+        ``str``, bytes-like, or JSON-compatible data; bytes are transferred). The host
+        is Python: ints of any size arrive exactly.
 
         Raises
         ------
         PayloadError
             (also a ``TypeError``) if ``data`` cannot be sent.
         """
-        kind, payload = encode(data)
+        kind, payload = encode(data, False)
         self._api.send(kind, payload)
 
     postMessage = send_message  # noqa: N815 - the Web Worker spelling
@@ -72,7 +73,11 @@ class Parent(Endpoint, Caller):
     def _handler_error(self, msg: WorkerMessage, exc: BaseException) -> None:
         """Also tell the host: it reads an ``error`` message carrying the traceback."""
         super()._handler_error(msg, exc)
-        self._api.sendError(type(exc).__name__, str(exc), format_user_traceback(exc))
+        try:
+            info = _error_info(exc)
+            self._api.sendError(info["name"], info["message"], info["stack"])
+        except BaseException as err:  # delivery goes on whatever happens here
+            report("pywebworker: could not send an on_message error to the host", err)
 
     async def _wait(self, deadline: float | None) -> None:
         if self._on_wait is not None:
@@ -93,7 +98,7 @@ class Parent(Endpoint, Caller):
 
     def _watch(self, on: bool) -> None:
         if self._notify is None:
-            self._notify = _js.make_proxy(self._wake)
+            self._notify = _js.make_proxy(guarded(self._wake, "a message from the host"))
         self._api.watch(on, self._notify)
 
 
@@ -116,7 +121,10 @@ class Parent(Endpoint, Caller):
 
     def _bind_calls(self) -> None:
         if self._handlers is None:
-            self._handlers = (_js.make_proxy(self._on_reply), _js.make_proxy(self._on_calls))
+            self._handlers = (
+                _js.make_proxy(guarded(self._on_reply, "a reply from the host")),
+                _js.make_proxy(guarded(self._on_calls, "calls from the host")),
+            )
             self._api.setCallHandlers(*self._handlers)
             self._replies = self._api.replies  # one JS method proxy, not one per batch
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import sys
 import weakref
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ from ._errors import (
     WorkerKilledError,
     WorkerStartError,
     WorkerStateError,
+    report,
 )
 from ._payload import encode, error_from_json
 
@@ -30,19 +32,28 @@ _live: weakref.WeakValueDictionary[int, _Worker] = weakref.WeakValueDictionary()
 
 
 def _on_event(worker_id: int, event: str, a: Any = None, b: Any = None, c: Any = None) -> None:
-    worker = _live.get(worker_id)
-    if worker is None:
-        return
-    if event == "return":
-        worker._settle(a, True, b, c)
-    elif event == "returns":
-        worker._settle_batch(a, b, c)
-    elif event == "throw":
-        worker._settle(a, False, b, None)
-    elif event == "call":
-        worker._on_call(a, b, c.args, c.bufs)
-    else:
-        worker._on_event(event, a, b)
+    """Every event of every worker comes from the host glue (js/host.js) through here.
+
+    Nothing may be raised back into JavaScript (Node's worker events re-throw into the
+    process): each path settles what it can (a call's future, a reply) and whatever
+    still escapes, ``BaseException`` included, is reported (``_errors.report``).
+    """
+    try:
+        worker = _live.get(worker_id)
+        if worker is None:
+            return
+        if event == "return":
+            worker._settle(a, True, b, c)
+        elif event == "returns":
+            worker._settle_batch(a, b, c)
+        elif event == "throw":
+            worker._settle(a, False, b, None)
+        elif event == "call":
+            worker._on_call(a, b, c.args, c.bufs)
+        else:
+            worker._on_event(event, a, b)
+    except BaseException as exc:
+        report(f"pywebworker: error while handling the event {event!r} of worker {worker_id}", exc)
 
 
 def _host() -> Any:
@@ -139,7 +150,11 @@ class _Worker(Endpoint, Caller):
         ----------
         data : str | bytes | bytearray | memoryview | None | bool | int | float | list | tuple | dict
             ``str`` arrives as a JS string, bytes-like as an ``ArrayBuffer``, the rest
-            as JSON-compatible data (a JS object, array, number...).
+            as JSON-compatible data (a JS object, array, number...). Values arrive
+            exactly or are refused: ints beyond ±(2**53 - 1) are refused for a
+            JsWorker (send them as ``str``) and arrive exactly in a PyWorker; a ``str``
+            holding a surrogate (``"\\ud800"``) is refused as text but kept inside a
+            list or dict.
 
         Returns
         -------
@@ -149,13 +164,14 @@ class _Worker(Endpoint, Caller):
         Raises
         ------
         PayloadError
-            (also a ``TypeError``) if ``data`` cannot be sent; nothing is queued.
+            (also a ``TypeError``) if ``data`` cannot be sent (the message says what
+            and where); nothing is queued.
         WorkerStateError
             if the worker is killed or failed.
         QueueFullError
             if the outbound queue is at its limit; nothing is queued.
         """
-        kind, payload = encode(data)
+        kind, payload = encode(data, self._js_numbers)
         index: int = self._api.send(self._id, kind, payload)  # the core refuses a dead worker
         if index < 0:
             if index == _ESTATE:
@@ -194,12 +210,19 @@ class _Worker(Endpoint, Caller):
 
         Raises
         ------
+        TypeError
+            if a limit is not an integer (``operator.index``: ``1.5`` is refused).
         ValueError
-            for a negative limit or an unknown ``queue``.
+            for a limit below 0 or over 2**31 - 1, or an unknown ``queue``.
         """
         queues = {"outbound": (0,), "inbound": (1,), "both": (0, 1)}.get(queue)
         if queues is None:
             raise ValueError(f'queue must be "both", "inbound" or "outbound", not {queue!r}')
+        try:
+            max_messages, max_bytes = operator.index(max_messages), operator.index(max_bytes)
+        except TypeError:
+            bad = max_bytes if isinstance(max_messages, int) else max_messages
+            raise TypeError(f"limits must be int, not {type(bad).__name__}") from None
         for limit in (max_messages, max_bytes):
             if not 0 <= limit <= _INT32_MAX:
                 raise ValueError(f"limits must be from 0 (unlimited) to {_INT32_MAX}, not {limit}")
@@ -238,10 +261,13 @@ class _Worker(Endpoint, Caller):
         Parameters
         ----------
         timeout : float | None
-            Seconds; ``None`` waits for ever.
+            Seconds (any finite value >= 0); ``None`` or ``float("inf")`` waits for
+            ever.
 
         Raises
         ------
+        TypeError, ValueError
+            if ``timeout`` is not a number, or is NaN or negative.
         WorkerStartError
             with the worker's error (``remote_type``, ``remote_message``,
             ``remote_traceback``) if the script failed to load or raised.
@@ -274,7 +300,10 @@ class _Worker(Endpoint, Caller):
     def _on_event(self, event: str, a: Any, b: Any) -> None:
         if event == "output":
             stream = sys.stderr if a == "stderr" else sys.stdout
-            print(b, file=stream)
+            try:
+                print(b, file=stream)
+            except Exception as exc:  # a replaced stream that fails: say so, go on
+                report(f"pywebworker: could not print a line of {self.name}'s {a}", exc)
             return
         if event == "state" and self._calls and self.state in ("killed", "failed"):
             self._reject_calls(self._closed_error)  # type: ignore[arg-type]
@@ -409,6 +438,7 @@ class JsWorker(_Worker):
     """
 
     _kind = _KIND_JAVASCRIPT
+    _js_numbers = True  # ints beyond ±(2**53 - 1) cannot reach the script exactly
 
     def __init__(
         self,
