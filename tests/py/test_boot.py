@@ -284,7 +284,7 @@ async def test_packages_from_the_hosts_index(selenium_pyww, boot_index_url):
     # Explicit index_urls, and a wheel given by URL.
     async with PyWorker(script, packages="pyww-boot-dummy", index_urls=boot_index_url) as w:
         assert (await w.receive(timeout=60)).read() == 42
-    wheel = boot_index_url.rsplit("/simple", 1)[0] + "/files/pyww_boot_dummy-0.1.0-py3-none-any.whl"
+    wheel = boot_index_url + "/pyww-boot-dummy/pyww_boot_dummy-0.1.0-py3-none-any.whl"
     async with PyWorker(script, packages=[wheel]) as w:
         assert (await w.receive(timeout=60)).read() == 42
     with pytest.raises(TypeError, match="index_urls"):
@@ -342,7 +342,7 @@ async def test_packages_from_piplite(selenium_pyww, boot_index_url, fake_piplite
     (pkg / "piplite.py").write_text(fake_piplite)
     import piplite.piplite
 
-    wheel = boot_index_url.rsplit("/simple", 1)[0] + "/files/pyww_piplite_only-0.1.0-py3-none-any.whl"
+    wheel = boot_index_url + "/pyww-piplite-only/pyww_piplite_only-0.1.0-py3-none-any.whl"
     all_json = json.dumps({"pyww-piplite-only": {"releases": {"0.1.0": [{"url": wheel}]}}})
     piplite.piplite._PIPLITE_URLS = ["data:application/json," + urllib.parse.quote(all_json)]
     piplite.piplite._PIPLITE_DISABLE_PYPI = True
