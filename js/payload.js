@@ -21,19 +21,19 @@ const PWW_MAX_DEPTH = 512;
 // symbol key: the check for them (an allocation per object) is skipped.
 function pwwWhyNot(value, bytesOk, cloned) {
   const path = [];
-  const why = pwwWhyNotAt(value, bytesOk, !cloned, new Set(), path);
-  return why && (path.length ? `${why} at ${pwwPath(path)}` : why);
+  const why = pwwWhyNotAt(value, bytesOk, !cloned, new Set(), 0, path);
+  return why && (path.length ? `${why} at ${pwwPath(path.reverse())}` : why);
 }
 
-// `path` holds the keys down to the value looked at; on a refusal it is left
-// pointing at the culprit.
-function pwwWhyNotAt(value, bytesOk, symbols, seen, path) {
+// On a refusal, each level appends its key to `path` on the way out (innermost
+// first), so that the walk of an accepted value builds no path at all.
+function pwwWhyNotAt(value, bytesOk, symbols, seen, depth, path) {
   if (value === null) return null;
   const t = typeof value;
   if (t === "string" || t === "boolean") return null;
   if (t === "number") return Number.isFinite(value) ? null : `non-finite number ${value}`;
   if (t !== "object") return `a ${t}`;
-  if (path.length > PWW_MAX_DEPTH) return `a value nested deeper than ${PWW_MAX_DEPTH} levels`;
+  if (depth > PWW_MAX_DEPTH) return `a value nested deeper than ${PWW_MAX_DEPTH} levels`;
   if (bytesOk && pwwIsBytes(value)) return null;
   if (seen.has(value)) return "a cyclic object";
   const proto = Object.getPrototypeOf(value);
@@ -48,33 +48,26 @@ function pwwWhyNotAt(value, bytesOk, symbols, seen, path) {
     if (sym.length) return `${isArray ? "an array" : "an object"} with a symbol key (${String(sym[0])})`;
   }
   seen.add(value);
+  let why = null;
   if (isArray) {
     const n = value.length;
-    for (let i = 0; i < n; i++) {
-      path.push(i);
-      if (!(i in value)) return "an array with a hole";
-      const why = pwwWhyNotAt(value[i], bytesOk, symbols, seen, path);
-      if (why) return why;
-      path.pop();
+    for (let i = 0; i < n && !why; i++) {
+      why = !(i in value) ? "an array with a hole" : pwwWhyNotAt(value[i], bytesOk, symbols, seen, depth + 1, path);
+      if (why) path.push(i);
     }
-    // Any other own key is a named property that JSON would drop. for-in counts
-    // keys without building the array of them that Object.keys would.
-    let keys = 0;
-    for (const k in value) keys++;  // eslint-disable-line no-unused-vars
-    if (keys !== n) {
-      const extra = Object.keys(value).find((k) => !(String(k >>> 0) === k && (k >>> 0) < n));
-      if (extra !== undefined) return `an array with a named property ${JSON.stringify(extra)}`;
+    // Any other own key is a named property, which JSON would drop.
+    if (!why) {
+      const keys = Object.keys(value);
+      if (keys.length !== n) why = `an array with a named property ${JSON.stringify(keys[n])}`;
     }
   } else {
     for (const k of Object.keys(value)) {
-      path.push(k);
-      const why = pwwWhyNotAt(value[k], bytesOk, symbols, seen, path);
-      if (why) return why;
-      path.pop();
+      why = pwwWhyNotAt(value[k], bytesOk, symbols, seen, depth + 1, path);
+      if (why) { path.push(k); break; }
     }
   }
   seen.delete(value);
-  return null;
+  return why;
 }
 
 // ".a[2]['b c']" for the keys ["a", 2, "b c"]; a very deep path shows its ends.
