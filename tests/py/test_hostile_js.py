@@ -176,7 +176,6 @@ async def test_json_between_pythons_is_exact(selenium_pyww, echo_types_py):
 @run_in_pyodide
 async def test_reply_that_cannot_be_posted_rejects_in_the_worker(selenium_pyww):
     import js
-
     from pywebworker import JsWorker
 
     script = """
@@ -214,9 +213,9 @@ async def test_reply_that_cannot_be_posted_rejects_in_the_worker(selenium_pyww):
 
 @run_in_pyodide
 async def test_call_batch_that_cannot_be_posted_rejects(selenium_pyww):
-    import js
     import pytest
 
+    import js
     from pywebworker import JsWorker, RemoteError
 
     async with JsWorker("pywebworker.expose({ echo: (x) => x });") as w:
