@@ -260,7 +260,7 @@ __export__ = ["huge", "fine"]
 async def test_on_message_raising_system_exit_does_not_escape(selenium_pyww):
     from pyodide_waits import wait_until
 
-    from pywebworker import JsWorker, RemoteError
+    from pywebworker import JsWorker
 
     seen = []
 
@@ -276,8 +276,9 @@ async def test_on_message_raising_system_exit_does_not_escape(selenium_pyww):
             w.send_message(item)
         await wait_until(lambda: "two" in seen, what="the message after SystemExit")
         assert w.state == "running"
+    # Where the SystemExit is reported (an error message from the glue, or Python's own
+    # handling) is not this test's concern: that the host lives on and delivery goes on is.
     assert seen[:2] == ["one", "exit"]
-    assert all(isinstance(v, str) or isinstance(v, RemoteError) for v in seen)
 
 
 @run_in_pyodide
