@@ -235,6 +235,12 @@ PWW_API int pww_queue_limits(const pww_worker_t *w, int queue,
  */
 PWW_API int pww_queue_push(pww_worker_t *w, int queue, int kind,
                            const void *data, size_t len, double time_ms);
+/*
+ * 0 if a message of `len` bytes would be accepted by pww_queue_push now (the
+ * same checks, except kind and data), else the error that push would return:
+ * PWW_EINVAL, PWW_ESTATE, PWW_EFULL, PWW_ENOSPC. Changes nothing.
+ */
+PWW_API int pww_queue_fits(pww_worker_t *w, int queue, size_t len);
 /* Messages ever pushed (== the next index). */
 PWW_API int pww_queue_length(const pww_worker_t *w, int queue);
 /* Messages neither opened nor released. O(1). */

@@ -96,17 +96,10 @@ static int pww__valid_kind(int kind) {
          (kind >= PWW_MSG_CONTROL_MIN && kind <= PWW_MSG_KIND_MAX);
 }
 
-/* The queue owns the copy. Checks everything before allocating, allocates
- * everything before changing anything: on error the queue is unchanged. */
-int pww_queue_push(pww_worker_t *w, int queue, int kind, const void *data,
-                   size_t len, double time_ms) {
-  pww__queue_t *q = pww__q(w, queue);
-  pww__msg_t *m;
-  uint32_t span;
-
-  if (q == NULL || !pww__valid_kind(kind) || len > PWW_MAX_LEN ||
-      (data == NULL && len > 0))
-    return PWW_EINVAL;
+/* The checks of a push, in its order; allocates nothing. */
+static int pww__push_check(pww_worker_t *w, pww__queue_t *q, int queue,
+                           size_t len) {
+  if (len > PWW_MAX_LEN) return PWW_EINVAL;
   if (queue == PWW_OUTBOUND &&
       (w->state == PWW_STATE_KILLED || w->state == PWW_STATE_FAILED))
     return PWW_ESTATE;
@@ -119,6 +112,30 @@ int pww_queue_push(pww_worker_t *w, int queue, int kind, const void *data,
        len > q->limits.max_bytes - q->live_bytes))
     return PWW_EFULL;
   if (q->length == PWW_MAX_INDEX) return PWW_ENOSPC;
+  return 0;
+}
+
+/* Lets a caller refuse a message before it copies it anywhere. */
+int pww_queue_fits(pww_worker_t *w, int queue, size_t len) {
+  pww__queue_t *q = pww__q(w, queue);
+
+  if (q == NULL) return PWW_EINVAL;
+  return pww__push_check(w, q, queue, len);
+}
+
+/* The queue owns the copy. Checks everything before allocating, allocates
+ * everything before changing anything: on error the queue is unchanged. */
+int pww_queue_push(pww_worker_t *w, int queue, int kind, const void *data,
+                   size_t len, double time_ms) {
+  pww__queue_t *q = pww__q(w, queue);
+  pww__msg_t *m;
+  uint32_t span;
+  int rc;
+
+  if (q == NULL || !pww__valid_kind(kind) || (data == NULL && len > 0))
+    return PWW_EINVAL;
+  rc = pww__push_check(w, q, queue, len);
+  if (rc < 0) return rc;
 
   m = PWW_MALLOC(sizeof(*m) + len);
   if (m == NULL) return PWW_ENOMEM;

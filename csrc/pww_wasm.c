@@ -182,6 +182,35 @@ PWW_W_API int pww_w_set_limits(int id, int queue, int max_messages,
   }
 }
 
+/* One limit of a queue: `which` 0 = max messages, 1 = max bytes (0 =
+ * unlimited). id 0: the default for workers created from now on. Limits are
+ * set through pww_w_set_limits (int), so they always fit the result. */
+PWW_W_API int pww_w_limit(int id, int queue, int which) {
+  pww_limits_t limits;
+  pww_registry_t *reg = pww__reg();
+  int rc;
+
+  if (reg == NULL) return PWW_ENOMEM;
+  if (which != 0 && which != 1) return PWW_EINVAL;
+  if (id == 0) {
+    rc = pww_registry_limits(reg, queue, &limits);
+  } else {
+    PWW__WORKER_OR_RETURN(w, id);
+    rc = pww_queue_limits(w, queue, &limits);
+  }
+  if (rc < 0) return rc;
+  return (int)(which == 0 ? limits.max_messages : limits.max_bytes);
+}
+
+/* 0 if a push of `nbytes` to the queue would be accepted now, else the code
+ * that push would return. `nbytes` is a double so that JS can ask about any
+ * buffer, even one over 4 GiB, before copying it into this memory. */
+PWW_W_API int pww_w_fits(int id, int queue, double nbytes) {
+  PWW__WORKER_OR_RETURN(w, id);
+  if (!(nbytes >= 0) || nbytes > (double)PWW_MAX_LEN) return PWW_EINVAL;
+  return pww_queue_fits(w, queue, (size_t)nbytes);
+}
+
 /* ---- calls: the pending-call table of worker `id` (see pww.h) ---- */
 
 PWW_W_API int pww_w_call_begin(int id, double time_ms) {

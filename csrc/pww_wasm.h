@@ -22,6 +22,8 @@ int pww_w_mark_opened(int id, int queue, int index);
 int pww_w_release(int id, int queue, int index);
 int pww_w_release_opened(int id, int queue);
 int pww_w_set_limits(int id, int queue, int max_messages, int max_bytes);
+int pww_w_limit(int id, int queue, int which);
+int pww_w_fits(int id, int queue, double nbytes);
 int pww_w_call_begin(int id, double time_ms);
 int pww_w_call_end(int id, int call_id);
 int pww_w_call_cancel(int id, int call_id);

@@ -7,7 +7,16 @@ function pwwErrorPayload(name, message, stack) {
   return JSON.stringify({ name: String(name), message: String(message), stack: String(stack || "") });
 }
 
-function pwwCore(wasmBytes) {
+// An error's parts as they cross the wire ({name, message, stack}); a PythonError is
+// named by its Python type (e.type), as Python names it.
+const pwwErrName = (e) => String((e && (e.type || e.name)) || "Error");
+const pwwErrMessage = (e) => String(e && e.message !== undefined ? e.message : e);
+const pwwErrStack = (e) => String((e && e.stack) || "");
+const pwwErrInfo = (e, prefix = "") => ({ name: pwwErrName(e), message: prefix + pwwErrMessage(e), stack: pwwErrStack(e) });
+
+// `peer` names the other side in the messages this core writes ("worker" on the host,
+// "host" inside a PyWorker).
+function pwwCore(wasmBytes, peer = "worker") {
   const module = new WebAssembly.Module(wasmBytes);
   const instance = new WebAssembly.Instance(module, {});
   const x = instance.exports;
@@ -15,50 +24,131 @@ function pwwCore(wasmBytes) {
   const decoder = new TextDecoder();
   let u8 = new Uint8Array(x.memory.buffer);
   let scratch = 0, scratchSize = 0;
+  // A scratch buffer up to this size is kept for the next message; a larger one is
+  // freed after its push, so that a one-off big message does not hold a second copy.
+  const SCRATCH_KEEP = 1 << 20;
+  const MAX_LEN = 2 ** 31 - 1;  // pww.h PWW_MAX_LEN
 
   // Wasm memory may grow during any call that allocates; views must follow it.
   const mem = () => (u8.buffer === x.memory.buffer ? u8 : (u8 = new Uint8Array(x.memory.buffer)));
   const scratchFor = (n) => {
     if (n > scratchSize) {
       if (scratch) x.pww_w_free(scratch);
-      scratchSize = Math.max(n, 256, scratchSize * 2);
+      scratchSize = Math.max(n, 256, Math.min(scratchSize * 2, SCRATCH_KEEP));
       scratch = x.pww_w_malloc(scratchSize);
       if (!scratch) { scratchSize = 0; return 0; }
     }
     return scratch;
   };
+  const scratchDone = () => {
+    if (scratchSize > SCRATCH_KEEP) { x.pww_w_free(scratch); scratch = 0; scratchSize = 0; }
+  };
   const errName = (code) => cstr(x.pww_w_err_name(code));
   const cstr = (p) => { const m = mem(); let e = p; while (m[e]) e++; return decoder.decode(m.subarray(p, e)); };
 
+  // The size in bytes of the last message pushBytes or pushText tried (a lower bound
+  // when it was refused before being measured), for pushValue's refusal messages.
+  let lastBytes = 0;
+
   // Push raw bytes (a Uint8Array) as one message; returns its index or a negative code.
+  // A message that needs a bigger scratch buffer is first asked about (pww_w_fits):
+  // one over the limits is refused before it is copied into wasm memory, which never
+  // shrinks. Smaller ones go straight in (the push checks them).
   function pushBytes(id, queue, kind, bytes, timeMs) {
-    const p = scratchFor(bytes.length || 1);
+    const n = lastBytes = bytes.length;
+    if (n > scratchSize) {
+      const code = x.pww_w_fits(id, queue, n);
+      if (code < 0) return code;
+    }
+    const p = scratchFor(n || 1);
     if (!p) return PWW.ENOMEM;
     mem().set(bytes, p);
-    return x.pww_w_push(id, queue, kind, p, bytes.length, timeMs);
+    const index = x.pww_w_push(id, queue, kind, p, n, timeMs);
+    scratchDone();
+    return index;
   }
 
+  // Push a string as UTF-8, never changed: a lone surrogate in JSON text (error
+  // payloads are JSON too) is written as its \uXXXX escape, the same value to any JSON
+  // parser; in plain text it cannot be carried, and EINVAL says so (TextEncoder would
+  // put U+FFFD in its place).
   function pushText(id, queue, kind, text, timeMs) {
-    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-    const p = scratchFor(text.length * 3 || 1);
+    if (!pwwWellFormed(text)) {
+      if (kind === PWW.TEXT) return PWW.EINVAL;
+      text = pwwEscapeLoneSurrogates(text);
+    }
+    return pushUTF8(id, queue, kind, text, timeMs);
+  }
+
+  // `text` is well formed.
+  function pushUTF8(id, queue, kind, text, timeMs) {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit, and at least one.
+    const max = text.length * 3;
+    lastBytes = text.length;
+    if (max > scratchSize) {
+      const code = x.pww_w_fits(id, queue, text.length);
+      if (code < 0) return code;
+      // Its exact size, asked again before the copy into wasm memory.
+      if (max > SCRATCH_KEEP) return pushBytes(id, queue, kind, encoder.encode(text), timeMs);
+    }
+    const p = scratchFor(max || 1);
     if (!p) return PWW.ENOMEM;
-    const { written } = encoder.encodeInto(text, mem().subarray(p, p + text.length * 3));
+    const { written } = encoder.encodeInto(text, mem().subarray(p, p + max));
+    lastBytes = written;
     return x.pww_w_push(id, queue, kind, p, written, timeMs);
   }
 
-  // Classify a received JS value (DESIGN.md "Payloads", worker -> Python) and queue it.
+  // Why a message of `n` bytes that got `code` can never be queued, or "" when it
+  // could be later (the queue is full now: the caller counts it as dropped).
+  function neverFits(id, queue, n, code) {
+    if (code === PWW.EINVAL && n > MAX_LEN) return `it is larger than the ${MAX_LEN} bytes a message can hold`;
+    if (code === PWW.ENOMEM) return "wasm memory could not hold it (out of memory)";
+    if (code !== PWW.EFULL) return "";
+    const limit = x.pww_w_limit(id, queue, 1);
+    const which = queue === PWW.INBOUND ? "inbound" : "outbound";
+    return limit > 0 && n > limit ? `it is larger than the ${which} queue's byte limit (${limit} bytes; see set_queue_limits)` : "";
+  }
+
+  // Classify a received JS value (DESIGN.md "Payloads", worker -> Python) and queue it;
+  // returns its index or a negative code (nothing queued: full for now). A value that
+  // cannot be carried, or can never fit, is queued as an error message saying why.
   function pushValue(id, queue, value, timeMs) {
-    if (typeof value === "string") return pushText(id, queue, PWW.TEXT, value, timeMs);
-    if (Object.prototype.toString.call(value) === "[object ArrayBuffer]") return pushBytes(id, queue, PWW.BYTES, new Uint8Array(value), timeMs);
-    if (ArrayBuffer.isView(value)) {
-      return pushBytes(id, queue, PWW.BYTES, new Uint8Array(value.buffer, value.byteOffset, value.byteLength), timeMs);
+    let code;
+    if (typeof value === "string") {
+      if (!pwwWellFormed(value)) {
+        return refuse(id, queue, `the ${peer} sent a string with a lone surrogate (${pwwLoneSurrogate(value)}): it cannot be carried as UTF-8`, timeMs);
+      }
+      code = pushUTF8(id, queue, PWW.TEXT, value, timeMs);
+    } else if (pwwIsBytes(value)) {
+      // byteLength first: no Uint8Array can view more than 2**32 bytes.
+      const n = lastBytes = value.byteLength;
+      code = n > MAX_LEN ? PWW.EINVAL : pushBytes(id, queue, PWW.BYTES,
+        ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, n) : new Uint8Array(value), timeMs);
+    } else {
+      const why = value === undefined ? "undefined" : pwwWhyNot(value, false, true);
+      if (why) return refuse(id, queue, `the ${peer} sent a value that cannot be carried: ${why}`, timeMs);
+      code = pushUTF8(id, queue, PWW.JSON, JSON.stringify(value), timeMs);  // well formed: JSON.stringify escapes lone surrogates
     }
-    const why = value === undefined ? "undefined" : pwwWhyNot(value, new Set(), false);
-    if (why) {
-      const msg = `the worker sent a value that cannot be carried: ${why}`;
-      return pushText(id, queue, PWW.ERROR, pwwErrorPayload("DataCloneError", msg, ""), timeMs);
-    }
-    return pushText(id, queue, PWW.JSON, JSON.stringify(value), timeMs);
+    return settle(id, queue, code, timeMs);
+  }
+
+  // Received JSON text (between two Pythons it travels as text, unchanged: see
+  // protocol.js C_JSON), queued as pushValue queues a value.
+  function pushJSON(id, queue, text, timeMs) {
+    return settle(id, queue, pushText(id, queue, PWW.JSON, text, timeMs), timeMs);
+  }
+
+  // A received message that can never be queued becomes an error message saying why;
+  // any other failure (full for now) is the caller's to count.
+  function settle(id, queue, code, timeMs) {
+    if (code >= 0) return code;
+    const n = lastBytes, never = neverFits(id, queue, n, code);
+    if (!never) return code;
+    return refuse(id, queue, `a message of ${n} bytes from the ${peer} was refused: ${never}`, timeMs, "QueueFullError");
+  }
+
+  function refuse(id, queue, message, timeMs, name) {
+    return pushText(id, queue, PWW.ERROR, pwwErrorPayload(name || "DataCloneError", message, ""), timeMs);
   }
 
   // Message metadata: [kind, opened, timeMs, nbytes, seq] or a negative code.
@@ -86,15 +176,6 @@ function pwwCore(wasmBytes) {
     return [kind, view ? m.subarray(ptr, ptr + len) : m.slice(ptr, ptr + len)];
   }
 
-  // The payload as the value to postMessage, plus what to transfer.
-  function outgoing(id, queue, index) {
-    const e = entry(id, queue, index, Infinity, false);
-    if (typeof e === "number") throw coreError(e);
-    const [kind, value] = e;
-    if (kind === PWW.BYTES) return [value.buffer, [value.buffer]];  // a fresh copy: transfer it
-    return [kind === PWW.JSON ? JSON.parse(value) : value, undefined];
-  }
-
   function coreError(code) {
     const e = new Error(`${errName(code)}: ${cstr(x.pww_w_strerror(code))}`);
     e.name = "PyWebWorkerCoreError";
@@ -115,9 +196,64 @@ function pwwCore(wasmBytes) {
   }
 
   return {
-    exports: x, pushBytes, pushText, pushValue, info, entry, outgoing, listUnread,
+    exports: x, pushBytes, pushText, pushValue, pushJSON, info, entry, listUnread,
     coreError, errName, strerror: (c) => cstr(x.pww_w_strerror(c)),
   };
+}
+
+// The receiving side of an endpoint's inbound queue (the host's for each worker, a
+// PyWorker's for its parent): queues what arrives and loses nothing without a trace.
+// A message that cannot be queued (the queue is full) is counted as dropped, and so
+// is an error message that cannot be queued. A report saying how many were dropped is
+// queued as soon as it fits: at once, before the next message, or when read messages
+// are released. A report that cannot fit even in an empty queue (a byte limit smaller
+// than the report itself) is queued past the byte limit instead, one at a time: while
+// it is held (not released), later drops wait for the next report, so memory stays
+// bounded. `peer` names the sender in reports.
+function pwwInbox(core, id, peer) {
+  const x = core.exports, IN = PWW.INBOUND;
+  const box = { dropped: 0, unreported: 0 };
+  let why = "", over = -1;
+
+  const count = (code) => {
+    if (code < 0) {
+      box.dropped++; box.unreported++;
+      why = code === PWW.EFULL ? "the inbound queue was full" : core.strerror(code);
+      report();
+    }
+    return code;
+  };
+  const before = () => { if (box.unreported > 0) report(); };
+  const held = (index) => index >= 0 && x.pww_w_info(id, IN, index) >= 0;
+
+  function report() {
+    const text = pwwErrorPayload("QueueFullError", `${box.unreported} message(s) from the ${peer} were dropped: ${why}`, "");
+    let code = core.pushText(id, IN, PWW.ERROR, text, pwwNow());
+    if (code === PWW.EFULL && !held(over)) {
+      const maxBytes = x.pww_w_limit(id, IN, 1);
+      if (maxBytes > 0 && text.length > maxBytes) {  // the text is ASCII: length == bytes
+        const maxMessages = x.pww_w_limit(id, IN, 0);
+        x.pww_w_set_limits(id, IN, maxMessages, 0);
+        code = core.pushText(id, IN, PWW.ERROR, text, pwwNow());
+        x.pww_w_set_limits(id, IN, maxMessages, maxBytes);
+        if (code >= 0) over = code;
+      }
+    }
+    if (code >= 0) box.unreported = 0;
+  }
+
+  // Each returns the new message's index or a negative code (then counted).
+  box.value = (value) => { before(); return count(core.pushValue(id, IN, value, pwwNow())); };
+  box.json = (text) => { before(); return count(core.pushJSON(id, IN, text, pwwNow())); };
+  box.error = (name, message, stack) => {
+    before();
+    return count(core.pushText(id, IN, PWW.ERROR, pwwErrorPayload(name || "Error", message, stack), pwwNow()));
+  };
+  // Room may have been made (read messages released): report drops now.
+  box.released = before;
+  // The last resort of an error handler that failed itself: at least counted.
+  box.lost = () => { box.dropped++; box.unreported++; why = "the glue failed while handling them"; };
+  return box;
 }
 
 // The reading side of an endpoint's inbound queue, in the shape the Python package

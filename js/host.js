@@ -6,6 +6,11 @@
 // pywebworker/_js.py); `dispatch(id, event, a, b, c)` is the one Python callback, called
 // for state changes, output lines, call replies and calls from the worker, and messages
 // only while Python watches a worker.
+//
+// No handler of an event from a worker throws (Node would end the process; a browser
+// would lose the message or the reply): each runs under guard(), and a failure of the
+// glue, or of Python called from it, lands where the user looks: an "error" message in
+// the worker's inbound queue, a rejected call, or a failed worker.
 
 function pwwHost(core, sources, dispatch) {
   const x = core.exports;
@@ -21,20 +26,20 @@ function pwwHost(core, sources, dispatch) {
   function spawn(rec, source, type, name) {
     if (WT) {
       const w = new WT.Worker(source, { eval: true, name: name || undefined });
-      w.on("message", (d) => onData(rec, d));
-      w.on("messageerror", () => pushError(rec, "DataCloneError", "a message from the worker could not be deserialised", ""));
-      w.on("error", (e) => fail(rec, e && e.name, e && e.message, e && e.stack));
-      w.on("exit", (code) => fail(rec, "WorkerExit", `the worker exited with code ${code}`, ""));
+      w.on("message", (d) => guard(rec, onData, d));
+      w.on("messageerror", () => guard(rec, pushError, "DataCloneError", "a message from the worker could not be deserialised", ""));
+      w.on("error", (e) => guard(rec, fail, e && e.name, e && e.message, e && e.stack));
+      w.on("exit", (code) => guard(rec, fail, "WorkerExit", `the worker exited with code ${code}`, ""));
       return w;
     }
     const url = blobURL(rec, source);
     const w = new Worker(url, { type, name: name || undefined });
-    w.onmessage = (ev) => onData(rec, ev.data);
-    w.onmessageerror = () => pushError(rec, "DataCloneError", "a message from the worker could not be deserialised", "");
+    w.onmessage = (ev) => guard(rec, onData, ev.data);
+    w.onmessageerror = () => guard(rec, pushError, "DataCloneError", "a message from the worker could not be deserialised", "");
     w.onerror = (ev) => {
       ev.preventDefault();
       const where = ev.filename ? ` (${ev.filename}:${ev.lineno}:${ev.colno})` : "";
-      fail(rec, "Error", (ev.message || "the worker script could not be loaded") + where, "");
+      guard(rec, fail, "Error", (ev.message || "the worker script could not be loaded") + where, "");
     };
     return w;
   }
@@ -54,14 +59,36 @@ function pwwHost(core, sources, dispatch) {
     return Object.assign({ [PWW.TAG]: rec.nonce, type }, extra);
   }
 
+  // Run fn(rec, ...args) for an event: whatever it throws becomes an error message.
+  function guard(rec, fn, a, b, c) {
+    try { fn(rec, a, b, c); } catch (e) { caught(rec, e); }
+  }
+
+  // The error is queued and Python told; if telling Python fails too, that error is
+  // queued as well (without telling again, so this cannot loop). If not even that
+  // works, the loss is counted (dropped_messages) and reported once there is room.
+  function caught(rec, e) {
+    try {
+      rec.inbox.error(pwwErrName(e), `pywebworker could not handle an event from the worker: ${pwwErrMessage(e)}`, pwwErrStack(e));
+      if (rec.watch) dispatch(rec.id, "message");
+    } catch (e2) {
+      try { rec.inbox.error(pwwErrName(e2), `pywebworker could not report an error: ${pwwErrMessage(e2)}`, pwwErrStack(e2)); }
+      catch (e3) { rec.inbox.lost(); }
+    }
+  }
+
   function onData(rec, d) {
     if (rec.worker === null) return;  // stopped: whatever was still on its way is late
     if (d !== null && typeof d === "object" && d[PWW.TAG] === rec.nonce) return onControl(rec, d);
+    receive(rec, d, false);
+  }
+
+  // A user message (or, with `json`, JSON text from a PyWorker) into the inbound queue.
+  function receive(rec, data, json) {
     const st = x.pww_w_state(rec.id);
     if (st !== PWW.RUNNING && st !== PWW.STARTING) return;  // late message after kill/fail
-    if (rec.unreported > 0) reportDropped(rec);
-    const code = core.pushValue(rec.id, PWW.INBOUND, d, pwwNow());
-    if (code < 0) { rec.dropped++; rec.unreported++; rec.dropCode = code; }
+    if (json) rec.inbox.json(data);
+    else rec.inbox.value(data);
     if (rec.watch) dispatch(rec.id, "message");
   }
 
@@ -77,6 +104,7 @@ function pwwHost(core, sources, dispatch) {
       case PWW.C_FAILED: return fail(rec, d.error.name, d.error.message, d.error.stack);
       case PWW.C_OUTPUT: return dispatch(rec.id, "output", d.stream, d.text);
       case PWW.C_ERROR: return pushError(rec, d.error.name, d.error.message, d.error.stack);
+      case PWW.C_JSON: return receive(rec, String(d.text), true);
       case PWW.C_EXIT: return fail(rec, "WorkerExit", "the worker closed itself (close())", "");
       // A reply whose call is no longer pending (timed out, or the worker was stopped)
       // is late: the core counts it and it goes no further.
@@ -98,7 +126,12 @@ function pwwHost(core, sources, dispatch) {
         if (late && late.length === d.ids.length) return;
         return dispatch(rec.id, "returns", d.text, d.bufs.length ? d.bufs : undefined, late);
       }
-      case PWW.C_CALL: return dispatch(rec.id, "call", d.id, d.name, d);
+      // A call Python could not even start answering (its handler failed) is answered
+      // here, so that it rejects in the worker instead of hanging there.
+      case PWW.C_CALL:
+        try { return dispatch(rec.id, "call", d.id, d.name, d); } catch (e) {
+          return post(rec, control(rec, PWW.C_THROW, { id: d.id, error: pwwErrInfo(e, "the host could not answer the call: ") }));
+        }
     }
   }
 
@@ -107,19 +140,31 @@ function pwwHost(core, sources, dispatch) {
   function queueCall(rec, callId, name, args, bufs) {
     let b = rec.batch;
     if (b === null) {
-      b = rec.batch = { parts: [], bufs: [], transfer: [] };
-      Promise.resolve().then(() => flushCalls(rec));  // a microtask (queueMicrotask is missing in some Node contexts)
+      b = rec.batch = { parts: [], bufs: [], transfer: [], ids: [] };
+      // A microtask (queueMicrotask is missing in some Node contexts); a rejection
+      // there would be unhandled, which ends a Node process: guarded.
+      Promise.resolve().then(() => guard(rec, flushCalls));
     }
     const [owned] = pwwBuffers(bufs);
     pwwBatchItem(b, `${callId},${q(name)}`, args, owned);
+    b.ids.push(callId);
   }
 
+  // A batch that cannot be posted (a DataCloneError) rejects each of its calls.
   function flushCalls(rec) {
     const b = rec.batch;
     if (b === null) return;
     rec.batch = null;
     if (!rec.worker) return;  // killed or failed meanwhile: the core cancelled the calls
-    post(rec, control(rec, PWW.C_CALLS, { text: `[${b.parts.join(",")}]`, bufs: b.bufs }), b.transfer);
+    try {
+      post(rec, control(rec, PWW.C_CALLS, { text: `[${b.parts.join(",")}]`, bufs: b.bufs }), b.transfer);
+    } catch (e) {
+      const error = pwwErrInfo(e, "the call could not be posted to the worker: ");
+      for (const callId of b.ids) {
+        if (x.pww_w_call_end(rec.id, callId) < 0) continue;
+        guard(rec, () => dispatch(rec.id, "throw", callId, pwwErrorPayload(error.name, error.message, error.stack)));
+      }
+    }
   }
 
   function setRunning(rec) {
@@ -133,44 +178,48 @@ function pwwHost(core, sources, dispatch) {
     flushCalls(rec);  // calls made before a message go before it
     while (x.pww_w_unread(rec.id, PWW.OUTBOUND) > 0) {
       const i = x.pww_w_first_unread(rec.id, PWW.OUTBOUND);
-      const [value, transfer] = core.outgoing(rec.id, PWW.OUTBOUND, i);
-      post(rec, value, transfer);
+      const e = core.entry(rec.id, PWW.OUTBOUND, i, Infinity, false);
+      if (typeof e === "number") throw core.coreError(e);
+      deliver(rec, e[0], e[1]);
       x.pww_w_release(rec.id, PWW.OUTBOUND, i);
     }
+  }
+
+  // Post one payload: bytes (a Uint8Array this side owns) transferred; JSON text as
+  // itself to a PyWorker (C_JSON: Python reads the very text Python wrote, so 1.0
+  // stays a float and big ints stay exact), parsed to a JsWorker (natural values).
+  function deliver(rec, kind, data) {
+    if (kind === PWW.BYTES) post(rec, data.buffer, [data.buffer]);
+    else if (kind !== PWW.JSON) post(rec, data, undefined);
+    else if (rec.kind === PWW.KIND_PYTHON) post(rec, control(rec, PWW.C_JSON, { text: data }), undefined);
+    else post(rec, JSON.parse(data), undefined);
   }
 
   // Nothing waits ahead of this message: post it at once, without copying it into the
   // queue and out again. The core still counts it (an empty entry, released at once),
   // so indices and kill()'s count of undelivered messages stay exact.
+  // The queue's limits hold for it too (a message too large to be queued is refused
+  // whatever the worker's state): checked by size first, before any copy. For text,
+  // the size checked is its length in UTF-16 code units, a lower bound of its UTF-8
+  // size: measuring it exactly would cost a pass over the text.
   function sendNow(rec, kind, data) {
-    const index = x.pww_w_push(rec.id, PWW.OUTBOUND, kind, 0, 0, pwwNow());
-    if (index < 0) return index;
-    x.pww_w_release(rec.id, PWW.OUTBOUND, index);
-    flushCalls(rec);  // calls made before a message go before it
-    if (kind === PWW.BYTES) {
-      let copy;
-      if (ArrayBuffer.isView(data)) copy = data.slice();
-      else {
-        const buf = data.getBuffer("u8");  // a view of the Python bytes: the one copy
-        try { copy = buf.data.slice(); } finally { buf.release(); }
-      }
-      post(rec, copy.buffer, [copy.buffer]);
-    } else post(rec, kind === PWW.JSON ? JSON.parse(data) : data, undefined);
-    return index;
-  }
-
-  // Messages lost to a full inbound queue are never lost without a trace: once there is
-  // room again, an error message says how many.
-  function reportDropped(rec) {
-    const why = rec.dropCode === PWW.EFULL ? "the inbound queue was full" : core.strerror(rec.dropCode);
-    const text = `${rec.unreported} message(s) from the worker were dropped: ${why}`;
-    if (core.pushText(rec.id, PWW.INBOUND, PWW.ERROR, pwwErrorPayload("QueueFullError", text, ""), pwwNow()) >= 0) {
-      rec.unreported = 0;
-    }
+    if (kind === PWW.TEXT && !pwwWellFormed(data)) return PWW.EINVAL;  // as pushText: never U+FFFD
+    const pybuf = kind === PWW.BYTES && !ArrayBuffer.isView(data) ? data.getBuffer("u8") : null;
+    try {
+      const bytes = pybuf ? pybuf.data : data;
+      const fits = x.pww_w_fits(rec.id, PWW.OUTBOUND, bytes.length);
+      if (fits < 0) return fits;
+      const index = x.pww_w_push(rec.id, PWW.OUTBOUND, kind, 0, 0, pwwNow());
+      if (index < 0) return index;
+      x.pww_w_release(rec.id, PWW.OUTBOUND, index);
+      flushCalls(rec);  // calls made before a message go before it
+      deliver(rec, kind, kind === PWW.BYTES ? bytes.slice() : data);  // bytes: the one copy
+      return index;
+    } finally { if (pybuf) pybuf.release(); }
   }
 
   function pushError(rec, name, message, stack) {
-    core.pushText(rec.id, PWW.INBOUND, PWW.ERROR, pwwErrorPayload(name, message, stack), pwwNow());
+    rec.inbox.error(name, message, stack);
     if (rec.watch) dispatch(rec.id, "message");
   }
 
@@ -181,7 +230,7 @@ function pwwHost(core, sources, dispatch) {
     if (st !== PWW.STARTING && st !== PWW.RUNNING) return;
     // Kept on the record too: readable even if the queue is full or the message released.
     rec.failure = pwwErrorPayload(name || "Error", message, stack);
-    core.pushText(rec.id, PWW.INBOUND, PWW.ERROR, rec.failure, pwwNow());
+    rec.inbox.error(name || "Error", message, stack);
     x.pww_w_set_state(rec.id, PWW.FAILED);
     stop(rec);
     rec.callsRejected = x.pww_w_call_cancel_all(rec.id);
@@ -256,7 +305,10 @@ function pwwHost(core, sources, dispatch) {
 
     create(kind) {
       const id = x.pww_w_create(kind);
-      if (id > 0) records.set(id, { id, kind, worker: null, nonce: nonce(), watch: false, ready: false, urls: [], dropped: 0, unreported: 0, exports: null, callsRejected: 0, batch: null });
+      if (id > 0) {
+        records.set(id, { id, kind, worker: null, nonce: nonce(), watch: false, ready: false, urls: [],
+          inbox: pwwInbox(core, id, "worker"), exports: null, callsRejected: 0, batch: null });
+      }
       return id;
     },
 
@@ -266,7 +318,7 @@ function pwwHost(core, sources, dispatch) {
       const code = x.pww_w_set_state(id, PWW.STARTING);
       if (code < 0) return code;
       try { rec.worker = spawn(rec, jsSource(rec, opts), opts.type, opts.name); }
-      catch (e) { fail(rec, e.name, e.message, e.stack); }
+      catch (e) { guard(rec, fail, e.name, e.message, e.stack); }
       return 0;
     },
 
@@ -286,7 +338,7 @@ function pwwHost(core, sources, dispatch) {
           script: opts.script, url: opts.url ? absolute(opts.url) : null,
           packages: opts.packages, files, indexes: opts.indexes, modules: opts.modules || {},
         }));
-      } catch (e) { fail(rec, e.name, e.message, e.stack); }
+      } catch (e) { guard(rec, fail, e.name, e.message, e.stack); }
       return 0;
     },
 
@@ -349,16 +401,22 @@ function pwwHost(core, sources, dispatch) {
     callStat(id, stat) { return x.pww_w_call_stat(id, stat); },
     callsRejected(id) { return record(id).callsRejected; },
     exports(id) { return record(id).exports || undefined; },  // undefined, not null: Pyodide 314 maps null to JsNull
-    // Answer a call the worker made to a function the host exposed.
+    // Answer a call the worker made to a function the host exposed. A reply that
+    // cannot be posted (a DataCloneError) is answered by the error instead: the call
+    // rejects in the worker rather than hanging there.
     reply(id, callId, ok, value, bufs) {
       const rec = record(id);
       if (!rec.worker) return;
       flushCalls(rec);
-      if (ok) {
-        const [b, transfer] = pwwBuffers(bufs);
-        post(rec, control(rec, PWW.C_RETURN, { id: callId, value, bufs: b }), transfer);
-      } else {
-        post(rec, control(rec, PWW.C_THROW, { id: callId, error: value }));
+      try {
+        if (ok) {
+          const [b, transfer] = pwwBuffers(bufs);
+          post(rec, control(rec, PWW.C_RETURN, { id: callId, value, bufs: b }), transfer);
+        } else {
+          post(rec, control(rec, PWW.C_THROW, { id: callId, error: value }));
+        }
+      } catch (e) {
+        post(rec, control(rec, PWW.C_THROW, { id: callId, error: pwwErrInfo(e, "the reply could not be posted: ") }));
       }
     },
 
@@ -372,10 +430,10 @@ function pwwHost(core, sources, dispatch) {
     releaseOpened(id) {
       const n = x.pww_w_release_opened(id, PWW.INBOUND);
       const rec = records.get(id);
-      if (n > 0 && rec && rec.unreported > 0) reportDropped(rec);
+      if (n > 0 && rec) rec.inbox.released();
       return n;
     },
-    dropped(id) { return record(id).dropped; },
+    dropped(id) { return record(id).inbox.dropped; },
     liveWorkers() { let n = 0; for (const r of records.values()) if (r.worker) n++; return n; },
   });
 }

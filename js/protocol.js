@@ -11,8 +11,8 @@ const PWW = Object.freeze({
   OUTBOUND: 0, INBOUND: 1,
   // Message kinds (pww.h PWW_MSG_*).
   TEXT: 1, BYTES: 2, JSON: 3, ERROR: 4,
-  // Error codes the glue makes or tells apart itself (pww.h PWW_ENOMEM, PWW_EFULL).
-  ENOMEM: -3, EFULL: -6, ESTATE: -5,
+  // Error codes the glue makes or tells apart itself (pww.h PWW_E*).
+  EINVAL: -2, ENOMEM: -3, EFULL: -6, ESTATE: -5,
   // Control messages are objects carrying this key set to the worker's nonce, so a
   // user payload can never be taken for one (comlink tags its messages the same way).
   TAG: "__pywebworker__",
@@ -25,6 +25,11 @@ const PWW = Object.freeze({
   C_EXIT: "exit",        // the worker called close(): browsers tell the host nothing else
   // Control message types, host -> worker.
   C_INIT: "init",
+  // Both ways between two Pythons (host <-> PyWorker, never to a JsWorker): a JSON
+  // message as the JSON text Python wrote, {type: "json", text}, queued as that text
+  // by the receiving side. Parsing it into JS values and writing it again would change
+  // it (1.0 becomes 1, 2**64+1 is rounded, 10**400 becomes Infinity).
+  C_JSON: "json",
   // Worker -> host calls, one at a time: {type: "call", id, name, args, bufs} answered by
   // {type: "return", id, value, bufs} or {type: "throw", id, error: {name, message, stack}}.
   // `args` (a JSON array) and `value` are JSON text in which bytes are the marker object

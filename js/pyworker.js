@@ -17,7 +17,12 @@ const pwwSay = (type, extra) => postMessage(Object.assign({ [PWW_TAG]: PWW_NONCE
 const pwwErr = (e) => ({ name: (e && (e.type || e.name)) || "Error", message: (e && e.message) || String(e), stack: (e && e.stack) || "" });
 let pwwCoreInst = null, pwwParentId = 0, pwwWatch = false, pwwNotify = null;
 let pwwOnReply = null, pwwOnCalls = null;
+let pwwInboxInst = null;  // this worker's inbound queue (core.js pwwInbox): drops counted and reported
 
+// Nothing thrown here may escape: an uncaught error would fail the whole worker. A
+// failure (of the glue, or of Python called from it) becomes an error message in
+// this worker's inbound queue, where `parent` reads it; a batch of the host's calls
+// that cannot be served is answered with the error.
 addEventListener("message", (ev) => {
   const d = ev.data;
   const control = d !== null && typeof d === "object" && d[PWW_TAG] === PWW_NONCE;
@@ -25,19 +30,35 @@ addEventListener("message", (ev) => {
     if (control && d.type === PWW.C_INIT) pwwBoot(d);
     return;
   }
-  if (control) return pwwControl(d);
-  if (pwwDropped > 0) pwwReportDropped();
-  const code = pwwCoreInst.pushValue(pwwParentId, PWW.INBOUND, d, pwwNow());
-  if (code < 0) { pwwDropped++; pwwDropCode = code; }
-  if (pwwWatch && pwwNotify) pwwNotify();
+  try {
+    if (control) pwwControl(d);
+    else pwwReceive(d, false);
+  } catch (e) { pwwCaught(e); }
 });
 
-// Messages lost to a full queue are reported as an error message once there is room.
-let pwwDropped = 0, pwwDropCode = 0;
-function pwwReportDropped() {
-  const why = pwwDropCode === PWW.EFULL ? "the inbound queue was full" : pwwCoreInst.strerror(pwwDropCode);
-  const text = pwwErrorPayload("QueueFullError", `${pwwDropped} message(s) from the host were dropped: ${why}`, "");
-  if (pwwCoreInst.pushText(pwwParentId, PWW.INBOUND, PWW.ERROR, text, pwwNow()) >= 0) pwwDropped = 0;
+function pwwReceive(data, json) {
+  if (json) pwwInboxInst.json(data);
+  else pwwInboxInst.value(data);
+  if (pwwWatch && pwwNotify) pwwNotify();
+}
+
+// As host.js caught(): queued, Python told; a second failure is queued untold.
+function pwwCaught(e) {
+  try {
+    pwwInboxInst.error(pwwErrName(e), `pywebworker could not handle an event from the host: ${pwwErrMessage(e)}`, pwwErrStack(e));
+    if (pwwWatch && pwwNotify) pwwNotify();
+  } catch (e2) {
+    try { pwwInboxInst.error(pwwErrName(e2), `pywebworker could not report an error: ${pwwErrMessage(e2)}`, pwwErrStack(e2)); }
+    catch (e3) { pwwInboxInst.lost(); }
+  }
+}
+
+// Every call of a batch answered by one error (items as in protocol.js C_RETURNS).
+function pwwFailCalls(text, error) {
+  let ids;
+  try { ids = JSON.parse(text).map((item) => item[0]); } catch (e) { return pwwCaught(error); }
+  const json = JSON.stringify(error);
+  pwwSay(PWW.C_RETURNS, { text: `[${ids.map((i) => `[${i},0,${json},-1]`).join(",")}]`, bufs: [], ids });
 }
 
 // An uncaught error after the top level (a Python callback raising inside a JS event)
@@ -77,11 +98,14 @@ if (typeof self.close === "function") {
 
 function pwwControl(d) {
   switch (d.type) {
+    case PWW.C_JSON: return pwwReceive(String(d.text), true);
     case PWW.C_CALLS: {
-      if (pwwOnCalls) return pwwOnCalls(d.text, d.bufs.length ? d.bufs : undefined);
-      const ids = JSON.parse(d.text).map((item) => item[0]);
-      const error = JSON.stringify({ name: "NotExportedError", message: "the worker exports nothing yet", stack: "" });
-      return pwwSay(PWW.C_RETURNS, { text: `[${ids.map((i) => `[${i},0,${error},-1]`).join(",")}]`, ids });
+      if (!pwwOnCalls) return pwwFailCalls(d.text, { name: "NotExportedError", message: "the worker exports nothing yet", stack: "" });
+      try { return pwwOnCalls(d.text, d.bufs.length ? d.bufs : undefined); } catch (e) {
+        // Python could not serve the batch: no reply left for any of its calls (a call
+        // already answered drops the second reply as late).
+        return pwwFailCalls(d.text, pwwErrInfo(e, "the worker could not serve the call: "));
+      }
     }
     case PWW.C_RETURN:
     case PWW.C_THROW:
@@ -94,8 +118,9 @@ function pwwControl(d) {
 
 async function pwwBoot(init) {
   try {
-    pwwCoreInst = pwwCore(init.files["_core.wasm"]);
+    pwwCoreInst = pwwCore(init.files["_core.wasm"], "host");
     pwwParentId = pwwCoreInst.exports.pww_w_create(PWW.KIND_PYTHON);
+    pwwInboxInst = pwwInbox(pwwCoreInst, pwwParentId, "host");
     pwwCoreInst.exports.pww_w_set_state(pwwParentId, PWW.STARTING);
     pwwCoreInst.exports.pww_w_set_state(pwwParentId, PWW.RUNNING);
   } catch (e) {
@@ -170,14 +195,15 @@ function pwwParentApi() {
   const release = api.releaseOpened;
   api.releaseOpened = (id) => {  // room again: report messages dropped meanwhile
     const n = release(id);
-    if (n > 0 && pwwDropped > 0) pwwReportDropped();
+    if (n > 0) pwwInboxInst.released();
     return n;
   };
   return Object.assign(api, {
     id: pwwParentId,
-    // Send one payload to the host: text and JSON as text, bytes transferred.
+    // Send one payload to the host: text as a string, JSON as its text (C_JSON), bytes
+    // transferred.
     send(kind, data) {
-      if (kind === PWW.JSON) return postMessage(JSON.parse(data));
+      if (kind === PWW.JSON) return pwwSay(PWW.C_JSON, { text: data });
       if (typeof data === "string") return postMessage(data);
       const copy = ArrayBuffer.isView(data) ? data.slice() : (() => {
         const buf = data.getBuffer("u8");

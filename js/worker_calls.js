@@ -12,14 +12,21 @@
 // ArrayBuffers, referred to by the marker object {"\u0000b": index}. Bytes arrive as
 // ArrayBuffer. A value JSON cannot carry (a Map, a function, NaN, undefined inside an
 // object...) is refused with a TypeError naming it, never silently changed.
+//
+// The script's own postMessage is checked too: a value that structured clone would
+// change on the way (an object with a symbol key loses it) or that the host would
+// refuse is not posted; the host receives an error message naming it instead, as for
+// any value it cannot carry. No listener here throws: an uncaught error would fail
+// the worker.
 {
   const MARK = "\u0000b";
-  const say = (type, extra, transfer) => postMessage(Object.assign({ [PWW_TAG]: PWW_NONCE, type }, extra), transfer || []);
+  const rawPost = globalThis.postMessage.bind(globalThis);
+  const say = (type, extra, transfer) => rawPost(Object.assign({ [PWW_TAG]: PWW_NONCE, type }, extra), transfer || []);
   const errInfo = (e) => ({ name: (e && e.name) || "Error", message: (e && e.message !== undefined) ? String(e.message) : String(e), stack: (e && e.stack) || "" });
 
   // [json, bufs]: bufs are fresh ArrayBuffers this side owns (so they can be transferred).
   function pack(value, what) {
-    const why = value === undefined ? null : pwwWhyNot(value, new Set(), true);
+    const why = value === undefined ? null : pwwWhyNot(value, true, false);
     if (why) throw new TypeError(`pywebworker: ${what} cannot be carried: ${why}`);
     const bufs = [];
     const json = JSON.stringify(value === undefined ? null : value, (k, v) => {
@@ -50,7 +57,12 @@
       Promise.resolve().then(() => {
         const b = out;
         out = null;
-        say("returns", { text: `[${b.parts.join(",")}]`, bufs: b.bufs, ids: b.ids }, b.transfer);
+        try {
+          say("returns", { text: `[${b.parts.join(",")}]`, bufs: b.bufs, ids: b.ids }, b.transfer);
+        } catch (e) {  // not postable (a DataCloneError): each call of the batch rejects
+          const error = JSON.stringify(errInfo(e));
+          say("returns", { text: `[${b.ids.map((id) => `[${id},0,${error},-1]`).join(",")}]`, bufs: [], ids: b.ids });
+        }
       });
     }
     out.ids.push(head[0]);
@@ -84,8 +96,9 @@
     const p = pending.get(d.id);
     if (!p) return;
     pending.delete(d.id);
-    if (d.type === "return") p.resolve(unpack(d.value, d.bufs));
-    else {
+    if (d.type === "return") {
+      try { p.resolve(unpack(d.value, d.bufs)); } catch (e) { p.reject(e); }
+    } else {
       const e = new Error(d.error.message);
       e.name = d.error.name;
       e.remoteStack = d.error.stack;
@@ -97,9 +110,24 @@
     const d = ev.data;
     if (d === null || typeof d !== "object" || d[PWW_TAG] !== PWW_NONCE) return;
     ev.stopImmediatePropagation();
-    if (d.type === "calls") { for (const item of JSON.parse(d.text)) serveItem(item, d.bufs); }
-    else if (d.type === "return" || d.type === "throw") settle(d);
+    try {
+      if (d.type === "calls") { for (const item of JSON.parse(d.text)) serveItem(item, d.bufs); }
+      else if (d.type === "return" || d.type === "throw") settle(d);
+    } catch (e) {
+      say("error", { error: errInfo(e) });
+    }
   });
+
+  globalThis.postMessage = function postMessage(data, transfer) {
+    if (data !== null && typeof data === "object" && !pwwIsBytes(data)) {
+      const why = pwwWhyNot(data, false, false);
+      if (why) {
+        const message = `the worker sent a value that cannot be carried: ${why}`;
+        return say("error", { error: { name: "DataCloneError", message, stack: "" } });
+      }
+    }
+    return transfer === undefined ? rawPost(data) : rawPost(data, transfer);
+  };
 
   // A browser tells the host nothing when a worker closes itself, and only logs an
   // unhandled rejection: say both, so that the host fails the worker, as Node's exit and
@@ -117,8 +145,8 @@
     return new Promise((resolve, reject) => {
       const [json, bufs] = pack(args, `an argument of ${name}()`);
       const id = ++lastId;
+      say("call", { id, name: String(name), args: json, bufs }, bufs);  // its reply cannot come before this returns
       pending.set(id, { resolve, reject });
-      say("call", { id, name: String(name), args: json, bufs }, bufs);
     });
   }
 

@@ -34,7 +34,7 @@ CORE_WASM_EXPORTS := pww_w_create pww_w_destroy pww_w_count_workers \
   pww_w_release pww_w_release_opened pww_w_set_limits pww_w_malloc \
   pww_w_free pww_w_strerror pww_w_err_name pww_w_call_begin pww_w_call_end \
   pww_w_call_cancel pww_w_call_cancel_all pww_w_call_list pww_w_call_stat \
-  pww_w_call_set_limit
+  pww_w_call_set_limit pww_w_limit pww_w_fits
 CORE_EMCC_FLAGS := -O2 -DNDEBUG -DPWW_STATIC -Icsrc -I$(CORE_INC) \
   -fno-exceptions --no-entry -s STANDALONE_WASM=1 -s ALLOW_MEMORY_GROWTH=1 \
   -s ASSERTIONS=0 -s FILESYSTEM=0 -s ERROR_ON_UNDEFINED_SYMBOLS=1

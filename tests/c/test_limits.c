@@ -1,5 +1,7 @@
 /* test_limits.c - bounded queues: max messages, max bytes, unlimited,
  * lowered below use, per-worker override; EFULL changes nothing. */
+#include <math.h>
+
 #include "helpers.h"
 
 static pww_registry_t *reg;
@@ -148,6 +150,34 @@ TEST(lowered_below_use) {
   done();
 }
 
+/* pww_queue_fits answers as the push would, and changes nothing. */
+TEST(fits_before_copy) {
+  pww_worker_t *w = fresh();
+  pww_limits_t l = {2, 100};
+  pww_queue_stats_t before, after;
+  static const unsigned char buf[64];
+
+  ASSERT_EQ(pww_queue_set_limits(w, PWW_INBOUND, &l), 0);
+  ASSERT_EQ(pww_queue_stats(w, PWW_INBOUND, &before), 0);
+  ASSERT_EQ(pww_queue_fits(w, PWW_INBOUND, 100), 0);
+  ASSERT_ERR(pww_queue_fits(w, PWW_INBOUND, 101), PWW_EFULL);
+  ASSERT_ERR(pww_queue_fits(w, PWW_INBOUND, (size_t)PWW_MAX_LEN + 1), PWW_EINVAL);
+  ASSERT_ERR(pww_queue_fits(w, 2, 0), PWW_EINVAL);
+  ASSERT_EQ(pww_queue_stats(w, PWW_INBOUND, &after), 0);
+  ASSERT_EQ(after.length, before.length);
+  ASSERT_UEQ(after.live_bytes, before.live_bytes);
+  ASSERT_EQ(pww_queue_push(w, PWW_INBOUND, PWW_MSG_BYTES, buf, 60, 0), 0);
+  ASSERT_ERR(pww_queue_fits(w, PWW_INBOUND, 41), PWW_EFULL);
+  ASSERT_EQ(pww_queue_fits(w, PWW_INBOUND, 40), 0);
+  ASSERT_EQ(pww_queue_push(w, PWW_INBOUND, PWW_MSG_BYTES, buf, 1, 0), 1);
+  ASSERT_ERR(pww_queue_fits(w, PWW_INBOUND, 0), PWW_EFULL); /* by count */
+  /* Outbound of a dead worker: the state error, as the push gives it. */
+  ASSERT_EQ(pww_worker_set_state(w, PWW_STATE_KILLED), 0);
+  ASSERT_ERR(pww_queue_fits(w, PWW_OUTBOUND, 1), PWW_ESTATE);
+  ASSERT_ERR(pww_queue_push(w, PWW_OUTBOUND, PWW_MSG_BYTES, buf, 1, 0), PWW_ESTATE);
+  done();
+}
+
 TEST(wasm_layer_limits) {
   int a, b;
   static const char x[8] = "1234567";
@@ -168,6 +198,24 @@ TEST(wasm_layer_limits) {
   ASSERT_ERR(pww_w_set_limits(0, -1, 0, 0), PWW_EINVAL);
   ASSERT_ERR(pww_w_set_limits(777, 0, 0, 0), PWW_ENOENT);
   ASSERT_ERR(pww_w_set_limits(-5, 0, 0, 0), PWW_ENOENT);
+  /* Reading limits back; asking whether a size fits, any size. */
+  ASSERT_EQ(pww_w_limit(0, PWW_INBOUND, 0), 1);
+  ASSERT_EQ(pww_w_limit(0, PWW_INBOUND, 1), 4);
+  ASSERT_EQ(pww_w_limit(a, PWW_INBOUND, 1), (int)PWW_DEFAULT_MAX_BYTES);
+  ASSERT_EQ(pww_w_limit(b, PWW_INBOUND, 1), 0);
+  ASSERT_ERR(pww_w_limit(b, PWW_INBOUND, 2), PWW_EINVAL);
+  ASSERT_ERR(pww_w_limit(b, 2, 0), PWW_EINVAL);
+  ASSERT_ERR(pww_w_limit(777, 0, 0), PWW_ENOENT);
+  ASSERT_EQ(pww_w_set_limits(b, PWW_INBOUND, 0, 16), 0); /* 12 bytes held */
+  ASSERT_EQ(pww_w_fits(b, PWW_INBOUND, 4), 0);
+  ASSERT_ERR(pww_w_fits(b, PWW_INBOUND, 5), PWW_EFULL);
+  ASSERT_EQ(pww_w_set_limits(b, PWW_INBOUND, 0, 0), 0);
+  ASSERT_EQ(pww_w_fits(b, PWW_INBOUND, 2147483647.0), 0);
+  ASSERT_ERR(pww_w_fits(b, PWW_INBOUND, 2147483648.0), PWW_EINVAL);
+  ASSERT_ERR(pww_w_fits(b, PWW_INBOUND, 5.0 * 1024 * 1024 * 1024), PWW_EINVAL);
+  ASSERT_ERR(pww_w_fits(b, PWW_INBOUND, -1), PWW_EINVAL);
+  ASSERT_ERR(pww_w_fits(b, PWW_INBOUND, NAN), PWW_EINVAL);
+  ASSERT_ERR(pww_w_fits(777, PWW_INBOUND, 1), PWW_ENOENT);
   pww__w_reset();
 }
 
@@ -179,5 +227,6 @@ TEST_MAIN(
   RUN(default_bytes_limit);
   RUN(default_message_limit);
   RUN(lowered_below_use);
+  RUN(fits_before_copy);
   RUN(wasm_layer_limits);
 )

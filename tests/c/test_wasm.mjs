@@ -14,7 +14,7 @@ const EXPORTS = [
   "pww_w_set_limits", "pww_w_malloc", "pww_w_free", "pww_w_strerror",
   "pww_w_err_name", "pww_w_call_begin", "pww_w_call_end", "pww_w_call_cancel",
   "pww_w_call_cancel_all", "pww_w_call_list", "pww_w_call_stat",
-  "pww_w_call_set_limit",
+  "pww_w_call_set_limit", "pww_w_limit", "pww_w_fits",
 ];
 const E = { EINVAL: -2, ENOMEM: -3, ENOENT: -4, ESTATE: -5, EFULL: -6,
   ERANGE: -7, ERELEASED: -8, EBUSY: -9, ENOSPC: -10, ENOCALL: -11 };
@@ -103,6 +103,19 @@ eq(push(b, IN, 2, "y", 0), 1);
 eq(push(b, IN, 2, "z", 0), E.EFULL);
 eq(w.pww_w_set_limits(0, IN, -1, 0), E.EINVAL);
 eq(w.pww_w_set_limits(0, 5, 0, 0), E.EINVAL);
+// Limits read back; whether a size fits, asked before copying anything, any size.
+eq([w.pww_w_limit(b, IN, 0), w.pww_w_limit(b, IN, 1)], [2, 0]);
+eq([w.pww_w_limit(0, IN, 0), w.pww_w_limit(0, IN, 1)], [1000000, 256 * 1024 * 1024]);
+eq(w.pww_w_limit(b, IN, 2), E.EINVAL);
+eq(w.pww_w_fits(b, IN, 0), E.EFULL, "by count");
+eq(w.pww_w_set_limits(b, IN, 0, 10), 0);
+eq(w.pww_w_fits(b, IN, 8), 0, "two 1-byte messages held");
+eq(w.pww_w_fits(b, IN, 9), E.EFULL);
+eq(w.pww_w_set_limits(b, IN, 0, 0), 0);
+eq(w.pww_w_fits(b, IN, 2 ** 31 - 1), 0);
+for (const n of [2 ** 31, 5 * 2 ** 30, 2 ** 64, -1, NaN, Infinity]) eq(w.pww_w_fits(b, IN, n), E.EINVAL, `fits ${n}`);
+eq(w.pww_w_fits(99, IN, 1), E.ENOENT);
+eq(w.pww_w_fits(b, 5, 1), E.EINVAL);
 
 // Memory growth: 64 MiB through the inbound queue without imports.
 const big = w.pww_w_malloc(1 << 20);
