@@ -25,7 +25,12 @@ const PWW_CORE = Object.freeze({
   DEFAULT_MAX_MESSAGES: 1000000,
   DEFAULT_MAX_BYTES: 268435456,
   DEFAULT_MAX_CALLS: 1000000,
+  MAX_LEN: 2147483647,
+  MAX_INDEX: 2147483647,
   CALL_STAT_COUNT: 5,
+  STATE_NAMES: ["created", "starting", "running", "killed", "failed"],
+  CALL_STAT_NAMES: ["pending", "begun", "ended", "cancelled", "late"],
+  MSG_KIND_NAMES: {"1": "text", "2": "bytes", "3": "json", "4": "error"},
   // Error codes (PWW_ERRNO_MAP), by name without the prefix.
   EINVAL: -2,
   ENOMEM: -3,

@@ -18,6 +18,7 @@ tests need them without a C toolchain); `--check` fails when they are out of dat
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from pathlib import Path
@@ -30,13 +31,14 @@ PY_OUT = ROOT / "pywebworker" / "_constants.py"
 _ERRNO = re.compile(r"XX\(\s*(E[A-Z]+)\s*,\s*(-\d+)\s*,\s*\"([^\"]*)\"\s*\)")
 _ENUM = re.compile(r"typedef enum \{(.*?)\}\s*(\w+);", re.S)
 _MEMBER = re.compile(r"PWW_(\w+)\s*=\s*(-?\d+)")
-_DEFINE = re.compile(r"#define PWW_(DEFAULT_\w+|\w+_COUNT)\s+(.+)")
+_DEFINE = re.compile(r"#define PWW_(DEFAULT_\w+|\w+_COUNT|MAX_LEN|MAX_INDEX)\s+(.+)")
 # The enums whose members the other layers use, in the order they are written out.
 _ENUMS = ("pww_worker_kind_t", "pww_state_t", "pww_queue_id_t", "pww_msg_kind_t", "pww_call_stat_t")
 
 
 def _c_int(expr: str) -> int:
     """Evaluate a constant expression of pww.h's #defines (`(256u * 1024u * 1024u)`)."""
+    expr = expr.split("/*")[0].replace("INT32_MAX", str(2**31 - 1))
     expr = re.sub(r"(\d+)u\b", r"\1", expr.split("/*")[0]).strip()
     if not re.fullmatch(r"[\d\s()*+<-]+", expr):
         raise ValueError(f"not a plain integer expression: {expr!r}")
@@ -61,6 +63,25 @@ def parse(text: str) -> tuple[list[tuple[str, int, str]], dict[str, int]]:
     return errors, consts
 
 
+def names(consts: dict[str, int]) -> dict[str, list[str] | dict[int, str]]:
+    """The lookup tables the layers need, derived from the constants: state names by
+    value, call counter names by index, message kind names by value."""
+
+    def by_value(prefix: str) -> dict[int, str]:
+        return {
+            v: k[len(prefix) :].lower() for k, v in consts.items() if k.startswith(prefix) and k != prefix + "COUNT"
+        }
+
+    states = by_value("STATE_")
+    stats = by_value("CALL_")
+    kinds = {v: n for v, n in by_value("MSG_").items() if v < consts["MSG_CONTROL_MIN"]}
+    return {
+        "STATE_NAMES": [states[i] for i in range(consts["STATE_COUNT"])],
+        "CALL_STAT_NAMES": [stats[i] for i in range(consts["CALL_STAT_COUNT"])],
+        "MSG_KIND_NAMES": kinds,
+    }
+
+
 def render_js(errors: list[tuple[str, int, str]], consts: dict[str, int]) -> str:
     lines = [
         "// Generated from csrc/pww.h by tools/gen_constants.py: do not edit.",
@@ -68,6 +89,9 @@ def render_js(errors: list[tuple[str, int, str]], consts: dict[str, int]) -> str
         "const PWW_CORE = Object.freeze({",
     ]
     lines += [f"  {name}: {value}," for name, value in consts.items()]
+    for name, table in names(consts).items():
+        plain = table if isinstance(table, list) else {str(k): v for k, v in table.items()}
+        lines.append(f"  {name}: {json.dumps(plain)},")
     lines.append("  // Error codes (PWW_ERRNO_MAP), by name without the prefix.")
     lines += [f"  {name}: {code}," for name, code, _ in errors]
     lines.append("});")
@@ -81,6 +105,8 @@ def render_py(errors: list[tuple[str, int, str]], consts: dict[str, int]) -> str
         "",
     ]
     lines += [f"{name} = {value}" for name, value in consts.items()]
+    for name, table in names(consts).items():
+        lines.append(f"{name} = {tuple(table) if isinstance(table, list) else table!r}")
     lines += ["", "# Error codes (PWW_ERRNO_MAP): name -> (code, description)."]
     lines.append("ERRORS = {")
     lines += [f"    {name!r}: ({code}, {desc!r})," for name, code, desc in errors]
