@@ -111,6 +111,7 @@ async def test_timeouts_late_replies_and_kill(selenium_pyww, calls_py):
     import asyncio
 
     import pytest
+    from pyodide_waits import wait_until
 
     from pywebworker import PyWorker, WorkerKilledError
 
@@ -120,14 +121,13 @@ async def test_timeouts_late_replies_and_kill(selenium_pyww, calls_py):
         assert w.pending_calls == 0
         assert w.call_stats["cancelled"] == 1
         assert await w.exports.add(1, 1, timeout=30) == 2  # the worker is fine
-        await asyncio.sleep(0.5)
+        await wait_until(lambda: w.call_stats["late"] >= 1, what="the late reply of slow()")
         assert w.call_stats["late"] == 1  # the late reply came and was dropped
         assert not w.has_unread_messages()
 
         # Kill with calls in flight: every one is rejected at once (comlink #601).
         pending = [asyncio.ensure_future(w.exports.slow(i, 10)) for i in range(50)]
-        await asyncio.sleep(0.2)
-        assert w.pending_calls == 50
+        await wait_until(lambda: w.pending_calls == 50, what="50 calls in flight")
         w.kill()
         done, _ = await asyncio.wait(pending, timeout=2)
         assert len(done) == 50
@@ -196,13 +196,18 @@ async def test_host_functions_from_pyworker(selenium_pyww, calls_py):
 async def test_bad_export_list_fails_start(selenium_pyww):
     import pytest
 
-    from pywebworker import PyWorker, WorkerStartError
+    from pywebworker import PyWorker, RemoteError, WorkerStartError
 
     w = PyWorker("x = 1\n__export__ = ['x']").start()
     with pytest.raises(WorkerStartError) as info:
         await w.ready(timeout=60)
     assert info.value.remote_type == "TypeError" and "'x'" in info.value.remote_message
-    assert w.exports is not None
+    # No exports were published: a call raises the worker's error, nothing is listed.
+    with pytest.raises(RemoteError, match="'x'") as info:
+        await w.exports.x()
+    assert info.value.remote_type == "TypeError"
+    assert dir(w.exports) == []
+    assert w.call_stats["pending"] == 0
 
 
 @run_in_pyodide
@@ -210,6 +215,7 @@ async def test_jsworker_calls(selenium_pyww, js_type):
     import asyncio
 
     import pytest
+    from pyodide_waits import wait_until
 
     from pywebworker import JsWorker, NotExportedError, RemoteError
 
@@ -263,8 +269,9 @@ pywebworker.expose({
     # The script's onmessage saw only the user's message, never call traffic.
     assert await w.exports.seen() == ["hello"]
     assert [m.read() for m in w.get_unread_messages()] == ["hello"]
-    await asyncio.sleep(0.4)
+    await wait_until(lambda: w.call_stats["late"] >= 1, what="the late reply of slow()")
     assert w.call_stats["late"] == 1
+    assert not w.has_unread_messages()  # the late reply was dropped, not queued
     w.kill()
 
 

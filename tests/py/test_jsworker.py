@@ -157,6 +157,7 @@ async def test_kill_reports_undelivered_and_wakes_waiters(selenium_pyww, echo):
     import asyncio
 
     import pytest
+    from pyodide_waits import stays
 
     from pywebworker import JsWorker, WorkerKilledError
 
@@ -172,8 +173,7 @@ async def test_kill_reports_undelivered_and_wakes_waiters(selenium_pyww, echo):
     silent = JsWorker("onmessage = () => {};").start()
     pending = asyncio.ensure_future(silent.receive())
     await silent.ready(timeout=20)
-    await asyncio.sleep(0.05)
-    assert not pending.done()
+    await stays(lambda: not pending.done(), seconds=0.05, what="receive() waiting")
     silent.kill()
     with pytest.raises(WorkerKilledError):
         await asyncio.wait_for(pending, 5)
@@ -181,21 +181,20 @@ async def test_kill_reports_undelivered_and_wakes_waiters(selenium_pyww, echo):
 
 @run_in_pyodide
 async def test_kill_during_traffic(selenium_pyww):
-    import asyncio
+    from pyodide_waits import stays, wait_until
 
     from pywebworker import JsWorker
 
     # The worker streams messages until killed.
     w = JsWorker("let i = 0; setInterval(() => { for (let k = 0; k < 50; k++) postMessage(i++); }, 1);")
     async with w:
-        while len(w.get_unread_messages()) < 200:
-            await asyncio.sleep(0.005)
+        await wait_until(lambda: len(w.get_unread_messages()) >= 200, what="200 streamed messages")
         for i in range(100):
             w.send_message(i)
     assert w.state == "killed"
     n = len(w.get_messages())
-    await asyncio.sleep(0.2)
-    assert len(w.get_messages()) == n  # nothing arrives after kill
+    assert n >= 200
+    await stays(lambda: len(w.get_messages()) == n, what="no message after kill")
     assert [m.read() for m in w.get_messages()] == list(range(n))  # none lost, in order
 
 
@@ -229,7 +228,7 @@ async def test_on_message_handler_and_async_for(selenium_pyww, echo):
         got.append(message.index)
         if len(got) == 3:
             w.kill()
-    assert [index for index, _ in seen] == [0, 1, 2]
+    assert seen == [(0, False), (1, False), (2, False)]  # each seen before anything read it
     assert got == [0, 1, 2]
     assert [m.read() for m in w.get_messages()] == ["early", "a", "b"]
     assert w.clear_read() == 3 and w.get_messages() == []
@@ -329,9 +328,8 @@ def pytest_generate_tests(metafunc):
 
 @run_in_pyodide
 async def test_queue_limits(selenium_pyww):
-    import asyncio
-
     import pytest
+    from pyodide_waits import wait_until
 
     from pywebworker import JsWorker, QueueFullError, RemoteError
 
@@ -350,8 +348,7 @@ async def test_queue_limits(selenium_pyww):
         w.send_message("too long")  # 8 bytes > 3
     w.set_queue_limits(max_messages=3, max_bytes=0, queue="inbound")
     async with w:
-        while w.dropped_messages < 2:
-            await asyncio.sleep(0.01)
+        await wait_until(lambda: w.dropped_messages >= 2, what="2 dropped messages")
         assert [m.read() for m in w.get_unread_messages()] == [0, 1, 2]
         assert w.dropped_messages == 2
         assert w.clear_read() == 3

@@ -59,8 +59,9 @@ parent.send_message({
 
 @run_in_pyodide
 async def test_primes_while_host_keeps_working(selenium_pyww):
-    import asyncio
     import time
+
+    from pyodide_waits import wait_until
 
     from pywebworker import PyWorker
 
@@ -76,11 +77,15 @@ for i in range(2, int(limit ** 0.5) + 1):
 parent.send_message(sum(sieve))
 """
     w = PyWorker(script).start()
-    ticks, started = 0, time.monotonic()
-    while not w.has_unread_messages():
-        await asyncio.sleep(0.01)
+    ticks = 0
+
+    def arrived() -> bool:
+        nonlocal ticks
         ticks += 1
-        assert time.monotonic() - started < 120
+        return w.has_unread_messages()
+
+    started = time.monotonic()
+    await wait_until(arrived, timeout=120, interval=0.01, what="the count of primes")
     elapsed = time.monotonic() - started
     assert w.get_next_unread_message().read() == 78498
     # The host ran its own loop all along: at least one tick per 50 ms of waiting.

@@ -6,13 +6,9 @@ from scripts import README_ECHO_JS
 # Between cells the page's event loop runs; a cell that needs an echo waits for it
 # (bounded), as a user re-running a cell would.
 WAIT = """
-import asyncio
-async def wait_for_unread(worker, n, seconds=20):
-    for _ in range(int(seconds * 100)):
-        if len(worker.get_unread_messages()) >= n:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{n} unread messages never arrived")
+from pyodide_waits import wait_until
+async def wait_for_unread(worker, n):
+    await wait_until(lambda: len(worker.get_unread_messages()) >= n, what=f"{n} unread messages")
 """
 
 
