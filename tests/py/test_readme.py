@@ -33,10 +33,7 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 # Comments on print lines that describe rather than state the output.
-PROSE = {
-    "kill() returns undelivered message counts",
-    "waits for ready, then 5",
-}
+PROSE: set[str] = set()
 
 # A block (found by a line of it) and what a user would have waited for before running it.
 CELL_WAITS = {
