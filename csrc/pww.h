@@ -97,15 +97,12 @@ typedef enum {
   PWW_INBOUND = 1   /* worker -> host; in a PyWorker's own core: host -> it */
 } pww_queue_id_t;
 
-/* Message kinds: 1..4 for payloads, 16..PWW_MSG_KIND_MAX for control kinds
- * (meaning left to the layers above); anything else is PWW_EINVAL. */
+/* Message kinds: these four; anything else is PWW_EINVAL. */
 typedef enum {
   PWW_MSG_TEXT = 1,
   PWW_MSG_BYTES = 2,
   PWW_MSG_JSON = 3,
-  PWW_MSG_ERROR = 4,
-  PWW_MSG_CONTROL_MIN = 16,
-  PWW_MSG_KIND_MAX = 255
+  PWW_MSG_ERROR = 4
 } pww_msg_kind_t;
 
 /* Defaults for a new registry's per-queue limits. 0 in a limit = unlimited. */
@@ -137,7 +134,6 @@ typedef struct {
   int32_t kind;
   int32_t opened; /* 0 or 1 */
   double time_ms;
-  uint32_t seq; /* == its index in the queue */
 } pww_message_t;
 
 /* Counters of one queue, all O(1) except first_unread (amortised O(1)). */
@@ -250,6 +246,12 @@ PWW_API int pww_queue_first_unread(pww_worker_t *w, int queue);
 /* Write up to `cap` unread indices, oldest first, to out; return how many. */
 PWW_API int pww_queue_list_unread(pww_worker_t *w, int queue, int32_t *out,
                                   size_t cap);
+/* Messages held: pushed and not released, opened or not. O(1). */
+PWW_API int pww_queue_held(const pww_worker_t *w, int queue);
+/* Write up to `cap` held indices, oldest first, to out; return how many.
+ * O(span): walks the ring from the oldest held message to the newest. */
+PWW_API int pww_queue_list_held(const pww_worker_t *w, int queue, int32_t *out,
+                                size_t cap);
 /* Describe message `index` into *out (does not open it). O(1). */
 PWW_API int pww_queue_get(const pww_worker_t *w, int queue, int index,
                           pww_message_t *out);

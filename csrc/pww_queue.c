@@ -92,8 +92,7 @@ int pww_queue_limits(const pww_worker_t *w, int queue, pww_limits_t *out) {
 }
 
 static int pww__valid_kind(int kind) {
-  return (kind >= PWW_MSG_TEXT && kind <= PWW_MSG_ERROR) ||
-         (kind >= PWW_MSG_CONTROL_MIN && kind <= PWW_MSG_KIND_MAX);
+  return kind >= PWW_MSG_TEXT && kind <= PWW_MSG_ERROR;
 }
 
 /* The checks of a push, in its order; allocates nothing. */
@@ -206,6 +205,25 @@ int pww_queue_list_unread(pww_worker_t *w, int queue, int32_t *out,
   return n;
 }
 
+int pww_queue_held(const pww_worker_t *w, int queue) {
+  pww__queue_t *q = pww__q(w, queue);
+  return q == NULL ? PWW_EINVAL : q->live;
+}
+
+/* Indices below base are all released, so the walk covers the ring only, and
+ * stops at the last held message. */
+int pww_queue_list_held(const pww_worker_t *w, int queue, int32_t *out,
+                        size_t cap) {
+  pww__queue_t *q = pww__q(w, queue);
+  int32_t i, n = 0;
+
+  if (q == NULL || (out == NULL && cap > 0)) return PWW_EINVAL;
+  if (cap > (size_t)INT32_MAX) cap = INT32_MAX;
+  for (i = q->base; i < q->length && (size_t)n < cap && n < q->live; i++)
+    if (*pww__slot(q, i) != NULL) out[n++] = i;
+  return n;
+}
+
 /* *out borrows the payload: valid until the message is released. */
 int pww_queue_get(const pww_worker_t *w, int queue, int index,
                   pww_message_t *out) {
@@ -221,7 +239,6 @@ int pww_queue_get(const pww_worker_t *w, int queue, int index,
   out->kind = m->kind;
   out->opened = m->opened;
   out->time_ms = m->time_ms;
-  out->seq = (uint32_t)index;
   return 0;
 }
 

@@ -24,8 +24,7 @@ typedef struct {
   int32_t kind;
   int32_t opened;
   double time_ms;
-  uint32_t seq;
-  uint32_t reserved_;
+  uint32_t reserved_[2]; /* was the index (seq); kept so no offset moves */
 } pww_w_info_t;
 
 _Static_assert(sizeof(pww_w_info_t) == 32, "info struct is 32 bytes");
@@ -33,7 +32,7 @@ _Static_assert(offsetof(pww_w_info_t, len) == 4, "len at 4");
 _Static_assert(offsetof(pww_w_info_t, kind) == 8, "kind at 8");
 _Static_assert(offsetof(pww_w_info_t, opened) == 12, "opened at 12");
 _Static_assert(offsetof(pww_w_info_t, time_ms) == 16, "time_ms at 16");
-_Static_assert(offsetof(pww_w_info_t, seq) == 24, "seq at 24");
+_Static_assert(offsetof(pww_w_info_t, reserved_) == 24, "reserved at 24");
 
 static pww_registry_t *pww__default;
 static pww_w_info_t pww__info __attribute__((aligned(8)));
@@ -116,6 +115,17 @@ PWW_W_API int pww_w_list_unread(int id, int queue, int *out, int cap) {
   return pww_queue_list_unread(w, queue, (int32_t *)out, (size_t)cap);
 }
 
+PWW_W_API int pww_w_held(int id, int queue) {
+  PWW__WORKER_OR_RETURN(w, id);
+  return pww_queue_held(w, queue);
+}
+
+PWW_W_API int pww_w_list_held(int id, int queue, int *out, int cap) {
+  PWW__WORKER_OR_RETURN(w, id);
+  if (cap < 0) return PWW_EINVAL;
+  return pww_queue_list_held(w, queue, (int32_t *)out, (size_t)cap);
+}
+
 /* Returns the address of one static 32-byte struct, overwritten by the next
  * call: read it before calling again. */
 PWW_W_API int pww_w_info(int id, int queue, int index) {
@@ -129,8 +139,7 @@ PWW_W_API int pww_w_info(int id, int queue, int index) {
   pww__info.kind = m.kind;
   pww__info.opened = m.opened;
   pww__info.time_ms = m.time_ms;
-  pww__info.seq = m.seq;
-  pww__info.reserved_ = 0;
+  pww__info.reserved_[0] = pww__info.reserved_[1] = 0;
 #ifdef __EMSCRIPTEN__
   return (int)(uintptr_t)&pww__info;
 #else
@@ -233,22 +242,9 @@ PWW_W_API int pww_w_call_cancel_all(int id) {
   return pww_call_cancel_all(w);
 }
 
-PWW_W_API int pww_w_call_list(int id, int *out, int cap) {
-  PWW__WORKER_OR_RETURN(w, id);
-  if (cap < 0) return PWW_EINVAL;
-  return pww_call_list(w, (int32_t *)out, (size_t)cap);
-}
-
 PWW_W_API int pww_w_call_stat(int id, int stat) {
   PWW__WORKER_OR_RETURN(w, id);
   return pww_call_stat(w, stat);
-}
-
-/* 0 = unlimited. */
-PWW_W_API int pww_w_call_set_limit(int id, int max_calls) {
-  PWW__WORKER_OR_RETURN(w, id);
-  if (max_calls < 0) return PWW_EINVAL;
-  return pww_call_set_limit(w, (size_t)max_calls);
 }
 
 /* Scratch buffers for JS; NULL (0) for n < 0 or out of memory. */

@@ -14,8 +14,6 @@ const PWW_CORE = Object.freeze({
   MSG_BYTES: 2,
   MSG_JSON: 3,
   MSG_ERROR: 4,
-  MSG_CONTROL_MIN: 16,
-  MSG_KIND_MAX: 255,
   CALL_PENDING: 0,
   CALL_BEGUN: 1,
   CALL_ENDED: 2,

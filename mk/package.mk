@@ -1,13 +1,13 @@
 # mk/package.mk - the Python package: assets, wheel, demo, and the whole test run.
 #
 #   make wheel   dist/pywebworker-<version>-py3-none-any.whl (+ sdist), with
-#                _core.wasm and js/*.js as package data
+#                _core.wasm, js/*.js and js/*.json as package data
 #   make demo    examples/quickstart.py in Pyodide on Node (the main job)
 #   make test    every test: lint, C core, then Python in Pyodide on Node and Chromium
 #   make lint    generated constants up to date (tools/gen_constants.py --check), ruff over
 #                every Python file, mypy --strict (config: pyproject.toml)
 
-PKG_JS := $(patsubst js/%,pywebworker/js/%,$(wildcard js/*.js))
+PKG_JS := $(patsubst js/%,pywebworker/js/%,$(wildcard js/*.js js/*.json))
 PKG_PY := $(wildcard pywebworker/*.py) pywebworker/py.typed
 PKG_VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' pywebworker/_version.py)
 WHEEL := dist/pywebworker-$(PKG_VERSION)-py3-none-any.whl
@@ -15,7 +15,7 @@ DEMO_PYODIDE ?= 314.0.7
 
 .PHONY: wheel demo test lint clean-package
 
-pywebworker/js/%.js: js/%.js
+pywebworker/js/%: js/%
 	@mkdir -p $(@D)
 	cp $< $@
 

@@ -74,11 +74,10 @@ def names(consts: dict[str, int]) -> dict[str, list[str] | dict[int, str]]:
 
     states = by_value("STATE_")
     stats = by_value("CALL_")
-    kinds = {v: n for v, n in by_value("MSG_").items() if v < consts["MSG_CONTROL_MIN"]}
     return {
         "STATE_NAMES": [states[i] for i in range(consts["STATE_COUNT"])],
         "CALL_STAT_NAMES": [stats[i] for i in range(consts["CALL_STAT_COUNT"])],
-        "MSG_KIND_NAMES": kinds,
+        "MSG_KIND_NAMES": by_value("MSG_"),
     }
 
 

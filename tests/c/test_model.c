@@ -189,7 +189,6 @@ static void op_worker(int id, pww_worker_t *w, mworker_t *m) {
       ASSERT_EQ(msg.kind, e->kind);
       ASSERT_EQ(msg.opened, e->opened);
       ASSERT_DBL_EQ(msg.time_ms, e->t);
-      ASSERT_EQ(msg.seq, i);
     }
   } else if (r < 70) { /* open */
     i = pick_index(mq);
@@ -217,15 +216,17 @@ static void op_worker(int id, pww_worker_t *w, mworker_t *m) {
     ASSERT_EQ(pww_queue_first_unread(w, q), m_first_unread(mq));
     ASSERT_EQ(pww_queue_stats(w, q, &st), 0);
     ASSERT_EQ(st.live, m_live(mq));
+    ASSERT_EQ(pww_queue_held(w, q), m_live(mq));
     ASSERT_UEQ(st.live_bytes, m_bytes(mq));
     ASSERT_EQ(pww_worker_state(w), m->state);
     ASSERT_EQ(pww_worker_kind(w), m->kind);
-  } else if (r < 97) { /* list unread */
+  } else if (r < 97) { /* list unread, or held (opened too) */
     size_t cap = test_below(17);
-    int n = 0;
-    rc = pww_queue_list_unread(w, q, out, cap);
+    int n = 0, held = (int)test_below(2);
+    rc = held ? pww_queue_list_held(w, q, out, cap)
+              : pww_queue_list_unread(w, q, out, cap);
     for (i = 0; i < mq->n && (size_t)n < cap; i++)
-      if (mq->v[i].present && !mq->v[i].opened) {
+      if (mq->v[i].present && (held || !mq->v[i].opened)) {
         ASSERT_LT(n, rc);
         ASSERT_EQ(out[n], i);
         n++;

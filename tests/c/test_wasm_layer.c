@@ -14,8 +14,7 @@ typedef struct {
   int32_t kind;
   int32_t opened;
   double time_ms;
-  uint32_t seq;
-  uint32_t reserved;
+  uint32_t reserved[2]; /* 24 was the index (seq): reserved, 0 */
 } info_t;
 
 static const info_t *info(void) { return pww__w_info_struct(); }
@@ -26,7 +25,7 @@ TEST(layout) {
   ASSERT_EQ(offsetof(info_t, kind), 8);
   ASSERT_EQ(offsetof(info_t, opened), 12);
   ASSERT_EQ(offsetof(info_t, time_ms), 16);
-  ASSERT_EQ(offsetof(info_t, seq), 24);
+  ASSERT_EQ(offsetof(info_t, reserved), 24);
   ASSERT_EQ((uintptr_t)pww__w_info_struct() % 8, 0);
 }
 
@@ -66,6 +65,7 @@ TEST(queues) {
   ASSERT_ERR(pww_w_push(id, PWW_INBOUND, PWW_MSG_TEXT, s, -1, 0), PWW_EINVAL);
   ASSERT_ERR(pww_w_push(id, 2, PWW_MSG_TEXT, s, 1, 0), PWW_EINVAL);
   ASSERT_ERR(pww_w_push(id, 0, 0, s, 1, 0), PWW_EINVAL);
+  ASSERT_ERR(pww_w_push(id, 0, 16, s, 1, 0), PWW_EINVAL);
   ASSERT_ERR(pww_w_push(id + 1, 0, 1, s, 1, 0), PWW_ENOENT);
   ASSERT_EQ(pww_w_length(id, PWW_INBOUND), 3);
   ASSERT_EQ(pww_w_length(id, PWW_OUTBOUND), 0);
@@ -78,11 +78,11 @@ TEST(queues) {
   ASSERT_EQ(info()->kind, PWW_MSG_JSON);
   ASSERT_EQ(info()->opened, 0);
   ASSERT_DBL_EQ(info()->time_ms, 1234.5);
-  ASSERT_EQ(info()->seq, 0);
-  ASSERT_EQ(info()->reserved, 0);
+  ASSERT_EQ(info()->reserved[0], 0);
+  ASSERT_EQ(info()->reserved[1], 0);
   ASSERT_EQ(pww_w_info(id, PWW_INBOUND, 2), 0);
   ASSERT_EQ(info()->len, 0);
-  ASSERT_EQ(info()->seq, 2);
+  ASSERT_EQ(info()->reserved[0], 0);
   ASSERT_ERR(pww_w_info(id, PWW_INBOUND, 3), PWW_ERANGE);
   ASSERT_ERR(pww_w_info(id, 3, 0), PWW_EINVAL);
   ASSERT_ERR(pww_w_info(99, 0, 0), PWW_ENOENT);
@@ -102,6 +102,16 @@ TEST(queues) {
   ASSERT_EQ(pww_w_list_unread(id, PWW_INBOUND, NULL, 0), 0);
   ASSERT_ERR(pww_w_list_unread(id, PWW_INBOUND, out, -1), PWW_EINVAL);
   ASSERT_ERR(pww_w_list_unread(99, PWW_INBOUND, out, 1), PWW_ENOENT);
+  ASSERT_EQ(pww_w_held(id, PWW_INBOUND), 3); /* opened or not */
+  ASSERT_EQ(pww_w_list_held(id, PWW_INBOUND, out, 8), 3);
+  ASSERT_EQ(out[0], 0);
+  ASSERT_EQ(out[2], 2);
+  ASSERT_EQ(pww_w_list_held(id, PWW_INBOUND, NULL, 0), 0);
+  ASSERT_ERR(pww_w_list_held(id, PWW_INBOUND, out, -1), PWW_EINVAL);
+  ASSERT_ERR(pww_w_list_held(id, 2, out, 1), PWW_EINVAL);
+  ASSERT_ERR(pww_w_list_held(99, PWW_INBOUND, out, 1), PWW_ENOENT);
+  ASSERT_ERR(pww_w_held(99, PWW_INBOUND), PWW_ENOENT);
+  ASSERT_ERR(pww_w_held(id, -1), PWW_EINVAL);
   ASSERT_ERR(pww_w_unread(99, 0), PWW_ENOENT);
   ASSERT_ERR(pww_w_unread(id, -1), PWW_EINVAL);
   ASSERT_ERR(pww_w_first_unread(99, 0), PWW_ENOENT);
@@ -113,6 +123,8 @@ TEST(queues) {
   ASSERT_ERR(pww_w_release(id, PWW_INBOUND, 0), PWW_ERELEASED);
   ASSERT_EQ(pww_w_release(id, PWW_INBOUND, 2), 0); /* unopened: allowed */
   ASSERT_EQ(pww_w_unread(id, PWW_INBOUND), 1);
+  ASSERT_EQ(pww_w_list_held(id, PWW_INBOUND, out, 8), 1);
+  ASSERT_EQ(out[0], 1);
   ASSERT_ERR(pww_w_release(99, PWW_INBOUND, 1), PWW_ENOENT);
   ASSERT_ERR(pww_w_release_opened(99, PWW_INBOUND), PWW_ENOENT);
   ASSERT_ERR(pww_w_release_opened(id, 2), PWW_EINVAL);

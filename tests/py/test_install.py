@@ -14,7 +14,7 @@ def _check_installed(selenium):
     assert metadata.distribution("pywebworker").read_text("INSTALLER").strip() == "micropip"
     files = resources.files("pywebworker")
     wasm = files.joinpath("_core.wasm").read_bytes()
-    assert wasm[:4] == b"\0asm" and len(wasm) < 40 * 1024
+    assert wasm[:4] == b"\0asm"  # its size budget is checked where it is built (mk/core.mk)
     names = {p.name for p in files.joinpath("js").iterdir()}
     assert {"host.js", "core.js", "protocol.js", "pyworker.js"} <= names
     import pytest
