@@ -171,20 +171,26 @@ function pwwCore(wasmBytes, peer = "worker") {
     return e;
   }
 
-  function listUnread(id, queue) {
-    const n = x.pww_w_unread(id, queue);
+  // The indices a core list call writes: count(id, queue) of them, then fill(id, queue,
+  // out, cap); an array, oldest first, or a negative code.
+  function list(id, queue, count, fill) {
+    const n = count(id, queue);
     if (n <= 0) return n < 0 ? n : [];
     const p = x.pww_w_malloc(n * 4);
     if (!p) return PWW_CORE.ENOMEM;
     try {
-      const got = x.pww_w_list_unread(id, queue, p, n);
+      const got = fill(id, queue, p, n);
       if (got < 0) return got;
       return Array.from(new Int32Array(x.memory.buffer, p, got));
     } finally { x.pww_w_free(p); }
   }
+  const listUnread = (id, queue) => list(id, queue, x.pww_w_unread, x.pww_w_list_unread);
+  // Held: pushed and not released (opened or not). The core walks only the slots from
+  // the oldest held message on, not every index ever used.
+  const listHeld = (id, queue) => list(id, queue, x.pww_w_held, x.pww_w_list_held);
 
   return {
-    exports: x, pushBytes, pushText, pushValue, pushJSON, info, entry, listUnread,
+    exports: x, pushBytes, pushText, pushValue, pushJSON, info, entry, listUnread, listHeld,
     coreError, errName, strerror: (c) => cstr(x.pww_w_strerror(c)),
   };
 }
@@ -253,14 +259,8 @@ function pwwInboundApi(core) {
     length: (id) => x.pww_w_length(id, IN),
     unreadCount: (id) => x.pww_w_unread(id, IN),
     firstUnread: (id) => x.pww_w_first_unread(id, IN),
-    // held: indices of the messages not released, oldest first, in one crossing.
-    held: (id) => {
-      const n = x.pww_w_length(id, IN);
-      if (n < 0) return n;
-      const out = [];
-      for (let i = 0; i < n; i++) if (x.pww_w_info(id, IN, i) >= 0) out.push(i);
-      return out;
-    },
+    // held: indices of the messages not released, oldest first.
+    held: (id) => core.listHeld(id, IN),
     info: (id, index) => core.info(id, IN, index),
     markOpened: (id, index) => x.pww_w_mark_opened(id, IN, index),
     // The calls below each do in one crossing what Python would otherwise do in
