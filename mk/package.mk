@@ -7,7 +7,7 @@
 #   make lint    generated constants up to date (tools/gen_constants.py --check), ruff over
 #                every Python file, mypy --strict (config: pyproject.toml)
 
-PKG_JS := $(patsubst js/%,pywebworker/js/%,$(wildcard js/*.js) js/manifest.json)
+PKG_JS := $(patsubst js/%,pywebworker/js/%,$(wildcard js/*.js))
 PKG_PY := $(wildcard pywebworker/*.py) pywebworker/py.typed
 PKG_VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' pywebworker/_version.py)
 WHEEL := dist/pywebworker-$(PKG_VERSION)-py3-none-any.whl
@@ -16,10 +16,6 @@ DEMO_PYODIDE ?= 314.0.7
 .PHONY: wheel demo test lint clean-package
 
 pywebworker/js/%.js: js/%.js
-	@mkdir -p $(@D)
-	cp $< $@
-
-pywebworker/js/manifest.json: js/manifest.json
 	@mkdir -p $(@D)
 	cp $< $@
 
