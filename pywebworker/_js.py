@@ -7,10 +7,22 @@ Loads the JS glue shipped as package data (``pywebworker/js/``) and the C core
 from __future__ import annotations
 
 import importlib
-import json
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
+
+_HOST_FILES = ("protocol.js", "payload.js", "core.js", "host.js")
+_SOURCES = {
+    "protocol": "protocol.js",
+    "payload": "payload.js",
+    "core": "core.js",
+    "nodeShim": "node_shim.js",
+    "jsClassic": "worker_classic.js",
+    "jsModule": "worker_module.js",
+    "jsNode": "worker_node.js",
+    "jsCalls": "worker_calls.js",
+    "pyBoot": "pyworker.js",
+}
 
 _host: Any = None
 _dispatch_proxy: Any = None
@@ -19,12 +31,6 @@ _package_files: Any = None
 
 def _text(name: str) -> str:
     return resources.files(__package__).joinpath("js", name).read_text("utf-8")
-
-
-def bundles() -> dict[str, str]:
-    """The JS bundles of ``js/manifest.json``: each name's files joined in order."""
-    manifest = json.loads(_text("manifest.json"))
-    return {name: "\n".join(_text(f) for f in files) for name, files in manifest.items()}
 
 
 def _globals() -> Any:
@@ -50,10 +56,10 @@ def host(on_event: Callable[..., None]) -> Any:
         from pyodide.code import run_js
         from pyodide.ffi import create_proxy
 
-        texts = bundles()
-        make = "(wasm, bundles, dispatch) => pwwHost(pwwCore(wasm), bundles, dispatch)"
-        factory = run_js(f"(function () {{\n{texts.pop('host')}\nreturn {make};\n}})()")
-        sources = _to_js(texts)
+        body = "".join(_text(name) for name in _HOST_FILES)
+        make = "(wasm, sources, dispatch) => pwwHost(pwwCore(wasm), sources, dispatch)"
+        factory = run_js(f"(function () {{\n{body}\nreturn {make};\n}})()")
+        sources = _to_js({key: _text(name) for key, name in _SOURCES.items()})
         _dispatch_proxy = create_proxy(on_event)
         _host = factory(_to_js(core_wasm()), sources, _dispatch_proxy)
     return _host
