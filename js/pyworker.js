@@ -212,15 +212,13 @@ function pwwParentApi() {
   return Object.assign(api, {
     id: pwwParentId,
     // Send one payload to the host: text as a string, JSON as its text (a `json`
-    // message), bytes transferred. Calls made before it go first. Returns 0, or a
-    // negative code for text that UTF-8 cannot carry (a lone surrogate).
+    // message), bytes transferred. Calls made before it go first. Returns 0: what the
+    // host cannot carry (a lone surrogate) it queues as an error message saying why.
     send(kind, data) {
       pwwCallsOut.flush();
       if (kind === PWW_CORE.MSG_JSON) postMessage(pwwMessage(PWW_NONCE, PWW.JSON, data));
-      else if (typeof data === "string") {
-        if (!pwwWellFormed(data)) return PWW_CORE.EINVAL;
-        postMessage(data);
-      } else {
+      else if (typeof data === "string") postMessage(data);
+      else {
         const [copy] = pwwOwnBuffers([ArrayBuffer.isView(data) ? data.slice() : data]);
         postMessage(copy, [copy]);
       }
