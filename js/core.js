@@ -1,18 +1,7 @@
 // pwwCore: the C core (_core.wasm) seen from JavaScript.
 // Turns JS values into bytes written straight into wasm memory and back; used by the
 // host glue and by the PyWorker bootstrap, each with its own instance.
-// Requires protocol.js and payload.js.
-
-function pwwErrorPayload(name, message, stack) {
-  return JSON.stringify({ name: String(name), message: String(message), stack: String(stack || "") });
-}
-
-// An error's parts as they cross the wire ({name, message, stack}); a PythonError is
-// named by its Python type (e.type), as Python names it.
-const pwwErrName = (e) => String((e && (e.type || e.name)) || "Error");
-const pwwErrMessage = (e) => String(e && e.message !== undefined ? e.message : e);
-const pwwErrStack = (e) => String((e && e.stack) || "");
-const pwwErrInfo = (e, prefix = "") => ({ name: pwwErrName(e), message: prefix + pwwErrMessage(e), stack: pwwErrStack(e) });
+// Requires constants.js, protocol.js and payload.js.
 
 // `peer` names the other side in the messages this core writes ("worker" on the host,
 // "host" inside a PyWorker).
@@ -27,7 +16,7 @@ function pwwCore(wasmBytes, peer = "worker") {
   // A scratch buffer up to this size is kept for the next message; a larger one is
   // freed after its push, so that a one-off big message does not hold a second copy.
   const SCRATCH_KEEP = 1 << 20;
-  const MAX_LEN = 2 ** 31 - 1;  // pww.h PWW_MAX_LEN
+  const MAX_LEN = PWW_CORE.MAX_LEN;
 
   // Wasm memory may grow during any call that allocates; views must follow it.
   const mem = () => (u8.buffer === x.memory.buffer ? u8 : (u8 = new Uint8Array(x.memory.buffer)));
@@ -61,7 +50,7 @@ function pwwCore(wasmBytes, peer = "worker") {
       if (code < 0) return code;
     }
     const p = scratchFor(n || 1);
-    if (!p) return PWW.ENOMEM;
+    if (!p) return PWW_CORE.ENOMEM;
     mem().set(bytes, p);
     const index = x.pww_w_push(id, queue, kind, p, n, timeMs);
     scratchDone();
@@ -74,7 +63,7 @@ function pwwCore(wasmBytes, peer = "worker") {
   // put U+FFFD in its place).
   function pushText(id, queue, kind, text, timeMs) {
     if (!pwwWellFormed(text)) {
-      if (kind === PWW.TEXT) return PWW.EINVAL;
+      if (kind === PWW_CORE.MSG_TEXT) return PWW_CORE.EINVAL;
       text = pwwEscapeLoneSurrogates(text);
     }
     return pushUTF8(id, queue, kind, text, timeMs);
@@ -92,7 +81,7 @@ function pwwCore(wasmBytes, peer = "worker") {
       if (max > SCRATCH_KEEP) return pushBytes(id, queue, kind, encoder.encode(text), timeMs);
     }
     const p = scratchFor(max || 1);
-    if (!p) return PWW.ENOMEM;
+    if (!p) return PWW_CORE.ENOMEM;
     const { written } = encoder.encodeInto(text, mem().subarray(p, p + max));
     lastBytes = written;
     return x.pww_w_push(id, queue, kind, p, written, timeMs);
@@ -101,11 +90,11 @@ function pwwCore(wasmBytes, peer = "worker") {
   // Why a message of `n` bytes that got `code` can never be queued, or "" when it
   // could be later (the queue is full now: the caller counts it as dropped).
   function neverFits(id, queue, n, code) {
-    if (code === PWW.EINVAL && n > MAX_LEN) return `it is larger than the ${MAX_LEN} bytes a message can hold`;
-    if (code === PWW.ENOMEM) return "wasm memory could not hold it (out of memory)";
-    if (code !== PWW.EFULL) return "";
+    if (code === PWW_CORE.EINVAL && n > MAX_LEN) return `it is larger than the ${MAX_LEN} bytes a message can hold`;
+    if (code === PWW_CORE.ENOMEM) return "wasm memory could not hold it (out of memory)";
+    if (code !== PWW_CORE.EFULL) return "";
     const limit = x.pww_w_limit(id, queue, 1);
-    const which = queue === PWW.INBOUND ? "inbound" : "outbound";
+    const which = queue === PWW_CORE.INBOUND ? "inbound" : "outbound";
     return limit > 0 && n > limit ? `it is larger than the ${which} queue's byte limit (${limit} bytes; see set_queue_limits)` : "";
   }
 
@@ -118,24 +107,24 @@ function pwwCore(wasmBytes, peer = "worker") {
       if (!pwwWellFormed(value)) {
         return refuse(id, queue, `the ${peer} sent a string with a lone surrogate (${pwwLoneSurrogate(value)}): it cannot be carried as UTF-8`, timeMs);
       }
-      code = pushUTF8(id, queue, PWW.TEXT, value, timeMs);
+      code = pushUTF8(id, queue, PWW_CORE.MSG_TEXT, value, timeMs);
     } else if (pwwIsBytes(value)) {
       // byteLength first: no Uint8Array can view more than 2**32 bytes.
       const n = lastBytes = value.byteLength;
-      code = n > MAX_LEN ? PWW.EINVAL : pushBytes(id, queue, PWW.BYTES,
+      code = n > MAX_LEN ? PWW_CORE.EINVAL : pushBytes(id, queue, PWW_CORE.MSG_BYTES,
         ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, n) : new Uint8Array(value), timeMs);
     } else {
       const why = value === undefined ? "undefined" : pwwWhyNot(value, false, true);
       if (why) return refuse(id, queue, `the ${peer} sent a value that cannot be carried: ${why}`, timeMs);
-      code = pushUTF8(id, queue, PWW.JSON, JSON.stringify(value), timeMs);  // well formed: JSON.stringify escapes lone surrogates
+      code = pushUTF8(id, queue, PWW_CORE.MSG_JSON, JSON.stringify(value), timeMs);  // well formed: JSON.stringify escapes lone surrogates
     }
     return settle(id, queue, code, timeMs);
   }
 
   // Received JSON text (between two Pythons it travels as text, unchanged: see
-  // protocol.js C_JSON), queued as pushValue queues a value.
+  // protocol.js `json`), queued as pushValue queues a value.
   function pushJSON(id, queue, text, timeMs) {
-    return settle(id, queue, pushText(id, queue, PWW.JSON, text, timeMs), timeMs);
+    return settle(id, queue, pushText(id, queue, PWW_CORE.MSG_JSON, text, timeMs), timeMs);
   }
 
   // A received message that can never be queued becomes an error message saying why;
@@ -148,16 +137,15 @@ function pwwCore(wasmBytes, peer = "worker") {
   }
 
   function refuse(id, queue, message, timeMs, name) {
-    return pushText(id, queue, PWW.ERROR, pwwErrorPayload(name || "DataCloneError", message, ""), timeMs);
+    return pushText(id, queue, PWW_CORE.MSG_ERROR, pwwErrorText({ name: name || "DataCloneError", message }), timeMs);
   }
 
-  // Message metadata: [kind, opened, timeMs, nbytes, seq] or a negative code.
+  // Message metadata: [kind, opened, timeMs, nbytes] or a negative code.
   function info(id, queue, index) {
     const p = x.pww_w_info(id, queue, index);
     if (p < 0) return p;
     const v = new DataView(x.memory.buffer);
-    return [v.getInt32(p + 8, true), v.getInt32(p + 12, true), v.getFloat64(p + 16, true),
-            v.getUint32(p + 4, true), v.getUint32(p + 24, true)];
+    return [v.getInt32(p + 8, true), v.getInt32(p + 12, true), v.getFloat64(p + 16, true), v.getUint32(p + 4, true)];
   }
 
   // [kind, payload] for one message (a string for text, JSON and error kinds, bytes as
@@ -172,7 +160,7 @@ function pwwCore(wasmBytes, peer = "worker") {
     const ptr = v.getUint32(p, true), len = v.getUint32(p + 4, true), kind = v.getInt32(p + 8, true);
     if (len > maxInline) return [kind, undefined];
     const m = mem();
-    if (kind !== PWW.BYTES) return [kind, decoder.decode(m.subarray(ptr, ptr + len))];
+    if (kind !== PWW_CORE.MSG_BYTES) return [kind, decoder.decode(m.subarray(ptr, ptr + len))];
     return [kind, view ? m.subarray(ptr, ptr + len) : m.slice(ptr, ptr + len)];
   }
 
@@ -183,20 +171,26 @@ function pwwCore(wasmBytes, peer = "worker") {
     return e;
   }
 
-  function listUnread(id, queue) {
-    const n = x.pww_w_unread(id, queue);
+  // The indices a core list call writes: count(id, queue) of them, then fill(id, queue,
+  // out, cap); an array, oldest first, or a negative code.
+  function list(id, queue, count, fill) {
+    const n = count(id, queue);
     if (n <= 0) return n < 0 ? n : [];
     const p = x.pww_w_malloc(n * 4);
-    if (!p) return PWW.ENOMEM;
+    if (!p) return PWW_CORE.ENOMEM;
     try {
-      const got = x.pww_w_list_unread(id, queue, p, n);
+      const got = fill(id, queue, p, n);
       if (got < 0) return got;
       return Array.from(new Int32Array(x.memory.buffer, p, got));
     } finally { x.pww_w_free(p); }
   }
+  const listUnread = (id, queue) => list(id, queue, x.pww_w_unread, x.pww_w_list_unread);
+  // Held: pushed and not released (opened or not). The core walks only the slots from
+  // the oldest held message on, not every index ever used.
+  const listHeld = (id, queue) => list(id, queue, x.pww_w_held, x.pww_w_list_held);
 
   return {
-    exports: x, pushBytes, pushText, pushValue, pushJSON, info, entry, listUnread,
+    exports: x, pushBytes, pushText, pushValue, pushJSON, info, entry, listUnread, listHeld,
     coreError, errName, strerror: (c) => cstr(x.pww_w_strerror(c)),
   };
 }
@@ -211,14 +205,14 @@ function pwwCore(wasmBytes, peer = "worker") {
 // it is held (not released), later drops wait for the next report, so memory stays
 // bounded. `peer` names the sender in reports.
 function pwwInbox(core, id, peer) {
-  const x = core.exports, IN = PWW.INBOUND;
+  const x = core.exports, IN = PWW_CORE.INBOUND;
   const box = { dropped: 0, unreported: 0 };
   let why = "", over = -1;
 
   const count = (code) => {
     if (code < 0) {
       box.dropped++; box.unreported++;
-      why = code === PWW.EFULL ? "the inbound queue was full" : core.strerror(code);
+      why = code === PWW_CORE.EFULL ? "the inbound queue was full" : core.strerror(code);
       report();
     }
     return code;
@@ -227,14 +221,14 @@ function pwwInbox(core, id, peer) {
   const held = (index) => index >= 0 && x.pww_w_info(id, IN, index) >= 0;
 
   function report() {
-    const text = pwwErrorPayload("QueueFullError", `${box.unreported} message(s) from the ${peer} were dropped: ${why}`, "");
-    let code = core.pushText(id, IN, PWW.ERROR, text, pwwNow());
-    if (code === PWW.EFULL && !held(over)) {
+    const text = pwwErrorText({ name: "QueueFullError", message: `${box.unreported} message(s) from the ${peer} were dropped: ${why}` });
+    let code = core.pushText(id, IN, PWW_CORE.MSG_ERROR, text, pwwNow());
+    if (code === PWW_CORE.EFULL && !held(over)) {
       const maxBytes = x.pww_w_limit(id, IN, 1);
       if (maxBytes > 0 && text.length > maxBytes) {  // the text is ASCII: length == bytes
         const maxMessages = x.pww_w_limit(id, IN, 0);
         x.pww_w_set_limits(id, IN, maxMessages, 0);
-        code = core.pushText(id, IN, PWW.ERROR, text, pwwNow());
+        code = core.pushText(id, IN, PWW_CORE.MSG_ERROR, text, pwwNow());
         x.pww_w_set_limits(id, IN, maxMessages, maxBytes);
         if (code >= 0) over = code;
       }
@@ -245,9 +239,10 @@ function pwwInbox(core, id, peer) {
   // Each returns the new message's index or a negative code (then counted).
   box.value = (value) => { before(); return count(core.pushValue(id, IN, value, pwwNow())); };
   box.json = (text) => { before(); return count(core.pushJSON(id, IN, text, pwwNow())); };
-  box.error = (name, message, stack) => {
+  // `e`: anything thrown, or error data.
+  box.error = (e, prefix) => {
     before();
-    return count(core.pushText(id, IN, PWW.ERROR, pwwErrorPayload(name || "Error", message, stack), pwwNow()));
+    return count(core.pushText(id, IN, PWW_CORE.MSG_ERROR, pwwErrorText(e, prefix), pwwNow()));
   };
   // Room may have been made (read messages released): report drops now.
   box.released = before;
@@ -259,20 +254,13 @@ function pwwInbox(core, id, peer) {
 // The reading side of an endpoint's inbound queue, in the shape the Python package
 // expects (pywebworker/_endpoint.py). Shared by the host glue and the PyWorker bootstrap.
 function pwwInboundApi(core) {
-  const x = core.exports, IN = PWW.INBOUND;
+  const x = core.exports, IN = PWW_CORE.INBOUND;
   return {
     length: (id) => x.pww_w_length(id, IN),
     unreadCount: (id) => x.pww_w_unread(id, IN),
     firstUnread: (id) => x.pww_w_first_unread(id, IN),
-    listUnread: (id) => core.listUnread(id, IN),
-    // held: indices of the messages not released, oldest first, in one crossing.
-    held: (id) => {
-      const n = x.pww_w_length(id, IN);
-      if (n < 0) return n;
-      const out = [];
-      for (let i = 0; i < n; i++) if (x.pww_w_info(id, IN, i) >= 0) out.push(i);
-      return out;
-    },
+    // held: indices of the messages not released, oldest first.
+    held: (id) => core.listHeld(id, IN),
     info: (id, index) => core.info(id, IN, index),
     markOpened: (id, index) => x.pww_w_mark_opened(id, IN, index),
     // The calls below each do in one crossing what Python would otherwise do in
@@ -310,23 +298,11 @@ function pwwInboundApi(core) {
     },
     releaseOpened: (id) => x.pww_w_release_opened(id, IN),
     state: (id) => x.pww_w_state(id),
-    errName: (code) => core.errName(code),
-    strerror: (code) => core.strerror(code),
     countWorkers: () => x.pww_w_count_workers(),
     // Debugging aid: the size of this core's wasm memory in bytes (make soak prints it
     // over time; it should stop growing once read messages are released).
     memoryBytes: () => x.memory.buffer.byteLength,
   };
-}
-
-// A call's bytes arrive from Python as Uint8Arrays: post them as ArrayBuffers the
-// message owns, transferred (one copy at most, none when a view spans its buffer).
-// Returns [bufs, transfer list], both undefined when there are none.
-function pwwBuffers(bufs) {
-  if (!bufs || bufs.length === 0) return [undefined, undefined];
-  const out = [];
-  for (const u of bufs) out.push(u.byteOffset === 0 && u.byteLength === u.buffer.byteLength ? u.buffer : u.slice().buffer);
-  return [out, out];
 }
 
 // Milliseconds since the epoch, with sub-millisecond precision where available.

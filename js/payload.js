@@ -1,6 +1,6 @@
-// Payload rules shared by every side (DESIGN.md "Payloads"). Plain script text,
-// prepended wherever it is needed: the host glue, the PyWorker bootstrap and the
-// JsWorker wrapper (so these top-level names, all prefixed, are visible to a script).
+// Payload rules shared by every side (DESIGN.md "Payloads"). Plain script text, in
+// every bundle of js/manifest.json that needs it: the host glue, the PyWorker
+// bootstrap and the JsWorker library.
 
 // True for an ArrayBuffer or a view of one. Realm-independent: values from
 // worker_threads may come from another realm than this code (pytest-pyodide runs

@@ -1,53 +1,110 @@
-// Wire protocol shared by the host glue and the worker bootstraps.
-// Evaluated as plain script text (concatenated in front of the other files), so it
-// defines one constant and the batch helper. Values mirror csrc/pww.h.
+// The wire protocol between the host and its workers: every control message is defined
+// here once (its type, its fields, a builder and a reader) and every side uses these
+// (comlink's protocol.ts does the same). Requires constants.js; js/manifest.json says
+// which files come before which.
+//
+// A control message is {__pywebworker__: nonce, type, ...fields}; anything else is a
+// user payload. The nonce is the worker's own, so a user payload can never be taken
+// for a control message. An `error` field is always {name, message, stack} (strings).
 const PWW = Object.freeze({
-  // Lifecycle states (pww.h PWW_STATE_*).
-  CREATED: 0, STARTING: 1, RUNNING: 2, KILLED: 3, FAILED: 4,
-  STATE_NAMES: ["created", "starting", "running", "killed", "failed"],
-  // Worker kinds (pww.h PWW_KIND_*).
-  KIND_PYTHON: 1, KIND_JAVASCRIPT: 2,
-  // Queues (pww.h PWW_OUTBOUND / PWW_INBOUND).
-  OUTBOUND: 0, INBOUND: 1,
-  // Message kinds (pww.h PWW_MSG_*).
-  TEXT: 1, BYTES: 2, JSON: 3, ERROR: 4,
-  // Error codes the glue makes or tells apart itself (pww.h PWW_E*).
-  EINVAL: -2, ENOMEM: -3, EFULL: -6, ESTATE: -5,
-  // Control messages are objects carrying this key set to the worker's nonce, so a
-  // user payload can never be taken for one (comlink tags its messages the same way).
   TAG: "__pywebworker__",
-  // Control message types, worker -> host.
-  C_STARTED: "started",  // PyWorker: Pyodide is up, user messages can flow
-  C_READY: "ready",      // the user's script has run its top level
-  C_FAILED: "failed",    // the script failed; carries {name, message, stack}
-  C_OUTPUT: "output",    // a line of the worker's stdout/stderr: {stream, text}
-  C_ERROR: "error",      // a non-fatal error, shown to the host as a message: {error}
-  C_EXIT: "exit",        // the worker called close(): browsers tell the host nothing else
-  // Control message types, host -> worker.
-  C_INIT: "init",
-  // Both ways between two Pythons (host <-> PyWorker, never to a JsWorker): a JSON
-  // message as the JSON text Python wrote, {type: "json", text}, queued as that text
-  // by the receiving side. Parsing it into JS values and writing it again would change
-  // it (1.0 becomes 1, 2**64+1 is rounded, 10**400 becomes Infinity).
-  C_JSON: "json",
-  // Worker -> host calls, one at a time: {type: "call", id, name, args, bufs} answered by
-  // {type: "return", id, value, bufs} or {type: "throw", id, error: {name, message, stack}}.
-  // `args` (a JSON array) and `value` are JSON text in which bytes are the marker object
-  // {"\u0000b": i} standing for bufs[i], an ArrayBuffer (see js/worker_calls.js).
-  C_CALL: "call", C_RETURN: "return", C_THROW: "throw",
-  // Host -> worker calls, batched: every call made in one JS task travels in one
-  // {type: "calls", text, bufs} message; the worker answers the calls of a batch that
-  // finish at once in one {type: "returns", text, bufs, ids}. `text` is a JSON array of
-  // items, [id, name, args, k] and [id, ok (1 or 0), value, k]: with k < 0, args/value is
-  // embedded JSON (for a failure, an {name, message, stack} object); with k >= 0 it is
-  // JSON text whose bytes markers refer to bufs[k]. `ids` lists the reply ids, so that
-  // the host ends each call in its core before Python sees the batch.
-  C_CALLS: "calls", C_RETURNS: "returns",
+  INIT: "init", STARTED: "started", READY: "ready", FAILED: "failed", OUTPUT: "output",
+  ERROR: "error", EXIT: "exit", JSON: "json", CALLS: "calls", RETURNS: "returns",
 });
 
-// Append one batch item to `b` ({parts, bufs, transfer}); `json` is JSON text, `bufs`
-// the ArrayBuffers its markers refer to (or nothing).
-function pwwBatchItem(b, head, json, bufs) {
+const pwwStr = (v, dflt = "") => (v === undefined || v === null ? dflt : String(v));
+const pwwList = (v) => (Array.isArray(v) ? v : []);
+const PWW_INIT_FIELDS = ["indexURL", "moduleURL", "name", "script", "url", "packages", "files", "indexes", "modules"];
+const pwwPick = (o, keys) => { const out = {}; for (const k of keys) out[k] = o[k]; return out; };
+
+// type -> {dir, build(...args) -> fields, read(message) -> fields}: the one table of
+// messages. A reader never throws on a malformed field: it reads a default instead.
+const PWW_MESSAGES = Object.freeze(Object.assign(Object.create(null), {
+  // The first message to a PyWorker: where Pyodide lives, the package files, the script.
+  init: { dir: "host->pyworker", build: (opts) => pwwPick(opts, PWW_INIT_FIELDS), read: (d) => pwwPick(d, PWW_INIT_FIELDS) },
+  // A PyWorker's Pyodide and packages are up: the host may deliver user messages.
+  started: { dir: "pyworker->host", build: () => ({}), read: () => ({}) },
+  // The script's top level has run (or waits for the host); `exports` are its names.
+  ready: { dir: "worker->host", build: (exports) => ({ exports: Array.from(exports || [], String) }),
+    read: (d) => ({ exports: pwwList(d.exports).map(String) }) },
+  // The worker cannot go on: the host fails it.
+  failed: { dir: "worker->host", build: (e) => ({ error: pwwErrorInfo(e) }), read: (d) => ({ error: pwwErrorInfo(d.error) }) },
+  // A line of a PyWorker's stdout or stderr.
+  output: { dir: "pyworker->host", build: (stream, text) => ({ stream: String(stream), text: String(text) }),
+    read: (d) => ({ stream: d.stream === "stderr" ? "stderr" : "stdout", text: pwwStr(d.text) }) },
+  // A non-fatal error: an error message in the host's inbound queue.
+  error: { dir: "worker->host", build: (e) => ({ error: pwwErrorInfo(e) }), read: (d) => ({ error: pwwErrorInfo(d.error) }) },
+  // The worker called close(): a browser tells the host nothing else.
+  exit: { dir: "worker->host", build: () => ({}), read: () => ({}) },
+  // A JSON message between two Pythons, as the JSON text Python wrote: parsing it into
+  // JS values and writing it again would change it (1.0 becomes 1, 2**64+1 is
+  // rounded, 10**400 becomes Infinity).
+  json: { dir: "host<->pyworker", build: (text) => ({ text: String(text) }), read: (d) => ({ text: pwwStr(d.text) }) },
+  // A batch of calls (items [id, name, args, k]), every call made in one JS task.
+  calls: { dir: "both", build: (text, bufs) => ({ text, bufs: bufs || [] }),
+    read: (d) => ({ text: pwwStr(d.text, "[]"), bufs: pwwList(d.bufs) }) },
+  // Replies to calls (items [id, ok, value, k]); `ids` lists them, so that the
+  // receiving glue ends each in its core before the batch is read.
+  returns: { dir: "both", build: (text, bufs, ids) => ({ text, bufs: bufs || [], ids }),
+    read: (d) => ({ text: pwwStr(d.text, "[]"), bufs: pwwList(d.bufs), ids: pwwList(d.ids) }) },
+}));
+
+// The builder: the control message of `type` for the worker with `nonce`.
+function pwwMessage(nonce, type, ...args) {
+  const fields = PWW_MESSAGES[type].build(...args);
+  fields[PWW.TAG] = nonce;
+  fields.type = type;
+  return fields;
+}
+
+// The reader: null for a user payload, else {type, ...fields}. An unknown type with the
+// right nonce is a bug of the glue: it throws, and the caller's guard reports it.
+function pwwRead(nonce, d) {
+  if (d === null || typeof d !== "object" || d[PWW.TAG] !== nonce) return null;
+  const spec = typeof d.type === "string" ? PWW_MESSAGES[d.type] : undefined;
+  if (spec === undefined) throw new TypeError(`pywebworker: unknown control message type ${pwwStr(d.type)}`);
+  const m = spec.read(d);
+  m.type = d.type;
+  return m;
+}
+
+// THE error-to-data builder: {name, message, stack} of anything thrown (an Error, a
+// string, a plain {name, message, stack}), never throwing itself. A Pyodide PythonError
+// is named by its Python type (e.type), as Python names it.
+function pwwErrorInfo(e, prefix = "") {
+  try {
+    const o = e !== null && (typeof e === "object" || typeof e === "function");
+    const name = o ? (e.name === "PythonError" && e.type ? e.type : e.name) : undefined;
+    const message = o && e.message !== undefined ? e.message : e;
+    return { name: pwwStr(name, "Error") || "Error", message: prefix + String(message), stack: o ? pwwStr(e.stack) : "" };
+  } catch (_) {  // a hostile getter or toString
+    return { name: "Error", message: prefix + "(an error that could not be described)", stack: "" };
+  }
+}
+
+// The JSON text of an error, as an `error` kind message holds it.
+const pwwErrorText = (e, prefix) => JSON.stringify(pwwErrorInfo(e, prefix));
+
+// An Error from error data (a rejected call): its name and message, the remote stack apart.
+function pwwErrorFrom(info) {
+  const i = pwwErrorInfo(info);
+  const e = new Error(i.message);
+  e.name = i.name;
+  e.remoteStack = i.stack;
+  return e;
+}
+
+// A batch of calls or of replies being built. Its text is a JSON array of items
+// [id, second, value, k]: `second` is the called name (calls) or 1/0 (returns: ok or
+// failed). With k = -1, value is embedded JSON (a failure's is error data); with k >= 0
+// it is JSON text whose markers {"\u0000b": i} stand for bufs[k][i], transferred
+// ArrayBuffers. `ids` lists the items' ids, `transfer` every buffer.
+const pwwBatch = () => ({ parts: [], bufs: [], transfer: [], ids: [] });
+
+// THE batch-item builder. `json` is JSON text, `bufs` the ArrayBuffers its markers refer
+// to (or nothing).
+function pwwBatchAdd(b, id, second, json, bufs) {
+  const head = typeof second === "string" ? `${id},${JSON.stringify(second)}` : `${id},${second ? 1 : 0}`;
   if (bufs && bufs.length) {
     b.parts.push(`[${head},${JSON.stringify(json)},${b.bufs.length}]`);
     b.bufs.push(bufs);
@@ -55,4 +112,76 @@ function pwwBatchItem(b, head, json, bufs) {
   } else {
     b.parts.push(`[${head},${json},-1]`);
   }
+  b.ids.push(id);
 }
+
+const pwwBatchText = (b) => `[${b.parts.join(",")}]`;
+
+// Every call of `ids` answered by one error.
+function pwwBatchFailed(ids, e) {
+  const b = pwwBatch(), text = pwwErrorText(e);
+  for (const id of ids) pwwBatchAdd(b, id, 0, text);
+  return b;
+}
+
+// The ids of a batch's items, read from its text (for answering a batch that could not
+// be served); [] when the text is not a batch.
+function pwwBatchIds(text) {
+  try {
+    const items = JSON.parse(text);
+    return Array.isArray(items) ? items.map((item) => (Array.isArray(item) ? item[0] : 0)).filter(Number.isInteger) : [];
+  } catch (_) { return []; }
+}
+
+// Items added in one JS task leave in one message: `send(batch)` runs from a microtask
+// (or at flush(), which the order rule needs: calls made before a message go before it).
+// `send` must not throw (a rejection in a microtask ends a Node process): it answers
+// the batch's calls itself when the batch cannot be posted.
+function pwwOutbox(send) {
+  let b = null;
+  const flush = () => {
+    const batch = b;
+    if (batch === null) return;
+    b = null;
+    send(batch);
+  };
+  return {
+    add(id, second, json, bufs) {
+      if (b === null) {
+        b = pwwBatch();
+        Promise.resolve().then(flush);  // a microtask (queueMicrotask is missing in some Node contexts)
+      }
+      pwwBatchAdd(b, id, second, json, bufs);
+    },
+    flush,
+  };
+}
+
+// Bytes from Python (Uint8Arrays, or Python buffer proxies inside a PyWorker) as
+// ArrayBuffers the message owns, so that they can be transferred: one copy at most,
+// none for a Uint8Array spanning its buffer. Undefined when there are none.
+function pwwOwnBuffers(bufs) {
+  if (!bufs) return undefined;
+  const out = [];
+  for (const u of bufs) {
+    if (!ArrayBuffer.isView(u)) {
+      const buf = u.getBuffer("u8");
+      try { out.push(buf.data.slice().buffer); } finally { buf.release(); }
+    } else out.push(u.byteOffset === 0 && u.byteLength === u.buffer.byteLength ? u.buffer : u.slice().buffer);
+  }
+  return out.length ? out : undefined;
+}
+
+// [lists, transfer] for the lists of bytes of a batch built by Python (its `bufs`).
+function pwwOwnBufferLists(lists) {
+  const out = [], transfer = [];
+  for (const list of lists || []) {
+    const own = pwwOwnBuffers(list) || [];
+    out.push(own);
+    for (const x of own) transfer.push(x);
+  }
+  return [out, transfer];
+}
+
+// Reply ids as Python passes them: "1,2,3" (cheaper across the FFI than a list) or a list.
+const pwwIds = (ids) => (typeof ids === "string" ? (ids ? ids.split(",").map(Number) : []) : Array.from(ids || [], Number));

@@ -1,5 +1,6 @@
 // PyWorker bootstrap: runs inside the worker (a module Web Worker, or a worker_threads
-// worker with node_shim.js). Prepended: protocol.js, payload.js, core.js, PWW_TAG, PWW_NONCE.
+// worker with node_shim.js), bundled as js/manifest.json "pyworker" says, with
+// PWW_PARAMS ({nonce}) first (host.js pwwWorkerSource).
 //
 // 1. The first message is the host's init: where Pyodide lives, the pywebworker package
 //    files, the packages to load and the user's script.
@@ -11,29 +12,35 @@
 // 4. pywebworker/_boot.py runs the script with top-level await and says "ready" (with
 //    the names in `__export__`) once its top level has finished or it waits for the
 //    host, or "failed" with the Python traceback (also after ready).
-// Calls the host makes go to the Python handler `parent` registers; calls to the host
-// are pending in this worker's own C core (pww_w_call_*) until their reply.
-const pwwSay = (type, extra) => postMessage(Object.assign({ [PWW_TAG]: PWW_NONCE, type }, extra));
-const pwwErr = (e) => ({ name: (e && (e.type || e.name)) || "Error", message: (e && e.message) || String(e), stack: (e && e.stack) || "" });
+// Calls go both ways as batches (protocol.js `calls`, answered by `returns`): the host's
+// to the Python handler `parent` registers (serve), this worker's to the host pending in
+// this worker's own C core (pww_w_call_*) until their reply.
+const PWW_NONCE = PWW_PARAMS.nonce;
+const pwwSay = (type, ...args) => postMessage(pwwMessage(PWW_NONCE, type, ...args));
 let pwwCoreInst = null, pwwParentId = 0, pwwWatch = false, pwwNotify = null;
-let pwwOnReply = null, pwwOnCalls = null;
+let pwwOnReturns = null, pwwOnCalls = null;
 let pwwInboxInst = null;  // this worker's inbound queue (core.js pwwInbox): drops counted and reported
+// This worker's calls to the host, made in one JS task, leave in one `calls` message.
+// One that cannot be posted fails its calls here, as the host's answer would.
+const pwwCallsOut = pwwOutbox((b) => {
+  try { postMessage(pwwMessage(PWW_NONCE, PWW.CALLS, pwwBatchText(b), b.bufs), b.transfer); } catch (e) {
+    try { pwwReturns(pwwBatchText(pwwBatchFailed(b.ids, pwwErrorInfo(e, "the call could not be posted to the host: "))), [], b.ids); }
+    catch (e2) { pwwCaught(e2); }
+  }
+});
 
 // Nothing thrown here may escape: an uncaught error would fail the whole worker. A
 // failure (of the glue, or of Python called from it) becomes an error message in
 // this worker's inbound queue, where `parent` reads it; a batch of the host's calls
 // that cannot be served is answered with the error.
 addEventListener("message", (ev) => {
-  const d = ev.data;
-  const control = d !== null && typeof d === "object" && d[PWW_TAG] === PWW_NONCE;
-  if (pwwCoreInst === null) {
-    if (control && d.type === PWW.C_INIT) pwwBoot(d);
-    return;
-  }
   try {
-    if (control) pwwControl(d);
-    else pwwReceive(d, false);
-  } catch (e) { pwwCaught(e); }
+    const m = pwwRead(PWW_NONCE, ev.data);
+    if (pwwCoreInst === null) {
+      if (m !== null && m.type === PWW.INIT) pwwBoot(m);
+    } else if (m === null) pwwReceive(ev.data, false);
+    else pwwControl(m);
+  } catch (e) { if (pwwInboxInst !== null) pwwCaught(e); }
 });
 
 function pwwReceive(data, json) {
@@ -45,20 +52,18 @@ function pwwReceive(data, json) {
 // As host.js caught(): queued, Python told; a second failure is queued untold.
 function pwwCaught(e) {
   try {
-    pwwInboxInst.error(pwwErrName(e), `pywebworker could not handle an event from the host: ${pwwErrMessage(e)}`, pwwErrStack(e));
+    pwwInboxInst.error(e, "pywebworker could not handle an event from the host: ");
     if (pwwWatch && pwwNotify) pwwNotify();
   } catch (e2) {
-    try { pwwInboxInst.error(pwwErrName(e2), `pywebworker could not report an error: ${pwwErrMessage(e2)}`, pwwErrStack(e2)); }
+    try { pwwInboxInst.error(e2, "pywebworker could not report an error: "); }
     catch (e3) { pwwInboxInst.lost(); }
   }
 }
 
-// Every call of a batch answered by one error (items as in protocol.js C_RETURNS).
+// Every call of a batch of the host's answered by one error.
 function pwwFailCalls(text, error) {
-  let ids;
-  try { ids = JSON.parse(text).map((item) => item[0]); } catch (e) { return pwwCaught(error); }
-  const json = JSON.stringify(error);
-  pwwSay(PWW.C_RETURNS, { text: `[${ids.map((i) => `[${i},0,${json},-1]`).join(",")}]`, bufs: [], ids });
+  const b = pwwBatchFailed(pwwBatchIds(text), error);
+  pwwSay(PWW.RETURNS, pwwBatchText(b), [], b.ids);
 }
 
 // An uncaught error after the top level (a Python callback raising inside a JS event)
@@ -66,7 +71,7 @@ function pwwFailCalls(text, error) {
 // pywebworker/_boot.py reports the others, instead of the JS stack of a PythonError.
 // In Node every uncaught error comes here (the handler replaces the default exit); in a
 // browser only Python's do, the rest reach the host's onerror as before.
-function pwwUncaught(e) { pwwSay(PWW.C_FAILED, { error: pwwPythonErr(e) }); }
+function pwwUncaught(e) { pwwSay(PWW.FAILED, pwwPythonErr(e)); }
 if (globalThis.process && process.versions && process.versions.node) process.on("uncaughtException", pwwUncaught);
 else {
   self.addEventListener("error", (ev) => {
@@ -77,7 +82,7 @@ else {
 // {name, message, stack} of a PythonError: its message is the traceback Pyodide
 // formatted; frames of Pyodide and pywebworker are dropped, the message is the last line.
 function pwwPythonErr(e) {
-  if (!e || e.name !== "PythonError" || typeof e.message !== "string") return pwwErr(e);
+  if (!e || e.name !== "PythonError" || typeof e.message !== "string") return pwwErrorInfo(e);
   const type = e.type || "Error", out = [];
   let skip = false;
   for (const line of e.message.replace(/\n+$/, "").split("\n")) {
@@ -93,39 +98,45 @@ function pwwPythonErr(e) {
 // As in a JsWorker (worker_calls.js): the host learns that the worker closed itself.
 if (typeof self.close === "function") {
   const pwwClose = self.close.bind(self);
-  self.close = () => { pwwSay(PWW.C_EXIT); pwwClose(); };
+  self.close = () => { pwwSay(PWW.EXIT); pwwClose(); };
 }
 
-function pwwControl(d) {
-  switch (d.type) {
-    case PWW.C_JSON: return pwwReceive(String(d.text), true);
-    case PWW.C_CALLS: {
-      if (!pwwOnCalls) return pwwFailCalls(d.text, { name: "NotExportedError", message: "the worker exports nothing yet", stack: "" });
-      try { return pwwOnCalls(d.text, d.bufs.length ? d.bufs : undefined); } catch (e) {
+function pwwControl(m) {
+  switch (m.type) {
+    case PWW.JSON: return pwwReceive(m.text, true);
+    case PWW.CALLS: {
+      if (!pwwOnCalls) return pwwFailCalls(m.text, { name: "NotExportedError", message: "the worker exports nothing yet" });
+      try { return pwwOnCalls(m.text, m.bufs.length ? m.bufs : undefined); } catch (e) {
         // Python could not serve the batch: no reply left for any of its calls (a call
         // already answered drops the second reply as late).
-        return pwwFailCalls(d.text, pwwErrInfo(e, "the worker could not serve the call: "));
+        return pwwFailCalls(m.text, pwwErrorInfo(e, "the worker could not serve the call: "));
       }
     }
-    case PWW.C_RETURN:
-    case PWW.C_THROW:
-      // Late replies (the call timed out) are counted by the core and dropped.
-      if (pwwCoreInst.exports.pww_w_call_end(pwwParentId, d.id) < 0 || !pwwOnReply) return;
-      if (d.type === PWW.C_RETURN) return pwwOnReply(d.id, true, d.value, d.bufs);
-      return pwwOnReply(d.id, false, pwwErrorPayload(d.error.name, d.error.message, d.error.stack), undefined);
+    case PWW.RETURNS: return pwwReturns(m.text, m.bufs, m.ids);
   }
+}
+
+// Replies to this worker's calls, as host.js onReturns: each ended in this worker's core
+// first; the late ones (timed out, cancelled) are listed for Python to drop.
+function pwwReturns(text, bufs, ids) {
+  let late;
+  for (const callId of ids) {
+    if (pwwCoreInst.exports.pww_w_call_end(pwwParentId, callId) < 0) (late || (late = [])).push(callId);
+  }
+  if ((late && late.length === ids.length) || !pwwOnReturns) return;
+  pwwOnReturns(text, bufs.length ? bufs : undefined, late);
 }
 
 async function pwwBoot(init) {
   try {
     pwwCoreInst = pwwCore(init.files["_core.wasm"], "host");
-    pwwParentId = pwwCoreInst.exports.pww_w_create(PWW.KIND_PYTHON);
+    pwwParentId = pwwCoreInst.exports.pww_w_create(PWW_CORE.KIND_PYTHON);
     pwwInboxInst = pwwInbox(pwwCoreInst, pwwParentId, "host");
-    pwwCoreInst.exports.pww_w_set_state(pwwParentId, PWW.STARTING);
-    pwwCoreInst.exports.pww_w_set_state(pwwParentId, PWW.RUNNING);
+    pwwCoreInst.exports.pww_w_set_state(pwwParentId, PWW_CORE.STATE_STARTING);
+    pwwCoreInst.exports.pww_w_set_state(pwwParentId, PWW_CORE.STATE_RUNNING);
   } catch (e) {
     pwwCoreInst = null;
-    return pwwSay(PWW.C_FAILED, { error: pwwErr(e) });
+    return pwwSay(PWW.FAILED, e);
   }
   let boot = null, quiet = false;
   try {
@@ -133,15 +144,15 @@ async function pwwBoot(init) {
     const py = await loadPyodide({
       indexURL: init.indexURL,
       // While packages install, Pyodide's "Loading x"/"Loaded x" lines are not the user's.
-      stdout: (text) => { if (!quiet) pwwSay(PWW.C_OUTPUT, { stream: "stdout", text }); },
-      stderr: (text) => pwwSay(PWW.C_OUTPUT, { stream: "stderr", text }),
+      stdout: (text) => { if (!quiet) pwwSay(PWW.OUTPUT, "stdout", text); },
+      stderr: (text) => pwwSay(PWW.OUTPUT, "stderr", text),
     });
     pwwInstall(py, { pywebworker: init.files, ...init.modules });
     py.registerJsModule("_pywebworker_parent", pwwParentApi());
     // The handshake, said by pywebworker/_boot.py (which catches and formats errors).
     py.registerJsModule("_pywebworker_boot", {
-      ready(exports) { pwwSay(PWW.C_READY, { exports: Array.from(exports, String) }); },
-      failed(name, message, stack) { pwwSay(PWW.C_FAILED, { error: { name, message, stack } }); },
+      ready(exports) { pwwSay(PWW.READY, exports); },
+      failed(name, message, stack) { pwwSay(PWW.FAILED, { name, message, stack }); },
       quiet(on) { quiet = !!on; },
     });
     if (init.packages.length) {
@@ -151,16 +162,16 @@ async function pwwBoot(init) {
     boot = py.pyimport("pywebworker._boot");
   } catch (e) {
     if (boot) boot.destroy();
-    return pwwSay(PWW.C_FAILED, { error: pwwErr(e) });
+    return pwwSay(PWW.FAILED, e);
   }
   try {
     if (!await boot.install(JSON.stringify(init.packages), JSON.stringify(init.indexes || {}))) return;
-    pwwSay(PWW.C_STARTED);
+    pwwSay(PWW.STARTED);
     const code = init.url ? await pwwFetchText(init.url) : init.script;
     // A filename not in <...> makes Pyodide put the source in linecache: tracebacks show lines.
     await boot.run(code, `/worker/${init.name}.py`);
   } catch (e) {
-    pwwSay(PWW.C_FAILED, { error: pwwErr(e) });
+    pwwSay(PWW.FAILED, e);
   } finally {
     boot.destroy();
   }
@@ -200,54 +211,42 @@ function pwwParentApi() {
   };
   return Object.assign(api, {
     id: pwwParentId,
-    // Send one payload to the host: text as a string, JSON as its text (C_JSON), bytes
-    // transferred.
+    // Send one payload to the host: text as a string, JSON as its text (a `json`
+    // message), bytes transferred. Calls made before it go first. Returns 0: what the
+    // host cannot carry (a lone surrogate) it queues as an error message saying why.
     send(kind, data) {
-      if (kind === PWW.JSON) return pwwSay(PWW.C_JSON, { text: data });
-      if (typeof data === "string") return postMessage(data);
-      const copy = ArrayBuffer.isView(data) ? data.slice() : (() => {
-        const buf = data.getBuffer("u8");
-        try { return buf.data.slice(); } finally { buf.release(); }
-      })();
-      postMessage(copy.buffer, [copy.buffer]);
-    },
-    sendError(name, message, stack) { pwwSay(PWW.C_ERROR, { error: { name, message, stack } }); },
-    // Calls: the host's calls to this worker's exports, and this worker's calls to the
-    // functions the host exposed (pending in this worker's core until their reply).
-    setCallHandlers(onReply, onCalls) { pwwOnReply = onReply; pwwOnCalls = onCalls; },
-    // Replies to a batch of the host's calls, in one message: `text` as in protocol.js
-    // (C_RETURNS), `bufs` a list of lists of bytes (Uint8Array or Python buffer), `ids`
-    // the reply ids joined by commas (cheaper across the FFI than a list).
-    replies(text, bufs, ids) {
-      const out = [], transfer = [];
-      for (const list of bufs || []) {
-        const [b, t] = pwwBuffers([...list].map(pwwOwnBytes));
-        out.push(b);
-        for (const x of t) transfer.push(x);
+      pwwCallsOut.flush();
+      if (kind === PWW_CORE.MSG_JSON) postMessage(pwwMessage(PWW_NONCE, PWW.JSON, data));
+      else if (typeof data === "string") postMessage(data);
+      else {
+        const [copy] = pwwOwnBuffers([ArrayBuffer.isView(data) ? data.slice() : data]);
+        postMessage(copy, [copy]);
       }
-      postMessage({ [PWW_TAG]: PWW_NONCE, type: PWW.C_RETURNS, text, bufs: out, ids: ids.split(",").map(Number) }, transfer);
+      return 0;
     },
-    reply(callId, ok, value, bufs) {
-      if (!ok) return pwwSay(PWW.C_THROW, { id: callId, error: value });
-      const [b, transfer] = pwwBuffers(bufs);
-      postMessage({ [PWW_TAG]: PWW_NONCE, type: PWW.C_RETURN, id: callId, value, bufs: b }, transfer || []);
+    sendError(name, message, stack) { pwwSay(PWW.ERROR, { name, message, stack }); },
+    // Calls both ways: onCalls(text, bufs) gets the host's batches of calls to this
+    // worker's exports; onReturns(text, bufs, late) the replies to this worker's calls.
+    serve(onCalls, onReturns) { pwwOnCalls = onCalls; pwwOnReturns = onReturns; },
+    // Replies to a batch of the host's calls, in one `returns`: `text` built by Python,
+    // `bufs` a list of lists of bytes (Uint8Array or Python buffer), `ids` "1,2,3".
+    replies(text, bufs, ids) {
+      const [own, transfer] = pwwOwnBufferLists(bufs);
+      const list = pwwIds(ids);
+      try { postMessage(pwwMessage(PWW_NONCE, PWW.RETURNS, text, own, list), transfer); } catch (e) {
+        const b = pwwBatchFailed(list, pwwErrorInfo(e, "the reply could not be posted: "));
+        pwwSay(PWW.RETURNS, pwwBatchText(b), [], b.ids);
+      }
     },
+    // Begin a call to the host; it leaves with the others of this JS task. Returns its
+    // id or a negative code.
     call(name, args, bufs) {
       const callId = pwwCoreInst.exports.pww_w_call_begin(pwwParentId, pwwNow());
-      if (callId < 0) return callId;
-      const [b, transfer] = pwwBuffers(bufs);
-      postMessage({ [PWW_TAG]: PWW_NONCE, type: PWW.C_CALL, id: callId, name, args, bufs: b }, transfer || []);
+      if (callId > 0) pwwCallsOut.add(callId, String(name), args, pwwOwnBuffers(bufs));
       return callId;
     },
     callCancel(callId) { return pwwCoreInst.exports.pww_w_call_cancel(pwwParentId, callId); },
     callStat(stat) { return pwwCoreInst.exports.pww_w_call_stat(pwwParentId, stat); },
     watch(on, notify) { pwwWatch = !!on; if (notify) pwwNotify = notify; },
   });
-}
-
-// Bytes this worker may transfer: a Uint8Array as is, a Python bytes proxy copied out.
-function pwwOwnBytes(data) {
-  if (ArrayBuffer.isView(data)) return data;
-  const buf = data.getBuffer("u8");
-  try { return buf.data.slice(); } finally { buf.release(); }
 }

@@ -1,6 +1,6 @@
 // The `pywebworker` global of a JsWorker: exports the host can call, and calls to the
-// functions the host exposed. Prepended to every JsWorker wrapper after PWW_TAG and
-// PWW_NONCE and payload.js, before the user's script, so that its 'message' listener comes first and
+// functions the host exposed. Bundled as js/manifest.json "jsworker" says, before the
+// wrapper that runs the user's script, so that its 'message' listener comes first and
 // keeps call traffic away from the script (stopImmediatePropagation): the script sees
 // only user payloads.
 //
@@ -8,7 +8,8 @@
 //   const n = await pywebworker.host.count_words("some text");   // or .call("name", ...)
 //
 // Values follow DESIGN.md's payload rules. On the wire, arguments and results are JSON
-// text; bytes (an ArrayBuffer or typed array) travel beside it as transferred
+// text; calls both ways travel in batches (protocol.js `calls` and `returns`), one
+// message per JS task; bytes (an ArrayBuffer or typed array) travel beside it as transferred
 // ArrayBuffers, referred to by the marker object {"\u0000b": index}. Bytes arrive as
 // ArrayBuffer. A value JSON cannot carry (a Map, a function, NaN, undefined inside an
 // object...) is refused with a TypeError naming it, never silently changed.
@@ -18,11 +19,12 @@
 // refuse is not posted; the host receives an error message naming it instead, as for
 // any value it cannot carry. No listener here throws: an uncaught error would fail
 // the worker.
+const PWW_NONCE = PWW_PARAMS.nonce;
+const pwwRawPost = globalThis.postMessage.bind(globalThis);
+const pwwSay = (type, ...args) => pwwRawPost(pwwMessage(PWW_NONCE, type, ...args));
 {
   const MARK = "\u0000b";
-  const rawPost = globalThis.postMessage.bind(globalThis);
-  const say = (type, extra, transfer) => rawPost(Object.assign({ [PWW_TAG]: PWW_NONCE, type }, extra), transfer || []);
-  const errInfo = (e) => ({ name: (e && e.name) || "Error", message: (e && e.message !== undefined) ? String(e.message) : String(e), stack: (e && e.stack) || "" });
+  const rawPost = pwwRawPost;
 
   // [json, bufs]: bufs are fresh ArrayBuffers this side owns (so they can be transferred).
   function pack(value, what) {
@@ -48,32 +50,21 @@
   const pending = new Map();      // call id -> {resolve, reject}: calls to the host
   let lastId = 0;
 
-  // Replies to the host's batched calls ("calls"): those that finish in one go leave in
-  // one "returns" message (items as in js/protocol.js), posted from a microtask.
-  let out = null;
-  function queueReply(head, json, bufs) {
-    if (out === null) {
-      out = { parts: [], bufs: [], transfer: [], ids: [] };
-      Promise.resolve().then(() => {
-        const b = out;
-        out = null;
-        try {
-          say("returns", { text: `[${b.parts.join(",")}]`, bufs: b.bufs, ids: b.ids }, b.transfer);
-        } catch (e) {  // not postable (a DataCloneError): each call of the batch rejects
-          const error = JSON.stringify(errInfo(e));
-          say("returns", { text: `[${b.ids.map((id) => `[${id},0,${error},-1]`).join(",")}]`, bufs: [], ids: b.ids });
-        }
-      });
+  // A batch that cannot be posted (a DataCloneError) is answered here by the error: the
+  // calls reject, the host's get a failed reply.
+  const calls = pwwOutbox((b) => {
+    try { rawPost(pwwMessage(PWW_NONCE, PWW.CALLS, pwwBatchText(b), b.bufs), b.transfer); } catch (e) {
+      const error = pwwErrorFrom(pwwErrorInfo(e, "the call could not be posted to the host: "));
+      for (const id of b.ids) settle(id, false, error);
     }
-    out.ids.push(head[0]);
-    if (bufs && bufs.length) {
-      out.parts.push(`[${head.join(",")},${JSON.stringify(json)},${out.bufs.length}]`);
-      out.bufs.push(bufs);
-      for (const x of bufs) out.transfer.push(x);
-    } else {
-      out.parts.push(`[${head.join(",")},${json},-1]`);
+  });
+  const returns = pwwOutbox((b) => {
+    try { rawPost(pwwMessage(PWW_NONCE, PWW.RETURNS, pwwBatchText(b), b.bufs, b.ids), b.transfer); } catch (e) {
+      const failed = pwwBatchFailed(b.ids, pwwErrorInfo(e, "the reply could not be posted: "));
+      try { rawPost(pwwMessage(PWW_NONCE, PWW.RETURNS, pwwBatchText(failed), [], failed.ids)); } catch (e2) { reportError(e2); }
     }
-  }
+  });
+  const reportError = (e) => { try { pwwSay(PWW.ERROR, e); } catch (_) { /* nothing left to tell it with */ } };
 
   async function serveItem(item, bufs) {
     const [id, name, args, k] = item;
@@ -86,45 +77,47 @@
       }
       const result = await fn(...(k < 0 ? args : unpack(args, bufs[k])));
       const [value, rbufs] = pack(result, `the result of ${name}()`);
-      queueReply([id, 1], value, rbufs);
+      returns.add(id, 1, value, rbufs);
     } catch (e) {
-      queueReply([id, 0], JSON.stringify(errInfo(e)));
+      returns.add(id, 0, pwwErrorText(e));
     }
   }
 
-  function settle(d) {
-    const p = pending.get(d.id);
-    if (!p) return;
-    pending.delete(d.id);
-    if (d.type === "return") {
-      try { p.resolve(unpack(d.value, d.bufs)); } catch (e) { p.reject(e); }
-    } else {
-      const e = new Error(d.error.message);
-      e.name = d.error.name;
-      e.remoteStack = d.error.stack;
-      p.reject(e);
+  function settle(id, ok, value) {
+    const p = pending.get(id);
+    if (!p) return;  // late: already settled
+    pending.delete(id);
+    if (ok) p.resolve(value);
+    else p.reject(value);
+  }
+
+  // Replies to this worker's calls: a reply that cannot be read fails its call only.
+  function onReturns(m) {
+    for (const [id, ok, value, k] of JSON.parse(m.text)) {
+      try {
+        if (!ok) settle(id, false, pwwErrorFrom(value));
+        else settle(id, true, k < 0 ? value : unpack(value, m.bufs[k]));
+      } catch (e) { settle(id, false, e); }
     }
   }
 
   addEventListener("message", (ev) => {
-    const d = ev.data;
-    if (d === null || typeof d !== "object" || d[PWW_TAG] !== PWW_NONCE) return;
-    ev.stopImmediatePropagation();
     try {
-      if (d.type === "calls") { for (const item of JSON.parse(d.text)) serveItem(item, d.bufs); }
-      else if (d.type === "return" || d.type === "throw") settle(d);
+      const m = pwwRead(PWW_NONCE, ev.data);
+      if (m === null) return;
+      ev.stopImmediatePropagation();
+      if (m.type === PWW.CALLS) { for (const item of JSON.parse(m.text)) serveItem(item, m.bufs); }
+      else if (m.type === PWW.RETURNS) onReturns(m);
     } catch (e) {
-      say("error", { error: errInfo(e) });
+      reportError(e);
     }
   });
 
   globalThis.postMessage = function postMessage(data, transfer) {
+    calls.flush();  // calls made before a message go before it
     if (data !== null && typeof data === "object" && !pwwIsBytes(data)) {
       const why = pwwWhyNot(data, false, false);
-      if (why) {
-        const message = `the worker sent a value that cannot be carried: ${why}`;
-        return say("error", { error: { name: "DataCloneError", message, stack: "" } });
-      }
+      if (why) return pwwSay(PWW.ERROR, { name: "DataCloneError", message: `the worker sent a value that cannot be carried: ${why}` });
     }
     return transfer === undefined ? rawPost(data) : rawPost(data, transfer);
   };
@@ -134,19 +127,19 @@
   // error events already make it do.
   if (typeof self.close === "function") {
     const close = self.close.bind(self);
-    self.close = () => { say("exit"); close(); };
+    self.close = () => { calls.flush(); pwwSay(PWW.EXIT); close(); };
   }
   addEventListener("unhandledrejection", (ev) => {
     ev.preventDefault();
-    say("failed", { error: errInfo(ev.reason) });
+    pwwSay(PWW.FAILED, ev.reason);
   });
 
   function call(name, ...args) {
     return new Promise((resolve, reject) => {
       const [json, bufs] = pack(args, `an argument of ${name}()`);
       const id = ++lastId;
-      say("call", { id, name: String(name), args: json, bufs }, bufs);  // its reply cannot come before this returns
       pending.set(id, { resolve, reject });
+      calls.add(id, String(name), json, bufs);
     });
   }
 

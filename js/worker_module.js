@@ -1,9 +1,8 @@
-// JsWorker wrapper, module browser worker. Prepended: PWW_TAG, PWW_NONCE, payload.js, worker_calls.js,
-// PWW_URL.
-const pwwSay = (type, extra) => postMessage(Object.assign({ [PWW_TAG]: PWW_NONCE, type }, extra));
+// JsWorker wrapper, module browser worker: after the "jsworker" bundle, with
+// PWW_PARAMS {nonce, url}. Imports the user's module, then says ready.
 try {
-  await import(PWW_URL);
-  pwwSay("ready", { exports: pywebworker.exportedNames() });
+  await import(PWW_PARAMS.url);
+  pwwSay(PWW.READY, pywebworker.exportedNames());
 } catch (e) {
-  pwwSay("failed", { error: { name: e.name || "Error", message: e.message || String(e), stack: e.stack || "" } });
+  pwwSay(PWW.FAILED, e);
 }

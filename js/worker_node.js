@@ -1,15 +1,14 @@
-// JsWorker wrapper under node:worker_threads. Prepended: node_shim.js, PWW_TAG,
-// PWW_NONCE, payload.js, worker_calls.js, PWW_USER ({text} or {url}), PWW_TYPE ("classic" | "module").
+// JsWorker wrapper under node:worker_threads: after node_shim.js and the "jsworker"
+// bundle, with PWW_PARAMS {nonce, user: {text} or {url}, type: "classic" | "module"}.
 // A classic script runs in the global scope (vm.runInThisContext), as importScripts would.
-(async () => {
-  const say = (type, extra) => postMessage(Object.assign({ [PWW_TAG]: PWW_NONCE, type }, extra));
+{
   try {
-    const url = PWW_USER.url;
-    if (PWW_TYPE === "module") {
+    const user = PWW_PARAMS.user, url = user.url;
+    if (PWW_PARAMS.type === "module") {
       await import(url ? (/^[a-z][a-z0-9+.-]*:/i.test(url) && !/^[a-z]:/i.test(url) ? url : "file://" + url)
-                       : "data:text/javascript;base64," + Buffer.from(PWW_USER.text).toString("base64"));
+                       : "data:text/javascript;base64," + Buffer.from(user.text).toString("base64"));
     } else {
-      let text = PWW_USER.text;
+      let text = user.text;
       if (url && /^(https?|data):/.test(url)) {
         const r = await fetch(url);
         if (!r.ok) throw new Error(`could not load ${url}: HTTP ${r.status}`);
@@ -19,8 +18,8 @@
       }
       require("node:vm").runInThisContext(text, { filename: url || "worker-script.js" });
     }
-    say("ready", { exports: pywebworker.exportedNames() });
+    pwwSay(PWW.READY, pywebworker.exportedNames());
   } catch (e) {
-    say("failed", { error: { name: e.name || "Error", message: e.message || String(e), stack: e.stack || "" } });
+    pwwSay(PWW.FAILED, e);
   }
-})();
+}

@@ -306,3 +306,44 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("calls_py", [CALLS_PY], ids=["calls"])
     if "js_type" in metafunc.fixturenames:
         metafunc.parametrize("js_type", ["classic", "module"])
+
+
+@run_in_pyodide
+async def test_worker_calls_go_before_later_messages(selenium_pyww):
+    # Calls to the host are batched (one `calls` message per JS task): the order rule
+    # still holds in the worker, calls made before a message reach the host before it.
+    from pywebworker import JsWorker, PyWorker
+
+    js = """
+pywebworker.expose({ go() {
+  const replies = [1, 2, 3].map((i) => pywebworker.host.note(i));
+  postMessage("after");
+  return Promise.all(replies);
+} });
+"""
+    py = """
+import asyncio
+from pywebworker import parent
+
+async def go():
+    replies = [parent.call("note", i) for i in (1, 2, 3)]
+    parent.send_message("after")
+    return await asyncio.gather(*replies)
+
+__export__ = ["go"]
+"""
+    for w in (JsWorker(js), PyWorker(py)):
+        seen = []
+
+        @w.expose
+        def note(i, w=w, seen=seen):
+            seen.append((i, w.has_unread_messages()))
+            return i * 10
+
+        w.start()
+        try:
+            assert await w.exports.go(timeout=60) == [10, 20, 30]
+            assert seen == [(1, False), (2, False), (3, False)]
+            assert (await w.receive(timeout=20)).read() == "after"
+        finally:
+            w.kill()

@@ -1,0 +1,208 @@
+// Unit tests of the wire protocol (js/protocol.js) and of js/manifest.json, under plain
+// Node in well under a second: `node tests/js/test_protocol.mjs`.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import vm from "node:vm";
+import { fileURLToPath } from "node:url";
+
+const JS = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "js");
+const manifest = JSON.parse(fs.readFileSync(path.join(JS, "manifest.json"), "utf8"));
+// As pywebworker/_js.py bundles(): each list's files joined in order.
+const bundles = Object.fromEntries(Object.entries(manifest).map(
+  ([name, files]) => [name, files.map((f) => fs.readFileSync(path.join(JS, f), "utf8")).join("\n")]));
+
+let failures = 0, count = 0;
+const pending = [];
+const failed = (name) => (e) => { failures++; console.error(`FAIL ${name}\n${e.stack}`); };
+function test(name, fn) {
+  count++;
+  try {
+    const r = fn();
+    if (r && typeof r.then === "function") pending.push(r.catch(failed(name)));
+  } catch (e) { failed(name)(e); }
+}
+
+// The host bundle's names, in a fresh context.
+const host = vm.createContext({ console, TextEncoder, TextDecoder, WebAssembly, URL, performance });
+vm.runInContext(`${bundles.host}\nglobalThis.lib = { PWW, PWW_CORE, PWW_MESSAGES, pwwMessage, pwwRead,
+  pwwErrorInfo, pwwErrorText, pwwErrorFrom, pwwBatch, pwwBatchAdd, pwwBatchText, pwwBatchFailed,
+  pwwBatchIds, pwwOutbox, pwwOwnBuffers, pwwIds, pwwHost, pwwCore, pwwWorkerSource };`, host);
+const P = host.lib;
+const plain = (v) => JSON.parse(JSON.stringify(v));  // values from another realm, compared as data
+
+test("every message is built, then read back the same", () => {
+  const args = {
+    init: [{ indexURL: "/i/", moduleURL: "/i/pyodide.mjs", name: "w", script: "x = 1", url: null,
+      packages: ["numpy"], files: {}, indexes: {}, modules: {} }],
+    started: [], ready: [["add", "cat"]], failed: [{ name: "ValueError", message: "bad", stack: "s" }],
+    output: ["stderr", "a line"], error: [{ name: "E", message: "m", stack: "" }], exit: [],
+    json: ['{"a": 1.0}'], calls: ['[[1,"add",[1,2],-1]]', []],
+    returns: ['[[1,1,3,-1]]', [], [1]],
+  };
+  assert.deepEqual(Object.keys(P.PWW_MESSAGES).sort(), Object.keys(args).sort());
+  for (const type of Object.keys(P.PWW_MESSAGES)) {
+    assert.ok(Object.values(P.PWW).includes(type), `PWW names ${type}`);
+    const m = P.pwwMessage("n0nce", type, ...args[type]);
+    assert.equal(m[P.PWW.TAG], "n0nce");
+    assert.equal(m.type, type);
+    const cloned = structuredClone(m);  // what postMessage delivers
+    const read = P.pwwRead("n0nce", cloned);
+    const expected = { ...m, [P.PWW.TAG]: undefined };
+    delete expected[P.PWW.TAG];
+    assert.deepEqual(plain(read), plain(expected), type);
+  }
+});
+
+test("readers read defaults for missing or malformed fields", () => {
+  const tag = P.PWW.TAG;
+  assert.deepEqual(plain(P.pwwRead("n", { [tag]: "n", type: "ready" })), { type: "ready", exports: [] });
+  assert.deepEqual(plain(P.pwwRead("n", { [tag]: "n", type: "failed", error: "boom" })),
+    { type: "failed", error: { name: "Error", message: "boom", stack: "" } });
+  assert.deepEqual(plain(P.pwwRead("n", { [tag]: "n", type: "returns" })), { type: "returns", text: "[]", bufs: [], ids: [] });
+  assert.throws(() => P.pwwRead("n", { [tag]: "n", type: "call" }), /unknown control message type call/);
+  assert.throws(() => P.pwwRead("n", { [tag]: "n", type: "constructor" }), /unknown/);
+});
+
+test("user payloads read as null", () => {
+  const tag = P.PWW.TAG;
+  for (const d of [null, undefined, 0, "ready", [1], { type: "ready" }, { [tag]: "other", type: "ready" },
+    new ArrayBuffer(2), { [tag]: undefined, type: "exit" }]) {
+    assert.equal(P.pwwRead("n", d), null, String(d));
+  }
+});
+
+test("batch items are the golden strings", () => {
+  // Also built or read by tests/unit/test_wire.py: Python's Batch writes the same text.
+  const calls = P.pwwBatch();
+  P.pwwBatchAdd(calls, 1, "add", "[1,2]");
+  P.pwwBatchAdd(calls, 2, "cat", '[{"\\u0000b":0}]', [new ArrayBuffer(3)]);
+  assert.equal(P.pwwBatchText(calls), '[[1,"add",[1,2],-1],[2,"cat","[{\\"\\\\u0000b\\":0}]",0]]');
+  assert.deepEqual(plain(calls.ids), [1, 2]);
+  assert.equal(calls.bufs.length, 1);
+  assert.equal(calls.transfer.length, 1);
+  const returns = P.pwwBatch();
+  P.pwwBatchAdd(returns, 1, 1, "3");
+  P.pwwBatchAdd(returns, 2, 0, P.pwwErrorText({ name: "ValueError", message: "bad" }));
+  assert.equal(P.pwwBatchText(returns), '[[1,1,3,-1],[2,0,{"name":"ValueError","message":"bad","stack":""},-1]]');
+  // The item that carries bytes reads back as JSON text whose marker names bufs[0][0].
+  const item = JSON.parse(P.pwwBatchText(calls))[1];
+  assert.deepEqual(JSON.parse(item[2]), [{ "\u0000b": 0 }]);
+});
+
+test("pwwBatchFailed answers every id with one error", () => {
+  const b = P.pwwBatchFailed([3, 4], new TypeError("no"));
+  const items = JSON.parse(P.pwwBatchText(b));
+  assert.deepEqual(items.map((i) => [i[0], i[1], i[2].name, i[2].message, i[3]]),
+    [[3, 0, "TypeError", "no", -1], [4, 0, "TypeError", "no", -1]]);
+  assert.deepEqual(plain(b.ids), [3, 4]);
+  assert.deepEqual(plain(P.pwwBatchIds('[[5,"f",[],-1],[6,"g",[],-1]]')), [5, 6]);
+  assert.deepEqual(plain(P.pwwBatchIds("not json")), []);
+  assert.deepEqual(plain(P.pwwIds("1,2,3")), [1, 2, 3]);
+  assert.deepEqual(plain(P.pwwIds("")), []);
+});
+
+test("pwwErrorInfo of an Error, a PythonError, a string, undefined, a hostile value", () => {
+  const e = new RangeError("too far");
+  assert.deepEqual(plain(P.pwwErrorInfo(e)), { name: "RangeError", message: "too far", stack: e.stack });
+  assert.equal(P.pwwErrorInfo(e, "while x: ").message, "while x: too far");
+  const py = { name: "PythonError", type: "ValueError", message: "Traceback...\nValueError: bad", stack: "js" };
+  assert.equal(P.pwwErrorInfo(py).name, "ValueError");
+  // `type` names only a PythonError: a user's error with a `type` field keeps its name.
+  assert.equal(P.pwwErrorInfo({ name: "HttpError", type: "timeout", message: "m" }).name, "HttpError");
+  assert.deepEqual(plain(P.pwwErrorInfo("boom")), { name: "Error", message: "boom", stack: "" });
+  assert.deepEqual(plain(P.pwwErrorInfo(undefined)), { name: "Error", message: "undefined", stack: "" });
+  const hostile = { get message() { throw new Error("no"); } };
+  assert.equal(P.pwwErrorInfo(hostile).name, "Error");
+  assert.deepEqual(plain(P.pwwErrorInfo(Object.create(null), "p: ")).message.startsWith("p: "), true);
+  // Error data read back is the same data (idempotent), and an Error is made from it.
+  const info = P.pwwErrorInfo(e);
+  assert.deepEqual(plain(P.pwwErrorInfo(info)), plain(info));
+  const back = P.pwwErrorFrom(info);
+  assert.equal(back.name, "RangeError");
+  assert.equal(back.message, "too far");
+  assert.equal(back.remoteStack, e.stack);
+});
+
+test("pwwOwnBuffers: transferable buffers, one copy at most", () => {
+  const whole = new Uint8Array([1, 2, 3]);
+  const part = new Uint8Array(whole.buffer, 1, 1);
+  const [a, b] = P.pwwOwnBuffers([whole, part]);
+  assert.equal(a, whole.buffer);
+  assert.deepEqual([...new Uint8Array(b)], [2]);
+  assert.equal(P.pwwOwnBuffers([]), undefined);
+  assert.equal(P.pwwOwnBuffers(undefined), undefined);
+});
+
+test("pwwOutbox: one message per task, flush first", async () => {
+  const sent = [];
+  const box = P.pwwOutbox((b) => sent.push(P.pwwBatchText(b)));
+  box.add(1, "f", "[]");
+  box.add(2, "g", "[]");
+  box.flush();
+  box.add(3, "h", "[]");
+  assert.deepEqual(sent, ['[[1,"f",[],-1],[2,"g",[],-1]]']);
+  return Promise.resolve().then(() => assert.deepEqual(sent.slice(1), ['[[3,"h",[],-1]]']));
+});
+
+// A worker's global scope, enough for the bundles to run their top level: what they
+// post is recorded.
+function workerScope(extra) {
+  const posted = [], listeners = [];
+  const g = { console, TextEncoder, TextDecoder, WebAssembly, URL, performance, structuredClone, posted, listeners,
+    postMessage: (d) => posted.push(d), addEventListener: (t, fn) => listeners.push([t, fn]), ...extra };
+  g.self = g;
+  return vm.createContext(g);
+}
+
+test("every manifest bundle evaluates, in order, in a vm context", () => {
+  for (const [name, files] of Object.entries(manifest)) {
+    for (const f of files) assert.ok(fs.existsSync(path.join(JS, f)), `${name}: ${f}`);
+    // Each bundle compiles as plain script text, or as the body of the worker function.
+    if (["jsClassic", "jsModule", "jsNode"].includes(name)) continue;  // their top-level await: below
+    vm.runInContext(bundles[name], workerScope({ PWW_PARAMS: { nonce: "n" }, require: () => ({ parentPort: { on() {}, postMessage() {} } }) }));
+  }
+  // A classic JsWorker as the host assembles it: its script runs, then it says ready.
+  const src = P.pwwWorkerSource(bundles, "jsClassic", { nonce: "n1", url: "user.js" }, false);
+  const ctx = workerScope({ importScripts: (url) => { vm.runInContext("pywebworker.expose({ add: (a, b) => a + b });", ctx); ctx.loaded = url; } });
+  vm.runInContext(src, ctx);
+  assert.equal(ctx.loaded, "user.js");
+  const ready = P.pwwRead("n1", ctx.posted.at(-1));
+  assert.deepEqual(plain(ready), { type: "ready", exports: ["add"] });
+  // The glue's names stay inside the worker function: a user's classic script sees only
+  // `pywebworker`.
+  assert.equal(vm.runInContext("typeof PWW + typeof PWW_CORE + typeof pwwMessage", ctx), "undefinedundefinedundefined");
+  // The module and Node wrappers compile as bundled.
+  for (const which of ["jsModule", "jsNode", "pyworker"]) {
+    new vm.Script(P.pwwWorkerSource(bundles, which, { nonce: "n" }, which === "jsNode"));
+  }
+});
+
+test("a JsWorker serves a batch of calls and answers it in one returns", async () => {
+  const src = P.pwwWorkerSource(bundles, "jsClassic", { nonce: "n2", url: "u.js" }, false);
+  const ctx = workerScope({ importScripts: () => vm.runInContext(
+    "pywebworker.expose({ add: (a, b) => a + b, async len(b) { return b.byteLength; } });", ctx) });
+  vm.runInContext(src, ctx);
+  const [, listen] = ctx.listeners.find(([t]) => t === "message");
+  const calls = P.pwwBatch();
+  P.pwwBatchAdd(calls, 1, "add", "[1,2]");
+  P.pwwBatchAdd(calls, 2, "len", '[{"\\u0000b":0}]', [new ArrayBuffer(5)]);
+  P.pwwBatchAdd(calls, 3, "nope", "[]");
+  listen({ data: structuredClone(P.pwwMessage("n2", "calls", P.pwwBatchText(calls), calls.bufs)), stopImmediatePropagation() {} });
+  return new Promise((resolve) => setTimeout(resolve, 0)).then(() => {
+    const replies = ctx.posted.slice(1).map((d) => P.pwwRead("n2", d));
+    assert.equal(replies.length, 1);
+    assert.equal(replies[0].type, "returns");
+    const items = JSON.parse(replies[0].text);
+    assert.deepEqual(plain(replies[0].ids).sort(), [1, 2, 3]);
+    const byId = Object.fromEntries(items.map((i) => [i[0], i]));
+    assert.deepEqual(byId[1], [1, 1, 3, -1]);
+    assert.deepEqual(byId[2], [2, 1, 5, -1]);
+    assert.equal(byId[3][1], 0);
+    assert.equal(byId[3][2].name, "NotExportedError");
+  });
+});
+
+await Promise.all(pending);
+console.log(`${count - failures}/${count} protocol tests passed`);
+process.exit(failures ? 1 : 0);
