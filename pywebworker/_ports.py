@@ -21,7 +21,7 @@ State = Literal["created", "starting", "running", "killed", "failed"]
 class Entry(NamedTuple):
     """A message read with its payload (``None``: larger than ``max_inline`` bytes)."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, on purpose: the field is the index
     kind: int
     payload: str | bytes | None
 
