@@ -138,9 +138,11 @@ def read_batch(text: str, reject: Callable[[int, BaseException], None]) -> list[
         items: list[Any] = json.loads(text)
         return items
     except Exception:
-        pass
+        parts = _split_items(text)
+        if not parts:
+            raise
     good: list[Any] = []
-    for part in _split_items(text):
+    for part in parts:
         try:
             good.append(json.loads(part))
         except Exception as exc:
