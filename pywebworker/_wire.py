@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._errors import PayloadError
+from ._errors import PayloadError, error_info
 from ._payload import MARK, check, dumps, dumps_exact
 
 if TYPE_CHECKING:
@@ -103,8 +103,6 @@ class Batch:
         try:
             text, bufs = pack(value, what, self.js_numbers)
         except BaseException as exc:  # whatever packing raises (a hostile dict's items())
-            from ._errors import error_info
-
             self.error(call_id, error_info(exc))
             return
         self.item(call_id, 1, text, bufs)

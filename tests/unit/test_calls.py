@@ -396,3 +396,11 @@ def test_events_for_unknown_workers_are_ignored() -> None:
     _worker._events.returns(10**9, "[]", [], set())
     _worker._events.calls(10**9, "[]", [])
     _worker._events.state(10**9)
+
+
+def test_import_touches_no_javascript() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, pywebworker, pywebworker._boot; assert not {'js', 'pyodide', 'pyodide_js'} & set(sys.modules)"
+    subprocess.run([sys.executable, "-c", code], check=True)
