@@ -192,16 +192,16 @@ class CountingApi:
 async def ffi_profile(n: int = 1000) -> dict[str, Any]:
     w = JsWorker(ECHO_WEB).start()
     await w.ready(timeout=30)
-    counting = CountingApi(w._api)
-    w._api = counting
+    counting = CountingApi(w._port._f)  # the JS functions the port calls
+    w._port._f = counting
     events = Counter()
-    on_event = w._on_event
+    wake = w._wake
 
-    def counted_event(event: str, a: Any, b: Any) -> None:
-        events[event] += 1
-        on_event(event, a, b)
+    def counted_wake() -> None:
+        events["message"] += 1
+        wake()
 
-    w._on_event = counted_event  # type: ignore[method-assign]
+    w._wake = counted_wake  # type: ignore[method-assign]
     for i in range(n):
         w.send_message(f"message {i}")
     send_calls = sum(counting.calls.values())

@@ -22,6 +22,7 @@ import pyodide_js
 import js
 import pywebworker
 from pywebworker import JsWorker
+from pywebworker._ports import HostGlue
 
 ECHO = "onmessage = (e) => postMessage(e.data);"
 
@@ -30,8 +31,8 @@ def log(*args: Any) -> None:
     pwwbench.log(" ".join(str(a) for a in args))
 
 
-def host() -> Any:
-    return pywebworker._js._host
+def host() -> HostGlue:
+    return pywebworker._worker._glue()
 
 
 def js_gc() -> None:
@@ -47,7 +48,7 @@ def sample(done: int, t0: float) -> dict[str, Any]:
     return {
         "messages": done,
         "seconds": round(time.perf_counter() - t0, 2),
-        "core_wasm_bytes": int(h.memoryBytes()) if hasattr(h, "memoryBytes") else None,
+        "core_wasm_bytes": h.memory_bytes(),
         "pyodide_wasm_bytes": int(pyodide_js._module.HEAPU8.length),
         "js_heap_used_bytes": int(mem.usedJSHeapSize) if mem is not None else None,
         "js_heap_total_bytes": int(mem.totalJSHeapSize) if mem is not None else None,
@@ -99,7 +100,7 @@ async def churn(n: int) -> dict[str, Any]:
     module.enable_pyproxy_allocation_tracing()
     proxies_before = int(module.pyproxy_alloc_map.size)
     refs_before = int(module.hiwire.num_keys()) if hasattr(module, "hiwire") else None
-    workers_before = int(host().countWorkers())
+    workers_before = host().count_workers()
     t0 = time.perf_counter()
     for i in range(n):
         w = JsWorker(ECHO, name=f"churn-{i}").start()
@@ -109,7 +110,7 @@ async def churn(n: int) -> dict[str, Any]:
         w.kill()
         del w
         if (i + 1) % 25 == 0:
-            log(f"  {i + 1} workers created and killed; registry holds {int(host().countWorkers())}")
+            log(f"  {i + 1} workers created and killed; registry holds {host().count_workers()}")
     seconds = time.perf_counter() - t0
     gc.collect()
     await asyncio.sleep(0.1)
@@ -118,8 +119,8 @@ async def churn(n: int) -> dict[str, Any]:
         "workers": n,
         "seconds": round(seconds, 1),
         "registry_before": workers_before,
-        "registry_after": int(host().countWorkers()),
-        "live_js_workers_after": int(host().liveWorkers()),
+        "registry_after": host().count_workers(),
+        "live_js_workers_after": host().live_workers(),
         "pyproxies_left": int(module.pyproxy_alloc_map.size) - proxies_before,
         "js_refs_delta": (int(module.hiwire.num_keys()) - refs_before) if refs_before is not None else None,
     }

@@ -22,18 +22,18 @@ import sys
 from typing import Any
 
 from . import _js
-from ._errors import format_user_traceback
-from ._parent import parent
+from ._errors import error_info
+from ._parent import serve_exports, set_wait_hook
 
 
 def _say_failed(exc: BaseException, message: str | None = None) -> None:
-    _js.boot_api().failed(type(exc).__name__, str(exc) if message is None else message, format_user_traceback(exc))
+    _js.runtime().boot().failed(error_info(exc, message))
 
 
 async def install(packages_json: str, indexes_json: str) -> bool:
     """Install ``packages`` (names or wheel URLs) from the host's indexes.
 
-    ``indexes`` is :func:`pywebworker._js.host_package_indexes` (or the user's
+    ``indexes`` is the host's ``Runtime.host_package_indexes()`` (or the user's
     ``index_urls``): micropip's index URLs are set here as on the host, so that the
     script's own ``micropip.install`` finds the same packages; with JupyterLite's
     ``piplite`` settings, the host's ``piplite`` is installed and configured here too
@@ -49,7 +49,7 @@ async def install(packages_json: str, indexes_json: str) -> bool:
     if not packages:
         return True  # micropip is loaded only for packages: a start costs nothing more
     try:
-        quiet = _js.boot_api().quiet
+        quiet = _js.runtime().boot().quiet
         quiet(True)  # Pyodide's "Loading <package>" lines are not the user's output
         try:
             await _install(packages, indexes)
@@ -70,8 +70,8 @@ async def _install(packages: list[str], indexes: dict[str, Any]) -> None:
     if piplite:
         from piplite import piplite as settings  # the host's copy (js/pyworker.js pwwInstall)
 
-        settings._PIPLITE_URLS = list(piplite["urls"])
-        settings._PIPLITE_DISABLE_PYPI = bool(piplite["disable_pypi"])
+        settings._PIPLITE_URLS = list(piplite["urls"])  # noqa: SLF001 - piplite has no setter
+        settings._PIPLITE_DISABLE_PYPI = bool(piplite["disable_pypi"])  # noqa: SLF001
         await settings.install(packages)
     else:
         await micropip.install(packages)
@@ -100,15 +100,15 @@ class _Readiness:
         self.ready = False
 
     def waiting(self) -> None:
-        """The script waits for the host (``parent._on_wait``) while its top level runs."""
+        """The script waits for the host (the wait hook) while its top level runs."""
         if not self.ready and (not self.wants_export or "__export__" in self.namespace):
             self.say_ready()
 
     def say_ready(self) -> None:
-        names = parent._serve(self.namespace)  # a bad __export__ raises in the script
+        names = serve_exports(self.namespace)  # a bad __export__ raises in the script
         self.ready = True
-        parent._on_wait = None
-        _js.boot_api().ready(_js.to_js(names))
+        set_wait_hook(None)
+        _js.runtime().boot().ready(names)
 
 
 async def run(source: str, filename: str) -> None:
@@ -121,11 +121,11 @@ async def run(source: str, filename: str) -> None:
         # A syntax error raises here, and is reported as Python prints it.
         tree = ast.parse(source, filename)
         readiness = _Readiness(namespace, _assigns_export(tree))
-        parent._on_wait = readiness.waiting
-        await _js.run_script(source, namespace, filename)
-        parent._on_wait = None
+        set_wait_hook(readiness.waiting)
+        await _js.runtime().run_script(source, namespace, filename)
+        set_wait_hook(None)
         if not readiness.ready:
             readiness.say_ready()
     except BaseException as exc:  # noqa: BLE001 - SystemExit included: the host is told
-        parent._on_wait = None
+        set_wait_hook(None)
         _say_failed(exc)

@@ -1,15 +1,12 @@
 """Endpoint: the reading side of an inbound queue, shared by host workers and by
 ``pywebworker.parent`` inside a PyWorker.
 
-Plain Python over a small JS API (``pwwInboundApi`` in ``js/core.js``); no ``js``
-import here.
+Plain Python over an ``Inbound`` port (``_ports.py``); no ``js`` import here.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
-import numbers
 import operator
 import sys
 import time
@@ -18,9 +15,11 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from . import _js
-from ._errors import MessageIndexError, PyWebWorkerError, WorkerKilledError, from_core, report
+from ._constants import MSG_ERROR
+from ._errors import MessageIndexError, PyWebWorkerError, WorkerKilledError
 from ._message import WorkerMessage
-from ._payload import BYTES, ERROR
+from ._ports import Inbound
+from ._timeouts import deadline
 
 Handler = Callable[[WorkerMessage], Any]
 
@@ -29,88 +28,16 @@ Handler = Callable[[WorkerMessage], Any]
 _INLINE_BYTES = 64 * 1024
 
 
-def _deadline(timeout: float | None) -> float | None:
-    """The ``time.monotonic()`` value at which ``timeout`` seconds from now end, or
-    ``None`` for no timeout (``None`` or ``float("inf")``).
-
-    Raises
-    ------
-    TypeError
-        if ``timeout`` is not a real number (``bool`` counts, as in ``time.sleep``).
-    ValueError
-        if it is NaN or negative.
-    """
-    if timeout is None:
-        return None
-    if not isinstance(timeout, numbers.Real):
-        raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
-    try:
-        seconds = float(timeout)
-    except OverflowError:  # an int beyond float: longer than anything will wait
-        seconds = math.inf
-    if not seconds >= 0:  # NaN fails every comparison
-        raise ValueError(f"timeout must be >= 0 seconds (or inf for none), not {timeout}")
-    if seconds == math.inf:
-        return None
-    return time.monotonic() + seconds
-
-
-def guarded(fn: Callable[..., Any], what: str) -> Callable[..., None]:
-    """``fn`` made safe to hand to JavaScript as an event handler: anything it raises,
-    ``BaseException`` included, is shown with :func:`report` instead of going back
-    into JS (which in Node would end the process)."""
-
-    def handler(*args: Any) -> None:
-        try:
-            fn(*args)
-        except BaseException as exc:
-            report(f"pywebworker: error while handling {what}", exc)
-
-    return handler
-
-
 class Endpoint:
     """Messages received from the other side, with read tracking in the C core."""
 
-    _api: Any  # the JS API object (pwwInboundApi in js/core.js, and more)
-    _id: int  # this endpoint's id in that core
+    _inbound: Inbound  # this endpoint's inbound queue
 
     def __init__(self) -> None:
         self._waiters: list[asyncio.Future[None]] = []
         self._handler: Handler | None = None
         self._handled = 0  # messages before this index were given to on_message
         self._watching = False  # whether the JS side calls us for each new message
-
-    # -- core access ------------------------------------------------------------
-    def _raise(self, code: int, context: str) -> None:
-        raise from_core(code, self._api.errName(code), self._api.strerror(code), context)
-
-    def _info(self, index: int) -> list[Any]:
-        info = self._api.info(self._id, index)
-        if isinstance(info, int):
-            self._raise(info, f"message {index}")
-        result: list[Any] = info.to_py()
-        return result
-
-    def _mark(self, index: int) -> None:
-        code = self._api.markOpened(self._id, index)
-        if code < 0:
-            self._raise(code, f"message {index}")
-
-    def _read(self, index: int) -> tuple[int, Any]:
-        """``(kind, raw payload)`` of message ``index``, now marked opened."""
-        entry = self._api.read(self._id, index)
-        if isinstance(entry, int):
-            self._raise(entry, f"message {index}")
-        kind, raw = int(entry[0]), entry[1]
-        # Bytes arrive as a view of wasm memory: copy them before anything else runs.
-        return kind, (raw.to_bytes() if kind == BYTES else raw)
-
-    def _length(self) -> int:
-        n = self._api.length(self._id)
-        if n < 0:
-            self._raise(n, "length")
-        return int(n)
 
     # -- the polling API (original PyWebWorker) ------------------------------------
     def get_unread_messages(self) -> list[WorkerMessage]:
@@ -123,11 +50,8 @@ class Endpoint:
         -------
         list[WorkerMessage]
         """
-        flat = self._api.unread(self._id, _INLINE_BYTES)
-        if isinstance(flat, int):
-            self._raise(flat, "get_unread_messages")
-        items = flat.to_py(depth=1)
-        return [WorkerMessage(self, items[k], items[k + 1], items[k + 2]) for k in range(0, len(items), 3)]
+        inbound = self._inbound
+        return [WorkerMessage(inbound, i, kind, raw) for i, kind, raw in inbound.unread(_INLINE_BYTES)]
 
     def has_unread_messages(self) -> bool:
         """Whether a message has arrived that was not read yet (O(1) in the core).
@@ -136,7 +60,7 @@ class Endpoint:
         -------
         bool
         """
-        return int(self._api.unreadCount(self._id)) > 0
+        return self._inbound.unread_count() > 0
 
     def get_message(self, index: int) -> WorkerMessage:
         """The message at ``index`` (0 = first received; negative counts from the end).
@@ -157,13 +81,14 @@ class Endpoint:
             index = operator.index(index)
         except TypeError:
             raise TypeError(f"message index must be an int, not {type(index).__name__}") from None
-        n = self._length()
+        inbound = self._inbound
+        n = inbound.length()
         if index < 0:
             index += n
         if not 0 <= index < n:
             raise MessageIndexError(f"no message {index}: {n} received so far")
-        self._info(index)
-        return WorkerMessage(self, index)
+        inbound.info(index)  # a released message raises here
+        return WorkerMessage(inbound, index)
 
     def get_messages(self) -> list[WorkerMessage]:
         """Every message still held (read or not), oldest first; released ones are
@@ -173,10 +98,8 @@ class Endpoint:
         -------
         list[WorkerMessage]
         """
-        held = self._api.held(self._id)
-        if isinstance(held, int):
-            self._raise(held, "get_messages")
-        return [WorkerMessage(self, i) for i in held.to_py()]
+        inbound = self._inbound
+        return [WorkerMessage(inbound, i) for i in inbound.held()]
 
     def get_next_unread_message(self) -> WorkerMessage | None:
         """The oldest unread message, not marked.
@@ -186,10 +109,8 @@ class Endpoint:
         WorkerMessage | None
             ``None`` when every message has been read.
         """
-        i = int(self._api.firstUnread(self._id))
-        if i < 0:
-            self._raise(i, "get_next_unread_message")
-        return WorkerMessage(self, i) if i < self._length() else None
+        i = self._inbound.first_unread()
+        return None if i is None else WorkerMessage(self._inbound, i)
 
     def clear_read(self) -> int:
         """Release the memory of every opened message.
@@ -207,10 +128,7 @@ class Endpoint:
         int
             How many messages were released.
         """
-        n = int(self._api.releaseOpened(self._id))
-        if n < 0:
-            self._raise(n, "clear_read")
-        return n
+        return self._inbound.release_opened()
 
     def _update_messages(self) -> None:
         """Kept for code written for PyWebWorker 0.0.6; messages are always current,
@@ -241,13 +159,13 @@ class Endpoint:
             self._watch(on)
             self._watching = on
 
-    async def _wait(self, deadline: float | None) -> None:
-        """Wait for the next event (message, state change); ``deadline`` is a
+    async def _wait(self, until: float | None) -> None:
+        """Wait for the next event (message, state change); ``until`` is a
         ``time.monotonic()`` value after which ``TimeoutError`` is raised."""
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         cancel = None
-        if deadline is not None:
-            delay = deadline - time.monotonic()
+        if until is not None:
+            delay = until - time.monotonic()
             if delay <= 0:
                 raise TimeoutError("timed out")
 
@@ -255,7 +173,7 @@ class Endpoint:
                 if not fut.done():
                     fut.set_exception(TimeoutError("timed out"))
 
-            cancel = _js.set_timeout(expire, delay)
+            cancel = _js.runtime().set_timeout(expire, delay)
         self._waiters.append(fut)
         self._set_watch(True)
         try:
@@ -294,22 +212,20 @@ class Endpoint:
         WorkerFailedError, WorkerStartError
             if the worker failed and nothing is left unread.
         """
-        return await self._receive(_deadline(timeout))
+        return await self._receive(deadline(timeout))
 
-    async def _receive(self, deadline: float | None = None) -> WorkerMessage:
+    async def _receive(self, until: float | None = None) -> WorkerMessage:
         while True:
-            entry = self._api.take(self._id, _INLINE_BYTES)  # one crossing: find, read, mark
+            entry = self._inbound.take(_INLINE_BYTES)  # one crossing: find, read, mark
             if entry is not None:
-                if isinstance(entry, int):
-                    self._raise(entry, "receive")
-                msg = WorkerMessage(self, entry[0], entry[1], entry[2], opened=True)
-                if msg._kind == ERROR:
+                msg = WorkerMessage(self._inbound, entry.index, entry.kind, entry.payload, opened=True)
+                if entry.kind == MSG_ERROR:
                     raise msg.read()
                 return msg
             err = self._closed_error()
             if err is not None:
                 raise err
-            await self._wait(deadline)
+            await self._wait(until)
 
     def __aiter__(self) -> AsyncIterator[WorkerMessage]:
         return self._iterate()
@@ -348,9 +264,10 @@ class Endpoint:
 
     def _deliver(self) -> None:
         handler = self._handler
-        n = self._length()
+        inbound = self._inbound
+        n = inbound.length()
         while handler is not None and self._handled < n:
-            msg = WorkerMessage(self, self._handled)
+            msg = WorkerMessage(inbound, self._handled)
             self._handled += 1
             try:
                 result = handler(msg)

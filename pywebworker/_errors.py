@@ -10,6 +10,13 @@ import asyncio
 import os
 import sys
 import traceback
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ._constants import ERRORS
+
+if TYPE_CHECKING:
+    from ._ports import ErrorInfo
 
 __all__ = [
     "PyWebWorkerError",
@@ -141,9 +148,14 @@ _BY_NAME: dict[str, type[PyWebWorkerError]] = {
 }
 
 
-def from_core(code: int, name: str, text: str, context: str = "") -> PyWebWorkerError:
-    """Return the exception for C core error ``code`` (named ``name``, described by
-    ``text``), with ``context`` saying what was being done."""
+_CODES: dict[int, tuple[str, str]] = {code: (name, text) for name, (code, text) in ERRORS.items()}
+
+
+def from_core(code: int, context: str = "") -> PyWebWorkerError:
+    """Return the exception for C core error ``code`` (``_constants.ERRORS``), with
+    ``context`` saying what was being done. An unknown code gives a ``CoreError``
+    named ``"UNKNOWN"``."""
+    name, text = _CODES.get(code, ("UNKNOWN", f"error code {code}"))
     cls = _BY_NAME.get(name)
     message = f"{context}: {text} ({name})" if context else f"{text} ({name})"
     if cls is None:
@@ -183,6 +195,8 @@ def format_user_traceback(exc: BaseException) -> str:
         todo.extend(t for t in (te.__cause__, te.__context__) if t is not None)
         todo.extend(getattr(te, "exceptions", None) or ())
     return "".join(top.format())
+
+
 def report(message: str, exc: BaseException) -> None:
     """Show ``exc``, raised while handling an event from JavaScript, where nothing can
     catch it: through the event loop's exception handler, as ``asyncio`` reports a
@@ -201,3 +215,50 @@ def report(message: str, exc: BaseException) -> None:
         traceback.print_exception(exc)
     except BaseException:  # stderr is gone: nowhere left to show it
         pass
+
+
+def guarded(fn: Callable[..., Any], what: str) -> Callable[..., None]:
+    """``fn`` made safe to hand to JavaScript as an event handler: anything it raises,
+    ``BaseException`` included, is shown with :func:`report` instead of going back
+    into JS (which in Node would end the process)."""
+
+    def handler(*args: Any) -> None:
+        try:
+            fn(*args)
+        except BaseException as exc:
+            report(f"pywebworker: error while handling {what}", exc)
+
+    return handler
+
+
+def error_info(exc: BaseException, message: str | None = None) -> ErrorInfo:
+    """``exc`` as data (``{name, message, stack}``, what crosses the wire): the one
+    place Python builds it. ``message`` replaces ``str(exc)``; ``stack`` is the
+    traceback trimmed to the user's code (:func:`format_user_traceback`).
+
+    Never raises: an exception whose ``str()`` (or traceback) fails still becomes data.
+    """
+    name = type(exc).__name__
+    if message is None:
+        try:
+            message = str(exc)
+        except BaseException:  # a hostile __str__: the type name still says what happened
+            message = f"<{name}: str() failed>"
+    try:
+        stack = format_user_traceback(exc)
+    except BaseException:  # as above
+        stack = ""
+    return {"name": name, "message": message, "stack": stack}
+
+
+def remote_error(info: Any, cls: type[RemoteError] = RemoteError) -> RemoteError:
+    """``cls`` built from error data (``{name, message, stack}``) that came over the
+    wire: the one reader. Missing or non-string fields are tolerated."""
+    if not isinstance(info, dict):
+        info = {"message": "" if info is None else str(info)}
+
+    def field(key: str, default: str) -> str:
+        value = info.get(key, default)
+        return value if isinstance(value, str) else default if value is None else str(value)
+
+    return cls(field("name", "Error") or "Error", field("message", ""), field("stack", ""))

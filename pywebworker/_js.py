@@ -1,36 +1,59 @@
-"""The one place that touches JavaScript (``js``, ``pyodide.ffi``, ``pyodide_js``).
+"""The one place that touches JavaScript (``js``, ``pyodide``, ``pyodide_js``).
 
-Loads the JS glue shipped as package data (``pywebworker/js/``) and the C core
-(``_core.wasm``), and hands the rest of the package plain callables.
+:class:`PyodideRuntime` implements the interface of ``_ports.py`` over the JS glue
+shipped as package data (``pywebworker/js/``, concatenated as ``js/manifest.json``
+says) and the C core (``_core.wasm``). Each port method makes one crossing, converts
+the result to Python values, and raises a typed error for a negative core code
+(``_errors.from_core``): nothing JavaScript leaves this module. ``js`` and ``pyodide``
+are imported inside functions, so ``import pywebworker`` works under plain CPython
+(where the unit tests install a fake runtime with :func:`install`).
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Callable
 from importlib import resources
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
-_HOST_FILES = ("protocol.js", "payload.js", "core.js", "host.js")
-_SOURCES = {
-    "protocol": "protocol.js",
-    "payload": "payload.js",
-    "core": "core.js",
-    "nodeShim": "node_shim.js",
-    "jsClassic": "worker_classic.js",
-    "jsModule": "worker_module.js",
-    "jsNode": "worker_node.js",
-    "jsCalls": "worker_calls.js",
-    "pyBoot": "pyworker.js",
-}
+from ._constants import CALL_STAT_NAMES, MSG_BYTES, STATE_NAMES
+from ._errors import error_info, from_core, guarded, report
+from ._ports import Entry, ErrorInfo, MessageInfo, PyStart, State
 
-_host: Any = None
-_dispatch_proxy: Any = None
-_package_files: Any = None
+if TYPE_CHECKING:
+    from ._ports import BootPort, HostEvents, HostGlue, ParentPort, Runtime
+    from ._wire import Batch
+
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    """The runtime in use: :class:`PyodideRuntime`, created on first use."""
+    global _runtime
+    if _runtime is None:
+        _runtime = PyodideRuntime()
+    return _runtime
+
+
+def install(rt: Runtime | None) -> Runtime | None:
+    """Use ``rt`` from now on (``None``: a new :class:`PyodideRuntime` on next use);
+    returns the one it replaces. Only tests call it."""
+    global _runtime
+    old, _runtime = _runtime, rt
+    return old
 
 
 def _text(name: str) -> str:
     return resources.files(__package__).joinpath("js", name).read_text("utf-8")
+
+
+def bundles() -> dict[str, str]:
+    """The JS sources, one text per list of ``js/manifest.json`` (each file may use
+    the names of the files before it)."""
+    manifest: dict[str, list[str]] = json.loads(_text("manifest.json"))
+    return {key: "\n".join(_text(name) for name in names) for key, names in manifest.items()}
 
 
 def _globals() -> Any:
@@ -44,30 +67,373 @@ def _to_js(value: Any) -> Any:
     return to_js(value, dict_converter=_globals().Object.fromEntries)
 
 
-def host(on_event: Callable[..., None]) -> Any:
-    """Return the host glue (``js/host.js``), creating it on first use.
+def _js_bufs(bufs: list[bytes]) -> Any:
+    return _to_js(bufs) if bufs else None
 
-    ``on_event(id, event, a, b)`` is called from JavaScript for state changes, output
-    lines and (only for watched workers) new messages. The one proxy made for it
-    lives as long as the process.
-    """
-    global _host, _dispatch_proxy
-    if _host is None:
-        from pyodide.code import run_js
-        from pyodide.ffi import create_proxy
 
-        body = "".join(_text(name) for name in _HOST_FILES)
-        make = "(wasm, sources, dispatch) => pwwHost(pwwCore(wasm), sources, dispatch)"
-        factory = run_js(f"(function () {{\n{body}\nreturn {make};\n}})()")
-        sources = _to_js({key: _text(name) for key, name in _SOURCES.items()})
-        _dispatch_proxy = create_proxy(on_event)
-        _host = factory(_to_js(core_wasm()), sources, _dispatch_proxy)
-    return _host
+def _py_bufs(bufs: Any) -> list[list[bytes]]:
+    """A batch's buffers (a JS array of arrays of ``ArrayBuffer``) as bytes."""
+    if bufs is None:
+        return []
+    return [[b.to_bytes() for b in group] for group in bufs]
+
+
+def _ok(code: int, context: str) -> int:
+    if code < 0:
+        raise from_core(code, context)
+    return code
+
+
+def _answer(what: str, on_calls: Callable[..., None], *args: Any) -> None:
+    """Serve a ``calls`` batch: ``on_calls(*args[:-1], bufs)``. What it raises
+    (``SystemExit`` too) goes back to the glue as one plain error, which answers every
+    call of the batch with it, so that none is left hanging."""
+    try:
+        on_calls(*args[:-1], _py_bufs(args[-1]))
+    except BaseException as exc:
+        raise RuntimeError(f"{what}: {error_info(exc)['message']}") from None
 
 
 def core_wasm() -> bytes:
     """The bytes of ``_core.wasm`` from package data."""
     return resources.files(__package__).joinpath("_core.wasm").read_bytes()
+
+
+def _bind(obj: Any, names: tuple[str, ...]) -> SimpleNamespace:
+    """``obj``'s JS methods, looked up once (each lookup is a crossing)."""
+    return SimpleNamespace(**{name: getattr(obj, name) for name in names})
+
+
+_INBOUND = ("length", "unreadCount", "firstUnread", "held", "info", "markOpened", "read", "take", "unread",
+            "releaseOpened")
+
+
+class _JsInbound:
+    """An inbound queue of the glue (``js/core.js`` ``pwwInboundApi``): each method
+    takes the endpoint's id first and returns a value or a negative core code.
+    ``js`` is the glue object itself, for tests that probe it."""
+
+    __slots__ = ("id", "js", "_f")
+
+    def __init__(self, glue: Any, f: SimpleNamespace, endpoint_id: int) -> None:
+        self.js = glue
+        self._f = f
+        self.id = endpoint_id
+
+    def length(self) -> int:
+        return _ok(self._f.length(self.id), "length")
+
+    def unread_count(self) -> int:
+        return _ok(self._f.unreadCount(self.id), "unread count")
+
+    def first_unread(self) -> int | None:
+        i = _ok(self._f.firstUnread(self.id), "first unread")
+        return i if i < self.length() else None
+
+    def held(self) -> list[int]:
+        r = self._f.held(self.id)
+        if isinstance(r, int):
+            raise from_core(r, "held messages")
+        return list(r.to_py())
+
+    def info(self, index: int) -> MessageInfo:
+        r = self._f.info(self.id, index)
+        if isinstance(r, int):
+            raise from_core(r, f"message {index}")
+        kind, opened, time_ms, nbytes = r.to_py()[:4]
+        return MessageInfo(int(kind), bool(opened), float(time_ms), int(nbytes))
+
+    def mark_opened(self, index: int) -> None:
+        _ok(self._f.markOpened(self.id, index), f"message {index}")
+
+    def read(self, index: int) -> tuple[int, str | bytes]:
+        r = self._f.read(self.id, index)
+        if isinstance(r, int):
+            raise from_core(r, f"message {index}")
+        kind, raw = r.to_py(depth=1)
+        # Bytes arrive as a view of wasm memory: copied before anything else runs.
+        return kind, (raw.to_bytes() if kind == MSG_BYTES else raw)
+
+    def take(self, max_inline: int) -> Entry | None:
+        r = self._f.take(self.id, max_inline)
+        if r is None:
+            return None
+        if isinstance(r, int):
+            raise from_core(r, "receive")
+        index, kind, raw = r.to_py(depth=1)
+        return Entry(index, kind, raw.to_bytes() if kind == MSG_BYTES and raw is not None else raw)
+
+    def unread(self, max_inline: int) -> list[Entry]:
+        r = self._f.unread(self.id, max_inline)
+        if isinstance(r, int):
+            raise from_core(r, "unread messages")
+        flat = r.to_py(depth=1)
+        out = []
+        for k in range(0, len(flat), 3):
+            kind, raw = flat[k + 1], flat[k + 2]
+            if kind == MSG_BYTES and raw is not None:
+                raw = raw.to_bytes()
+            out.append(Entry(flat[k], kind, raw))
+        return out
+
+    def release_opened(self) -> int:
+        return _ok(self._f.releaseOpened(self.id), "clear_read")
+
+
+_WORKER = _INBOUND + ("state", "startJs", "startPy", "send", "kill", "destroy", "watch", "setLimits", "dropped",
+                      "isReady", "failure", "exports", "call", "callBegin", "callSend", "callCancel", "callStat",
+                      "replies")
+
+
+class _JsWorkerPort(_JsInbound):
+    """One worker of the host glue (``js/host.js``): ``_ports.WorkerPort``."""
+
+    __slots__ = ()
+
+    def state(self) -> State:
+        state: State = STATE_NAMES[_ok(self._f.state(self.id), "state")]  # type: ignore[assignment]
+        return state
+
+    def start_js(self, script: str | None, url: str | None, type: str, name: str) -> None:  # noqa: A002
+        opts = {"script": script, "url": url, "type": type, "name": name}
+        _ok(self._f.startJs(self.id, _to_js(opts)), "start")
+
+    def start_py(self, options: PyStart) -> None:
+        opts = _to_js({
+            "script": options.script, "url": options.url, "packages": options.packages,
+            "indexURL": options.index_url, "name": options.name, "indexes": options.indexes,
+            "modules": options.modules,
+        })
+        opts.files = _package_files()
+        _ok(self._f.startPy(self.id, opts), "start")
+
+    def send(self, kind: int, payload: str | bytes | bytearray | memoryview) -> int:
+        return _ok(self._f.send(self.id, kind, payload), "send_message")
+
+    def kill(self) -> int:
+        return _ok(self._f.kill(self.id), "kill")
+
+    def destroy(self) -> None:
+        self._f.destroy(self.id)
+
+    def watch(self, on: bool) -> None:
+        self._f.watch(self.id, on)
+
+    def set_limits(self, queue: int, max_messages: int, max_bytes: int) -> None:
+        _ok(self._f.setLimits(self.id, queue, max_messages, max_bytes), "set_queue_limits")
+
+    def dropped(self) -> int:
+        return int(self._f.dropped(self.id))
+
+    def is_ready(self) -> bool:
+        return bool(self._f.isReady(self.id))
+
+    def failure(self) -> ErrorInfo | None:
+        text = self._f.failure(self.id)
+        if text is None:
+            return None
+        info: ErrorInfo = json.loads(text)
+        return info
+
+    def export_names(self) -> list[str] | None:
+        names = self._f.exports(self.id)
+        return None if names is None else [str(n) for n in names.to_py()]
+
+    def call(self, name: str, args: str, bufs: list[bytes]) -> int:
+        return _ok(self._f.call(self.id, name, args, _js_bufs(bufs)), f"call {name}()")
+
+    def call_begin(self) -> int:
+        return _ok(self._f.callBegin(self.id), "call")
+
+    def call_send(self, call_id: int, name: str, args: str, bufs: list[bytes]) -> None:
+        _ok(self._f.callSend(self.id, call_id, name, args, _js_bufs(bufs)), f"call {name}()")
+
+    def call_cancel(self, call_id: int) -> bool:
+        return bool(self._f.callCancel(self.id, call_id) >= 0)
+
+    def call_stats(self) -> dict[str, int]:
+        stat = self._f.callStat
+        return {key: int(stat(self.id, i)) for i, key in enumerate(CALL_STAT_NAMES)}
+
+    def replies(self, batch: Batch) -> None:
+        bufs = _to_js(batch.bufs) if batch.bufs else None
+        self._f.replies(self.id, batch.text(), bufs, ",".join(map(str, batch.ids)))
+
+
+class _JsHostGlue:
+    """The host glue (``js/host.js`` ``pwwHost``), made once per process."""
+
+    def __init__(self, events: HostEvents) -> None:
+        from pyodide.code import run_js
+        from pyodide.ffi import create_proxy
+
+        sources = bundles()
+        make = "(wasm, bundles, dispatch) => pwwHost(pwwCore(wasm), bundles, dispatch)"
+        factory = run_js(f"(function () {{\n{sources.pop('host')}\nreturn {make};\n}})()")
+        self._events = events
+        self._proxy = create_proxy(self._dispatch)  # lives as long as the process
+        self.js = factory(_to_js(core_wasm()), _to_js(sources), self._proxy)
+        self._f = _bind(self.js, _WORKER)
+        self._create = self.js.create
+
+    def _dispatch(self, worker_id: int, event: str, a: Any = None, b: Any = None, c: Any = None) -> None:
+        """Every event of every worker comes through here. Nothing is raised back into
+        JavaScript (Node's worker events re-throw into the process), except for a batch
+        of calls that could not be answered: the glue answers each of its calls with
+        the error."""
+        events = self._events
+        if event == "calls":
+            return _answer(f"the host could not answer the calls of worker {worker_id}", events.calls, worker_id, a, b)
+        try:
+            if event == "message" or event == "ready":
+                events.wake(worker_id)
+            elif event == "returns":
+                events.returns(worker_id, a, _py_bufs(b), set() if c is None else set(c.to_py()))
+            elif event == "state":
+                events.state(worker_id)
+            elif event == "output":
+                events.output(worker_id, str(a), str(b))
+        except BaseException as exc:
+            report(f"pywebworker: error while handling the event {event!r} of worker {worker_id}", exc)
+
+    def create(self, kind: int) -> _JsWorkerPort:
+        return _JsWorkerPort(self.js, self._f, _ok(self._create(kind), "creating a worker"))
+
+    def count_workers(self) -> int:
+        return int(self.js.countWorkers())
+
+    def live_workers(self) -> int:
+        return int(self.js.liveWorkers())
+
+    def memory_bytes(self) -> int:
+        return int(self.js.memoryBytes())
+
+
+_PARENT = _INBOUND + ("send", "sendError", "watch", "serve", "call", "callCancel", "callStat", "replies")
+
+
+class _JsParentPort(_JsInbound):
+    """The host, seen from inside a PyWorker (the bootstrap's ``_pywebworker_parent``
+    module, ``js/pyworker.js``): ``_ports.ParentPort``. The proxies it hands to JS
+    live as long as the worker."""
+
+    __slots__ = ("_proxies",)
+
+    def __init__(self, module: Any) -> None:
+        super().__init__(module, _bind(module, _PARENT), int(module.id))
+        self._proxies: dict[str, Any] = {}
+
+    def _proxy(self, key: str, fn: Callable[..., Any]) -> Any:
+        from pyodide.ffi import create_proxy
+
+        if key not in self._proxies:
+            self._proxies[key] = create_proxy(fn)
+        return self._proxies[key]
+
+    def send(self, kind: int, payload: str | bytes | bytearray | memoryview) -> None:
+        code = self._f.send(kind, payload)
+        if code is not None and code < 0:
+            raise from_core(code, "send_message")
+
+    def send_error(self, info: ErrorInfo) -> None:
+        self._f.sendError(info["name"], info["message"], info["stack"])
+
+    def watch(self, on: bool, wake: Callable[[], None]) -> None:
+        self._f.watch(on, self._proxy("watch", guarded(wake, "a message from the host")))
+
+    def serve(self, on_calls: Callable[[str, list[list[bytes]]], None],
+              on_returns: Callable[[str, list[list[bytes]], set[int]], None]) -> None:
+        def calls(text: str, bufs: Any) -> None:
+            _answer("the worker could not answer the calls", on_calls, text, bufs)
+
+        def returns(text: str, bufs: Any, late: Any = None) -> None:
+            on_returns(text, _py_bufs(bufs), set() if late is None else set(late.to_py()))
+
+        self._f.serve(self._proxy("calls", calls), self._proxy("returns", guarded(returns, "replies from the host")))
+
+    def call(self, name: str, args: str, bufs: list[bytes]) -> int:
+        return _ok(self._f.call(name, args, _js_bufs(bufs)), f"call {name}()")
+
+    def call_cancel(self, call_id: int) -> bool:
+        return bool(self._f.callCancel(call_id) >= 0)
+
+    def call_stats(self) -> dict[str, int]:
+        stat = self._f.callStat
+        return {key: int(stat(i)) for i, key in enumerate(CALL_STAT_NAMES)}
+
+    def replies(self, batch: Batch) -> None:
+        self._f.replies(batch.text(), _to_js(batch.bufs) if batch.bufs else None, ",".join(map(str, batch.ids)))
+
+
+class _JsBootPort:
+    """The PyWorker handshake (the bootstrap's ``_pywebworker_boot`` module)."""
+
+    def __init__(self, module: Any) -> None:
+        self._m = module
+
+    def ready(self, names: list[str]) -> None:
+        self._m.ready(_to_js(names))
+
+    def failed(self, info: ErrorInfo) -> None:
+        self._m.failed(info["name"], info["message"], info["stack"])
+
+    def quiet(self, on: bool) -> None:
+        self._m.quiet(on)
+
+
+class PyodideRuntime:
+    """``_ports.Runtime`` in Pyodide."""
+
+    def __init__(self) -> None:
+        self._glue: _JsHostGlue | None = None
+        self._parent: _JsParentPort | None = None
+
+    def host(self, events: HostEvents) -> HostGlue:
+        if self._glue is None:
+            self._glue = _JsHostGlue(events)
+        return self._glue
+
+    def parent(self) -> ParentPort | None:
+        """The parent port inside a PyWorker; ``None`` elsewhere."""
+        if self._parent is None:
+            try:
+                import _pywebworker_parent
+            except ImportError:
+                return None
+            self._parent = _JsParentPort(_pywebworker_parent)
+        return self._parent
+
+    def boot(self) -> BootPort:
+        import _pywebworker_boot
+
+        return _JsBootPort(_pywebworker_boot)
+
+    def set_timeout(self, fn: Callable[[], None], seconds: float) -> Callable[[], None]:
+        return set_timeout(fn, seconds)
+
+    def host_index_url(self) -> str:
+        return host_index_url()
+
+    def host_package_indexes(self) -> dict[str, Any]:
+        return host_package_indexes()
+
+    def absolute_url(self, url: str) -> str:
+        return absolute_url(url)
+
+    async def run_script(self, source: str, namespace: dict[str, Any], filename: str) -> None:
+        await run_script(source, namespace, filename)
+
+
+_package_files_js: Any = None
+
+
+def _package_files() -> Any:
+    """This package's files as a JS object ``{relative path: Uint8Array}``, for a
+    PyWorker to install the same package in its own Pyodide."""
+    global _package_files_js
+    if _package_files_js is None:
+        _package_files_js = _to_js(_files_of(resources.files(__package__)))
+    return _package_files_js
 
 
 def _files_of(root: Any) -> dict[str, bytes]:
@@ -84,15 +450,6 @@ def _files_of(root: Any) -> dict[str, bytes]:
 
     walk(root, "")
     return files
-
-
-def package_files() -> Any:
-    """This package's files as a JS object ``{relative path: Uint8Array}``, for a
-    PyWorker to install the same package in its own Pyodide."""
-    global _package_files
-    if _package_files is None:
-        _package_files = _to_js(_files_of(resources.files(__package__)))
-    return _package_files
 
 
 def host_package_indexes() -> dict[str, Any]:
@@ -151,35 +508,12 @@ def host_index_url() -> str:
     import pyodide_js
 
     try:
-        url = pyodide_js._api.config.indexURL
+        url = pyodide_js._api.config.indexURL  # noqa: SLF001 - no public API for it
         if isinstance(url, str) and url:
             return url
     except AttributeError:
         pass
     return f"https://cdn.jsdelivr.net/pyodide/v{pyodide_js.version}/full/"
-
-
-def to_js(value: Any) -> Any:
-    """Convert options (dicts, lists, str) to plain JS objects."""
-    return _to_js(value)
-
-
-def parent_api() -> Any:
-    """The worker-side glue registered by the PyWorker bootstrap, or ``None`` when
-    this Python is not running inside a PyWorker."""
-    try:
-        import _pywebworker_parent
-    except ImportError:
-        return None
-    return _pywebworker_parent
-
-
-def boot_api() -> Any:
-    """The glue the PyWorker bootstrap registers for its handshake (``started``,
-    ``ready``, ``failed``, ``quiet``: see ``js/pyworker.js``)."""
-    import _pywebworker_boot
-
-    return _pywebworker_boot
 
 
 async def run_script(source: str, namespace: dict[str, Any], filename: str) -> None:
@@ -189,13 +523,6 @@ async def run_script(source: str, namespace: dict[str, Any], filename: str) -> N
     from pyodide.code import eval_code_async
 
     await eval_code_async(source, namespace, filename=filename, return_mode="none")
-
-
-def make_proxy(fn: Callable[..., Any]) -> Any:
-    """A ``create_proxy`` of ``fn``; the caller keeps it and destroys it."""
-    from pyodide.ffi import create_proxy
-
-    return create_proxy(fn)
 
 
 _MAX_DELAY_MS = 2**31 - 1  # setTimeout fires at once (after 1 ms) for longer delays
@@ -211,8 +538,6 @@ def set_timeout(fn: Callable[[], None], seconds: float) -> Callable[[], None]:
     raises is reported (``_errors.report``), never thrown into JavaScript.
     """
     from pyodide.ffi import create_proxy
-
-    from ._errors import report
 
     left = max(0.0, seconds) * 1000.0  # ms still to wait after the armed timer
     if left == float("inf"):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._constants import MSG_KIND_NAMES
 from ._errors import MessageReleasedError
-from ._payload import KIND_NAMES, decode
+from ._payload import decode
 
 if TYPE_CHECKING:
-    from ._endpoint import Endpoint
+    from ._ports import Inbound, MessageInfo
 
 
 class WorkerMessage:
@@ -32,17 +33,19 @@ class WorkerMessage:
         Position in the inbound queue, from 0, stable for the worker's life.
     """
 
-    __slots__ = ("_endpoint", "index", "_kind", "_raw", "_opened")
+    __slots__ = ("_inbound", "index", "_kind", "_raw", "_opened")
 
-    def __init__(self, endpoint: Endpoint, index: int, kind: int = 0, raw: Any = None, opened: bool = False) -> None:
-        self._endpoint = endpoint
+    def __init__(
+        self, inbound: Inbound, index: int, kind: int = 0, raw: str | bytes | None = None, opened: bool = False
+    ) -> None:
+        self._inbound = inbound
         self.index = index
         self._kind = kind
         self._raw = raw  # the undecoded payload when it came with the handle, else None
         self._opened = opened  # known to be marked opened in the core
 
-    def _info(self) -> list[Any]:
-        return self._endpoint._info(self.index)
+    def _info(self) -> MessageInfo:
+        return self._inbound.info(self.index)
 
     @property
     def kind(self) -> str:
@@ -54,8 +57,8 @@ class WorkerMessage:
             if the message was released by ``clear_read()``.
         """
         if not self._kind:
-            self._kind = int(self._info()[0])
-        return KIND_NAMES.get(self._kind, str(self._kind))
+            self._kind = self._info().kind
+        return MSG_KIND_NAMES.get(self._kind, str(self._kind))
 
     @property
     def received(self) -> float:
@@ -66,7 +69,7 @@ class WorkerMessage:
         MessageReleasedError
             if the message was released by ``clear_read()``.
         """
-        return float(self._info()[2]) / 1000.0
+        return self._info().received_ms / 1000.0
 
     @property
     def nbytes(self) -> int:
@@ -77,7 +80,7 @@ class WorkerMessage:
         MessageReleasedError
             if the message was released by ``clear_read()``.
         """
-        return int(self._info()[3])
+        return self._info().nbytes
 
     def is_opened(self) -> bool:
         """True once ``read()`` (or ``receive()``) has marked this message; also True
@@ -85,7 +88,7 @@ class WorkerMessage:
         """
         if not self._opened:
             try:
-                self._opened = bool(self._info()[1])
+                self._opened = self._info().opened
             except MessageReleasedError:
                 self._opened = True
         return self._opened
@@ -109,20 +112,16 @@ class WorkerMessage:
             readable after ``clear_read()``, as often as you like.
         """
         if self._raw is None:
-            self._kind, raw = self._endpoint._read(self.index)
+            self._kind, raw = self._inbound.read(self.index)
         else:
             raw = self._raw
             if not self._opened:
                 try:
-                    self._endpoint._mark(self.index)
+                    self._inbound.mark_opened(self.index)
                 except MessageReleasedError:
                     pass  # released, so already opened (through another handle)
         self._opened = True
         return decode(self._kind, raw)
-
-    @property
-    def _is_error(self) -> bool:
-        return self.kind == "error"
 
     def __repr__(self) -> str:
         try:

@@ -6,14 +6,18 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _js
-from ._calls import CALL_STATS, Caller, Exports, _error_info, _Replies, export_names
-from ._endpoint import Endpoint, Handler, guarded
-from ._errors import WorkerStateError, report
+from ._client import CallClient
+from ._endpoint import Endpoint, Handler
+from ._errors import WorkerStateError, error_info, report
+from ._exports import Exports, export_names
 from ._message import WorkerMessage
 from ._payload import encode
+from ._ports import ParentPort
+from ._server import CallServer
+from ._wire import Batch
 
 
-class Parent(Endpoint, Caller):
+class Parent(Endpoint, CallClient, CallServer):
     """The host, seen from inside a PyWorker: messages it sent, and a way to reply.
 
     Mirrors the host-side API (``send_message``, ``get_unread_messages``,
@@ -33,27 +37,28 @@ class Parent(Endpoint, Caller):
     """
 
     _export_kind = "host"
+    _exposer = "worker"
 
     def __init__(self) -> None:
         Endpoint.__init__(self)
-        Caller.__init__(self)
-        self._notify: Any = None
-        self._handlers: tuple[Any, Any] | None = None
-        # Set by the bootstrap (_boot.py) until the worker is ready: the script is
-        # waiting for the host, which may make it ready.
+        CallClient.__init__(self)
+        CallServer.__init__(self)
+        self._serving = False
+        # Set by the bootstrap (_boot.py, through set_wait_hook) until the worker is
+        # ready: the script is waiting for the host, which may make it ready.
         self._on_wait: Callable[[], None] | None = None
 
     def __getattr__(self, name: str) -> Any:
         # Bind to the bootstrap's glue on first use, so that importing pywebworker
         # on the host (where there is no parent) costs nothing and fails nowhere.
-        if name not in ("_api", "_id"):
+        if name not in ("_port", "_inbound"):
             raise AttributeError(name)
-        api = _js.parent_api()
-        if api is None:
+        port = _js.runtime().parent()
+        if port is None:
             raise WorkerStateError("pywebworker.parent is only available inside a PyWorker")
-        self._api = api
-        self._id = int(api.id)
-        return getattr(self, name)
+        self._port: ParentPort = port
+        self._inbound = port
+        return port
 
     def send_message(self, data: Any) -> None:
         """Send ``data`` to the host (same rules as the host's ``send_message``:
@@ -66,7 +71,7 @@ class Parent(Endpoint, Caller):
             (also a ``TypeError``) if ``data`` cannot be sent.
         """
         kind, payload = encode(data, False)
-        self._api.send(kind, payload)
+        self._port.send(kind, payload)
 
     postMessage = send_message  # noqa: N815 - the Web Worker spelling
 
@@ -74,15 +79,14 @@ class Parent(Endpoint, Caller):
         """Also tell the host: it reads an ``error`` message carrying the traceback."""
         super()._handler_error(msg, exc)
         try:
-            info = _error_info(exc)
-            self._api.sendError(info["name"], info["message"], info["stack"])
+            self._port.send_error(error_info(exc))
         except BaseException as err:  # delivery goes on whatever happens here
             report("pywebworker: could not send an on_message error to the host", err)
 
-    async def _wait(self, deadline: float | None) -> None:
+    async def _wait(self, until: float | None) -> None:
         if self._on_wait is not None:
             self._on_wait()
-        await super()._wait(deadline)
+        await super()._wait(until)
 
     @property
     def on_message(self) -> Handler | None:
@@ -97,12 +101,9 @@ class Parent(Endpoint, Caller):
             self._on_wait()
 
     def _watch(self, on: bool) -> None:
-        if self._notify is None:
-            self._notify = _js.make_proxy(guarded(self._wake, "a message from the host"))
-        self._api.watch(on, self._notify)
+        self._port.watch(on, self._wake)
 
-
-    # -- calls (pywebworker._calls.Caller) --------------------------------------------
+    # -- calls (_client.CallClient, _server.CallServer) ---------------------------------
     @property
     def host(self) -> Exports:
         """The functions the host exposed, as attributes:
@@ -111,55 +112,56 @@ class Parent(Endpoint, Caller):
         The host's names are not known in advance: a name it does not expose raises
         ``RemoteError`` with ``remote_type == "NotExportedError"``, listing them.
         """
-        return Exports(self)
+        return Exports(self.call, self._export_names, self._not_exported)
 
     @property
     def call_stats(self) -> dict[str, int]:
         """Counters of this worker's calls to the host, kept by its own C core (same
         keys as ``worker.call_stats``)."""
-        return {key: int(self._api.callStat(i)) for i, key in enumerate(CALL_STATS)}
+        return self._port.call_stats()
 
-    def _bind_calls(self) -> None:
-        if self._handlers is None:
-            self._handlers = (
-                _js.make_proxy(guarded(self._on_reply, "a reply from the host")),
-                _js.make_proxy(guarded(self._on_calls, "calls from the host")),
-            )
-            self._api.setCallHandlers(*self._handlers)
-            self._replies = self._api.replies  # one JS method proxy, not one per batch
-
-    def _on_reply(self, call_id: int, ok: bool, value: Any, bufs: Any) -> None:
-        self._settle(call_id, ok, value, bufs)
-
-    def _serve(self, namespace: Any) -> list[str]:
-        """Called by the bootstrap (``_boot.py``) when the worker becomes ready: serve
-        the functions named in ``__export__`` and return their names (for "ready").
-
-        Raises
-        ------
-        TypeError, NameError
-            for a bad ``__export__`` (see ``export_names``).
-        """
-        names, fns = export_names(namespace)
-        self._exposed.update(fns)
-        self._bind_calls()
-        return names
+    def _serve(self) -> None:
+        """Take the host's calls and this worker's replies from now on (once)."""
+        if not self._serving:
+            self._port.serve(self.on_calls, self.settle_batch)
+            self._serving = True
 
     def _export_names(self) -> list[str] | None:
         return None  # the host's exposed names are checked by the host
 
-    def _call_post(self, name: str, args: str, bufs: Any) -> int:
-        self._bind_calls()
-        return int(self._api.call(name, args, bufs))
+    def _call_post(self, name: str, args: str, bufs: list[bytes]) -> int:
+        self._serve()
+        return self._port.call(name, args, bufs)
 
     def _call_cancel(self, call_id: int) -> None:
-        self._api.callCancel(call_id)
+        self._port.call_cancel(call_id)
 
-    def _call_reply(self, call_id: int, ok: bool, value: Any, bufs: Any) -> None:
-        self._api.reply(call_id, ok, value, bufs)
+    def _post_batch(self, batch: Batch) -> None:
+        self._port.replies(batch)
 
-    def _call_replies(self, out: _Replies) -> None:
-        self._replies(out.text(), _js.to_js(out.bufs) if out.bufs else None, ",".join(map(str, out.ids)))
+    def _serve_exports(self, namespace: Any) -> list[str]:
+        names, fns = export_names(namespace)
+        self._exposed.update(fns)
+        self._serve()
+        return names
 
 
 parent = Parent()
+
+
+def serve_exports(namespace: Any) -> list[str]:
+    """Called by the bootstrap (``_boot.py``) when the worker becomes ready: serve
+    the functions named in ``__export__`` and return their names (for "ready").
+
+    Raises
+    ------
+    TypeError, NameError
+        for a bad ``__export__`` (see ``_exports.export_names``).
+    """
+    return parent._serve_exports(namespace)  # noqa: SLF001 - this module's own object
+
+
+def set_wait_hook(fn: Callable[[], None] | None) -> None:
+    """Call ``fn`` each time the script waits for the host (``None``: stop); the
+    bootstrap's readiness check (``_boot.py``)."""
+    parent._on_wait = fn  # noqa: SLF001 - this module's own object

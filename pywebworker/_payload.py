@@ -22,15 +22,16 @@ import re
 import sys
 from typing import Any
 
-from ._errors import PayloadError, RemoteError
-
-TEXT, BYTES, JSON, ERROR = 1, 2, 3, 4
-KIND_NAMES = {TEXT: "text", BYTES: "bytes", JSON: "json", ERROR: "error"}
+from ._constants import MSG_BYTES as BYTES
+from ._constants import MSG_ERROR as ERROR
+from ._constants import MSG_JSON as JSON
+from ._constants import MSG_TEXT as TEXT
+from ._errors import PayloadError, remote_error
 
 Payload = str | bytes | bytearray | memoryview
 
 # Calls carry bytes beside their JSON text; in the text, this one-key object stands for
-# the bytes at that position (see _calls.py).
+# the bytes at that position (see _wire.py).
 MARK = "\x00b"
 _SCALARS = frozenset((str, bool, type(None)))
 JS_SAFE_INT = 2**53 - 1  # Number.MAX_SAFE_INTEGER
@@ -203,22 +204,15 @@ def encode(data: Any, js_numbers: bool) -> tuple[int, Payload]:
 def decode(kind: int, raw: Any) -> Any:
     """Turn a stored payload back into a Python value.
 
-    ``raw`` is a ``str`` for text, JSON and error kinds, and for bytes a JS
-    ``Uint8Array`` proxy (``to_bytes()``) or a bytes-like object. An error-kind payload
-    becomes a :class:`RemoteError` instance (returned, not raised).
+    ``raw`` is a ``str`` for text, JSON and error kinds, and ``bytes`` for bytes. An
+    error-kind payload becomes a :class:`RemoteError` instance (returned, not raised).
     """
     if kind == TEXT:
         return raw
     if kind == BYTES:
-        return raw.to_bytes() if hasattr(raw, "to_bytes") else bytes(raw)
+        return raw if type(raw) is bytes else bytes(raw)
     if kind == JSON:
         return json.loads(raw)
     if kind == ERROR:
-        return error_from_json(raw)
+        return remote_error(json.loads(raw))
     return raw
-
-
-def error_from_json(raw: str, cls: type[RemoteError] = RemoteError) -> RemoteError:
-    """Build ``cls`` from the ``{"name", "message", "stack"}`` JSON the JS glue writes."""
-    info = json.loads(raw)
-    return cls(info.get("name", "Error"), info.get("message", ""), info.get("stack", ""))

@@ -9,8 +9,17 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from . import _js
-from ._calls import CALL_STATS, Caller, Exports
-from ._endpoint import Endpoint, _deadline
+from ._client import CallClient
+from ._constants import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_MESSAGES,
+    INBOUND,
+    KIND_JAVASCRIPT,
+    KIND_PYTHON,
+    MAX_LEN,
+    OUTBOUND,
+)
+from ._endpoint import Endpoint
 from ._errors import (
     PyWebWorkerError,
     RemoteError,
@@ -18,54 +27,66 @@ from ._errors import (
     WorkerKilledError,
     WorkerStartError,
     WorkerStateError,
+    remote_error,
     report,
 )
-from ._payload import encode, error_from_json
-
-STATES = ("created", "starting", "running", "killed", "failed")
-_KIND_PYTHON, _KIND_JAVASCRIPT = 1, 2
-_ESTATE = -5  # csrc/pww.h PWW_ESTATE: pushing to the outbound queue of a killed/failed worker
-_INT32_MAX = 2**31 - 1  # the core's limits are C ints
+from ._exports import Exports
+from ._payload import encode
+from ._ports import HostGlue, PyStart, WorkerPort
+from ._server import CallServer
+from ._timeouts import deadline as make_deadline
+from ._wire import Batch
 
 # id -> worker, so that events from JS find their Python object without keeping it alive.
 _live: weakref.WeakValueDictionary[int, _Worker] = weakref.WeakValueDictionary()
+_QUEUES = {"outbound": (OUTBOUND,), "inbound": (INBOUND,), "both": (OUTBOUND, INBOUND)}
 
 
-def _on_event(worker_id: int, event: str, a: Any = None, b: Any = None, c: Any = None) -> None:
-    """Every event of every worker comes from the host glue (js/host.js) through here.
+class _Events:
+    """``_ports.HostEvents``: every event of every worker, from the host glue, goes to
+    its worker here (the facade reports what they raise). Same module as ``_Worker``,
+    so it may call its private methods."""
 
-    Nothing may be raised back into JavaScript (Node's worker events re-throw into the
-    process): each path settles what it can (a call's future, a reply) and whatever
-    still escapes, ``BaseException`` included, is reported (``_errors.report``).
-    """
-    try:
+    def state(self, worker_id: int) -> None:
         worker = _live.get(worker_id)
-        if worker is None:
-            return
-        if event == "return":
-            worker._settle(a, True, b, c)
-        elif event == "returns":
-            worker._settle_batch(a, b, c)
-        elif event == "throw":
-            worker._settle(a, False, b, None)
-        elif event == "call":
-            worker._on_call(a, b, c.args, c.bufs)
-        else:
-            worker._on_event(event, a, b)
-    except BaseException as exc:
-        report(f"pywebworker: error while handling the event {event!r} of worker {worker_id}", exc)
+        if worker is not None:
+            worker._on_state()  # noqa: SLF001
+
+    def wake(self, worker_id: int) -> None:
+        worker = _live.get(worker_id)
+        if worker is not None:
+            worker._wake()  # noqa: SLF001
+
+    def output(self, worker_id: int, stream: str, text: str) -> None:
+        worker = _live.get(worker_id)
+        if worker is not None:
+            worker._on_output(stream, text)  # noqa: SLF001
+
+    def calls(self, worker_id: int, text: str, bufs: list[list[bytes]]) -> None:
+        worker = _live.get(worker_id)
+        if worker is not None:
+            worker.on_calls(text, bufs)
+
+    def returns(self, worker_id: int, text: str, bufs: list[list[bytes]], late: set[int]) -> None:
+        worker = _live.get(worker_id)
+        if worker is not None:
+            worker.settle_batch(text, bufs, late)
 
 
-def _host() -> Any:
-    return _js.host(_on_event)
+_events = _Events()
 
 
-class _Worker(Endpoint, Caller):
+def _glue() -> HostGlue:
+    return _js.runtime().host(_events)
+
+
+class _Worker(Endpoint, CallClient, CallServer):
     _kind = 0
 
     def __init__(self, script: str | None, url: str | None, name: str | None) -> None:
         Endpoint.__init__(self)
-        Caller.__init__(self)
+        CallClient.__init__(self)
+        CallServer.__init__(self)
         self._exports: list[str] | None = None
         if (script is None) == (url is None):
             raise TypeError("give exactly one of script (source text) or url=")
@@ -73,16 +94,15 @@ class _Worker(Endpoint, Caller):
             raise TypeError(f"script must be str, not {type(script).__name__}")
         if url is not None and not isinstance(url, str):
             raise TypeError(f"url must be str, not {type(url).__name__}")
-        self._api = _host()
-        worker_id = int(self._api.create(self._kind))
-        if worker_id < 0:
-            self._raise(worker_id, "creating a worker")
-        self._id = worker_id
+        port = _glue().create(self._kind)
+        self._port: WorkerPort = port
+        self._inbound = port
+        self._id = port.id
         self.script = script
         self.url = url
-        self.name = name or f"worker-{worker_id}"
-        _live[worker_id] = self
-        weakref.finalize(self, self._api.destroy, worker_id)
+        self.name = name or f"worker-{port.id}"
+        _live[port.id] = self
+        weakref.finalize(self, port.destroy)
 
     # -- identity and state ------------------------------------------------------------
     @property
@@ -93,7 +113,7 @@ class _Worker(Endpoint, Caller):
     @property
     def state(self) -> str:
         """``"created"``, ``"starting"``, ``"running"``, ``"killed"`` or ``"failed"``."""
-        return STATES[int(self._api.state(self._id))]
+        return self._port.state()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} id={self._id} {self.state}>"
@@ -117,12 +137,10 @@ class _Worker(Endpoint, Caller):
         """
         if self.state != "created":
             raise WorkerStateError(f"{self.name} cannot start: it is {self.state} (a worker starts once)")
-        code = int(self._start())
-        if code < 0:
-            self._raise(code, "start")
+        self._start()
         return self
 
-    def _start(self) -> int:
+    def _start(self) -> None:
         raise NotImplementedError
 
     def kill(self) -> int:
@@ -138,7 +156,7 @@ class _Worker(Endpoint, Caller):
         int
             How many messages sent with ``send_message`` were never delivered.
         """
-        return int(self._api.kill(self._id))
+        return self._port.kill()
 
     terminate = kill
 
@@ -172,12 +190,10 @@ class _Worker(Endpoint, Caller):
             if the outbound queue is at its limit; nothing is queued.
         """
         kind, payload = encode(data, self._js_numbers)
-        index: int = self._api.send(self._id, kind, payload)  # the core refuses a dead worker
-        if index < 0:
-            if index == _ESTATE:
-                raise WorkerStateError(f"cannot send to {self.name}: it is {self.state}")
-            self._raise(index, f"send_message to {self.name}")
-        return index
+        try:
+            return self._port.send(kind, payload)  # the core refuses a dead worker
+        except WorkerStateError:
+            raise WorkerStateError(f"cannot send to {self.name}: it is {self.state}") from None
 
     def postMessage(self, data: Any) -> int:  # noqa: N802 - the Web Worker spelling
         """Alias of :meth:`send_message`, spelled as on a ``js.Worker``.
@@ -190,7 +206,7 @@ class _Worker(Endpoint, Caller):
         return self.send_message(data)
 
     def set_queue_limits(
-        self, max_messages: int = 1_000_000, max_bytes: int = 256 << 20, *, queue: str = "both"
+        self, max_messages: int = DEFAULT_MAX_MESSAGES, max_bytes: int = DEFAULT_MAX_BYTES, *, queue: str = "both"
     ) -> None:
         """Bound the memory a queue may hold (live, unreleased messages).
 
@@ -215,7 +231,7 @@ class _Worker(Endpoint, Caller):
         ValueError
             for a limit below 0 or over 2**31 - 1, or an unknown ``queue``.
         """
-        queues = {"outbound": (0,), "inbound": (1,), "both": (0, 1)}.get(queue)
+        queues = _QUEUES.get(queue)
         if queues is None:
             raise ValueError(f'queue must be "both", "inbound" or "outbound", not {queue!r}')
         try:
@@ -224,28 +240,26 @@ class _Worker(Endpoint, Caller):
             bad = max_bytes if isinstance(max_messages, int) else max_messages
             raise TypeError(f"limits must be int, not {type(bad).__name__}") from None
         for limit in (max_messages, max_bytes):
-            if not 0 <= limit <= _INT32_MAX:
-                raise ValueError(f"limits must be from 0 (unlimited) to {_INT32_MAX}, not {limit}")
+            if not 0 <= limit <= MAX_LEN:
+                raise ValueError(f"limits must be from 0 (unlimited) to {MAX_LEN}, not {limit}")
         for q in queues:
-            code = int(self._api.setLimits(self._id, q, max_messages, max_bytes))
-            if code < 0:
-                self._raise(code, "set_queue_limits")
+            self._port.set_limits(q, max_messages, max_bytes)
 
     @property
     def dropped_messages(self) -> int:
         """How many messages from the worker were dropped because the inbound queue
         was full (see :meth:`set_queue_limits`). 0 unless you lower the limits."""
-        return int(self._api.dropped(self._id))
+        return self._port.dropped()
 
     def _is_ready(self) -> bool:
         return self.state == "running"
 
     def _last_error(self, cls: type[RemoteError]) -> RemoteError:
         """Why the worker failed (kept by the glue apart from the queue), as ``cls``."""
-        failure = self._api.failure(self._id)
+        failure = self._port.failure()
         if failure is None:
             return cls("Error", f"{self.name} failed")
-        return error_from_json(failure, cls)
+        return remote_error(failure, cls)
 
     def _closed_error(self) -> PyWebWorkerError | None:
         state = self.state
@@ -278,38 +292,37 @@ class _Worker(Endpoint, Caller):
         TimeoutError
             after ``timeout`` seconds.
         """
-        return await self._ready(_deadline(timeout))
+        return await self._ready(make_deadline(timeout))
 
-    async def _ready(self, deadline: float | None) -> _Worker:
+    async def _ready(self, until: float | None) -> _Worker:
         while True:
             state = self.state
             if state == "created":
                 raise WorkerStateError(f"{self.name} is not started: call start() first")
             if state == "failed":
-                was_ready = bool(self._api.isReady(self._id))
+                was_ready = self._port.is_ready()
                 raise self._last_error(WorkerFailedError if was_ready else WorkerStartError)
             if state == "killed":
                 raise WorkerKilledError(f"{self.name} was killed before it was ready")
             if self._is_ready():
                 return self
-            await self._wait(deadline)
+            await self._wait(until)
 
     def _watch(self, on: bool) -> None:
-        self._api.watch(self._id, on)
+        self._port.watch(on)
 
-    def _on_event(self, event: str, a: Any, b: Any) -> None:
-        if event == "output":
-            stream = sys.stderr if a == "stderr" else sys.stdout
-            try:
-                print(b, file=stream)
-            except Exception as exc:  # a replaced stream that fails: say so, go on
-                report(f"pywebworker: could not print a line of {self.name}'s {a}", exc)
-            return
-        if event == "state" and self._calls and self.state in ("killed", "failed"):
-            self._reject_calls(self._closed_error)  # type: ignore[arg-type]
+    def _on_output(self, stream: str, text: str) -> None:
+        try:
+            print(text, file=sys.stderr if stream == "stderr" else sys.stdout)
+        except Exception as exc:  # a replaced stream that fails: say so, go on
+            report(f"pywebworker: could not print a line of {self.name}'s {stream}", exc)
+
+    def _on_state(self) -> None:
+        if self._calls and self.state in ("killed", "failed"):
+            self.reject_all(self._closed_error)  # type: ignore[arg-type]
         self._wake()
 
-    # -- calls (pywebworker._calls.Caller) --------------------------------------------
+    # -- calls (_client.CallClient, _server.CallServer) ---------------------------------
     @property
     def exports(self) -> Exports:
         """The worker's exported functions as attributes:
@@ -319,12 +332,12 @@ class _Worker(Endpoint, Caller):
         PyScript convention); a JsWorker those it passes to ``pywebworker.expose``.
         ``dir(worker.exports)`` lists them once the worker is ready.
         """
-        return Exports(self)
+        return Exports(self.call, self._export_names, self._not_exported)
 
     @property
     def pending_calls(self) -> int:
         """Calls made to this worker whose reply has not come yet (from the C core)."""
-        return int(self._api.callStat(self._id, 0))
+        return self._port.call_stats()["pending"]
 
     @property
     def call_stats(self) -> dict[str, int]:
@@ -332,56 +345,52 @@ class _Worker(Endpoint, Caller):
         ``ended`` (by a reply), ``cancelled`` (timed out, or rejected by ``kill()`` or
         a failure) and ``late`` (replies that came after their call was cancelled, and
         were dropped). ``begun == pending + ended + cancelled``."""
-        return {key: int(self._api.callStat(self._id, i)) for i, key in enumerate(CALL_STATS)}
+        return self._port.call_stats()
 
     def _export_names(self) -> list[str] | None:
         if self._exports is None:
-            names = self._api.exports(self._id)
-            if names is not None:
-                self._exports = list(names.to_py())
+            self._exports = self._port.export_names()
         return self._exports
 
     def _can_post_now(self) -> bool:
         return self._exports is not None or self._export_names() is not None
 
-    def _call_post(self, name: str, args: str, bufs: Any) -> int:
-        code = int(self._api.call(self._id, name, args, bufs))
-        if code == _ESTATE:  # killed or failed since it was ready
-            err = self._closed_error()
-            if err is not None:
-                raise err
-        return code
+    def _call_post(self, name: str, args: str, bufs: list[bytes]) -> int:
+        try:
+            return self._port.call(name, args, bufs)
+        except WorkerStateError:  # killed or failed since it was ready
+            raise self._closed_error() or WorkerStateError(f"{self.name} is not running") from None
 
-    async def _call_prepare(self, name: str, deadline: float | None) -> int:
+    async def _call_prepare(self, name: str, until: float | None) -> int:
         if self._export_names() is not None:
             return 0  # ready: begin and post in one go
         state = self.state
         if state in ("killed", "failed"):
             raise self._closed_error()  # type: ignore[misc]
         # Pending in the core from now on, so that a kill accounts for it too.
-        call_id = int(self._api.callBegin(self._id))
-        if call_id < 0:
-            self._raise(call_id, f"call {name}()")
+        call_id = self._port.call_begin()
         try:
-            await self._ready(deadline)
+            await self._ready(until)
             names = self._export_names() or []
             if name not in names:
                 raise self._not_exported(name, names)
         except BaseException:
-            self._api.callCancel(self._id, call_id)
+            self._port.call_cancel(call_id)
             raise
         return call_id
 
-    def _call_send(self, call_id: int, name: str, args: str, bufs: Any) -> None:
-        if int(self._api.callSend(self._id, call_id, name, args, bufs)) < 0:
-            self._api.callCancel(self._id, call_id)
-            raise self._closed_error() or WorkerStateError(f"{self.name} is not running")
+    def _call_send(self, call_id: int, name: str, args: str, bufs: list[bytes]) -> None:
+        try:
+            self._port.call_send(call_id, name, args, bufs)
+        except WorkerStateError:
+            self._port.call_cancel(call_id)
+            raise self._closed_error() or WorkerStateError(f"{self.name} is not running") from None
 
     def _call_cancel(self, call_id: int) -> None:
-        self._api.callCancel(self._id, call_id)
+        self._port.call_cancel(call_id)
 
-    def _call_reply(self, call_id: int, ok: bool, value: Any, bufs: Any) -> None:
-        self._api.reply(self._id, call_id, ok, value, bufs)
+    def _post_batch(self, batch: Batch) -> None:
+        self._port.replies(batch)
 
     # -- context managers ----------------------------------------------------------------
     def __enter__(self) -> _Worker:
@@ -437,7 +446,7 @@ class JsWorker(_Worker):
     ['hi']
     """
 
-    _kind = _KIND_JAVASCRIPT
+    _kind = KIND_JAVASCRIPT
     _js_numbers = True  # ints beyond ±(2**53 - 1) cannot reach the script exactly
 
     def __init__(
@@ -453,9 +462,8 @@ class JsWorker(_Worker):
         self.type = type
         super().__init__(script, url, name)
 
-    def _start(self) -> int:
-        opts = {"script": self.script, "url": self.url, "type": self.type, "name": self.name}
-        return int(self._api.startJs(self._id, _js.to_js(opts)))
+    def _start(self) -> None:
+        self._port.start_js(self.script, self.url, self.type, self.name)
 
 
 class PyWorker(_Worker):
@@ -514,7 +522,7 @@ class PyWorker(_Worker):
     'HI'
     """
 
-    _kind = _KIND_PYTHON
+    _kind = KIND_PYTHON
 
     def __init__(
         self,
@@ -528,34 +536,26 @@ class PyWorker(_Worker):
     ) -> None:
         self.packages = _strs(packages, "packages")
         self.index_urls = None if index_urls is None else _strs(index_urls, "index_urls")
-        self.index_url = index_url or _js.host_index_url()
+        self.index_url = index_url or _js.runtime().host_index_url()
         super().__init__(script, url, name)
 
-    def _start(self) -> int:
+    def _start(self) -> None:
+        rt = _js.runtime()
         if self.index_urls is None:
-            indexes = _js.host_package_indexes()
+            indexes = rt.host_package_indexes()
         else:
-            indexes = {"index_urls": [_js.absolute_url(u) for u in self.index_urls], "piplite": None}
+            indexes = {"index_urls": [rt.absolute_url(u) for u in self.index_urls], "piplite": None}
         piplite = indexes["piplite"]
         modules = {}
         if piplite is not None:
             modules["piplite"] = piplite.pop("files")
-        opts = {
-            "script": self.script,
-            "url": self.url,
-            # A relative wheel URL means the host's location: the worker's script has none.
-            "packages": [_js.absolute_url(p) if p.endswith(".whl") else p for p in self.packages],
-            "indexURL": self.index_url,
-            "name": self.name,
-            "indexes": indexes,
-            "modules": modules,
-        }
-        js_opts = _js.to_js(opts)
-        js_opts.files = _js.package_files()
-        return int(self._api.startPy(self._id, js_opts))
+        # A relative wheel URL means the host's location: the worker's script has none.
+        packages = [rt.absolute_url(p) if p.endswith(".whl") else p for p in self.packages]
+        options = PyStart(self.script, self.url, packages, self.index_url, self.name, indexes, modules)
+        self._port.start_py(options)
 
     def _is_ready(self) -> bool:
-        return bool(self._api.isReady(self._id))
+        return self._port.is_ready()
 
 
 def _strs(value: Iterable[str] | str, what: str) -> list[str]:

@@ -100,9 +100,9 @@ async def test_lone_surrogates_kept_or_refused_jsworker(selenium_pyww):
     # surrogate (as its escape), plain text is refused (never U+FFFD). Called on the
     # glue directly: Python may refuse such text before it gets there.
     w.send_message({"s": "a\ud800b", "t": ["\udc00"]})
-    assert w._api.send(w.id, 1, "x\ud800") == einval
+    assert w._port.js.send(w.id, 1, "x\ud800") == einval
     async with w:
-        assert w._api.send(w.id, 1, "y\udfff") == einval  # running: the same answer
+        assert w._port.js.send(w.id, 1, "y\udfff") == einval  # running: the same answer
         assert (await w.receive(timeout=20)).read() == {"s": "a\ud800b", "t": ["\udc00"]}
         w.send_message({"s": "\U0001f600 kept \udc00"})
         assert (await w.receive(timeout=20)).read() == {"s": "\U0001f600 kept \udc00"}
@@ -129,10 +129,13 @@ async def test_lone_surrogates_kept_or_refused_pyworker(selenium_pyww):
     from pywebworker import PyWorker, RemoteError
 
     script = """
+import js
 from pywebworker import parent
 async for m in parent:
     if m.read() == "text":
-        parent._api.send(1, "lone \\udc00")  # the glue itself: Python may refuse it first
+        # Python refuses it first, and so does the glue's send; posted raw, the host must.
+        assert parent._port.js.send(1, "lone \\udc00") == -2
+        js.postMessage("lone \\udc00")
     else:
         parent.send_message(m.read())
 """
@@ -201,11 +204,15 @@ async def test_reply_that_cannot_be_posted_rejects_in_the_worker(selenium_pyww):
 
         # A reply the structured clone refuses (the same buffer transferred twice).
         u = js.Uint8Array.new(4)
-        w._call_reply = lambda call_id, ok, value, bufs: w._api.reply(w.id, call_id, ok, value, js.Array.of(u, u))
+        def post_twice(batch):  # the same buffer transferred twice: a DataCloneError
+            ids = ",".join(map(str, batch.ids))
+            w._port.js.replies(w.id, batch.text(), js.Array.of(js.Array.of(u, u)), ids)
+
+        w._post_batch = post_twice
         w.send_message("fine")
         got = (await w.receive(timeout=20)).read()
         assert got.startswith("rejected: the reply could not be posted: ")
-        del w._call_reply
+        del w._post_batch
         w.send_message("fine")
         assert (await w.receive(timeout=20)).read() == "resolved: ok"
         assert w.state == "running"
@@ -222,7 +229,7 @@ async def test_call_batch_that_cannot_be_posted_rejects(selenium_pyww):
         u = js.Uint8Array.new(4)
 
         def post_twice(name, args, bufs):  # the same buffer transferred twice: a DataCloneError
-            return int(w._api.call(w.id, name, args, js.Array.of(u, u)))
+            return int(w._port.js.call(w.id, name, args, js.Array.of(u, u)))
 
         w._call_post = post_twice
         with pytest.raises(RemoteError, match="could not be posted to the worker") as info:
@@ -318,7 +325,7 @@ async def test_buffer_over_4gib_from_worker_is_refused(selenium_pyww):
     };
     """
     async with JsWorker(script) as w:
-        before = w._api.memoryBytes()
+        before = w._port.js.memoryBytes()
         w.send_message("go")
         try:
             first = await w.receive(timeout=60)
@@ -329,7 +336,7 @@ async def test_buffer_over_4gib_from_worker_is_refused(selenium_pyww):
             assert reason.startswith(("unallocatable", "unpostable")), reason
             pytest.skip(f"this runtime cannot post 5 GiB from a worker: {reason}")
         assert (await w.receive(timeout=20)).read() == "after"
-        assert w._api.memoryBytes() == before
+        assert w._port.js.memoryBytes() == before
 
 
 @run_in_pyodide
@@ -341,7 +348,7 @@ async def test_oversize_refused_before_copying_into_wasm(selenium_pyww):
     huge = bytes(300 << 20)  # over the default 256 MiB limit
     script = "onmessage = (e) => { const b = new ArrayBuffer(e.data); postMessage(b, [b]); };"
     w = JsWorker(script)
-    api_memory = w._api.memoryBytes
+    api_memory = w._port.js.memoryBytes
     before = api_memory()
     with pytest.raises(QueueFullError):
         w.send_message(huge)  # queued path (not started)
@@ -373,11 +380,11 @@ async def test_scratch_buffer_is_freed_after_a_big_message(selenium_pyww):
     w.send_message(bytes(64 << 20))
     w.start()
     await w.ready(timeout=20)
-    grown = w._api.memoryBytes()
+    grown = w._port.js.memoryBytes()
     w.send_message(96)
     got = [await w.receive(timeout=20) for _ in range(96)]
     assert all(m.nbytes == 1 << 20 for m in got)
-    assert w._api.memoryBytes() == grown
+    assert w._port.js.memoryBytes() == grown
     w.kill()
 
 

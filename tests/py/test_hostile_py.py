@@ -306,10 +306,10 @@ async def test_integer_arguments_and_released_handles(selenium_pyww, caller_js):
 def test_a_batch_that_does_not_decode_fails_item_by_item(selenium_pyww):
     # The host's and the worker's batch readers: one item that json cannot decode (an
     # int over the digits limit) fails only its own call.
-    from pywebworker._calls import _batch_items
+    from pywebworker._wire import read_batch
 
     text = '[[1,1,[1,"]"],-1],[2,1,' + "9" * 5000 + ',-1],[3,0,{"name":"E","message":"m]\\"","stack":""},-1]]'
     rejected = []
-    items = _batch_items(text, lambda i, e: rejected.append((i, type(e).__name__)))
+    items = read_batch(text, lambda i, e: rejected.append((i, type(e).__name__)))
     assert [item[0] for item in items] == [1, 3] and items[1][2]["message"] == 'm]"'
     assert rejected == [(2, "ValueError")]
