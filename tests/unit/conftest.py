@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -40,11 +40,12 @@ def rt(loop: asyncio.AbstractEventLoop) -> Iterator[FakeRuntime]:
 
 
 @pytest.fixture
-def run(loop: asyncio.AbstractEventLoop) -> Callable[[Coroutine[Any, Any, Any]], Any]:
-    """Run a coroutine on the test's loop to its end (at most ``TEST_TIMEOUT`` s)."""
+def run(loop: asyncio.AbstractEventLoop) -> Callable[[Awaitable[Any]], Any]:
+    """Run a coroutine or future on the test's loop to its end (at most
+    ``TEST_TIMEOUT`` s)."""
 
-    def run(coro: Coroutine[Any, Any, Any]) -> Any:
-        return loop.run_until_complete(asyncio.wait_for(coro, TEST_TIMEOUT))
+    def run(awaitable: Awaitable[Any]) -> Any:
+        return loop.run_until_complete(asyncio.wait_for(awaitable, TEST_TIMEOUT))
 
     return run
 

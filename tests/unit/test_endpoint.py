@@ -5,7 +5,7 @@ runs it in real Pyodide."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -18,9 +18,13 @@ from pywebworker import (
     RemoteError,
     WorkerFailedError,
     WorkerKilledError,
+    WorkerStateError,
+    _js,
 )
+from pywebworker._constants import MSG_BYTES, MSG_JSON
+from pywebworker._parent import Parent
 
-Run = Callable[[Coroutine[Any, Any, Any]], Any]
+Run = Callable[[Awaitable[Any]], Any]
 
 
 def running(rt: FakeRuntime) -> tuple[JsWorker, FakeWorkerPort]:
@@ -226,3 +230,69 @@ def test_watch_is_toggled_only_when_needed(rt: FakeRuntime, run: Run, turn: Call
     assert port.watch_calls == [True, False]  # told once more, then no more
     w.on_message = lambda m: None
     assert port.watch_calls == [True, False, True]
+
+
+# -- the same endpoint inside a PyWorker: pywebworker.parent --------------------------
+
+
+@pytest.fixture
+def inside(loop: asyncio.AbstractEventLoop) -> Iterator[FakeRuntime]:
+    """A fake runtime inside a PyWorker (``parent()`` is a port)."""
+    runtime = FakeRuntime(loop, parent=True)
+    old = _js.install(runtime)
+    try:
+        yield runtime
+    finally:
+        _js.install(old)
+
+
+def test_parent_outside_a_worker(rt: FakeRuntime) -> None:
+    with pytest.raises(WorkerStateError, match="only available inside a PyWorker"):
+        Parent().send_message("x")
+
+
+def test_parent_messages_both_ways(inside: FakeRuntime, run: Run, loop: asyncio.AbstractEventLoop) -> None:
+    port = inside.parent_port
+    assert port is not None
+    p = Parent()
+    p.send_message({"n": 2**60})  # the host is Python: any int
+    p.send_message(b"\x01")
+    assert [(m.kind, m.data) for m in port.posted] == [(MSG_JSON, '{"n":1152921504606846976}'), (MSG_BYTES, b"\x01")]
+    port.host_sends("hi")
+    port.host_sends({"x": [1.0]})
+    msgs = p.get_unread_messages()
+    assert [m.read() for m in msgs] == ["hi", {"x": [1.0]}]
+    assert type(msgs[1].read()["x"][0]) is float
+    loop.call_later(0.01, port.host_sends, "later")
+    assert run(p.receive(timeout=2)).read() == "later"
+
+
+def test_parent_handler_errors_reach_the_host(
+    inside: FakeRuntime, turn: Callable[[], None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    port = inside.parent_port
+    assert port is not None
+    p = Parent()
+
+    def handler(m: Any) -> None:
+        raise KeyError(m.read())
+
+    p.on_message = handler
+    port.host_sends("k")
+    turn()
+    (info,) = port.errors
+    assert info["name"] == "KeyError" and "'k'" in info["message"] and "handler" in info["stack"]
+    assert "KeyError" in capsys.readouterr().err
+
+
+def test_parent_calls_the_host(inside: FakeRuntime, run: Run, turn: Callable[[], None]) -> None:
+    port = inside.parent_port
+    assert port is not None
+    p = Parent()
+    fut = p.call("add", 1, 2)
+    turn()
+    (batch,) = [p_.data for p_ in port.posted if p_.type == "calls"]
+    assert batch == '[[1,"add",[1,2],-1]]'
+    port.answer([[1, 1, 3, -1]])
+    assert run(fut) == 3
+    assert p.call_stats["ended"] == 1

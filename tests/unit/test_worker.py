@@ -6,7 +6,7 @@ tests/py, which runs it in real Pyodide."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -26,7 +26,7 @@ from pywebworker import (
 )
 from pywebworker._constants import MSG_BYTES, MSG_JSON, MSG_TEXT
 
-Run = Callable[[Coroutine[Any, Any, Any]], Any]
+Run = Callable[[Awaitable[Any]], Any]
 Turn = Callable[[], None]
 
 
