@@ -3,9 +3,12 @@
 #   make wheel   dist/pywebworker-<version>-py3-none-any.whl (+ sdist), with
 #                _core.wasm, js/*.js and js/*.json as package data
 #   make demo    examples/quickstart.py in Pyodide on Node (the main job)
-#   make test    every test: lint, C core, then Python in Pyodide on Node and Chromium
-#   make lint    generated constants up to date (tools/gen_constants.py --check), ruff over
-#                every Python file, mypy --strict (config: pyproject.toml)
+#   make test       every test: lint, unit tests, C core, then Python in Pyodide on Node
+#                   and Chromium
+#   make lint       generated constants up to date (tools/gen_constants.py --check), ruff
+#                   over every Python file, mypy --strict (config: pyproject.toml)
+#   make test-unit  the package's logic under plain CPython with a fake of the JS facade
+#                   (tests/unit), and the JS protocol under Node (tests/js): seconds
 
 PKG_JS := $(patsubst js/%,pywebworker/js/%,$(wildcard js/*.js js/*.json))
 PKG_PY := $(wildcard pywebworker/*.py) pywebworker/py.typed
@@ -13,7 +16,7 @@ PKG_VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' pywebworker/_vers
 WHEEL := dist/pywebworker-$(PKG_VERSION)-py3-none-any.whl
 DEMO_PYODIDE ?= 314.0.7
 
-.PHONY: wheel demo test lint clean-package
+.PHONY: wheel demo test lint test-unit clean-package
 
 pywebworker/js/%: js/%
 	@mkdir -p $(@D)
@@ -31,13 +34,19 @@ demo: deps wheel
 	$(PYTHON) tools/make_dist.py $(DEMO_PYODIDE)
 	node examples/run_node.mjs examples/quickstart.py
 
-# lint first: seconds, and it fails before ten minutes of tests do.
-test: deps lint test-c wheel test-py
+# lint and unit tests first: seconds, and they fail before ten minutes of tests do.
+test: deps lint test-unit test-c wheel test-py
 
 lint: deps-pip
 	$(PYTHON) tools/gen_constants.py --check
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m mypy
+
+UNIT_JS := $(wildcard tests/js/test_*.mjs)
+
+test-unit: deps-pip
+	$(PYTHON) -m pytest tests/unit -q
+	@set -e; for t in $(UNIT_JS); do echo "node $$t"; node $$t; done
 
 clean-package:
 	rm -rf dist pywebworker/js pywebworker.egg-info
