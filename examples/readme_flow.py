@@ -52,7 +52,7 @@ print(second_message.is_opened())
 # %% _update_messages() is kept for 0.0.6 code; messages are always current now.
 worker.send_message('This is the third message')
 await settle(2)
-worker._update_messages()
+worker._update_messages()  # noqa: SLF001 - the 0.0.6 README calls it
 print(worker.get_message(2).read())
 
 # %% kill() stops the worker at once and says how many sent messages never arrived.
