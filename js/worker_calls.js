@@ -32,7 +32,14 @@ const pwwSay = (type, ...args) => pwwRawPost(pwwMessage(PWW_NONCE, type, ...args
     if (why) throw new TypeError(`pywebworker: ${what} cannot be carried: ${why}`);
     const bufs = [];
     const json = JSON.stringify(value === undefined ? null : value, (k, v) => {
-      if (v === null || typeof v !== "object" || !pwwIsBytes(v)) return v;
+      if (v === null || typeof v !== "object") return v;
+      if (!pwwIsBytes(v)) {
+        // Such an object would read back as bytes: refused, as Python refuses it.
+        if (!Array.isArray(v) && MARK in v && Object.keys(v).length === 1) {
+          throw new TypeError(`pywebworker: ${what} cannot be carried: an object whose only key is the bytes marker "\\u0000b"`);
+        }
+        return v;
+      }
       const u = ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v);
       bufs.push(u.slice().buffer);
       return { [MARK]: bufs.length - 1 };

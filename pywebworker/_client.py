@@ -187,7 +187,7 @@ class CallClient:
             if fut is not None:
                 settled.append((fut, False, exc))
 
-        for call_id, ok, value, k in read_batch(text, reject):
+        for call_id, ok, value, k in read_batch(text, reject, self._js_numbers):
             if call_id in late:
                 continue
             fut = self._take(call_id)
@@ -198,7 +198,7 @@ class CallClient:
                     settled.append((fut, False, remote_error(value, RemoteError)))
                     continue
                 if k >= 0:
-                    value = unpack(value, bufs[k])
+                    value = unpack(value, bufs[k], self._js_numbers)
             except Exception as exc:
                 settled.append((fut, False, exc))
                 continue

@@ -32,6 +32,7 @@ class Endpoint:
     """Messages received from the other side, with read tracking in the C core."""
 
     _inbound: Inbound  # this endpoint's inbound queue
+    _js_numbers = False  # the other side is JavaScript: numbers are doubles (_payload.loads)
 
     def __init__(self) -> None:
         self._waiters: list[asyncio.Future[None]] = []
@@ -50,8 +51,8 @@ class Endpoint:
         -------
         list[WorkerMessage]
         """
-        inbound = self._inbound
-        return [WorkerMessage(inbound, i, kind, raw) for i, kind, raw in inbound.unread(_INLINE_BYTES)]
+        inbound, js = self._inbound, self._js_numbers
+        return [WorkerMessage(inbound, i, kind, raw, js_numbers=js) for i, kind, raw in inbound.unread(_INLINE_BYTES)]
 
     def has_unread_messages(self) -> bool:
         """Whether a message has arrived that was not read yet (O(1) in the core).
@@ -88,7 +89,7 @@ class Endpoint:
         if not 0 <= index < n:
             raise MessageIndexError(f"no message {index}: {n} received so far")
         inbound.info(index)  # a released message raises here
-        return WorkerMessage(inbound, index)
+        return WorkerMessage(inbound, index, js_numbers=self._js_numbers)
 
     def get_messages(self) -> list[WorkerMessage]:
         """Every message still held (read or not), oldest first; released ones are
@@ -99,7 +100,8 @@ class Endpoint:
         list[WorkerMessage]
         """
         inbound = self._inbound
-        return [WorkerMessage(inbound, i) for i in inbound.held()]
+        js = self._js_numbers
+        return [WorkerMessage(inbound, i, js_numbers=js) for i in inbound.held()]
 
     def get_next_unread_message(self) -> WorkerMessage | None:
         """The oldest unread message, not marked.
@@ -110,7 +112,7 @@ class Endpoint:
             ``None`` when every message has been read.
         """
         i = self._inbound.first_unread()
-        return None if i is None else WorkerMessage(self._inbound, i)
+        return None if i is None else WorkerMessage(self._inbound, i, js_numbers=self._js_numbers)
 
     def clear_read(self) -> int:
         """Release the memory of every opened message.
@@ -218,7 +220,9 @@ class Endpoint:
         while True:
             entry = self._inbound.take(_INLINE_BYTES)  # one crossing: find, read, mark
             if entry is not None:
-                msg = WorkerMessage(self._inbound, entry.index, entry.kind, entry.payload, opened=True)
+                msg = WorkerMessage(
+                    self._inbound, entry.index, entry.kind, entry.payload, opened=True, js_numbers=self._js_numbers
+                )
                 if entry.kind == MSG_ERROR:
                     raise msg.read()
                 return msg
@@ -267,7 +271,7 @@ class Endpoint:
         inbound = self._inbound
         n = inbound.length()
         while handler is not None and self._handled < n:
-            msg = WorkerMessage(inbound, self._handled)
+            msg = WorkerMessage(inbound, self._handled, js_numbers=self._js_numbers)
             self._handled += 1
             try:
                 result = handler(msg)

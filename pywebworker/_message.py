@@ -33,12 +33,20 @@ class WorkerMessage:
         Position in the inbound queue, from 0, stable for the worker's life.
     """
 
-    __slots__ = ("_inbound", "index", "_kind", "_raw", "_opened")
+    __slots__ = ("_inbound", "index", "_kind", "_raw", "_opened", "_js_numbers")
 
     def __init__(
-        self, inbound: Inbound, index: int, kind: int = 0, raw: str | bytes | None = None, opened: bool = False
+        self,
+        inbound: Inbound,
+        index: int,
+        kind: int = 0,
+        raw: str | bytes | None = None,
+        opened: bool = False,
+        *,
+        js_numbers: bool = False,
     ) -> None:
         self._inbound = inbound
+        self._js_numbers = js_numbers  # it came from JavaScript: see _payload.loads
         self.index = index
         self._kind = kind
         self._raw = raw  # the undecoded payload when it came with the handle, else None
@@ -121,7 +129,7 @@ class WorkerMessage:
                 except MessageReleasedError:
                     pass  # released, so already opened (through another handle)
         self._opened = True
-        return decode(self._kind, raw)
+        return decode(self._kind, raw, self._js_numbers)
 
     def __repr__(self) -> str:
         try:

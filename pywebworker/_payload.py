@@ -39,6 +39,8 @@ JS_SAFE_INT = 2**53 - 1  # Number.MAX_SAFE_INTEGER
 # is 640), so the usual ints skip reading the limit.
 _FEW_DIGITS = 10**640 - 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# A number JSON writes with 16 or more digits: from a JavaScript peer it was a double.
+_LONG_DIGITS = re.compile(r"\d{16}")
 _PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _dumps_ascii = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
@@ -113,6 +115,11 @@ def check(value: Any, path: str, depth: int, bufs: list[bytes] | None, js_number
             for i, item in enumerate(value)
         ]
     if isinstance(value, dict):
+        if bufs is not None and len(value) == 1 and MARK in value:
+            raise PayloadError(
+                f"cannot send a dict whose only key is {MARK!r} at {where}: in a call that is the "
+                "marker of bytes sent beside the JSON"
+            )
         out = {}
         for key, item in value.items():
             if not isinstance(key, str):
@@ -201,18 +208,40 @@ def encode(data: Any, js_numbers: bool) -> tuple[int, Payload]:
     return JSON, dumps_exact(check(data, "", 0, None, js_numbers))
 
 
-def decode(kind: int, raw: Any) -> Any:
+def _js_int(text: str) -> int | float:
+    n = int(text)
+    return n if -JS_SAFE_INT <= n <= JS_SAFE_INT else float(text)
+
+
+def loads(text: str, js_numbers: bool = False, object_hook: Any = None) -> Any:
+    """``json.loads(text)``; with ``js_numbers`` (the text comes from JavaScript), an
+    integer beyond ±(2**53 - 1) is read as the ``float`` it was in JavaScript, since
+    ``JSON.stringify`` writes such a double without a fraction (5.043137446799318e16 as
+    50431374467993180, which as an ``int`` would be another number).
+
+    Raises
+    ------
+    ValueError
+        for text that does not decode.
+    """
+    if js_numbers and _LONG_DIGITS.search(text):
+        return json.loads(text, parse_int=_js_int, object_hook=object_hook)
+    return json.loads(text, object_hook=object_hook)
+
+
+def decode(kind: int, raw: Any, js_numbers: bool = False) -> Any:
     """Turn a stored payload back into a Python value.
 
     ``raw`` is a ``str`` for text, JSON and error kinds, and ``bytes`` for bytes. An
     error-kind payload becomes a :class:`RemoteError` instance (returned, not raised).
+    ``js_numbers``: the payload comes from JavaScript (see :func:`loads`).
     """
     if kind == TEXT:
         return raw
     if kind == BYTES:
         return raw if type(raw) is bytes else bytes(raw)
     if kind == JSON:
-        return json.loads(raw)
+        return loads(raw, js_numbers)
     if kind == ERROR:
         return remote_error(json.loads(raw))
     return raw

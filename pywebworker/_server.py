@@ -85,12 +85,12 @@ class CallServer:
             every call of the batch with the error).
         """
         out = Batch(self._js_numbers)
-        for call_id, name, args, k in read_batch(text, lambda i, exc: out.error(i, error_info(exc))):
+        for call_id, name, args, k in read_batch(text, lambda i, exc: out.error(i, error_info(exc)), self._js_numbers):
             fn = self._exposed.get(name)
             try:
                 if fn is None:
                     raise self._not_exposed(name)
-                result = fn(*(args if k < 0 else unpack(args, bufs[k])))
+                result = fn(*(args if k < 0 else unpack(args, bufs[k], self._js_numbers)))
             except BaseException as exc:  # SystemExit too: it fails this call, not the worker
                 out.error(call_id, error_info(exc))
                 continue

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._errors import PayloadError, error_info
-from ._payload import MARK, check, dumps, dumps_exact
+from ._payload import MARK, check, dumps, dumps_exact, loads
 
 if TYPE_CHECKING:
     from ._ports import ErrorInfo
@@ -48,7 +48,7 @@ def pack(value: Any, what: str = "", js_numbers: bool = False) -> tuple[str, lis
         raise PayloadError(f"{what}: {exc}" if what else str(exc)) from None
 
 
-def unpack(text: str, bufs: list[bytes] | None) -> Any:
+def unpack(text: str, bufs: list[bytes] | None, js_numbers: bool = False) -> Any:
     """Decode JSON text from the other side; markers become ``bufs[i]``.
 
     Raises
@@ -58,12 +58,12 @@ def unpack(text: str, bufs: list[bytes] | None) -> Any:
         digits limit); ``IndexError``/``TypeError`` for a marker with no such buffer.
     """
     if not bufs:
-        return json.loads(text)
+        return loads(text, js_numbers)
 
     def revive(d: dict[str, Any]) -> Any:
         return bufs[d[MARK]] if len(d) == 1 and MARK in d else d
 
-    return json.loads(text, object_hook=revive)
+    return loads(text, js_numbers, revive)
 
 
 class Batch:
@@ -120,7 +120,7 @@ class Batch:
 _dumps_error = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def read_batch(text: str, reject: Callable[[int, BaseException], None]) -> list[Any]:
+def read_batch(text: str, reject: Callable[[int, BaseException], None], js_numbers: bool = False) -> list[Any]:
     """The items of a batch (``[id, ...]`` lists).
 
     When the whole text does not decode (one item too deep, or with an int over the
@@ -133,7 +133,7 @@ def read_batch(text: str, reject: Callable[[int, BaseException], None]) -> list[
         if the text is not a batch at all (an item without an id cannot be rejected).
     """
     try:
-        items: list[Any] = json.loads(text)
+        items: list[Any] = loads(text, js_numbers)
         return items
     except Exception:
         parts = _split_items(text)
@@ -142,7 +142,7 @@ def read_batch(text: str, reject: Callable[[int, BaseException], None]) -> list[
     good: list[Any] = []
     for part in parts:
         try:
-            good.append(json.loads(part))
+            good.append(loads(part, js_numbers))
         except Exception as exc:
             head = _ITEM_ID.match(part)
             if head is None:

@@ -19,7 +19,9 @@ and the rules of issue 8):
 - refused: a NaN or infinite float anywhere; bytes inside a message's JSON data (bytes
   travel only as a whole message; calls carry them anywhere); a ``str`` message (top
   level) with a lone surrogate (text is UTF-8 in the core); for a JavaScript peer, an
-  int beyond ±(2**53 - 1) anywhere (JS has no exact integer beyond that).
+  int beyond ±(2**53 - 1) anywhere (JS has no exact integer beyond that); in a call, a
+  dict whose only key is ``"\x00b"`` (the marker that stands for bytes sent beside the
+  JSON: it would read back as bytes).
 - arrives exactly: everything else, including lone surrogates inside JSON data and ints
   of any size between two Pythons. Two cases may arrive exactly or be refused: an int
   of more than 4300 digits (CPython's ``int_max_str_digits``: Python itself refuses to
@@ -192,6 +194,8 @@ def _walk(value: Any, where: str, by_call: bool, js_peer: bool, found: dict[str,
         for i, item in enumerate(value):
             _walk(item, f"{where}[{i}]", by_call, js_peer, found)
     elif isinstance(value, dict):
+        if by_call and len(value) == 1 and "\x00b" in value:
+            found.setdefault(REFUSE, f"a dict whose only key is the calls' bytes marker at {at}")
         for key, item in value.items():
             _walk(key, f"{where} key {key!r}", by_call, js_peer, found)
             _walk(item, f"{where}[{key!r}]", by_call, js_peer, found)

@@ -179,3 +179,21 @@ def test_decode_error_tolerates_missing_fields() -> None:
     err = decode(MSG_ERROR, "{}")
     assert isinstance(err, RemoteError)
     assert err.remote_type == "Error" and err.remote_message == ""
+
+
+def test_json_from_javascript_reads_long_integers_as_the_doubles_they_were() -> None:
+    # JSON.stringify(5.043137446799318e16) is "50431374467993180": as an int that is
+    # another number than the double JS held.
+    assert decode(MSG_JSON, "50431374467993180", js_numbers=True) == 5.043137446799318e16
+    assert type(decode(MSG_JSON, "[50431374467993180]", js_numbers=True)[0]) is float
+    assert decode(MSG_JSON, "[9007199254740991, -9007199254740991]", js_numbers=True) == [2**53 - 1, -(2**53 - 1)]
+    assert type(decode(MSG_JSON, "9007199254740991", js_numbers=True)) is int
+    # From Python the same text is an exact int.
+    assert decode(MSG_JSON, "50431374467993180") == 50431374467993180
+
+
+def test_a_dict_whose_only_key_is_the_bytes_marker_is_refused_in_calls() -> None:
+    with pytest.raises(PayloadError, match="only key"):
+        check([b"x", {"\x00b": 0}], "", 0, [])
+    assert check({"\x00b": 0, "a": 1}, "", 0, []) == {"\x00b": 0, "a": 1}  # not a marker
+    assert roundtrip({"\x00b": 0}) == {"\x00b": 0}  # messages carry no markers
