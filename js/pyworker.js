@@ -1,6 +1,6 @@
 // PyWorker bootstrap: runs inside the worker (a module Web Worker, or a worker_threads
 // worker with node_shim.js), bundled as js/manifest.json "pyworker" says, with
-// PWW_PARAMS ({nonce}) first (host.js pwwWorkerSource).
+// PWW_PARAMS ({nonce}) first (host_spawn.js pwwWorkerSource).
 //
 // 1. The first message is the host's init: where Pyodide lives, the pywebworker package
 //    files, the packages to load and the user's script.
@@ -49,7 +49,7 @@ function pwwReceive(data, json) {
   if (pwwWatch && pwwNotify) pwwNotify();
 }
 
-// As host.js caught(): queued, Python told; a second failure is queued untold.
+// As host_inbound.js caught(): queued, Python told; a second failure is queued untold.
 function pwwCaught(e) {
   try {
     pwwInboxInst.error(e, "pywebworker could not handle an event from the host: ");
@@ -116,7 +116,7 @@ function pwwControl(m) {
   }
 }
 
-// Replies to this worker's calls, as host.js onReturns: each ended in this worker's core
+// Replies to this worker's calls, as host_calls.js onReturns: each ended in this worker's core
 // first; the late ones (timed out, cancelled) are listed for Python to drop.
 function pwwReturns(text, bufs, ids) {
   let late;

@@ -512,7 +512,7 @@ class FakeWorkerPort(FakeInbound):
             raise from_core(consts.EINVAL, "send")
         w, out = self.core_worker, self.core_worker.queues[consts.OUTBOUND]
         if w.state == consts.STATE_RUNNING and out.unread == 0:
-            # js/host.js sendNow: counted (an entry released at once), then posted.
+            # js/host_outbound.js sendNow: counted (an entry released at once), then posted.
             code = out.fits(_nbytes(kind, data))
             index = w.push(consts.OUTBOUND, kind, b"", self.host.rt.now()) if code == 0 else code
             _ok(index, "send")
@@ -669,7 +669,7 @@ class FakeHost:
             try:
                 getattr(self.events, event)(worker_id, *args)
             except BaseException as exc:
-                if event == "calls":  # js/host.js answers a batch its handler failed on
+                if event == "calls":  # js/host_calls.js answers a batch its handler failed on
                     self._calls_failed(worker_id, args[0], exc)
                 report(f"pywebworker: error while handling the event {event!r} of worker {worker_id}", exc)
 

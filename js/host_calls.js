@@ -1,0 +1,91 @@
+// pwwHostCalls: calls between the host and a worker, for pwwHost (host.js), both ways
+// in batches (js/protocol.js `calls` and `returns`). The host's calls are pending in the
+// core (pww_w_call_*) until their replies come; the worker's calls are answered by
+// Python. Its parts are in `h`, the context pwwHost makes.
+
+function pwwHostCalls(h) {
+  const { x, dispatch, record } = h;
+
+  // Replies to a batch of the host's calls: each is ended in the core first (a reply
+  // whose call is no longer pending, timed out or cancelled, is late: the core counts
+  // it); Python gets the batch in one call, with the ids of the late ones to drop.
+  function onReturns(rec, text, bufs, ids) {
+    let late;
+    for (const callId of ids) {
+      if (x.pww_w_call_end(rec.id, callId) < 0) (late || (late = [])).push(callId);
+    }
+    if (late && late.length === ids.length) return;
+    dispatch(rec.id, "returns", text, bufs.length ? bufs : undefined, late);
+  }
+
+  // A batch of the worker's calls to the functions Python exposed. One Python could not
+  // even start answering is answered here, so that its calls reject in the worker
+  // instead of hanging there.
+  function onCalls(rec, text, bufs) {
+    try { dispatch(rec.id, "calls", text, bufs.length ? bufs : undefined); } catch (e) {
+      const b = pwwBatchFailed(pwwBatchIds(text), pwwErrorInfo(e, "the host could not answer the call: "));
+      postReturns(rec, pwwBatchText(b), b.bufs, b.ids, b.transfer);
+    }
+  }
+
+  // The host's calls made in one JS task leave in one message (rec.calls, made in
+  // host.js create): a Python loop that issues 1 000 calls costs the worker one message
+  // event, not 1 000. A batch that cannot be posted (a DataCloneError) fails each of its
+  // calls.
+  function sendCalls(rec, b) {
+    if (!rec.worker) return;  // killed or failed meanwhile: the core cancelled the calls
+    try {
+      h.post(rec, pwwMessage(rec.nonce, PWW.CALLS, pwwBatchText(b), b.bufs), b.transfer);
+    } catch (e) {
+      h.guard(rec, (r) => onReturns(r, pwwBatchText(pwwBatchFailed(b.ids, pwwErrorInfo(e, "the call could not be posted to the worker: "))), [], b.ids));
+    }
+  }
+
+  // Post replies to the worker's calls; replies that cannot be posted (a
+  // DataCloneError) are answered by the error instead: the calls reject in the worker
+  // rather than hang there.
+  function postReturns(rec, text, bufs, ids, transfer) {
+    if (!rec.worker) return;
+    try {
+      h.post(rec, pwwMessage(rec.nonce, PWW.RETURNS, text, bufs, ids), transfer);
+    } catch (e) {
+      const failed = pwwBatchFailed(ids, pwwErrorInfo(e, "the reply could not be posted: "));
+      h.post(rec, pwwMessage(rec.nonce, PWW.RETURNS, pwwBatchText(failed), [], failed.ids));
+    }
+  }
+
+  return {
+    onReturns, onCalls, sendCalls,
+
+    // Begin a call and post it with the others of this task (the worker is ready);
+    // returns the call id or a negative core code. `args` is JSON text, `bufs` the
+    // Uint8Arrays it refers to.
+    call(id, name, args, bufs) {
+      const rec = record(id);
+      const callId = x.pww_w_call_begin(id, pwwNow());
+      if (callId > 0) rec.calls.add(callId, String(name), args, pwwOwnBuffers(bufs));
+      return callId;
+    },
+    // Begin a call now, post it later (callSend) once the worker is ready.
+    callBegin(id) { record(id); return x.pww_w_call_begin(id, pwwNow()); },
+    callSend(id, callId, name, args, bufs) {
+      const rec = record(id);
+      if (!rec.worker) return PWW_CORE.ESTATE;
+      rec.calls.add(callId, String(name), args, pwwOwnBuffers(bufs));
+      return 0;
+    },
+    // Give up a call (timeout, cancelled await): its reply, if it comes, is dropped.
+    callCancel(id, callId) { return x.pww_w_call_cancel(id, callId); },
+    callStat(id, stat) { return x.pww_w_call_stat(id, stat); },
+    // Replies to a batch of the worker's calls (the items of one `returns`, built by
+    // Python): `bufs` a list of lists of bytes, `ids` the reply ids ("1,2,3": cheaper
+    // across the FFI than a list).
+    replies(id, text, bufs, ids) {
+      const rec = record(id);
+      if (!rec.worker) return;
+      rec.calls.flush();
+      const [own, transfer] = pwwOwnBufferLists(bufs);
+      postReturns(rec, text, own, pwwIds(ids), transfer);
+    },
+  };
+}

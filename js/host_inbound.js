@@ -1,0 +1,94 @@
+// pwwHostInbound: what a worker sends to the host, for pwwHost (host.js). A user
+// message goes straight into the C inbound queue; a control message (js/protocol.js,
+// read by pwwRead) changes the worker's state, or carries output, an error, or calls.
+// A worker's error or exit fails it. Its parts are in `h`, the context pwwHost makes.
+//
+// No handler of an event from a worker throws (Node would end the process; a browser
+// would lose the message or the reply): each runs under guard(), and a failure of the
+// glue, or of Python called from it, lands where the user looks: an "error" message in
+// the worker's inbound queue, a rejected call, or a failed worker.
+
+function pwwHostInbound(h) {
+  const { x, dispatch } = h;
+  const { STATE_STARTING: STARTING, STATE_RUNNING: RUNNING, STATE_FAILED: FAILED } = PWW_CORE;
+
+  // Run fn(rec, a) for an event: whatever it throws becomes an error message.
+  function guard(rec, fn, a) {
+    try { fn(rec, a); } catch (e) { caught(rec, e); }
+  }
+
+  // The error is queued and Python told; if telling Python fails too, that error is
+  // queued as well (without telling again, so this cannot loop). If not even that
+  // works, the loss is counted (dropped_messages) and reported once there is room.
+  function caught(rec, e) {
+    try {
+      rec.inbox.error(e, "pywebworker could not handle an event from the worker: ");
+      if (rec.watch) dispatch(rec.id, "message");
+    } catch (e2) {
+      try { rec.inbox.error(e2, "pywebworker could not report an error: "); }
+      catch (e3) { rec.inbox.lost(); }
+    }
+  }
+
+  function onData(rec, d) {
+    if (rec.worker === null) return;  // stopped: whatever was still on its way is late
+    const m = pwwRead(rec.nonce, d);
+    if (m === null) receive(rec, d, false);
+    else onControl(rec, m);
+  }
+
+  // A user message (or, with `json`, JSON text from a PyWorker) into the inbound queue.
+  function receive(rec, data, json) {
+    const st = x.pww_w_state(rec.id);
+    if (st !== RUNNING && st !== STARTING) return;  // late message after kill/fail
+    if (json) rec.inbox.json(data);
+    else rec.inbox.value(data);
+    if (rec.watch) dispatch(rec.id, "message");
+  }
+
+  function onControl(rec, m) {
+    switch (m.type) {
+      case PWW.STARTED: return setRunning(rec);
+      case PWW.READY:
+        rec.exports = m.exports;
+        if (rec.kind === PWW_CORE.KIND_JAVASCRIPT) setRunning(rec);
+        rec.ready = true;
+        h.releaseURLs(rec);
+        return dispatch(rec.id, "ready");
+      case PWW.FAILED: return fail(rec, m.error);
+      case PWW.OUTPUT: return dispatch(rec.id, "output", m.stream, m.text);
+      case PWW.ERROR: return pushError(rec, m.error);
+      case PWW.JSON: return receive(rec, m.text, true);
+      case PWW.EXIT: return fail(rec, { name: "WorkerExit", message: "the worker closed itself (close())" });
+      case PWW.RETURNS: return h.onReturns(rec, m.text, m.bufs, m.ids);
+      case PWW.CALLS: return h.onCalls(rec, m.text, m.bufs);
+    }
+  }
+
+  function pushError(rec, error) {
+    rec.inbox.error(error);
+    if (rec.watch) dispatch(rec.id, "message");
+  }
+
+  function setRunning(rec) {
+    if (x.pww_w_set_state(rec.id, RUNNING) < 0) return;
+    h.drain(rec);
+    dispatch(rec.id, "state");
+  }
+
+  // The worker failed (startup error, uncaught error, exit): record why as an error
+  // message, stop the worker, and tell Python. Nothing happens once killed or failed.
+  function fail(rec, error) {
+    const st = x.pww_w_state(rec.id);
+    if (st !== STARTING && st !== RUNNING) return;
+    // Kept on the record too: readable even if the queue is full or the message released.
+    rec.failure = pwwErrorText(error);
+    rec.inbox.error(error);
+    x.pww_w_set_state(rec.id, FAILED);
+    h.stop(rec);
+    x.pww_w_call_cancel_all(rec.id);
+    dispatch(rec.id, "state");
+  }
+
+  return { guard, onData, pushError, fail };
+}

@@ -1,0 +1,77 @@
+// pwwHostOutbound: what the host sends to a worker, for pwwHost (host.js). A message is
+// queued in the C outbound queue while the worker is not running yet (or others wait
+// ahead of it), and posted straight away otherwise; the queue is drained, in order,
+// once the worker runs. Its parts are in `h`, the context pwwHost makes.
+
+function pwwHostOutbound(h) {
+  const { core, x, record } = h;
+  const { STATE_RUNNING: RUNNING, OUTBOUND, MSG_TEXT: TEXT, MSG_BYTES: BYTES, MSG_JSON: JSON_KIND } = PWW_CORE;
+
+  function post(rec, value, transfer) {
+    if (transfer) rec.worker.postMessage(value, transfer);
+    else rec.worker.postMessage(value);
+  }
+
+  // Queue one message (a string, or bytes given as a Uint8Array or a Python buffer
+  // proxy) and deliver it now if the worker is running. Returns its index or a code.
+  function send(id, kind, data) {
+    const rec = record(id);
+    if (x.pww_w_state(id) === RUNNING && x.pww_w_unread(id, OUTBOUND) === 0) return sendNow(rec, kind, data);
+    let index;
+    if (typeof data === "string") index = core.pushText(id, OUTBOUND, kind, data, pwwNow());
+    else if (ArrayBuffer.isView(data)) index = core.pushBytes(id, OUTBOUND, kind, data, pwwNow());
+    else {
+      const buf = data.getBuffer("u8");  // a view of the Python bytes: one copy, into wasm
+      try { index = core.pushBytes(id, OUTBOUND, kind, buf.data, pwwNow()); } finally { buf.release(); }
+    }
+    if (index >= 0 && x.pww_w_state(id) === RUNNING) drain(rec);
+    return index;
+  }
+
+  // Deliver queued outbound messages in order; each is released once posted.
+  function drain(rec) {
+    rec.calls.flush();  // calls made before a message go before it
+    while (x.pww_w_unread(rec.id, OUTBOUND) > 0) {
+      const i = x.pww_w_first_unread(rec.id, OUTBOUND);
+      const e = core.entry(rec.id, OUTBOUND, i, Infinity, false);
+      if (typeof e === "number") throw core.coreError(e);
+      deliver(rec, e[0], e[1]);
+      x.pww_w_release(rec.id, OUTBOUND, i);
+    }
+  }
+
+  // Post one payload: bytes (a Uint8Array this side owns) transferred; JSON text as
+  // itself to a PyWorker (a `json` message: Python reads the very text Python wrote, so
+  // 1.0 stays a float and big ints stay exact), parsed to a JsWorker (natural values).
+  function deliver(rec, kind, data) {
+    if (kind === BYTES) post(rec, data.buffer, [data.buffer]);
+    else if (kind !== JSON_KIND) post(rec, data, undefined);
+    else if (rec.kind === PWW_CORE.KIND_PYTHON) post(rec, pwwMessage(rec.nonce, PWW.JSON, data), undefined);
+    else post(rec, JSON.parse(data), undefined);
+  }
+
+  // Nothing waits ahead of this message: post it at once, without copying it into the
+  // queue and out again. The core still counts it (an empty entry, released at once),
+  // so indices and kill()'s count of undelivered messages stay exact.
+  // The queue's limits hold for it too (a message too large to be queued is refused
+  // whatever the worker's state): checked by size first, before any copy. For text,
+  // the size checked is its length in UTF-16 code units, a lower bound of its UTF-8
+  // size: measuring it exactly would cost a pass over the text.
+  function sendNow(rec, kind, data) {
+    if (kind === TEXT && !pwwWellFormed(data)) return PWW_CORE.EINVAL;  // as pushText: never U+FFFD
+    const pybuf = kind === BYTES && !ArrayBuffer.isView(data) ? data.getBuffer("u8") : null;
+    try {
+      const bytes = pybuf ? pybuf.data : data;
+      const fits = x.pww_w_fits(rec.id, OUTBOUND, bytes.length);
+      if (fits < 0) return fits;
+      const index = x.pww_w_push(rec.id, OUTBOUND, kind, 0, 0, pwwNow());
+      if (index < 0) return index;
+      x.pww_w_release(rec.id, OUTBOUND, index);
+      rec.calls.flush();  // calls made before a message go before it
+      deliver(rec, kind, kind === BYTES ? bytes.slice() : data);  // bytes: the one copy
+      return index;
+    } finally { if (pybuf) pybuf.release(); }
+  }
+
+  return { post, send, drain };
+}

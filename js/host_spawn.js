@@ -1,0 +1,103 @@
+// pwwHostSpawn: a worker's thread, for pwwHost (host.js): the source text it runs and
+// the URLs it loads, the Worker itself (Web Worker in a browser, also nested in a
+// worker; node:worker_threads in Node) with its event handlers, and stopping it.
+// Its parts are in `h`, the context pwwHost makes (see host.js).
+
+function pwwHostSpawn(h) {
+  const { bundles } = h;
+  const WT = (typeof globalThis.Worker === "undefined" && globalThis.process && process.getBuiltinModule)
+    ? process.getBuiltinModule("node:worker_threads") : null;
+  const requirePath = () => process.getBuiltinModule("node:path");
+
+  // Every handler runs under guard() (host_inbound.js): none throws.
+  function spawn(rec, source, type, name) {
+    const { guard, onData, pushError, fail } = h;  // looked up once per worker, not per message
+    if (WT) {
+      const w = new WT.Worker(source, { eval: true, name: name || undefined });
+      w.on("message", (d) => guard(rec, onData, d));
+      w.on("messageerror", () => guard(rec, pushError, { name: "DataCloneError", message: "a message from the worker could not be deserialised" }));
+      w.on("error", (e) => guard(rec, fail, e));
+      w.on("exit", (code) => guard(rec, fail, { name: "WorkerExit", message: `the worker exited with code ${code}` }));
+      return w;
+    }
+    const url = blobURL(rec, source);
+    const w = new Worker(url, { type, name: name || undefined });
+    w.onmessage = (ev) => guard(rec, onData, ev.data);
+    w.onmessageerror = () => guard(rec, pushError, { name: "DataCloneError", message: "a message from the worker could not be deserialised" });
+    w.onerror = (ev) => {
+      ev.preventDefault();
+      const where = ev.filename ? ` (${ev.filename}:${ev.lineno}:${ev.colno})` : "";
+      guard(rec, fail, { message: (ev.message || "the worker script could not be loaded") + where });
+    };
+    return w;
+  }
+
+  function stop(rec) {
+    if (rec.worker) {
+      const w = rec.worker;
+      rec.worker = null;
+      // Nothing the worker still sends is handled (onData checks rec.worker too).
+      if (WT) {
+        w.removeAllListeners();
+        w.on("error", () => {});  // an EventEmitter throws on an 'error' nobody listens to
+      } else w.onmessage = w.onmessageerror = w.onerror = null;
+      w.terminate();
+    }
+    releaseURLs(rec);
+  }
+
+  function blobURL(rec, text) {
+    const url = URL.createObjectURL(new Blob([text], { type: "text/javascript" }));
+    rec.urls.push(url);
+    return url;
+  }
+
+  function releaseURLs(rec) {
+    for (const u of rec.urls) URL.revokeObjectURL(u);
+    rec.urls = [];
+  }
+
+  // --- the JsWorker wrapper: runs the user's script, then says ready ------------------
+  function jsSource(rec, opts) {
+    if (WT) {
+      const user = opts.url ? { url: absolute(opts.url) } : { text: opts.script };
+      return pwwWorkerSource(bundles, "jsNode", { nonce: rec.nonce, user, type: opts.type }, true);
+    }
+    const url = opts.url ? absolute(opts.url) : blobURL(rec, opts.script);
+    return pwwWorkerSource(bundles, opts.type === "module" ? "jsModule" : "jsClassic", { nonce: rec.nonce, url }, false);
+  }
+
+  const pySource = (rec) => pwwWorkerSource(bundles, "pyworker", { nonce: rec.nonce }, !!WT);
+
+  function absolute(url) {
+    if (WT && !/^[a-z][a-z0-9+.-]*:/i.test(url)) return requirePath().resolve(url);
+    const base = globalThis.location ? globalThis.location.href : undefined;
+    return base ? new URL(url, base).href : url;
+  }
+
+  function indexURLs(indexURL) {
+    // Node loads pyodide.mjs by file URL and wants indexURL as a path; a browser wants
+    // absolute URLs for both, since a blob-URL worker has no base to resolve against.
+    if (WT) {
+      const path = requirePath();
+      const dir = /^file:/.test(indexURL) ? new URL(indexURL).pathname : path.resolve(indexURL);
+      const withSlash = dir.endsWith("/") ? dir : dir + "/";
+      return { indexURL: withSlash, moduleURL: "file://" + withSlash + "pyodide.mjs" };
+    }
+    const abs = absolute(indexURL.endsWith("/") ? indexURL : indexURL + "/");
+    return { indexURL: abs, moduleURL: abs + "pyodide.mjs" };
+  }
+
+  return { spawn, stop, releaseURLs, jsSource, pySource, absolute, indexURLs };
+}
+
+// The source text of a worker: `which` bundle of js/manifest.json ("pyworker" or a
+// JsWorker wrapper, which also gets the "jsworker" bundle) with its parameters, inside
+// one function, so that a user's classic script (run in the global scope) sees only
+// `pywebworker`, never the glue's names; under Node the shim of Web Worker globals
+// comes first. `params` ({nonce, ...}) is written as JSON: no value can break out.
+function pwwWorkerSource(bundles, which, params, node) {
+  const lib = which === "pyworker" ? "" : bundles.jsworker;
+  const body = `const PWW_PARAMS = ${JSON.stringify(params)};\n${lib}${bundles[which]}`;
+  return (node ? bundles.nodeShim : "") + `(async () => {\n${body}\n})();\n`;
+}
