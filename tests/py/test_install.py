@@ -15,8 +15,12 @@ def _check_installed(selenium):
     files = resources.files("pywebworker")
     wasm = files.joinpath("_core.wasm").read_bytes()
     assert wasm[:4] == b"\0asm"  # its size budget is checked where it is built (mk/core.mk)
+    import json
+
     names = {p.name for p in files.joinpath("js").iterdir()}
-    assert {"host.js", "core.js", "protocol.js", "pyworker.js"} <= names
+    manifest = json.loads(files.joinpath("js", "manifest.json").read_text())
+    listed = {name for bundle in manifest.values() for name in bundle}
+    assert {"host.js", "core.js", "protocol.js", "pyworker.js"} <= listed <= names  # every bundle's files shipped
     import pytest
 
     from pywebworker.worker import JsWorker, PyWorker, Worker  # the 0.0.6 import path
