@@ -10,7 +10,8 @@ function pwwCore(wasmBytes, peer = "worker") {
   const instance = new WebAssembly.Instance(module, {});
   const x = instance.exports;
   const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
+  // ignoreBOM: a leading U+FEFF is part of the text, not a mark to strip.
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
   let u8 = new Uint8Array(x.memory.buffer);
   let scratch = 0, scratchSize = 0;
   // A scratch buffer up to this size is kept for the next message; a larger one is

@@ -7,8 +7,9 @@
 // 2. Every later user message goes straight into this worker's own C inbound queue (the
 //    `parent` endpoint), even while Pyodide is still loading: nothing is lost. Control
 //    messages (tagged with the nonce: calls and replies) never enter that queue.
-// 3. Pyodide loads, this package and the requested packages are installed (from the
-//    host's indexes), "started" tells the host to deliver.
+// 3. "started" tells the host to deliver (into that queue) as soon as the queue exists;
+//    then Pyodide loads, this package and the requested packages are installed (from
+//    the host's indexes).
 // 4. pywebworker/_boot.py runs the script with top-level await and says "ready" (with
 //    the names in `__export__`) once its top level has finished or it waits for the
 //    host, or "failed" with the Python traceback (also after ready).
@@ -138,6 +139,10 @@ async function pwwBoot(init) {
     pwwCoreInst = null;
     return pwwSay(PWW.FAILED, e);
   }
+  // This worker's queue takes messages from now on, so the host may deliver while
+  // Pyodide loads: what the host sent before start() is waiting here, all of it, when
+  // the script runs (not still on its way, racing the script's first receive()).
+  pwwSay(PWW.STARTED);
   let boot = null, quiet = false;
   try {
     const { loadPyodide } = await import(init.moduleURL);
@@ -166,7 +171,6 @@ async function pwwBoot(init) {
   }
   try {
     if (!await boot.install(JSON.stringify(init.packages), JSON.stringify(init.indexes || {}))) return;
-    pwwSay(PWW.STARTED);
     const code = init.url ? await pwwFetchText(init.url) : init.script;
     // A filename not in <...> makes Pyodide put the source in linecache: tracebacks show lines.
     await boot.run(code, `/worker/${init.name}.py`);

@@ -178,11 +178,22 @@ async def test_kill_while_awaiting_ready(selenium_pyww):
 
     from pywebworker import PyWorker, WorkerKilledError
 
+    from pyodide_waits import wait_until
+
+    # Killed before the worker's queue exists (no JS event ran since start()): the
+    # message was never delivered, and kill() says so.
     w = PyWorker("pass").start()
-    pending = asyncio.ensure_future(w.ready())
-    await asyncio.sleep(0.1)
     w.send_message("never delivered")
     assert w.kill() == 1
+
+    # Killed while ready() waits: the worker is running (its queue took the message at
+    # once) but its Pyodide is still loading, a second or more.
+    w = PyWorker("pass").start()
+    pending = asyncio.ensure_future(w.ready())
+    w.send_message("delivered while Pyodide loads")
+    await wait_until(lambda: w.state == "running", what="the worker's queue")
+    assert not pending.done()
+    assert w.kill() == 0
     with pytest.raises(WorkerKilledError):
         await asyncio.wait_for(pending, 5)
 
