@@ -175,10 +175,9 @@ async def test_kill_while_awaiting_ready(selenium_pyww):
     import asyncio
 
     import pytest
+    from pyodide_waits import wait_until
 
     from pywebworker import PyWorker, WorkerKilledError
-
-    from pyodide_waits import wait_until
 
     # Killed before the worker's queue exists (no JS event ran since start()): the
     # message was never delivered, and kill() says so.
