@@ -1,43 +1,18 @@
 """PyWorker start: readiness of scripts that serve for ever, Python tracebacks as Python
 prints them, and packages installed from the host's own indexes."""
 
-import base64
-import hashlib
-import zipfile
-
 import pytest
 from pytest_pyodide import run_in_pyodide
+from wheels import build_wheel
 
 DUMMY = "pyww-boot-dummy"  # a package that only the test's local index has
-
-
-def _build_wheel(out_dir, name, version="0.1.0", value=42):
-    """A minimal pure-Python wheel (as test_infra_smoke.py builds one)."""
-    mod = name.replace("-", "_")
-    files = {
-        f"{mod}/__init__.py": f"VALUE = {value}\n",
-        f"{mod}-{version}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-        f"{mod}-{version}.dist-info/WHEEL":
-            "Wheel-Version: 1.0\nGenerator: pyww-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = f"{mod}-{version}.dist-info/RECORD"
-    whl = out_dir / f"{mod}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(whl, "w") as zf:
-        lines = []
-        for path, text in files.items():
-            data = text.encode()
-            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-            lines.append(f"{path},sha256={digest},{len(data)}")
-            zf.writestr(path, data)
-        zf.writestr(record, "\n".join(lines + [f"{record},,"]) + "\n")
-    return whl
 
 
 @pytest.fixture(scope="session")
 def boot_index_url(serve_wheels, tmp_path_factory):
     d = tmp_path_factory.mktemp("boot_wheels")
-    _build_wheel(d, DUMMY)
-    _build_wheel(d, "pyww-piplite-only", value=7)
+    build_wheel(d, DUMMY)
+    build_wheel(d, "pyww-piplite-only", value=7)
     return serve_wheels(d)
 
 

@@ -5,43 +5,20 @@ run_in_pyodide works; micropip loads offline from the dist dir; micropip
 installs a wheel *by name* from the local index; and (chrome) Pyodide runs
 inside a module Web Worker.
 """
-import base64
 import hashlib
-import zipfile
 
 import pytest
 from pytest_pyodide import run_in_pyodide
+from wheels import build_wheel
 
 DUMMY = "pyww-dummy"
 DUMMY_VERSION = "0.1.0"
 
 
-def _build_dummy_wheel(out_dir):
-    """Hand-rolled minimal wheel: avoids `python -m build` (needs setuptools
-    from PyPI in an isolated env) just to test the index plumbing."""
-    mod = DUMMY.replace("-", "_")
-    files = {
-        f"{mod}/__init__.py": f"VALUE = 42\n__version__ = {DUMMY_VERSION!r}\n",
-        f"{mod}-{DUMMY_VERSION}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {DUMMY}\nVersion: {DUMMY_VERSION}\n",
-        f"{mod}-{DUMMY_VERSION}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: pyww-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = f"{mod}-{DUMMY_VERSION}.dist-info/RECORD"
-    whl = out_dir / f"{mod}-{DUMMY_VERSION}-py3-none-any.whl"
-    with zipfile.ZipFile(whl, "w") as zf:
-        lines = []
-        for name, text in files.items():
-            data = text.encode()
-            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-            lines.append(f"{name},sha256={digest},{len(data)}")
-            zf.writestr(name, data)
-        zf.writestr(record, "\n".join(lines + [f"{record},,"]) + "\n")
-    return whl
-
-
 @pytest.fixture(scope="session")
 def dummy_index_url(serve_wheels, tmp_path_factory):
     d = tmp_path_factory.mktemp("wheels")
-    _build_dummy_wheel(d)
+    build_wheel(d, DUMMY, DUMMY_VERSION)
     return serve_wheels(d)
 
 
