@@ -57,7 +57,11 @@ class PyStart:
     modules: dict[str, Any] = field(default_factory=dict)
 
 
-class Inbound(Protocol):  # one endpoint's inbound queue
+class Inbound(Protocol):
+    """One endpoint's inbound queue in a C core: indices from 0, stable; ``read``,
+    ``take`` and ``mark_opened`` mark a message opened; ``max_inline`` is in bytes.
+    Raises ``MessageIndexError``/``MessageReleasedError`` for a bad index."""
+
     def length(self) -> int: ...
     def unread_count(self) -> int: ...
     def first_unread(self) -> int | None: ...  # None: none unread (hides "== length")
@@ -70,7 +74,11 @@ class Inbound(Protocol):  # one endpoint's inbound queue
     def release_opened(self) -> int: ...
 
 
-class WorkerPort(Inbound, Protocol):  # the host's side of one worker
+class WorkerPort(Inbound, Protocol):
+    """The host's side of one worker: its state, start, sends (returns the outbound
+    index), kill (returns the undelivered count), limits and calls. Raises the typed
+    errors of ``_errors.from_core``."""
+
     id: int
     def state(self) -> State: ...
     def start_js(self, script: str | None, url: str | None, type: str, name: str) -> None: ...  # noqa: A002
@@ -92,7 +100,10 @@ class WorkerPort(Inbound, Protocol):  # the host's side of one worker
     def replies(self, batch: Batch) -> None: ...  # post one `returns`
 
 
-class HostEvents(Protocol):  # implemented in _worker.py; the facade guards each call
+class HostEvents(Protocol):
+    """What the host glue tells Python, by worker id (implemented in ``_worker.py``).
+    The facade guards each call: nothing raised here reaches JavaScript."""
+
     def state(self, worker_id: int) -> None: ...
     def wake(self, worker_id: int) -> None: ...  # message, ready
     def output(self, worker_id: int, stream: str, text: str) -> None: ...
@@ -101,13 +112,19 @@ class HostEvents(Protocol):  # implemented in _worker.py; the facade guards each
 
 
 class HostGlue(Protocol):
+    """The host glue (``js/host.js``): makes workers; counts for tests and the soak
+    test (``memory_bytes``: the core's wasm memory, bytes)."""
+
     def create(self, kind: int) -> WorkerPort: ...
     def count_workers(self) -> int: ...
     def live_workers(self) -> int: ...
     def memory_bytes(self) -> int: ...
 
 
-class ParentPort(Inbound, Protocol):  # inside a PyWorker
+class ParentPort(Inbound, Protocol):
+    """The host, seen from inside a PyWorker (``js/pyworker.js``): its messages,
+    sending to it, and calls both ways."""
+
     id: int
     def send(self, kind: int, payload: str | bytes | bytearray | memoryview) -> None: ...
     def send_error(self, info: ErrorInfo) -> None: ...
@@ -121,12 +138,19 @@ class ParentPort(Inbound, Protocol):  # inside a PyWorker
 
 
 class BootPort(Protocol):
+    """The PyWorker's start handshake (``ready``, ``failed``) and the switch that
+    hides Pyodide's "Loading ..." lines while packages install."""
+
     def ready(self, names: list[str]) -> None: ...
     def failed(self, info: ErrorInfo) -> None: ...
     def quiet(self, on: bool) -> None: ...
 
 
 class Runtime(Protocol):
+    """Everything the package needs from its host JavaScript (``_js.py`` in Pyodide, a
+    fake in the unit tests). ``set_timeout`` takes seconds (any finite float >= 0) and
+    returns a cancel function."""
+
     def host(self, events: HostEvents) -> HostGlue: ...
     def parent(self) -> ParentPort | None: ...
     def boot(self) -> BootPort: ...
