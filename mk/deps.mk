@@ -7,6 +7,10 @@ PYODIDE_VERSIONS ?= 314.0.7 0.29.3
 # pytest-pyodide runtimes (comma separated): node, chrome
 PYODIDE_RUNTIMES ?= node,chrome
 PYTEST_ARGS ?=
+# A Chromium renderer that dies under a test ("tab crashed") is the machine, not pywebworker:
+# rerun that test once in a new browser (tests/py/conftest.py `selenium`); pytest's summary
+# says "1 rerun".  Any other failure fails at once.
+RERUN_ARGS ?= --reruns 1 --only-rerun "tab crashed"
 
 .PHONY: deps deps-pip pyodide-dist test-py
 
@@ -24,5 +28,5 @@ pyodide-dist:
 test-py: pyodide-dist
 	@rc=0; for v in $(PYODIDE_VERSIONS); do \
 	  echo "=== pytest tests/py: Pyodide $$v, runtimes $(PYODIDE_RUNTIMES)"; \
-	  PYWW_PYODIDE=$$v $(PYTHON) -m pytest tests/py --rt $(PYODIDE_RUNTIMES) $(PYTEST_ARGS) || rc=1; \
+	  PYWW_PYODIDE=$$v $(PYTHON) -m pytest tests/py --rt $(PYODIDE_RUNTIMES) $(RERUN_ARGS) $(PYTEST_ARGS) || rc=1; \
 	done; exit $$rc

@@ -152,6 +152,54 @@ def _install_pywebworker(selenium, index_url: str):
     return selenium
 
 
+def _browser_alive(runner) -> bool:
+    """False when Chromium's renderer is gone ("tab crashed"); a Node runner is always alive here."""
+    driver = getattr(runner, "driver", None)
+    if driver is None or not hasattr(driver, "execute_script"):
+        return True
+    try:
+        driver.execute_script("return 1")
+    except Exception:  # selenium's WebDriverException: the tab or the browser is gone
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def _reopened_browser(request, runtime, web_server_main, playwright_browsers) -> Iterator[dict]:
+    """A fresh browser for the rest of the module once pytest-pyodide's module-scoped one crashed."""
+    from pytest_pyodide.fixture import selenium_common
+
+    with ExitStack() as stack:
+        box: dict = {}
+        box["open"] = lambda: stack.enter_context(
+            selenium_common(request, runtime, web_server_main, browsers=playwright_browsers)
+        )
+        yield box
+
+
+@pytest.fixture
+def selenium(request, selenium_module_scope, _reopened_browser):
+    """pytest-pyodide's `selenium`, except that a crashed renderer fails one test, not the module.
+
+    A Chromium renderer that dies ("tab crashed": the machine ran short of memory, or Chromium
+    itself failed) takes pytest-pyodide's module-scoped browser with it, and every later test of
+    the module would error on the dead tab.  The next test gets a new browser instead; the
+    failed test stays failed (`make test` reruns it once, visibly, with pytest-rerunfailures'
+    ``--only-rerun "tab crashed"``).
+    """
+    from pytest_pyodide.fixture import selenium_context_manager
+    from pytest_pyodide.utils import parse_driver_timeout, set_webdriver_script_timeout
+
+    runner = _reopened_browser.get("runner", selenium_module_scope)
+    if not _browser_alive(runner):
+        print("pywebworker tests: the browser's tab crashed; opening a new browser")
+        runner = _reopened_browser["runner"] = _reopened_browser["open"]()
+    with selenium_context_manager(runner) as s, set_webdriver_script_timeout(
+        s, script_timeout=parse_driver_timeout(request.node)
+    ):
+        yield s
+
+
 @pytest.fixture
 def selenium_pyww(selenium, pyww_index_url):
     """Pyodide (module-scoped, per runtime) with the built wheel installed by name."""
