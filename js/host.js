@@ -57,7 +57,8 @@ function pwwHost(core, bundles, dispatch) {
     },
 
     // opts: {script, url, packages, indexURL, name, files: {relpath: Uint8Array}, indexes
-    // (pywebworker/_boot.py install), modules: {package: {relpath: Uint8Array}}}.
+    // (pywebworker/_boot.py install), modules: {package: {relpath: Uint8Array}}, tasks,
+    // spare}. A spare boots without a script, says `warm`, and waits for adopt().
     startPy(id, opts) {
       const rec = record(id);
       const code = x.pww_w_set_state(id, STARTING);
@@ -71,10 +72,36 @@ function pwwHost(core, bundles, dispatch) {
           indexURL: urls.indexURL, moduleURL: urls.moduleURL, name: opts.name || `worker-${id}`,
           script: opts.script, url: opts.url ? absolute(opts.url) : null,
           packages: opts.packages, files, indexes: opts.indexes, modules: opts.modules || {},
+          spare: !!opts.spare, tasks: !!opts.tasks,
         }));
       } catch (e) { guard(rec, fail, e); }
       return 0;
     },
+
+    // The PyWorker `id` (created, not started) takes the thread of the spare `spareId`
+    // (started with opts.spare, alive) and runs its script there: opts {script, url, name,
+    // tasks}. From now on the thread's events go to `id`; the spare's record is left
+    // killed, without a thread. Returns 0 or a negative core code (EINVAL: not a live
+    // spare; the state code when `id` cannot start).
+    adopt(id, spareId, opts) {
+      const rec = record(id), spare = record(spareId);
+      const st = x.pww_w_state(spareId);
+      if (!spare.worker || !spare.box || (st !== STARTING && st !== RUNNING)) return PWW_CORE.EINVAL;
+      const code = x.pww_w_set_state(id, STARTING);
+      if (code < 0) return code;
+      rec.worker = spare.worker; rec.nonce = spare.nonce; rec.urls = spare.urls; rec.warm = spare.warm;
+      rec.box = spare.box; rec.box.rec = rec;
+      spare.worker = null; spare.urls = []; spare.box = null;
+      x.pww_w_set_state(spareId, KILLED);
+      try {
+        post(rec, pwwMessage(rec.nonce, PWW.RUN, { script: opts.script, url: opts.url ? absolute(opts.url) : null,
+          name: opts.name || `worker-${id}`, tasks: !!opts.tasks }));
+        // The spare said `started` already: its queue exists, deliver what waits.
+        if (st === RUNNING && x.pww_w_set_state(id, RUNNING) >= 0) h.drain(rec);
+      } catch (e) { guard(rec, fail, e); }
+      return 0;
+    },
+    isWarm(id) { return !!record(id).warm; },
 
     send: h.send,
 

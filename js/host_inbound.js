@@ -55,6 +55,9 @@ function pwwHostInbound(h) {
         rec.ready = true;
         h.releaseURLs(rec);
         return dispatch(rec.id, "ready");
+      case PWW.WARM:
+        rec.warm = true;
+        return dispatch(rec.id, "state");
       case PWW.FAILED: return fail(rec, m.error);
       case PWW.OUTPUT: return dispatch(rec.id, "output", m.stream, m.text);
       case PWW.ERROR: return pushError(rec, m.error);

@@ -9,25 +9,28 @@ function pwwHostSpawn(h) {
     ? process.getBuiltinModule("node:worker_threads") : null;
   const requirePath = () => process.getBuiltinModule("node:path");
 
-  // Every handler runs under guard() (host_inbound.js): none throws.
+  // Every handler runs under guard() (host_inbound.js): none throws. The handlers find
+  // the record through `rec.box`, so that a spare's thread can pass to the PyWorker that
+  // takes it (host.js adopt).
   function spawn(rec, source, type, name) {
     const { guard, onData, pushError, fail } = h;  // looked up once per worker, not per message
+    const box = rec.box = { rec };
     if (WT) {
       const w = new WT.Worker(source, { eval: true, name: name || undefined });
-      w.on("message", (d) => guard(rec, onData, d));
-      w.on("messageerror", () => guard(rec, pushError, { name: "DataCloneError", message: "a message from the worker could not be deserialised" }));
-      w.on("error", (e) => guard(rec, fail, e));
-      w.on("exit", (code) => guard(rec, fail, { name: "WorkerExit", message: `the worker exited with code ${code}` }));
+      w.on("message", (d) => guard(box.rec, onData, d));
+      w.on("messageerror", () => guard(box.rec, pushError, { name: "DataCloneError", message: "a message from the worker could not be deserialised" }));
+      w.on("error", (e) => guard(box.rec, fail, e));
+      w.on("exit", (code) => guard(box.rec, fail, { name: "WorkerExit", message: `the worker exited with code ${code}` }));
       return w;
     }
     const url = blobURL(rec, source);
     const w = new Worker(url, { type, name: name || undefined });
-    w.onmessage = (ev) => guard(rec, onData, ev.data);
-    w.onmessageerror = () => guard(rec, pushError, { name: "DataCloneError", message: "a message from the worker could not be deserialised" });
+    w.onmessage = (ev) => guard(box.rec, onData, ev.data);
+    w.onmessageerror = () => guard(box.rec, pushError, { name: "DataCloneError", message: "a message from the worker could not be deserialised" });
     w.onerror = (ev) => {
       ev.preventDefault();
       const where = ev.filename ? ` (${ev.filename}:${ev.lineno}:${ev.colno})` : "";
-      guard(rec, fail, { message: (ev.message || "the worker script could not be loaded") + where });
+      guard(box.rec, fail, { message: (ev.message || "the worker script could not be loaded") + where });
     };
     return w;
   }

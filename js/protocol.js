@@ -10,18 +10,28 @@ const PWW = Object.freeze({
   TAG: "__pywebworker__",
   INIT: "init", STARTED: "started", READY: "ready", FAILED: "failed", OUTPUT: "output",
   ERROR: "error", EXIT: "exit", JSON: "json", CALLS: "calls", RETURNS: "returns",
+  WARM: "warm", RUN: "run",
 });
 
 const pwwStr = (v, dflt = "") => (v === undefined || v === null ? dflt : String(v));
 const pwwList = (v) => (Array.isArray(v) ? v : []);
-const PWW_INIT_FIELDS = ["indexURL", "moduleURL", "name", "script", "url", "packages", "files", "indexes", "modules"];
+const PWW_INIT_FIELDS = ["indexURL", "moduleURL", "name", "script", "url", "packages", "files", "indexes", "modules",
+  "spare", "tasks"];
+// What a spare waits for: the script to run, as in `init` (see `warm`).
+const PWW_RUN_FIELDS = ["name", "script", "url", "tasks"];
 const pwwPick = (o, keys) => { const out = {}; for (const k of keys) out[k] = o[k]; return out; };
 
 // type -> {dir, build(...args) -> fields, read(message) -> fields}: the one table of
 // messages. A reader never throws on a malformed field: it reads a default instead.
 const PWW_MESSAGES = Object.freeze(Object.assign(Object.create(null), {
-  // The first message to a PyWorker: where Pyodide lives, the package files, the script.
+  // The first message to a PyWorker: where Pyodide lives, the package files, the script
+  // (`tasks`: serve a WorkerPool's tasks too). With `spare`, no script: the worker boots
+  // and says `warm`, then waits for `run`.
   init: { dir: "host->pyworker", build: (opts) => pwwPick(opts, PWW_INIT_FIELDS), read: (d) => pwwPick(d, PWW_INIT_FIELDS) },
+  // A spare's Pyodide and packages are up, its script not given yet (pywebworker.prestart).
+  warm: { dir: "pyworker->host", build: () => ({}), read: () => ({}) },
+  // The script a spare runs, once a PyWorker took it: the script fields of `init`.
+  run: { dir: "host->pyworker", build: (opts) => pwwPick(opts, PWW_RUN_FIELDS), read: (d) => pwwPick(d, PWW_RUN_FIELDS) },
   // A PyWorker's Pyodide and packages are up: the host may deliver user messages.
   started: { dir: "pyworker->host", build: () => ({}), read: () => ({}) },
   // The script's top level has run (or waits for the host); `exports` are its names.

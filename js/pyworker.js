@@ -13,6 +13,8 @@
 // 4. pywebworker/_boot.py runs the script with top-level await and says "ready" (with
 //    the names in `__export__`) once its top level has finished or it waits for the
 //    host, or "failed" with the Python traceback (also after ready).
+// A spare (init.spare, pywebworker.prestart) does 1-3, says "warm", and waits for the
+// `run` message of the PyWorker that takes it, which carries the script for step 4.
 // Calls go both ways as batches (protocol.js `calls`, answered by `returns`): the host's
 // to the Python handler `parent` registers (serve), this worker's to the host pending in
 // this worker's own C core (pww_w_call_*) until their reply.
@@ -21,6 +23,9 @@ const pwwSay = (type, ...args) => postMessage(pwwMessage(PWW_NONCE, type, ...arg
 let pwwCoreInst = null, pwwParentId = 0, pwwWatch = false, pwwNotify = null;
 let pwwOnReturns = null, pwwOnCalls = null;
 let pwwInboxInst = null;  // this worker's inbound queue (core.js pwwInbox): drops counted and reported
+// A spare's script: the host's `run` message, whenever it comes (before or after "warm").
+let pwwRunGiven = null;
+const pwwRunTaken = new Promise((resolve) => { pwwRunGiven = resolve; });
 // This worker's calls to the host, made in one JS task, leave in one `calls` message.
 // One that cannot be posted fails its calls here, as the host's answer would.
 const pwwCallsOut = pwwOutbox((b) => {
@@ -114,6 +119,7 @@ function pwwControl(m) {
       }
     }
     case PWW.RETURNS: return pwwReturns(m.text, m.bufs, m.ids);
+    case PWW.RUN: return pwwRunGiven(m);
   }
 }
 
@@ -171,9 +177,14 @@ async function pwwBoot(init) {
   }
   try {
     if (!await boot.install(JSON.stringify(init.packages), JSON.stringify(init.indexes || {}))) return;
-    const code = init.url ? await pwwFetchText(init.url) : init.script;
+    let job = init;
+    if (init.spare) {
+      pwwSay(PWW.WARM);
+      job = await pwwRunTaken;
+    }
+    const code = job.url ? await pwwFetchText(job.url) : job.script;
     // A filename not in <...> makes Pyodide put the source in linecache: tracebacks show lines.
-    await boot.run(code, `/worker/${init.name}.py`);
+    await boot.run(code, `/worker/${job.name}.py`, !!job.tasks);
   } catch (e) {
     pwwSay(PWW.FAILED, e);
   } finally {

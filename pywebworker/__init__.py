@@ -17,6 +17,7 @@ from ._errors import (
 )
 from ._message import WorkerMessage
 from ._parent import Parent, parent
+from ._spares import prestart
 from ._version import __version__
 from ._worker import JsWorker, PyWorker, Worker
 
@@ -40,4 +41,5 @@ __all__ = [
     "WorkerStateError",
     "__version__",
     "parent",
+    "prestart",
 ]

@@ -94,9 +94,10 @@ def _assigns_export(tree: ast.Module) -> bool:
 class _Readiness:
     """Says "ready" once, at the first moment the rules in this module's docstring allow."""
 
-    def __init__(self, namespace: dict[str, Any], wants_export: bool) -> None:
+    def __init__(self, namespace: dict[str, Any], wants_export: bool, extra: list[str]) -> None:
         self.namespace = namespace
         self.wants_export = wants_export
+        self.extra = extra  # exported by pywebworker itself (a pool's task runner)
         self.ready = False
 
     def waiting(self) -> None:
@@ -105,22 +106,28 @@ class _Readiness:
             self.say_ready()
 
     def say_ready(self) -> None:
-        names = serve_exports(self.namespace)  # a bad __export__ raises in the script
+        names = serve_exports(self.namespace) + self.extra  # a bad __export__ raises in the script
         self.ready = True
         set_wait_hook(None)
         _js.runtime().boot().ready(names)
 
 
-async def run(source: str, filename: str) -> None:
+async def run(source: str, filename: str, tasks: bool = False) -> None:
     """Run the user's script as ``filename`` in ``__main__``, saying ready (see the
     module docstring) or failed. An exception from the top level after the worker said
-    ready fails the worker too: the host sees ``WorkerFailedError``."""
+    ready fails the worker too: the host sees ``WorkerFailedError``. With ``tasks``,
+    the worker also serves a WorkerPool's tasks (``_task.py``)."""
     namespace = sys.modules["__main__"].__dict__
     readiness: _Readiness | None = None
     try:
         # A syntax error raises here, and is reported as Python prints it.
         tree = ast.parse(source, filename)
-        readiness = _Readiness(namespace, _assigns_export(tree))
+        extra: list[str] = []
+        if tasks:
+            from ._task import serve
+
+            extra = serve()
+        readiness = _Readiness(namespace, _assigns_export(tree), extra)
         set_wait_hook(readiness.waiting)
         await _js.runtime().run_script(source, namespace, filename)
         set_wait_hook(None)

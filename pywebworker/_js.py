@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._constants import CALL_STAT_NAMES, MSG_BYTES, STATE_NAMES
 from ._errors import error_info, from_core, guarded, report
-from ._ports import Entry, ErrorInfo, MessageInfo, PyStart, State
+from ._ports import Entry, ErrorInfo, MessageInfo, PyStart, State, WorkerPort
 
 if TYPE_CHECKING:
     from ._ports import BootPort, HostEvents, HostGlue, ParentPort, Runtime
@@ -180,9 +180,10 @@ class _JsInbound:
         return _ok(self._f.releaseOpened(self.id), "clear_read")
 
 
-_WORKER = _INBOUND + ("state", "startJs", "startPy", "send", "kill", "destroy", "watch", "setLimits", "dropped",
-                      "isReady", "failure", "exports", "call", "callBegin", "callSend", "callCancel", "callStat",
-                      "replies")
+_WORKER = _INBOUND + (
+    "state", "startJs", "startPy", "adopt", "isWarm", "send", "kill", "destroy", "watch", "setLimits", "dropped",
+    "isReady", "failure", "exports", "call", "callBegin", "callSend", "callCancel", "callStat", "replies",
+)
 
 
 class _JsWorkerPort(_JsInbound):
@@ -202,10 +203,17 @@ class _JsWorkerPort(_JsInbound):
         opts = _to_js({
             "script": options.script, "url": options.url, "packages": options.packages,
             "indexURL": options.index_url, "name": options.name, "indexes": options.indexes,
-            "modules": options.modules,
+            "modules": options.modules, "tasks": options.tasks, "spare": options.spare,
         })
         opts.files = _package_files()
         _ok(self._f.startPy(self.id, opts), "start")
+
+    def adopt(self, spare: WorkerPort, options: PyStart) -> None:
+        opts = {"script": options.script, "url": options.url, "name": options.name, "tasks": options.tasks}
+        _ok(self._f.adopt(self.id, spare.id, _to_js(opts)), "start")
+
+    def is_warm(self) -> bool:
+        return bool(self._f.isWarm(self.id))
 
     def send(self, kind: int, payload: str | bytes | bytearray | memoryview) -> int:
         return _ok(self._f.send(self.id, kind, payload), "send_message")
@@ -420,11 +428,20 @@ class PyodideRuntime:
     def absolute_url(self, url: str) -> str:
         return absolute_url(url)
 
+    def package_files(self, name: str) -> dict[str, bytes] | None:
+        if name not in _files_cache:
+            try:
+                _files_cache[name] = _files_of(resources.files(name))
+            except ImportError:
+                _files_cache[name] = None
+        return _files_cache[name]
+
     async def run_script(self, source: str, namespace: dict[str, Any], filename: str) -> None:
         await run_script(source, namespace, filename)
 
 
 _package_files_js: Any = None
+_files_cache: dict[str, dict[str, bytes] | None] = {}
 
 
 def _package_files() -> Any:

@@ -533,13 +533,17 @@ class PyWorker(_Worker):
         index_urls: Iterable[str] | str | None = None,
         index_url: str | None = None,
         name: str | None = None,
+        _tasks: bool = False,
     ) -> None:
         self.packages = _strs(packages, "packages")
         self.index_urls = None if index_urls is None else _strs(index_urls, "index_urls")
         self.index_url = index_url or _js.runtime().host_index_url()
+        self._tasks = _tasks  # a WorkerPool's worker: serve its tasks too (_task.py)
+        self.warm_start = False
         super().__init__(script, url, name)
 
-    def _start(self) -> None:
+    def _options(self, spare: bool = False) -> PyStart:
+        """The init message's content: the host's package indexes and files read now."""
         rt = _js.runtime()
         if self.index_urls is None:
             indexes = rt.host_package_indexes()
@@ -549,10 +553,27 @@ class PyWorker(_Worker):
         modules = {}
         if piplite is not None:
             modules["piplite"] = piplite.pop("files")
+        # The host's cloudpickle, so that a pool's tasks unpickle with the version that pickled them.
+        cloudpickle = rt.package_files("cloudpickle")
+        if cloudpickle is not None:
+            modules["cloudpickle"] = cloudpickle
         # A relative wheel URL means the host's location: the worker's script has none.
         packages = [rt.absolute_url(p) if p.endswith(".whl") else p for p in self.packages]
-        options = PyStart(self.script, self.url, packages, self.index_url, self.name, indexes, modules)
-        self._port.start_py(options)
+        return PyStart(
+            self.script, self.url, packages, self.index_url, self.name, indexes, modules, self._tasks, spare
+        )
+
+    def _start(self) -> None:
+        from . import _spares  # imports this module
+
+        options = self._options()
+        spare = _spares.take(options)
+        if spare is None:
+            self._port.start_py(options)
+            return
+        self._port.adopt(spare._port, options)  # noqa: SLF001 - a PyWorker's own port
+        self.warm_start = True
+        spare._taken()  # noqa: SLF001
 
     def _is_ready(self) -> bool:
         return self._port.is_ready()

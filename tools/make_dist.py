@@ -48,7 +48,8 @@ VERSIONS = {
 # loadPackage("packaging") also works.  pytest + tblib: pytest-pyodide's
 # run_in_pyodide loadPackage()s them whenever they are in the lock (assert
 # rewriting / traceback pickling), so without them every test fails offline.
-WANTED = ["micropip", "packaging", "pytest", "tblib"]
+# cloudpickle: pywebworker's one dependency (WorkerPool), found by micropip in the lock.
+WANTED = ["micropip", "packaging", "pytest", "tblib", "cloudpickle"]
 
 
 def sha256(p: Path) -> str:

@@ -154,11 +154,10 @@ def _install_pywebworker(selenium, index_url: str):
 
 def _browser_alive(runner) -> bool:
     """False when Chromium's renderer is gone ("tab crashed"); a Node runner is always alive here."""
-    driver = getattr(runner, "driver", None)
-    if driver is None or not hasattr(driver, "execute_script"):
+    if getattr(runner, "browser", None) != "chrome":
         return True
     try:
-        driver.execute_script("return 1")
+        runner.driver.execute_script("return 1")
     except Exception:  # selenium's WebDriverException: the tab or the browser is gone
         return False
     return True

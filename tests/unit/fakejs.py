@@ -436,6 +436,8 @@ class FakeWorkerPort(FakeInbound):
         self.watch_calls: list[bool] = []
         self._batch: _Batch | None = None
         self.destroyed = False
+        self.warm = False  # a spare said "warm"
+        self.adopted_from: int | None = None  # the spare whose thread this port took
 
     # -- the glue's internals --------------------------------------------------------
     def _dispatch(self, event: str, *args: Any, now: bool = False) -> None:
@@ -505,6 +507,22 @@ class FakeWorkerPort(FakeInbound):
 
     def start_py(self, options: PyStart) -> None:
         self._start(options)
+
+    def adopt(self, spare: Any, options: PyStart) -> None:
+        """js/host.js adopt: this port takes the spare's thread; the spare is left killed."""
+        st = spare.core_worker.state
+        if not spare.spawned or st not in (consts.STATE_STARTING, consts.STATE_RUNNING):
+            raise from_core(consts.EINVAL, "start")
+        _ok(self.core_worker.set_state(consts.STATE_STARTING), "start")
+        spare.spawned = False
+        spare.core_worker.set_state(consts.STATE_KILLED)
+        self.spawned, self.started_with, self.adopted_from, self.warm = True, options, spare.id, spare.warm
+        self.posted.append(Post("run", 0, options.script or "", [], []))
+        if st == consts.STATE_RUNNING:
+            self._set_running()
+
+    def is_warm(self) -> bool:
+        return self.warm
 
     def send(self, kind: int, payload: str | bytes | bytearray | memoryview) -> int:
         data: str | bytes = payload if isinstance(payload, str) else bytes(payload)
@@ -603,6 +621,9 @@ class FakeWorkerPort(FakeInbound):
             return
         if type == "started":
             self._set_running()
+        elif type == "warm":
+            self.warm = True
+            self._dispatch("state")
         elif type == "ready":
             self.exports = [str(n) for n in fields.get("exports", [])]
             if self.core_worker.kind == consts.KIND_JAVASCRIPT:
@@ -862,6 +883,9 @@ class FakeRuntime:
 
     def absolute_url(self, url: str) -> str:
         return urllib.parse.urljoin("https://app.test/lab/", url)
+
+    def package_files(self, name: str) -> dict[str, bytes] | None:
+        return {"__init__.py": f"# {name}".encode()} if name == "cloudpickle" else None
 
     async def run_script(self, source: str, namespace: dict[str, Any], filename: str) -> None:
         import ast

@@ -1,0 +1,173 @@
+"""Spare PyWorkers: Pyodide booted ahead of time, taken by ``PyWorker.start()``.
+
+``prestart(n)`` starts ``n`` spares: PyWorkers that load Pyodide, this package and the
+requested packages, say ``warm`` (js/protocol.js) and wait. A PyWorker whose Pyodide
+(``index_url``), packages and package indexes match takes one at ``start()``: the host
+glue hands the spare's thread to it (js/host.js ``adopt``) and only its script runs
+there. A spare never runs user code before it is taken. Taken spares are replaced in
+the background, so that ``n`` stay ready, until ``prestart(0, ...)`` for the same
+configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import operator
+from collections.abc import Iterable
+from typing import Any
+
+from ._errors import WorkerKilledError
+from ._ports import PyStart
+from ._worker import PyWorker
+
+Key = tuple[str, tuple[str, ...], str]
+
+_idle: dict[Key, list[_Spare]] = {}
+_wanted: dict[Key, int] = {}
+_how: dict[Key, tuple[list[str], list[str] | None, str]] = {}  # how to make another
+
+
+def key(options: PyStart) -> Key:
+    """What a spare and a PyWorker must share: Pyodide, packages, package indexes."""
+    indexes = json.dumps(options.indexes, sort_keys=True, default=str)
+    return options.index_url, tuple(sorted(options.packages)), indexes
+
+
+class _Spare(PyWorker):
+    """A PyWorker without a script yet: ready (``ready()``) once warm."""
+
+    def __init__(self, packages: list[str], index_urls: list[str] | None, index_url: str | None) -> None:
+        super().__init__("", packages=packages, index_urls=index_urls, index_url=index_url, name="pywebworker-spare")
+        self.key = key(self._options(spare=True))
+        self.taken = False
+
+    def _start(self) -> None:
+        self._port.start_py(self._options(spare=True))
+
+    def _is_ready(self) -> bool:
+        return self._port.is_warm()
+
+    def _taken(self) -> None:
+        """A PyWorker took this spare's thread (its own record is left killed)."""
+        self.taken = True
+        self._on_state()
+
+    async def up(self) -> None:
+        """Wait until warm, or taken; raises ``WorkerStartError`` if it failed to boot."""
+        try:
+            await self.ready()
+        except WorkerKilledError:
+            if not self.taken:
+                raise
+
+
+def _live(k: Key) -> list[_Spare]:
+    spares = [s for s in _idle.get(k, []) if s.state in ("starting", "running")]
+    _idle[k] = spares
+    return spares
+
+
+def _top_up(k: Key) -> list[_Spare]:
+    """Start spares until ``_wanted[k]`` are alive; returns the new ones."""
+    new = []
+    live = _live(k)
+    packages, index_urls, index_url = _how[k]
+    while len(live) < _wanted.get(k, 0):
+        spare = _Spare(packages, index_urls, index_url)
+        spare.start()
+        live.append(spare)
+        new.append(spare)
+    return new
+
+
+def take(options: PyStart) -> _Spare | None:
+    """A live spare matching ``options`` (a warm one first), removed from the idle
+    list, or ``None``; another is started in the background in its place."""
+    k = key(options)
+    live = _live(k)
+    if not live:
+        return None
+    warm = [s for s in live if s._is_ready()]  # noqa: SLF001 - this module's class
+    spare = (warm or live)[0]
+    live.remove(spare)
+    asyncio.get_event_loop().call_soon(_top_up, k)
+    return spare
+
+
+def prestart(
+    n: int = 1,
+    *,
+    packages: Iterable[str] | str = (),
+    index_url: str | None = None,
+    index_urls: Iterable[str] | str | None = None,
+) -> asyncio.Future[int]:
+    """Boot Pyodide in ``n`` spare workers now, in the background, for later PyWorkers.
+
+    A ``PyWorker(...).start()`` (or a ``WorkerPool``'s worker) with the same Pyodide
+    (``index_url``), the same ``packages`` (in any order) and the same package indexes
+    takes a spare and runs only its own script there: ``ready()`` then takes
+    milliseconds, not the seconds of a cold start (``worker.warm_start`` says which).
+    A spare still booting is taken too (it is further along than a new one). Taken
+    spares are replaced in the background, so ``n`` stay waiting; a spare never runs
+    user code before a PyWorker takes it. Each costs the memory of an idle Pyodide
+    (about 60 MiB; see the README).
+
+    Parameters
+    ----------
+    n : int
+        How many spares to keep for this configuration (>= 0). ``0`` stops keeping
+        them and terminates the idle ones.
+    packages, index_url, index_urls
+        As for ``PyWorker``: installed in each spare before it is warm.
+
+    Returns
+    -------
+    asyncio.Future[int]
+        Resolves to ``n`` once every spare started for this configuration is warm
+        (or was taken); raises ``WorkerStartError`` if one failed to boot (bad packages,
+        a wrong ``index_url``). Awaiting it is optional: the spares boot either way.
+
+    Raises
+    ------
+    TypeError, ValueError
+        if ``n`` is not an int >= 0, or the other arguments are not strings.
+    """
+    n = operator.index(n)
+    if n < 0:
+        raise ValueError(f"n must be >= 0, not {n}")
+    probe = _Spare(list(_strs(packages)), None if index_urls is None else list(_strs(index_urls)), index_url)
+    k = probe.key
+    _how[k] = (probe.packages, probe.index_urls, probe.index_url)
+    _wanted[k] = n
+    live = _live(k)
+    for extra in live[n:]:  # fewer wanted: the idle ones beyond go
+        live.remove(extra)
+        extra.kill()
+    if len(live) < n:
+        probe.start()
+        live.append(probe)
+    else:
+        probe.kill()
+    _top_up(k)
+    waiting = list(live)
+
+    async def all_up() -> int:
+        for spare in waiting:
+            await spare.up()
+        return n
+
+    future = asyncio.ensure_future(all_up())
+    future.add_done_callback(_retrieve)
+    return future
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """A failed spare is not an error nobody retrieved: awaiting the future raises it,
+    and a PyWorker that would have taken the spare starts cold."""
+    if not future.cancelled():
+        future.exception()
+
+
+def _strs(value: Iterable[str] | str) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)

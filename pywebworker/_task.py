@@ -1,0 +1,53 @@
+"""Inside a WorkerPool's worker: run the tasks the pool sends, functions by value.
+
+A task is ``cloudpickle.dumps((fn, args, kwargs))``; its result travels back the same
+way. cloudpickle is the host's own copy, which every PyWorker can import (``_worker.py``
+puts its files in the worker), so both sides pickle with the same version.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from ._errors import PayloadError
+from ._parent import parent
+
+# The name the pool calls (``worker.call(TASK_EXPORT, blob)``); listed in "ready".
+TASK_EXPORT = "__pww_task__"
+
+
+async def run_task(blob: bytes) -> bytes:
+    """Run one task: ``fn(*args, **kwargs)``, awaited if it returns an awaitable.
+
+    Returns
+    -------
+    bytes
+        ``cloudpickle.dumps(result)``.
+
+    Raises
+    ------
+    PayloadError
+        if the result cannot be pickled (the host raises it as a ``RemoteError`` whose
+        ``remote_type`` is ``"PayloadError"``).
+    BaseException
+        whatever unpickling the task or running it raises: the pool's caller gets it as
+        a ``RemoteError`` with this worker's traceback.
+    """
+    import cloudpickle
+
+    fn, args, kwargs = cloudpickle.loads(blob)
+    result: Any = fn(*args, **kwargs)
+    if inspect.isawaitable(result):
+        result = await result
+    try:
+        return bytes(cloudpickle.dumps(result))
+    except Exception as exc:
+        raise PayloadError(f"the task's result ({type(result).__name__}) cannot be pickled: {exc}") from None
+
+
+def serve() -> list[str]:
+    """Serve the pool's tasks in this worker (the bootstrap calls it for a pool's
+    worker, before the script runs); returns the exported name."""
+    parent.expose(run_task, name=TASK_EXPORT)
+    return [TASK_EXPORT]
