@@ -34,8 +34,8 @@ const plain = (v) => JSON.parse(JSON.stringify(v));  // values from another real
 test("every message is built, then read back the same", () => {
   const args = {
     init: [{ indexURL: "/i/", moduleURL: "/i/pyodide.mjs", name: "w", script: "x = 1", url: null,
-      packages: ["numpy"], files: {}, indexes: {}, modules: {} }],
-    started: [], ready: [["add", "cat"]], failed: [{ name: "ValueError", message: "bad", stack: "s" }],
+      packages: ["numpy"], files: {}, indexes: {}, modules: {}, spare: false, tasks: true }],
+    started: [], warm: [], run: [{ name: "w", script: "x = 1", url: null, tasks: false }], ready: [["add", "cat"]], failed: [{ name: "ValueError", message: "bad", stack: "s" }],
     output: ["stderr", "a line"], error: [{ name: "E", message: "m", stack: "" }], exit: [],
     json: ['{"a": 1.0}'], calls: ['[[1,"add",[1,2],-1]]', []],
     returns: ['[[1,1,3,-1]]', [], [1]],
