@@ -1,0 +1,261 @@
+"""WorkerPool's scheduling against the fake glue: the test plays the workers, running
+each task for real (cloudpickle, as ``_task.run_task`` does) when it chooses to."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import cloudpickle
+import pytest
+from fakejs import FakeRuntime, FakeWorkerPort
+
+from pywebworker import (
+    PayloadError,
+    QueueFullError,
+    RemoteError,
+    WorkerFailedError,
+    WorkerKilledError,
+    WorkerPool,
+    WorkerStartError,
+    WorkerStateError,
+)
+
+Run = Callable[[Awaitable[Any]], Any]
+Turn = Callable[[], None]
+TASK = "__pww_task__"
+
+
+class Workers:
+    """Plays a pool's workers: boots them, and answers their task calls on demand."""
+
+    def __init__(self, rt: FakeRuntime, pool: WorkerPool) -> None:
+        self.rt, self.pool = rt, pool
+        self.answered: set[tuple[int, int]] = set()  # (worker id, call id)
+
+    def ports(self) -> list[FakeWorkerPort]:
+        return [self.rt.port(w) for w in self.pool.workers]
+
+    def boot(self) -> None:
+        for port in self.ports():
+            if port.spawned and not port.ready:
+                port.say("started")
+                port.say("ready", exports=[TASK, "add"])
+
+    def calls(self, port: FakeWorkerPort) -> list[tuple[int, str, Any]]:
+        """Calls posted to ``port`` and not answered yet: (id, name, blob or args)."""
+        out = []
+        for post in port.posted:
+            if post.type != "calls":
+                continue
+            for item in json.loads(post.data):
+                if (port.id, item[0]) in self.answered:
+                    continue
+                if item[1] == TASK:
+                    out.append((item[0], item[1], post.bufs[item[3]][0]))
+                else:
+                    out.append((item[0], item[1], item[2]))
+        return out
+
+    def finish(self, port: FakeWorkerPort) -> None:
+        """Run the oldest unanswered call of ``port`` and answer it."""
+        call_id, name, payload = self.calls(port)[0]
+        self.answered.add((port.id, call_id))
+        if name != TASK:
+            port.answer([[call_id, 1, sum(payload), -1]])
+            return
+        fn, args, kwargs = cloudpickle.loads(payload)
+        try:
+            result = fn(*args, **kwargs)
+            if asyncio.iscoroutine(result):  # run_chunk: finishes at once for plain functions
+                try:
+                    result.send(None)
+                except StopIteration as stop:
+                    result = stop.value
+                else:
+                    raise AssertionError("the fake workers run only tasks that finish at once")
+        except Exception as exc:
+            port.answer([[call_id, 0, {"name": type(exc).__name__, "message": str(exc), "stack": "tb"}, -1]])
+            return
+        port.answer([[call_id, 1, '{"\\u0000b":0}', 0]], bufs=[[cloudpickle.dumps(result)]])
+
+    def busy(self) -> list[int]:
+        return [len(self.calls(p)) for p in self.ports()]
+
+    async def serve(self, until: asyncio.Future[Any]) -> Any:
+        """Boot and answer everything until ``until`` is done; return its result."""
+        while not until.done():
+            self.boot()
+            for port in self.ports():
+                if self.calls(port):
+                    self.finish(port)
+            await asyncio.sleep(0)
+        return until.result()
+
+
+def make(rt: FakeRuntime, size: int = 2, **kwargs: Any) -> tuple[WorkerPool, Workers]:
+    pool = WorkerPool(size, **kwargs)
+    return pool, Workers(rt, pool)
+
+
+def test_one_task_per_worker_the_rest_wait_in_order(rt: FakeRuntime, run: Run, turn: Turn) -> None:
+    pool, workers = make(rt)
+    futs = [pool.submit(lambda x: x * 10, i) for i in range(5)]
+    turn()
+    assert workers.busy() == [0, 0] and pool.queued == 5  # nothing goes before ready
+    workers.boot()
+    turn()
+    assert workers.busy() == [1, 1] and pool.queued == 3 and pool.busy == 2
+    first = workers.ports()[0]
+    workers.finish(first)
+    turn()
+    assert run(futs[0]) == 0
+    assert workers.busy() == [1, 1] and pool.queued == 2  # the freed worker took the next
+    assert run(workers.serve(asyncio.ensure_future(asyncio.gather(*futs)))) == [0, 10, 20, 30, 40]
+    assert pool.done == 5 and pool.failed == 0
+    assert all(p.started_with.tasks for p in workers.ports())  # type: ignore[union-attr]
+
+
+def test_map_chunks_in_order_and_defaults(rt: FakeRuntime, run: Run) -> None:
+    pool, workers = make(rt)
+    fut = asyncio.ensure_future(pool.map(lambda x: -x, range(10)))
+    assert run(workers.serve(fut)) == [-x for x in range(10)]
+    assert pool.done == 5  # ceil(10 / (4 * 2)) = 2 items a chunk
+    fut = asyncio.ensure_future(pool.map(str, [1, 2, 3], chunksize=10))
+    assert run(workers.serve(fut)) == ["1", "2", "3"]
+    assert run(pool.map(str, [])) == []
+    assert WorkerPool().size == 2  # the fake host has 3 cores: one is left to the host
+
+
+def test_exceptions_refusals_and_the_executor(rt: FakeRuntime, run: Run, turn: Turn) -> None:
+    import threading
+
+    pool, workers = make(rt, 1)
+    with pytest.raises(PayloadError, match="cannot send"):
+        pool.submit(len, threading.Lock())
+    with pytest.raises(TypeError, match="callable"):
+        pool.submit(42)
+    assert pool.queued == 0
+    bad = pool.submit(lambda: 1 / 0)
+    with pytest.raises(RemoteError, match="ZeroDivisionError"):
+        run(workers.serve(bad))
+    assert pool.failed == 1 and pool.replaced == 0
+    ex = pool.executor
+    cf = ex.submit(pow, 2, 5)
+    assert isinstance(cf, concurrent.futures.Future)
+    with pytest.raises(RuntimeError, match="block"):
+        cf.result()
+    assert run(workers.serve(asyncio.wrap_future(cf))) == 32
+    cf2 = ex.submit(pow, 2, 6)
+    assert cf2.cancel()
+    turn()
+    assert pool.queued == 0  # the pool's task went with it
+    with pytest.raises(NotImplementedError, match="await pool.map"):
+        ex.map(abs, [1])
+
+
+def test_cancel_backpressure_and_imap_unordered(rt: FakeRuntime, run: Run, turn: Turn) -> None:
+    pool, workers = make(rt, 1, max_pending=2)
+    workers.boot()
+    turn()
+    running = pool.submit(abs, -1)
+    queued = [pool.submit(abs, -2), pool.submit(abs, -3)]
+    with pytest.raises(QueueFullError, match="max_pending=2"):
+        pool.submit(abs, -4)
+    queued[0].cancel()
+    later = pool.submit(abs, -5)  # a cancelled task leaves room
+    assert run(workers.serve(asyncio.ensure_future(asyncio.gather(running, queued[1], later)))) == [1, 3, 5]
+    assert len([c for p in workers.ports() for post in p.posted if post.type == "calls" for c in json.loads(post.data)]) == 3
+
+    async def first_two() -> list[int]:
+        got = []
+        async for r in pool.imap_unordered(lambda x: x, range(100)):
+            got.append(r)
+            if len(got) == 2:
+                break
+        return got
+
+    served = asyncio.ensure_future(first_two())
+    assert len(run(workers.serve(served))) == 2
+    turn()
+    assert pool.queued == 0  # leaving the loop cancelled the rest
+
+
+def test_close_finishes_queued_work_kill_does_not(rt: FakeRuntime, run: Run, turn: Turn) -> None:
+    pool, workers = make(rt, 1)
+    workers.boot()
+    futs = [pool.submit(abs, -i) for i in range(3)]
+    closed = pool.close()
+    assert pool.state == "closing"
+    with pytest.raises(WorkerStateError, match="closing"):
+        pool.submit(abs, 1)
+    assert run(workers.serve(asyncio.ensure_future(asyncio.gather(*futs)))) == [0, 1, 2]
+    run(closed)
+    assert pool.state == "closed" and all(w.state == "killed" for w in pool.workers)
+
+    pool, workers = make(rt, 1)
+    workers.boot()
+    futs = [pool.submit(abs, -i) for i in range(3)]
+    turn()
+    pool.kill()
+    for f in futs:
+        with pytest.raises(WorkerKilledError):
+            run(f)
+    assert pool.state == "killed" and rt.glue.live_workers() == 0
+    pool.kill()  # again: nothing changes
+    run(pool.close())
+
+
+def test_a_crash_fails_the_task_or_retries_and_the_worker_is_replaced(rt: FakeRuntime, run: Run, turn: Turn) -> None:
+    pool, workers = make(rt, 1)
+    workers.boot()
+    task = pool.submit(abs, -1)
+    turn()
+    first = workers.ports()[0]
+    first.say("failed", error={"name": "RuntimeError", "message": "gone", "stack": ""})
+    with pytest.raises(WorkerFailedError, match="gone"):
+        run(task)
+    assert pool.replaced == 1 and workers.ports()[0] is not first
+    retried = pool.apply(abs, (-2,), retries=1)
+    workers.boot()
+    turn()
+    pool.workers[0].kill()  # killed under the task: it runs again in the replacement
+    turn()
+    assert run(workers.serve(retried)) == 2
+    assert pool.replaced == 2
+
+
+def test_a_timeout_replaces_the_worker(rt: FakeRuntime, run: Run, turn: Turn) -> None:
+    pool, workers = make(rt, 1)
+    workers.boot()
+    first = pool.workers[0]
+    with pytest.raises(TimeoutError, match="killed and replaced"):
+        run(pool.apply(abs, (-1,), timeout=0.01))
+    assert first.state == "killed" and pool.replaced == 1
+    assert run(workers.serve(pool.submit(abs, -3))) == 3
+
+
+def test_a_worker_that_cannot_start_breaks_the_pool(rt: FakeRuntime, run: Run, turn: Turn) -> None:
+    pool, workers = make(rt, 2)
+    queued = pool.submit(abs, -1)
+    workers.ports()[1].say("failed", error={"name": "ValueError", "message": "bad script", "stack": ""})
+    turn()
+    with pytest.raises(WorkerStartError, match="bad script"):
+        run(pool.ready())
+    with pytest.raises(WorkerStartError, match="bad script"):
+        run(queued)
+    assert pool.state == "closed" and all(w.state in ("killed", "failed") for w in pool.workers)
+    with pytest.raises(WorkerStateError):
+        pool.submit(abs, 1)
+
+
+def test_call_an_export_and_the_html_view(rt: FakeRuntime, run: Run) -> None:
+    pool, workers = make(rt, 1, name="<b>pool</b>")
+    assert run(workers.serve(pool.call("add", 2, 3))) == 5
+    html = pool._repr_html_()
+    assert "&lt;b&gt;pool&lt;/b&gt;" in html and "<b>pool</b>" not in html
+    assert "done 1" in html
+    assert repr(pool) == "<WorkerPool '<b>pool</b>' running size=1 busy=0 queued=0 done=1 failed=0>"
