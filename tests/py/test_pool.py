@@ -242,3 +242,47 @@ async def test_script_exports_and_warm_spares(selenium_pyww):
     default = WorkerPool()
     assert default.size >= 1
     default.kill()
+
+
+@run_in_pyodide
+async def test_nothing_is_left_after_kill_and_close(selenium_pyww):
+    import asyncio
+    import gc
+
+    import pyodide_js
+    import pytest
+
+    from pywebworker import RemoteError, WorkerKilledError, WorkerPool, prestart
+    from pywebworker._worker import _glue
+
+    module = pyodide_js._module
+    await prestart(0)  # its first call makes one lasting proxy (Pyodide's, once): not counted
+    gc.collect()
+    module.enable_pyproxy_allocation_tracing()
+    proxies_before = int(module.pyproxy_alloc_map.size)
+    registry_before = _glue().count_workers()
+
+    async def rounds():
+        await prestart(1)
+        pool = WorkerPool(2, max_pending=10)
+        assert await pool.map(str, range(50), chunksize=3) == [str(i) for i in range(50)]
+        with pytest.raises(RemoteError):
+            await pool.submit(int, "x")
+        queued = [pool.submit(sum, [i]) for i in range(5)]
+        pool.kill()
+        for f in queued:
+            with pytest.raises(WorkerKilledError):
+                await f
+        async with WorkerPool(1) as other:
+            await other.submit(abs, -1)
+        await prestart(0)
+
+    await rounds()
+    for _ in range(3):
+        gc.collect()
+        await asyncio.sleep(0.05)
+    assert _glue().live_workers() == 0
+    assert _glue().count_workers() == registry_before  # every record destroyed
+    left = [str(trace) for trace in module.pyproxy_alloc_map.values()]
+    module.disable_pyproxy_allocation_tracing()
+    assert len(left) == proxies_before, left
