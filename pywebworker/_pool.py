@@ -501,18 +501,27 @@ class WorkerPool:
         RemoteError, WorkerFailedError, WorkerKilledError, PayloadError
             the first failure met; the tasks not yet run are cancelled.
         """
+        # Each task says when it is done (a queue of finished futures): waiting costs
+        # nothing per pending task, so a long input stays linear.
+        finished: asyncio.Queue[asyncio.Future[Any]] = asyncio.Queue()
         pending: set[asyncio.Future[Any]] = set()
+
+        async def next_done() -> Any:
+            f = await finished.get()
+            pending.discard(f)
+            return f.result()
+
         try:
             for item in iterable:
                 while self._full() and pending:
-                    done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                    for f in done:
-                        yield f.result()
-                pending.add(self.submit(fn, item))
+                    yield await next_done()
+                f = self.submit(fn, item)
+                pending.add(f)
+                f.add_done_callback(finished.put_nowait)
+                while not finished.empty():
+                    yield await next_done()
             while pending:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for f in done:
-                    yield f.result()
+                yield await next_done()
         finally:
             for f in pending:
                 f.cancel()
