@@ -31,6 +31,10 @@ function pwwHost(core, bundles, dispatch) {
   const { spawn, stop, jsSource, pySource, absolute, indexURLs, guard, fail, sendCalls, post } = h;
 
   const nonce = () => Math.random().toString(36).slice(2) + pwwNow().toString(36);
+  // Shared memory for a PyWorker's interrupt buffer: Node always, a browser only when the
+  // page is cross-origin isolated (COOP + COEP); else null.
+  const sharedInt32 = () => (typeof SharedArrayBuffer === "function" && (globalThis.crossOriginIsolated ||
+    (globalThis.process && process.versions && process.versions.node)) ? new Int32Array(new SharedArrayBuffer(4)) : null);
   const { STATE_CREATED: CREATED, STATE_STARTING: STARTING, STATE_RUNNING: RUNNING, STATE_KILLED: KILLED,
     OUTBOUND, INBOUND } = PWW_CORE;
 
@@ -65,6 +69,7 @@ function pwwHost(core, bundles, dispatch) {
       if (code < 0) return code;
       try {
         rec.worker = spawn(rec, pySource(rec), "module", opts.name);
+        rec.interrupt = sharedInt32();
         const urls = indexURLs(opts.indexURL);
         const files = {};
         for (const [k, v] of Object.entries(opts.files)) files[k] = v;
@@ -72,7 +77,7 @@ function pwwHost(core, bundles, dispatch) {
           indexURL: urls.indexURL, moduleURL: urls.moduleURL, name: opts.name || `worker-${id}`,
           script: opts.script, url: opts.url ? absolute(opts.url) : null,
           packages: opts.packages, files, indexes: opts.indexes, modules: opts.modules || {},
-          spare: !!opts.spare, tasks: !!opts.tasks,
+          spare: !!opts.spare, tasks: !!opts.tasks, interrupt: rec.interrupt,
         }));
       } catch (e) { guard(rec, fail, e); }
       return 0;
@@ -90,6 +95,7 @@ function pwwHost(core, bundles, dispatch) {
       const code = x.pww_w_set_state(id, STARTING);
       if (code < 0) return code;
       rec.worker = spare.worker; rec.nonce = spare.nonce; rec.urls = spare.urls; rec.warm = spare.warm;
+      rec.interrupt = spare.interrupt;
       rec.box = spare.box; rec.box.rec = rec;
       spare.worker = null; spare.urls = []; spare.box = null;
       x.pww_w_set_state(spareId, KILLED);
@@ -102,6 +108,14 @@ function pwwHost(core, bundles, dispatch) {
       return 0;
     },
     isWarm(id) { return !!record(id).warm; },
+    // Pyodide's interrupt buffer of a PyWorker: store `signal` (2: KeyboardInterrupt at the
+    // next bytecode its Python runs; 0: none pending). False where there is no shared memory.
+    interrupt(id, signal) {
+      const rec = record(id);
+      if (!rec.interrupt || !rec.worker) return false;
+      Atomics.store(rec.interrupt, 0, signal);
+      return true;
+    },
 
     send: h.send,
 

@@ -16,7 +16,7 @@ const PWW = Object.freeze({
 const pwwStr = (v, dflt = "") => (v === undefined || v === null ? dflt : String(v));
 const pwwList = (v) => (Array.isArray(v) ? v : []);
 const PWW_INIT_FIELDS = ["indexURL", "moduleURL", "name", "script", "url", "packages", "files", "indexes", "modules",
-  "spare", "tasks"];
+  "spare", "tasks", "interrupt"];
 // What a spare waits for: the script to run, as in `init` (see `warm`).
 const PWW_RUN_FIELDS = ["name", "script", "url", "tasks"];
 const pwwPick = (o, keys) => { const out = {}; for (const k of keys) out[k] = o[k]; return out; };
@@ -26,7 +26,8 @@ const pwwPick = (o, keys) => { const out = {}; for (const k of keys) out[k] = o[
 const PWW_MESSAGES = Object.freeze(Object.assign(Object.create(null), {
   // The first message to a PyWorker: where Pyodide lives, the package files, the script
   // (`tasks`: serve a WorkerPool's tasks too). With `spare`, no script: the worker boots
-  // and says `warm`, then waits for `run`.
+  // and says `warm`, then waits for `run`. `interrupt`: an Int32Array on shared memory,
+  // Pyodide's interrupt buffer (setInterruptBuffer), where shared memory exists.
   init: { dir: "host->pyworker", build: (opts) => pwwPick(opts, PWW_INIT_FIELDS), read: (d) => pwwPick(d, PWW_INIT_FIELDS) },
   // A spare's Pyodide and packages are up, its script not given yet (pywebworker.prestart).
   warm: { dir: "pyworker->host", build: () => ({}), read: () => ({}) },

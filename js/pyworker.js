@@ -158,6 +158,8 @@ async function pwwBoot(init) {
       stdout: (text) => { if (!quiet) pwwSay(PWW.OUTPUT, "stdout", text); },
       stderr: (text) => pwwSay(PWW.OUTPUT, "stderr", text),
     });
+    // The host stores 2 (SIGINT) here to raise KeyboardInterrupt in running Python.
+    if (init.interrupt) py.setInterruptBuffer(init.interrupt);
     pwwInstall(py, { pywebworker: init.files, ...init.modules });
     py.registerJsModule("_pywebworker_parent", pwwParentApi());
     // The handshake, said by pywebworker/_boot.py (which catches and formats errors).

@@ -181,8 +181,8 @@ class _JsInbound:
 
 
 _WORKER = _INBOUND + (
-    "state", "startJs", "startPy", "adopt", "isWarm", "send", "kill", "destroy", "watch", "setLimits", "dropped",
-    "isReady", "failure", "exports", "call", "callBegin", "callSend", "callCancel", "callStat", "replies",
+    "state", "startJs", "startPy", "adopt", "isWarm", "interrupt", "send", "kill", "destroy", "watch", "setLimits",
+    "dropped", "isReady", "failure", "exports", "call", "callBegin", "callSend", "callCancel", "callStat", "replies",
 )
 
 
@@ -214,6 +214,9 @@ class _JsWorkerPort(_JsInbound):
 
     def is_warm(self) -> bool:
         return bool(self._f.isWarm(self.id))
+
+    def interrupt(self, signal: int) -> bool:
+        return bool(self._f.interrupt(self.id, signal))
 
     def send(self, kind: int, payload: str | bytes | bytearray | memoryview) -> int:
         return _ok(self._f.send(self.id, kind, payload), "send_message")

@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from ._executor import PoolExecutor
 
 
+# Seconds a task interrupted at its timeout has to stop before its worker is killed.
+INTERRUPT_GRACE = 2.0
+
+
 def _pickle(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
     import cloudpickle
 
@@ -57,7 +61,7 @@ def _unpickle(blob: bytes) -> Any:
 class _Task:
     """One unit of work: a pickled call (``name is None``) or a call of an export."""
 
-    __slots__ = ("args", "blob", "future", "label", "name", "retries", "timeout")
+    __slots__ = ("args", "blob", "cancel_timer", "expired", "future", "label", "name", "retries", "timeout")
 
     def __init__(
         self, future: asyncio.Future[Any], label: str, *, blob: bytes | None = None, name: str | None = None,
@@ -70,6 +74,8 @@ class _Task:
         self.args = args
         self.timeout = timeout
         self.retries = retries
+        self.expired = False  # ran past its timeout
+        self.cancel_timer: Callable[[], None] | None = None
 
 
 class _Slot:
@@ -243,17 +249,46 @@ class WorkerPool:
             return
         slot.task = task
         if task.name is None:
-            call = worker.call(TASK_EXPORT, task.blob, timeout=task.timeout)
+            call = asyncio.ensure_future(worker.call(TASK_EXPORT, task.blob))
         else:
-            call = worker.call(task.name, *task.args, timeout=task.timeout)
-        asyncio.ensure_future(call).add_done_callback(lambda c: self._settle(slot, worker, task, c))
+            call = asyncio.ensure_future(worker.call(task.name, *task.args))
+        if task.timeout is not None:
+            task.cancel_timer = _js.runtime().set_timeout(lambda: self._expire(slot, worker, call), task.timeout)
+        call.add_done_callback(lambda c: self._settle(slot, worker, task, c))
+
+    def _expire(self, slot: _Slot, worker: PyWorker, call: asyncio.Future[Any]) -> None:
+        """The task ran past its timeout: interrupt its Python (KeyboardInterrupt, where
+        there is shared memory), and kill the worker if it does not answer within
+        ``INTERRUPT_GRACE`` seconds (or at once, without shared memory)."""
+        if call.done() or slot.worker is not worker or slot.task is None:
+            return
+        task = slot.task
+        task.expired = True
+        if worker._port.interrupt(2):  # noqa: SLF001 - the pool's own worker
+            task.cancel_timer = _js.runtime().set_timeout(lambda: self._give_up(slot, worker, call), INTERRUPT_GRACE)
+        else:
+            self._give_up(slot, worker, call)
+
+    def _give_up(self, slot: _Slot, worker: PyWorker, call: asyncio.Future[Any]) -> None:
+        if not call.done() and slot.worker is worker:
+            self._replace(slot)  # the call rejects, and _settle says why
 
     def _settle(self, slot: _Slot, worker: PyWorker, task: _Task, call: asyncio.Future[Any]) -> None:
+        if task.cancel_timer is not None:
+            task.cancel_timer()
+            task.cancel_timer = None
         if slot.worker is worker:
             slot.task = None
         future = task.future
         exc = None if call.cancelled() else call.exception()
-        if exc is None and not call.cancelled():
+        if task.expired:
+            if slot.worker is worker and worker.state == "running":
+                worker._port.interrupt(0)  # noqa: SLF001 - a late interrupt must not hit the next task
+                how = "it was interrupted (KeyboardInterrupt in the worker), and its worker kept"
+            else:
+                how = f"its worker {worker.name} was killed and replaced"
+            self._fail(future, TimeoutError(f"{task.label} ran longer than {task.timeout} s: {how}"))
+        elif exc is None and not call.cancelled():
             if not future.done():
                 try:
                     future.set_result(call.result() if task.name is not None else _unpickle(call.result()))
@@ -261,12 +296,6 @@ class WorkerPool:
                 except PayloadError as err:
                     future.set_exception(err)
                     self.failed += 1
-        elif isinstance(exc, TimeoutError):
-            self._fail(future, TimeoutError(
-                f"{task.label} ran longer than {task.timeout} s: its worker {worker.name} was killed and replaced"
-            ))
-            if slot.worker is worker:
-                self._replace(slot)
         elif isinstance(exc, (WorkerFailedError, WorkerKilledError)) or worker.state in ("killed", "failed"):
             if self._state == "killed":
                 self._fail(future, WorkerKilledError(f"{self.name} was killed while {task.label} ran"))
@@ -394,9 +423,12 @@ class WorkerPool:
         ----------
         timeout : float | None
             Seconds the task may run, counted from when a worker starts it (not while
-            it waits in the queue). Past it, the task raises ``TimeoutError`` and its
-            worker is killed and replaced: Python in a worker cannot be stopped
-            otherwise.
+            it waits in the queue). Past it, the task raises ``TimeoutError``. Where
+            there is shared memory (Node; a cross-origin isolated page) the worker's
+            Python is interrupted first (``KeyboardInterrupt`` through Pyodide's
+            interrupt buffer) and the worker kept if the task stops within
+            ``INTERRUPT_GRACE`` (2) seconds; otherwise the worker is killed and
+            replaced: Python in a worker cannot be stopped any other way.
         retries : int
             How many times to run the task again in another worker if its worker
             crashes or is killed under it (``WorkerFailedError``). Default 0: no
@@ -412,7 +444,7 @@ class WorkerPool:
         TypeError, ValueError
             for a bad ``timeout`` or ``retries``; otherwise as :meth:`submit`.
         """
-        deadline(timeout)
+        timeout = _seconds(timeout)
         retries = operator.index(retries)
         if retries < 0:
             raise ValueError(f"retries must be >= 0, not {retries}")
@@ -439,7 +471,7 @@ class WorkerPool:
         QueueFullError, WorkerStateError
             as :meth:`submit`.
         """
-        deadline(timeout)
+        timeout = _seconds(timeout)
         if not isinstance(name, str):
             raise TypeError(f"name must be str, not {type(name).__name__}")
         task = _Task(self._loop.create_future(), f"{name}()", name=name, args=args, timeout=timeout)
@@ -632,6 +664,11 @@ class WorkerPool:
             await self.close()
         else:
             self.kill()
+
+
+def _seconds(timeout: float | None) -> float | None:
+    """A task's timeout in seconds, checked (``_timeouts.deadline``); ``None`` for none."""
+    return None if deadline(timeout) is None else float(timeout)  # type: ignore[arg-type]
 
 
 def _positive(value: Any, what: str) -> int:

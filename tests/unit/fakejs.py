@@ -437,6 +437,8 @@ class FakeWorkerPort(FakeInbound):
         self._batch: _Batch | None = None
         self.destroyed = False
         self.warm = False  # a spare said "warm"
+        self.shared = False  # the host has shared memory: interrupt() works
+        self.signals: list[int] = []  # what interrupt() stored
         self.adopted_from: int | None = None  # the spare whose thread this port took
 
     # -- the glue's internals --------------------------------------------------------
@@ -523,6 +525,13 @@ class FakeWorkerPort(FakeInbound):
 
     def is_warm(self) -> bool:
         return self.warm
+
+    def interrupt(self, signal: int) -> bool:
+        """As js/host.js: only with shared memory (``self.shared``, off by default)."""
+        if not self.shared or not self.spawned:
+            return False
+        self.signals.append(signal)
+        return True
 
     def send(self, kind: int, payload: str | bytes | bytearray | memoryview) -> int:
         data: str | bytes = payload if isinstance(payload, str) else bytes(payload)

@@ -23,6 +23,7 @@ from pywebworker import (
     WorkerStartError,
     WorkerStateError,
 )
+from pywebworker._constants import STATE_KILLED
 
 Run = Callable[[Awaitable[Any]], Any]
 Turn = Callable[[], None]
@@ -260,3 +261,32 @@ def test_call_an_export_and_the_html_view(rt: FakeRuntime, run: Run) -> None:
     assert "&lt;b&gt;pool&lt;/b&gt;" in html and "<b>pool</b>" not in html
     assert "done 1" in html
     assert repr(pool) == "<WorkerPool '<b>pool</b>' running size=1 busy=0 queued=0 done=1 failed=0>"
+
+
+def test_with_shared_memory_a_timeout_interrupts_first(
+    rt: FakeRuntime, run: Run, turn: Turn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pywebworker import _pool
+
+    monkeypatch.setattr(_pool, "INTERRUPT_GRACE", 0.05)
+    pool, workers = make(rt, 1)
+    workers.boot()
+    port = workers.ports()[0]
+    port.shared = True
+    # The task answers the interrupt (KeyboardInterrupt): a timeout, the worker kept, and
+    # the interrupt flag cleared so that it cannot hit the next task.
+    task = pool.apply(abs, (-1,), timeout=0.01)
+    turn()
+    run(asyncio.sleep(0.03))
+    assert port.signals == [2]
+    (call_id, _, _), = workers.calls(port)
+    workers.answered.add((port.id, call_id))
+    port.answer([[call_id, 0, {"name": "KeyboardInterrupt", "message": "", "stack": ""}, -1]])
+    with pytest.raises(TimeoutError, match="interrupted"):
+        run(task)
+    assert port.signals == [2, 0] and pool.workers[0].id == port.id and pool.replaced == 0
+    # No answer within the grace period: killed and replaced.
+    task = pool.apply(abs, (-1,), timeout=0.01)
+    with pytest.raises(TimeoutError, match="killed and replaced"):
+        run(task)
+    assert pool.replaced == 1 and port.core_worker.state == STATE_KILLED
