@@ -133,7 +133,7 @@ async def bench_warm(cfg: dict[str, Any], hooks: _Hooks) -> dict[str, Any]:
     await prestart(1)
     await _start_ms(True)  # warm-up
     warm, warm_first = [], []
-    for rep in range(cfg["warm_reps"]):
+    for _ in range(cfg["warm_reps"]):
         await prestart(1)  # the replacement of the last one taken is warm again
         ready, first = await _start_ms(True)
         warm.append(ready)
@@ -234,7 +234,7 @@ async def bench_tasks(cfg: dict[str, Any], pools: dict[int, WorkerPool], worker:
     hooks.log(f"  round trip: pool.submit {out['submit']['median_us']:.0f} µs, "
               f"worker.call {out['call']['median_us']:.0f} µs (medians)")
     rates: dict[str, list[float]] = {}
-    for r in range(rounds):
+    for _ in range(rounds):
         for size, p in pools.items():
             rates.setdefault(f"gather_pool{size}", []).append(
                 await burst_per_s(lambda i, p=p: p.submit(f, i), burst))
