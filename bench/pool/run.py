@@ -120,7 +120,10 @@ def table(res: dict[str, Any]) -> str:
 
 
 def host_name(host: str, res: dict[str, Any]) -> str:
-    return str(res.get("browser")) if host == "chromium" else f"Node {res.get('node', '')}"
+    name = str(res.get("browser")) if host == "chromium" else f"Node {res.get('node', '')}"
+    if "load_before" in res:
+        name += f" (1-minute load average {res['load_before']:.1f} before, {res['load_after']:.1f} after)"
+    return name
 
 
 def render(out: dict[str, Any]) -> str:
@@ -174,7 +177,9 @@ def main() -> None:
     }
     for host in a.hosts.split(","):
         print(f"== {host}", file=sys.stderr, flush=True)
+        load = os.getloadavg()[0]  # another job on the machine shows in the CPU-bound ratios
         out[host] = run_node(a.pyodide, config) if host == "node" else chromium.run(a.pyodide, config)
+        out[host]["load_before"], out[host]["load_after"] = load, os.getloadavg()[0]
     for host in ("node", "chromium"):
         if host in out:
             print(f"\n{host_name(host, out[host])}\n{table(out[host])}")
