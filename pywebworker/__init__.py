@@ -15,8 +15,10 @@ from ._errors import (
     WorkerStartError,
     WorkerStateError,
 )
+from ._executor import PoolExecutor
 from ._message import WorkerMessage
 from ._parent import Parent, parent
+from ._pool import WorkerPool
 from ._spares import prestart
 from ._version import __version__
 from ._worker import JsWorker, PyWorker, Worker
@@ -29,6 +31,7 @@ __all__ = [
     "NotExportedError",
     "Parent",
     "PayloadError",
+    "PoolExecutor",
     "PyWebWorkerError",
     "PyWorker",
     "QueueFullError",
@@ -37,6 +40,7 @@ __all__ = [
     "WorkerFailedError",
     "WorkerKilledError",
     "WorkerMessage",
+    "WorkerPool",
     "WorkerStartError",
     "WorkerStateError",
     "__version__",

@@ -428,6 +428,16 @@ class PyodideRuntime:
     def absolute_url(self, url: str) -> str:
         return absolute_url(url)
 
+    def cpu_count(self) -> int:
+        # navigator.hardwareConcurrency in browsers and workers (and Node >= 21);
+        # os.availableParallelism() in older Node.
+        g = _globals()
+        n = getattr(getattr(g, "navigator", None), "hardwareConcurrency", None)
+        if not isinstance(n, int) or n < 1:
+            get = getattr(getattr(g, "process", None), "getBuiltinModule", None)
+            n = int(get("node:os").availableParallelism()) if get is not None else 1
+        return max(1, n)
+
     def package_files(self, name: str) -> dict[str, bytes] | None:
         if name not in _files_cache:
             try:

@@ -8,6 +8,7 @@ puts its files in the worker), so both sides pickle with the same version.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 from ._errors import PayloadError
@@ -44,6 +45,17 @@ async def run_task(blob: bytes) -> bytes:
         return bytes(cloudpickle.dumps(result))
     except Exception as exc:
         raise PayloadError(f"the task's result ({type(result).__name__}) cannot be pickled: {exc}") from None
+
+
+async def run_chunk(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    """``[fn(x) for x in items]``, each awaited if awaitable: one task of ``pool.map``."""
+    out = []
+    for item in items:
+        result = fn(item)
+        if inspect.isawaitable(result):
+            result = await result
+        out.append(result)
+    return out
 
 
 def serve() -> list[str]:

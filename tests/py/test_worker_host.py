@@ -1,5 +1,5 @@
 """Pyodide itself running inside a module Web Worker, as a JupyterLite kernel does (no
-window, no document): workers nested in it. Chromium only."""
+window, no document): workers, pools and spares nested in it. Chromium only."""
 
 from pytest_pyodide import run_in_pyodide
 from scripts import ECHO_JS, ECHO_PY
@@ -30,3 +30,22 @@ async def test_nested_workers_from_a_worker_host(selenium_pyww_worker, echo_js, 
 def pytest_generate_tests(metafunc):
     if "echo_js" in metafunc.fixturenames:
         metafunc.parametrize(("echo_js", "echo_py"), [(ECHO_JS, ECHO_PY)], ids=["echo"])
+
+
+@run_in_pyodide
+async def test_pool_and_spares_from_a_worker_host(selenium_pyww_worker):
+    import asyncio
+
+    from pywebworker import PyWorker, WorkerPool, prestart
+
+    await prestart(1)
+    w = PyWorker("from pywebworker import parent\nparent.send_message('warm')").start()
+    assert w.warm_start
+    assert (await w.receive(timeout=30)).read() == "warm"
+    w.kill()
+    await prestart(0)
+    scale = 3
+    async with WorkerPool(2) as pool:
+        assert await pool.map(lambda x: x * scale, range(10)) == [x * 3 for x in range(10)]
+        loop = asyncio.get_running_loop()
+        assert await loop.run_in_executor(pool.executor, divmod, 7, 2) == (3, 1)

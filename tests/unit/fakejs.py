@@ -884,6 +884,9 @@ class FakeRuntime:
     def absolute_url(self, url: str) -> str:
         return urllib.parse.urljoin("https://app.test/lab/", url)
 
+    def cpu_count(self) -> int:
+        return 3
+
     def package_files(self, name: str) -> dict[str, bytes] | None:
         return {"__init__.py": f"# {name}".encode()} if name == "cloudpickle" else None
 

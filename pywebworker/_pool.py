@@ -1,0 +1,637 @@
+"""WorkerPool: PyWorkers that run functions sent by value (cloudpickle), in parallel.
+
+Each worker is a PyWorker started with ``_tasks`` (it serves ``_task.run_task``) that
+runs one task at a time; tasks wait in this pool's queue, in order, for a free worker.
+Workers take spares (``prestart``) when they start. A worker that crashes, is killed or
+runs a task past its timeout is replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import html
+import math
+import operator
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from . import _js
+from ._errors import (
+    PayloadError,
+    QueueFullError,
+    WorkerFailedError,
+    WorkerKilledError,
+    WorkerStateError,
+)
+from ._task import TASK_EXPORT, run_chunk
+from ._timeouts import deadline
+from ._worker import PyWorker, _strs
+
+if TYPE_CHECKING:
+    from ._executor import PoolExecutor
+
+
+def _pickle(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
+    import cloudpickle
+
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, not {type(fn).__name__}")
+    try:
+        return bytes(cloudpickle.dumps((fn, args, kwargs)))
+    except Exception as exc:  # PicklingError, TypeError, RecursionError...
+        what = getattr(fn, "__qualname__", type(fn).__name__)
+        raise PayloadError(f"cannot send {what}() and its arguments to a worker: {type(exc).__name__}: {exc}") from exc
+
+
+def _unpickle(blob: bytes) -> Any:
+    import cloudpickle
+
+    try:
+        return cloudpickle.loads(blob)
+    except Exception as exc:  # a module the host lacks, a class that changed...
+        raise PayloadError(f"the task's result cannot be unpickled on the host: {type(exc).__name__}: {exc}") from exc
+
+
+class _Task:
+    """One unit of work: a pickled call (``name is None``) or a call of an export."""
+
+    __slots__ = ("args", "blob", "future", "label", "name", "retries", "timeout")
+
+    def __init__(
+        self, future: asyncio.Future[Any], label: str, *, blob: bytes | None = None, name: str | None = None,
+        args: tuple[Any, ...] = (), timeout: float | None = None, retries: int = 0,
+    ) -> None:
+        self.future = future
+        self.label = label
+        self.blob = blob
+        self.name = name
+        self.args = args
+        self.timeout = timeout
+        self.retries = retries
+
+
+class _Slot:
+    """A place for one worker: replaced workers take the same slot."""
+
+    __slots__ = ("ready", "task", "worker")
+
+    def __init__(self, worker: PyWorker) -> None:
+        self.worker = worker
+        self.ready = False
+        self.task: _Task | None = None
+
+
+class WorkerPool:
+    """A pool of PyWorkers that run your functions in parallel, each in its own Pyodide.
+
+    Functions travel by value with cloudpickle (as in Dask, Ray and loky): a function
+    defined in a notebook cell, a lambda or a closure runs in a worker. Arguments and
+    results are pickled too, so any picklable value works (not only JSON). Each worker
+    runs one task at a time; the others wait in the pool's queue, first in first out.
+    The pool's workers take spares started by ``prestart`` (same ``packages`` and
+    ``index_url``): then they are ready in milliseconds.
+
+    Parameters
+    ----------
+    size : int | None
+        Workers. Default: the machine's cores minus one (``navigator.hardwareConcurrency``;
+        ``os.availableParallelism()`` in Node), at least 1.
+    packages : Iterable[str]
+        Installed in every worker, as for ``PyWorker`` (and needed by your functions
+        when they import them).
+    script : str | None
+        Python run in every worker before it serves tasks; the functions it lists in
+        ``__export__`` are called with :meth:`call`. Its top level must end.
+    index_url, index_urls
+        As for ``PyWorker``: where the workers load Pyodide and install packages from.
+    name : str | None
+        A name for the pool; its workers are ``<name>-1``, ``<name>-2``...
+    max_pending : int | None
+        The most tasks waiting for a worker (not counting running ones): beyond it
+        :meth:`submit` raises ``QueueFullError`` and :meth:`map` /
+        :meth:`imap_unordered` wait for room. ``None``: no limit.
+
+    Raises
+    ------
+    TypeError, ValueError
+        for a ``size`` or ``max_pending`` that is not an int >= 1, or ``packages`` that
+        are not strings.
+
+    Examples
+    --------
+    >>> async with WorkerPool(2) as pool:
+    ...     squares = await pool.map(lambda x: x * x, range(10))
+    >>> squares[:4]
+    [0, 1, 4, 9]
+    """
+
+    def __init__(
+        self,
+        size: int | None = None,
+        *,
+        packages: Iterable[str] | str = (),
+        script: str | None = None,
+        index_url: str | None = None,
+        index_urls: Iterable[str] | str | None = None,
+        name: str | None = None,
+        max_pending: int | None = None,
+    ) -> None:
+        if size is None:
+            size = max(1, _js.runtime().cpu_count() - 1)
+        self.size = _positive(size, "size")
+        self.max_pending = None if max_pending is None else _positive(max_pending, "max_pending")
+        if script is not None and not isinstance(script, str):
+            raise TypeError(f"script must be str, not {type(script).__name__}")
+        self.packages = _strs(packages, "packages")
+        self.index_urls = None if index_urls is None else _strs(index_urls, "index_urls")
+        self.index_url = index_url
+        self.script = script or ""
+        self.name = name or f"pool-{id(self) & 0xFFFF:04x}"
+        self.done = 0  # tasks that returned a result
+        self.failed = 0  # tasks that raised (in the worker, by timeout, or a crash)
+        self.replaced = 0  # workers replaced after a crash, a kill or a timeout
+        self._state = "running"  # running, closing, closed, killed
+        self._queue: collections.deque[_Task] = collections.deque()
+        self._count = 0
+        self._loop = asyncio.get_event_loop()
+        self._started = time.monotonic()
+        self._start_error: BaseException | None = None
+        self._ready = self._loop.create_future()
+        self._closed = self._loop.create_future()
+        self._room: asyncio.Future[None] | None = None
+        self._executor: PoolExecutor | None = None
+        self._slots = [_Slot(self._new_worker()) for _ in range(self.size)]
+        for slot in self._slots:
+            self._watch(slot)
+
+    # -- workers ---------------------------------------------------------------------------
+    def _new_worker(self) -> PyWorker:
+        self._count += 1
+        worker = PyWorker(
+            self.script, packages=self.packages, index_urls=self.index_urls, index_url=self.index_url,
+            name=f"{self.name}-{self._count}", _tasks=True,
+        )
+        worker.start()
+        return worker
+
+    def _watch(self, slot: _Slot) -> None:
+        task = self._loop.create_task(self._until_ready(slot))
+        task.add_done_callback(_retrieve)
+
+    async def _until_ready(self, slot: _Slot) -> None:
+        worker = slot.worker
+        try:
+            await worker.ready()
+        except BaseException as exc:
+            if self._state == "killed" or slot.worker is not worker:
+                return
+            self._broken(exc)
+            return
+        if slot.worker is worker and self._state in ("running", "closing"):
+            slot.ready = True
+            if not self._ready.done() and all(s.ready for s in self._slots):
+                self._ready.set_result(None)
+            self._pump()
+
+    def _broken(self, exc: BaseException) -> None:
+        """A worker could not start: the pool cannot serve; every queued task and
+        ``ready()`` raise why, and the workers stop."""
+        self._start_error = exc
+        if not self._ready.done():
+            self._ready.set_exception(exc)
+            self._ready.exception()  # retrieved: ready() raises it for whoever awaits
+        self._stop(exc)
+
+    def _replace(self, slot: _Slot) -> None:
+        old = slot.worker
+        old.kill()
+        slot.ready = False
+        slot.task = None
+        if self._state not in ("running", "closing") or self._start_error is not None:
+            return
+        self.replaced += 1
+        slot.worker = self._new_worker()
+        self._watch(slot)
+
+    # -- scheduling ------------------------------------------------------------------------
+    def _pump(self) -> None:
+        """Give queued tasks to free workers; stop once closing and all is done."""
+        queue = self._queue
+        if queue:
+            for slot in self._slots:
+                if not queue:
+                    break
+                if slot.ready and slot.task is None:
+                    while queue and queue[0].future.done():  # cancelled while queued
+                        queue.popleft()
+                    if queue:
+                        self._run(slot, queue.popleft())
+            if self._room is not None and (self.max_pending is None or len(queue) < self.max_pending):
+                room, self._room = self._room, None
+                if not room.done():
+                    room.set_result(None)
+        if self._state == "closing" and not queue and not any(s.task for s in self._slots):
+            self._stop(None)
+
+    def _run(self, slot: _Slot, task: _Task) -> None:
+        worker = slot.worker
+        if worker.state != "running":  # it died while idle: its replacement takes the task
+            self._queue.appendleft(task)
+            self._replace(slot)
+            return
+        slot.task = task
+        if task.name is None:
+            call = worker.call(TASK_EXPORT, task.blob, timeout=task.timeout)
+        else:
+            call = worker.call(task.name, *task.args, timeout=task.timeout)
+        asyncio.ensure_future(call).add_done_callback(lambda c: self._settle(slot, worker, task, c))
+
+    def _settle(self, slot: _Slot, worker: PyWorker, task: _Task, call: asyncio.Future[Any]) -> None:
+        if slot.worker is worker:
+            slot.task = None
+        future = task.future
+        exc = None if call.cancelled() else call.exception()
+        if exc is None and not call.cancelled():
+            if not future.done():
+                try:
+                    future.set_result(call.result() if task.name is not None else _unpickle(call.result()))
+                    self.done += 1
+                except PayloadError as err:
+                    future.set_exception(err)
+                    self.failed += 1
+        elif isinstance(exc, TimeoutError):
+            self._fail(future, TimeoutError(
+                f"{task.label} ran longer than {task.timeout} s: its worker {worker.name} was killed and replaced"
+            ))
+            if slot.worker is worker:
+                self._replace(slot)
+        elif isinstance(exc, (WorkerFailedError, WorkerKilledError)) or worker.state in ("killed", "failed"):
+            if self._state == "killed":
+                self._fail(future, WorkerKilledError(f"{self.name} was killed while {task.label} ran"))
+            elif task.retries > 0 and not future.done():
+                task.retries -= 1
+                self._queue.appendleft(task)
+            elif isinstance(exc, WorkerFailedError):
+                self._fail(future, exc)
+            else:  # killed under the task (by its owner, or a JS error)
+                self._fail(future, WorkerFailedError(
+                    type(exc).__name__ if exc else "Error", f"{worker.name} stopped while {task.label} ran: {exc}"
+                ))
+            if slot.worker is worker:
+                self._replace(slot)
+        else:
+            self._fail(future, exc)
+        self._pump()
+
+    def _fail(self, future: asyncio.Future[Any], exc: BaseException | None) -> None:
+        if not future.done():
+            future.set_exception(exc or asyncio.CancelledError())
+            self.failed += 1
+
+    def _stop(self, exc: BaseException | None) -> None:
+        """Stop every worker; fail what is queued (with ``exc``, or as killed)."""
+        queued, self._queue = list(self._queue), collections.deque()
+        for task in queued:
+            self._fail(task.future, exc or WorkerKilledError(f"{self.name} stopped before {task.label} ran"))
+        for slot in self._slots:
+            slot.worker.kill()
+            slot.ready = False
+        if self._state in ("running", "closing"):
+            self._state = "closed"
+        if self._room is not None and not self._room.done():
+            self._room.set_result(None)
+        if not self._closed.done():
+            self._closed.set_result(None)
+
+    def _enqueue(self, task: _Task) -> asyncio.Future[Any]:
+        if self._state != "running":
+            raise WorkerStateError(f"{self.name} is {self._state}: it takes no more tasks")
+        if self._start_error is not None:
+            raise WorkerStateError(f"{self.name} could not start its workers: {self._start_error}")
+        if self._full():
+            raise QueueFullError(f"{self.name} has {len(self._queue)} tasks waiting (max_pending={self.max_pending})")
+        self._queue.append(task)
+        self._pump()
+        return task.future
+
+    def _full(self) -> bool:
+        """Whether ``max_pending`` tasks wait (cancelled ones leave the queue first)."""
+        if self.max_pending is None or len(self._queue) < self.max_pending:
+            return False
+        self._queue = collections.deque(t for t in self._queue if not t.future.done())
+        return len(self._queue) >= self.max_pending
+
+    async def _wait_room(self) -> None:
+        while self._state == "running" and self._full():
+            if self._room is None:
+                self._room = self._loop.create_future()
+            await asyncio.shield(self._room)
+
+    # -- the API ---------------------------------------------------------------------------
+    async def ready(self, timeout: float | None = None) -> WorkerPool:
+        """Wait until every worker is ready; returns ``self``.
+
+        Parameters
+        ----------
+        timeout : float | None
+            Seconds; ``None`` waits for ever.
+
+        Raises
+        ------
+        WorkerStartError
+            if a worker failed to start (its script raised, a package could not be
+            installed): the pool is unusable, its workers are stopped.
+        WorkerKilledError
+            if the pool was killed first.
+        TimeoutError
+            after ``timeout`` seconds.
+        """
+        deadline(timeout)  # checks the value
+        if self._state == "killed" and not self._ready.done():
+            raise WorkerKilledError(f"{self.name} was killed")
+        await asyncio.wait_for(asyncio.shield(self._ready), timeout)
+        return self
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+        """Run ``fn(*args, **kwargs)`` in a free worker (``concurrent.futures``'s
+        ``submit``, returning an ``asyncio.Future``).
+
+        ``fn``, the arguments and the result travel by value (cloudpickle). A coroutine
+        function is awaited in the worker. Cancelling the future (or the task awaiting
+        it) removes a queued task; a running one runs to its end and its result is
+        dropped.
+
+        Returns
+        -------
+        asyncio.Future
+            Its result is ``fn``'s. Awaiting it raises ``RemoteError`` (with the
+            worker's traceback) if ``fn`` raised, ``WorkerFailedError`` if the worker
+            crashed while running it, ``WorkerKilledError`` if the pool was killed
+            first, ``PayloadError`` if the result cannot be unpickled on the host
+            (a result the worker cannot pickle raises ``RemoteError`` with
+            ``remote_type == "PayloadError"``).
+
+        Raises
+        ------
+        PayloadError
+            (also a ``TypeError``) if ``fn`` or an argument cannot be pickled.
+        QueueFullError
+            if ``max_pending`` tasks are already waiting.
+        WorkerStateError
+            if the pool is closed, killed, or could not start.
+        """
+        return self.apply(fn, args, kwargs)
+
+    def apply(
+        self, fn: Callable[..., Any], args: Iterable[Any] = (), kwargs: dict[str, Any] | None = None, *,
+        timeout: float | None = None, retries: int = 0,
+    ) -> asyncio.Future[Any]:
+        """:meth:`submit` with a per-task ``timeout`` and ``retries``.
+
+        Parameters
+        ----------
+        timeout : float | None
+            Seconds the task may run, counted from when a worker starts it (not while
+            it waits in the queue). Past it, the task raises ``TimeoutError`` and its
+            worker is killed and replaced: Python in a worker cannot be stopped
+            otherwise.
+        retries : int
+            How many times to run the task again in another worker if its worker
+            crashes or is killed under it (``WorkerFailedError``). Default 0: no
+            silent retry. An exception ``fn`` raises is never retried.
+
+        Returns
+        -------
+        asyncio.Future
+            As :meth:`submit`.
+
+        Raises
+        ------
+        TypeError, ValueError
+            for a bad ``timeout`` or ``retries``; otherwise as :meth:`submit`.
+        """
+        deadline(timeout)
+        retries = operator.index(retries)
+        if retries < 0:
+            raise ValueError(f"retries must be >= 0, not {retries}")
+        args = tuple(args)
+        blob = _pickle(fn, args, dict(kwargs or {}))
+        label = f"{getattr(fn, '__qualname__', type(fn).__name__)}()"
+        task = _Task(self._loop.create_future(), label, blob=blob, timeout=timeout, retries=retries)
+        return self._enqueue(task)
+
+    def call(self, name: str, /, *args: Any, timeout: float | None = None) -> asyncio.Future[Any]:
+        """Call ``name``, a function the pool's ``script`` lists in ``__export__``, on
+        whichever worker is free (``PyWorker.call``'s payload rules: JSON values and
+        bytes, not pickles).
+
+        Returns
+        -------
+        asyncio.Future
+            The function's result; raises as ``PyWorker.call`` (``NotExportedError``,
+            ``RemoteError``), and ``TimeoutError`` past ``timeout`` seconds of running
+            (the worker is replaced, as for :meth:`apply`).
+
+        Raises
+        ------
+        QueueFullError, WorkerStateError
+            as :meth:`submit`.
+        """
+        deadline(timeout)
+        if not isinstance(name, str):
+            raise TypeError(f"name must be str, not {type(name).__name__}")
+        task = _Task(self._loop.create_future(), f"{name}()", name=name, args=args, timeout=timeout)
+        return self._enqueue(task)
+
+    async def map(
+        self, fn: Callable[..., Any], iterable: Iterable[Any], *, chunksize: int | None = None,
+        timeout: float | None = None,
+    ) -> list[Any]:
+        """``[fn(x) for x in iterable]``, computed in the workers; results in input order.
+
+        Items travel in chunks (one task each): ``chunksize`` items, by default about
+        four chunks per worker (as ``multiprocessing.Pool.map``), so that small items
+        do not each pay a round trip.
+
+        Parameters
+        ----------
+        chunksize : int | None
+            Items per task (>= 1).
+        timeout : float | None
+            Seconds each chunk may run (see :meth:`apply`).
+
+        Returns
+        -------
+        list
+            The results, in the order of ``iterable``.
+
+        Raises
+        ------
+        RemoteError, WorkerFailedError, WorkerKilledError, PayloadError
+            the first failure of a chunk; the other chunks are cancelled.
+        """
+        items = list(iterable)
+        if not items:
+            return []
+        if chunksize is None:
+            chunksize = max(1, math.ceil(len(items) / (4 * self.size)))
+        chunksize = _positive(chunksize, "chunksize")
+        futures: list[asyncio.Future[Any]] = []
+        try:
+            for i in range(0, len(items), chunksize):
+                await self._wait_room()
+                futures.append(self.apply(run_chunk, (fn, items[i:i + chunksize]), timeout=timeout))
+            parts = await asyncio.gather(*futures)
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+        return [r for part in parts for r in part]
+
+    async def imap_unordered(self, fn: Callable[..., Any], iterable: Iterable[Any]) -> AsyncIterator[Any]:
+        """``fn(x)`` for each item, yielded as each finishes (``async for``).
+
+        Items are submitted one task each, as room allows (``max_pending``). Leaving
+        the loop early cancels the tasks not yet run.
+
+        Raises
+        ------
+        RemoteError, WorkerFailedError, WorkerKilledError, PayloadError
+            the first failure met; the tasks not yet run are cancelled.
+        """
+        pending: set[asyncio.Future[Any]] = set()
+        try:
+            for item in iterable:
+                while self._full() and pending:
+                    done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                    for f in done:
+                        yield f.result()
+                pending.add(self.submit(fn, item))
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for f in done:
+                    yield f.result()
+        finally:
+            for f in pending:
+                f.cancel()
+
+    def close(self, *, cancel_queued: bool = False) -> asyncio.Future[None]:
+        """Take no more tasks; let the queued and running ones finish; then stop the
+        workers (``concurrent.futures.Executor.shutdown``).
+
+        Parameters
+        ----------
+        cancel_queued : bool
+            Fail the tasks still waiting for a worker with ``WorkerKilledError`` instead
+            of running them (``shutdown(cancel_futures=True)``).
+
+        Returns
+        -------
+        asyncio.Future
+            Resolves once every worker has stopped; awaiting it is optional.
+        """
+        if self._state == "running":
+            self._state = "closing"
+            if cancel_queued:
+                queued, self._queue = list(self._queue), collections.deque()
+                for task in queued:
+                    self._fail(task.future, WorkerKilledError(f"{self.name} was closed before {task.label} ran"))
+            self._pump()
+        return asyncio.shield(self._closed)
+
+    def kill(self) -> None:
+        """Stop every worker now. Running and queued tasks raise ``WorkerKilledError``;
+        ``ready()`` too if it is pending. Calling it again changes nothing."""
+        if self._state == "killed":
+            return
+        was = self._state
+        self._state = "killed"
+        if not self._ready.done():
+            self._ready.set_exception(WorkerKilledError(f"{self.name} was killed before it was ready"))
+            self._ready.exception()
+        if was != "closed":
+            self._stop(WorkerKilledError(f"{self.name} was killed"))
+        elif not self._closed.done():
+            self._closed.set_result(None)
+
+    terminate = kill
+
+    @property
+    def executor(self) -> PoolExecutor:
+        """This pool as a ``concurrent.futures.Executor`` (see :class:`PoolExecutor`)."""
+        if self._executor is None:
+            from ._executor import PoolExecutor
+
+            self._executor = PoolExecutor(self)
+        return self._executor
+
+    # -- state -----------------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        """``"running"``, ``"closing"`` (queued tasks finishing), ``"closed"`` or ``"killed"``."""
+        return self._state
+
+    @property
+    def workers(self) -> list[PyWorker]:
+        """The pool's current workers (a replaced worker is gone from here)."""
+        return [s.worker for s in self._slots]
+
+    @property
+    def busy(self) -> int:
+        """Workers running a task now."""
+        return sum(1 for s in self._slots if s.task is not None)
+
+    @property
+    def queued(self) -> int:
+        """Tasks waiting for a worker."""
+        return sum(1 for t in self._queue if not t.future.done())
+
+    def __repr__(self) -> str:
+        return (
+            f"<WorkerPool {self.name!r} {self._state} size={self.size} busy={self.busy} queued={self.queued} "
+            f"done={self.done} failed={self.failed}>"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(w.name)}</td><td>{html.escape(w.state)}</td>"
+            f"<td>{'busy' if s.task else ('idle' if s.ready else 'starting')}</td>"
+            f"<td>{html.escape(s.task.label) if s.task else ''}</td></tr>"
+            for s, w in ((s, s.worker) for s in self._slots)
+        )
+        head = (
+            f"<b>WorkerPool {html.escape(self.name)}</b> ({html.escape(self._state)}): size {self.size}, "
+            f"busy {self.busy}, queued {self.queued}, done {self.done}, failed {self.failed}, "
+            f"replaced {self.replaced}, up {time.monotonic() - self._started:.1f} s"
+        )
+        return (
+            f"<div>{head}<table><tr><th>worker</th><th>state</th><th>now</th><th>task</th></tr>{rows}</table></div>"
+        )
+
+    async def __aenter__(self) -> WorkerPool:
+        try:
+            await self.ready()
+        except BaseException:
+            self.kill()
+            raise
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is None:
+            await self.close()
+        else:
+            self.kill()
+
+
+def _positive(value: Any, what: str) -> int:
+    n = operator.index(value)
+    if n < 1:
+        raise ValueError(f"{what} must be >= 1, not {n}")
+    return n
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
