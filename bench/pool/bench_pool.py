@@ -46,9 +46,9 @@ def f(i=None):
 __export__ = ["f"]
 """
 
-QUICK = {"warm_reps": 5, "cold_reps": 2, "cpu_s": 2.0, "chunks": 8, "cpu_rounds": 1,
+QUICK = {"warm_reps": 5, "cold_reps": 2, "cpu_s": 2.0, "chunks": 8, "cpu_rounds": 2,
          "seq": 300, "rounds": 2, "burst": 10000, "spares": 4}
-FULL = {"warm_reps": 12, "cold_reps": 3, "cpu_s": 2.0, "chunks": 8, "cpu_rounds": 2,
+FULL = {"warm_reps": 12, "cold_reps": 3, "cpu_s": 2.0, "chunks": 8, "cpu_rounds": 3,
         "seq": 1000, "rounds": 3, "burst": 10000, "spares": 4}
 
 
@@ -185,11 +185,15 @@ async def bench_cpu(cfg: dict[str, Any], pools: dict[int, WorkerPool], hooks: _H
             assert results == [expected] * chunks, results
         hooks.log(f"  {chunks} x work({n}): host {times['host'][-1]:.2f} s, WorkerPool(1) "
                   f"{times['pool1'][-1]:.2f} s, WorkerPool(2) {times['pool2'][-1]:.2f} s")
-    med = {k: statistics.median(v) for k, v in times.items()}
+    # Best of the rounds: CPU-bound times only grow when another job takes a core (the
+    # machine is shared); the medians are kept too.
+    best = {k: min(v) for k, v in times.items()}
     return {
-        "n": n, "chunks": chunks, "host_s": med["host"], "pool1_s": med["pool1"], "pool2_s": med["pool2"],
-        "speedup_2_over_1": med["pool1"] / med["pool2"], "speedup_2_over_host": med["host"] / med["pool2"],
-        "speedup_1_over_host": med["host"] / med["pool1"], "all_s": times,
+        "n": n, "chunks": chunks, "rounds": cfg["cpu_rounds"],
+        "host_s": best["host"], "pool1_s": best["pool1"], "pool2_s": best["pool2"],
+        "speedup_2_over_1": best["pool1"] / best["pool2"], "speedup_2_over_host": best["host"] / best["pool2"],
+        "speedup_1_over_host": best["host"] / best["pool1"],
+        "median_s": {k: statistics.median(v) for k, v in times.items()}, "all_s": times,
     }
 
 

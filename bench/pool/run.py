@@ -70,7 +70,7 @@ def rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                         f"RSS {w['rss_before_mib']:.0f} → {w['rss_after_mib']:.0f} MiB", ""))
     c = res.get("cpu")
     if c:
-        job = f"{c['chunks']} × work({c['n']:,})"
+        job = f"{c['chunks']} × work({c['n']:,}), best of {c.get('rounds', 1)}"
         out += [
             (f"CPU-bound: {job} in the host's own loop", f"{c['host_s']:.2f} s", "1", ""),
             ("CPU-bound: pool.map on WorkerPool(1)", f"{c['pool1_s']:.2f} s",
@@ -138,7 +138,8 @@ def render(out: dict[str, Any]) -> str:
         "(`prestart(0)`), alternated with a raw module worker that loads Pyodide and replies "
         "(bench/baselines.mjs). Memory: RSS before and after `await prestart(4)`, divided by 4. "
         "CPU-bound: pure Python integer arithmetic, 8 chunks of about 2 s in all, pools booted "
-        "and warmed up before the timing; no spare boots while the pools are timed. Round trips: "
+        "and warmed up before the timing, no spare booting meanwhile; best of the rounds (another "
+        "job on the machine only makes a round slower; medians in the JSON). Round trips: "
         "every call timed, interleaved rounds. Chromium: one PyScript page, cross-origin isolated "
         "(5 µs timers); its main-thread interpreter times PyScript's named worker and then "
         "pywebworker. Figures vary by ±30 % between runs on this shared 2-core machine; ratios less.",
