@@ -3,12 +3,14 @@
 the C core under callgrind; print a table of ratios against the baselines measured
 in the same run, write ``build/bench/results.json`` and ``bench/RESULTS.md``.
 
-    python bench/run.py [--quick] [--hosts chromium,node] [--pyodide 314.0.7]
+    python bench/run.py [--quick] [--hosts chromium,node] [--pyodide 314.0.7] [--no-pool]
 
 Baselines (bench/baselines.mjs, bench/bench_pww.py): raw JavaScript ``postMessage``
 echo; the pattern a user hand-writes in Pyodide (``js.Worker`` + a ``create_proxy``
 onmessage appending to a list; in Node ``node:worker_threads``); a raw module worker
-that loads Pyodide and replies. Times are figures, never assertions.
+that loads Pyodide and replies. Then bench/pool/run.py (``make bench-pool``: warm starts
+and WorkerPool, with its own same-run baselines), whose rows are added to the table.
+Times are figures, never assertions.
 """
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ def run_chromium(config: dict[str, Any], version: str, timeout: float = 420) -> 
             shown = len(lines)
             result = driver.execute_script("return window.__bench || null")
             if result:
-                out = json.loads(result)
+                out: dict[str, Any] = json.loads(result)
                 if "error" in out:
                     raise RuntimeError(f"browser benchmark failed: {out['error']}")
                 out["browser"] = driver.capabilities.get("browserVersion")
@@ -69,9 +71,31 @@ def run_node(config: dict[str, Any], version: str, timeout: float = 420) -> dict
         ["node", str(ROOT / "bench" / "node_bench.mjs"), json.dumps(config)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=None, text=True, timeout=timeout, check=True,
     )
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     out["node"] = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
     return out
+
+
+def run_pool(version: str, hosts: str, quick: bool) -> dict[str, Any]:
+    """bench/pool/run.py (``make bench-pool``); returns what it wrote to build/bench/pool.json."""
+    dest = ROOT / "build" / "bench" / "pool.json"
+    cmd = [sys.executable, str(ROOT / "bench" / "pool" / "run.py"), "--pyodide", version,
+           "--hosts", hosts, "--out", str(dest)]
+    subprocess.run(cmd + (["--quick"] if quick else []), cwd=ROOT, check=True, timeout=1800)
+    out: dict[str, Any] = json.loads(dest.read_text())
+    return out
+
+
+def pool_rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """bench/pool/run.py's rows for one host (loaded by path: bench/pool has its own run.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("pool_run", ROOT / "bench" / "pool" / "run.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rows: list[tuple[str, str, str, str]] = mod.rows(res)
+    return rows
 
 
 def run_core() -> dict[str, Any]:
@@ -209,6 +233,11 @@ def render(results: dict[str, Any]) -> str:
     for name, res in hosts.items():
         lines += [f"## {name}", "", "| benchmark | figure | ratio | aim |", "| --- | --- | --- | --- |"]
         lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows_for(res)]
+        pool = results.get("pool", {}).get("node" if name == "node" else "chromium")
+        if pool:
+            lines += [f"| **warm starts and WorkerPool** (bench/pool, {pool.get('browser') or 'Node'}; "
+                      "bench/pool/RESULTS.md) | | | |"]
+            lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in pool_rows(pool)]
         lines.append("")
     core = results.get("core")
     if core:
@@ -229,6 +258,7 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma list: throughput,ffi,pingpong,binary,coldstart")
     ap.add_argument("--pyodide", default=os.environ.get("PYWW_PYODIDE", "314.0.7"))
     ap.add_argument("--no-core", action="store_true")
+    ap.add_argument("--no-pool", action="store_true", help="skip bench/pool (make bench-pool)")
     ap.add_argument("--out", default=str(ROOT / "build" / "bench" / "results.json"))
     ap.add_argument("--markdown", default=str(ROOT / "bench" / "RESULTS.md"))
     args = ap.parse_args()
@@ -245,6 +275,9 @@ def main() -> None:
     for host in args.hosts.split(","):
         print(f"== {host}", flush=True)
         results["hosts"][host] = (run_chromium if host == "chromium" else run_node)(config, args.pyodide)
+    if not args.no_pool and not args.only:
+        print("== warm starts and WorkerPool (bench/pool/run.py)", flush=True)
+        results["pool"] = run_pool(args.pyodide, args.hosts, args.quick)
     if not args.no_core:
         print("== C core (make bench-core)", flush=True)
         results["core"] = run_core()

@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,20 +26,35 @@ from chromium_launcher import chromium  # noqa: E402
 from serve import serve  # noqa: E402  (the demo page's server)
 
 
-def run(version: str, config: dict[str, int], timeout: float = 600) -> dict[str, Any]:
+def run(
+    version: str,
+    config: dict[str, Any],
+    timeout: float = 600,
+    *,
+    page: str = "bench/calls/chromium.html",
+    result: str = "__benchCalls",
+    on_poll: Callable[[Any], None] | None = None,
+    interval: float = 1.0,
+) -> dict[str, Any]:
+    """Load ``page`` (a path under the repository) with ``?pyodide=&config=``, print its
+    ``window.__benchLog`` lines and return the JSON text it leaves in ``window[result]``.
+    ``on_poll(driver)`` runs every ``interval`` seconds while waiting (bench/pool answers
+    the page's memory probes there)."""
     # Cross-origin isolated: 5 µs timers, and PyScript's worker sync path.
     with serve(isolated=True) as base, chromium(logging=True) as driver:
-        driver.get(f"{base}/bench/calls/chromium.html?pyodide={version}&config={quote(json.dumps(config))}")
+        driver.get(f"{base}/{page}?pyodide={version}&config={quote(json.dumps(config))}")
         shown, deadline = 0, time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
+                if on_poll is not None:
+                    on_poll(driver)
                 lines = driver.execute_script("return window.__benchLog || []")
                 for line in lines[shown:]:
                     print(f"[chromium] {line}", file=sys.stderr, flush=True)
                 shown = len(lines)
-                result = driver.execute_script("return window.__benchCalls || null")
-                if result:
-                    out = json.loads(result)
+                text = driver.execute_script(f"return window.{result} || null")
+                if text:
+                    out: dict[str, Any] = json.loads(text)
                     if "error" in out:
                         raise RuntimeError(f"browser benchmark failed:\n{out['error']}")
                     out["browser"] = f"Chromium {driver.capabilities.get('browserVersion')}"
@@ -46,7 +62,7 @@ def run(version: str, config: dict[str, int], timeout: float = 600) -> dict[str,
                         "return performance.getEntriesByType('resource').map(e => e.name)"
                         ".filter(u => !u.startsWith(location.origin))")
                     return out
-                time.sleep(1)
+                time.sleep(interval)
             raise TimeoutError(f"browser benchmark did not finish in {timeout} s")
         finally:
             for entry in driver.get_log("browser"):
