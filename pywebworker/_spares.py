@@ -83,7 +83,7 @@ def _top_up(k: Key) -> list[_Spare]:
 
 def take(options: PyStart) -> _Spare | None:
     """A live spare matching ``options`` (a warm one first), removed from the idle
-    list, or ``None``; another is started in the background in its place."""
+    list, or ``None``. The caller replaces it (``refill_after``)."""
     k = key(options)
     live = _live(k)
     if not live:
@@ -91,8 +91,21 @@ def take(options: PyStart) -> _Spare | None:
     warm = [s for s in live if s._is_ready()]  # noqa: SLF001 - this module's class
     spare = (warm or live)[0]
     live.remove(spare)
-    asyncio.get_event_loop().call_soon(_top_up, k)
     return spare
+
+
+def refill_after(worker: PyWorker, k: Key) -> None:
+    """Replace a spare taken by ``worker`` once it is ready (or failed): a new Pyodide
+    booting meanwhile would compete with it for the CPU and slow its warm start."""
+
+    async def later() -> None:
+        try:
+            await worker.ready()
+        except BaseException:  # its owner sees why; the spare is replaced anyway
+            pass
+        _top_up(k)
+
+    asyncio.ensure_future(later()).add_done_callback(_retrieve)
 
 
 def prestart(

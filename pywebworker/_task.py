@@ -8,7 +8,7 @@ puts its files in the worker), so both sides pickle with the same version.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from ._errors import PayloadError
@@ -18,8 +18,12 @@ from ._parent import parent
 TASK_EXPORT = "__pww_task__"
 
 
-async def run_task(blob: bytes) -> bytes:
+def run_task(blob: bytes) -> bytes | Coroutine[Any, Any, bytes]:
     """Run one task: ``fn(*args, **kwargs)``, awaited if it returns an awaitable.
+
+    A plain function's task is answered at once, in the batch of its call (no trip
+    through the event loop); an awaitable result returns a coroutine, which the call
+    server awaits (``_server.py``).
 
     Returns
     -------
@@ -40,21 +44,42 @@ async def run_task(blob: bytes) -> bytes:
     fn, args, kwargs = cloudpickle.loads(blob)
     result: Any = fn(*args, **kwargs)
     if inspect.isawaitable(result):
-        result = await result
+        return _later(result)
+    return _dumps(result)
+
+
+async def _later(awaitable: Awaitable[Any]) -> bytes:
+    return _dumps(await awaitable)
+
+
+def _dumps(result: Any) -> bytes:
+    import cloudpickle
+
     try:
         return bytes(cloudpickle.dumps(result))
     except Exception as exc:
         raise PayloadError(f"the task's result ({type(result).__name__}) cannot be pickled: {exc}") from None
 
 
-async def run_chunk(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
-    """``[fn(x) for x in items]``, each awaited if awaitable: one task of ``pool.map``."""
-    out = []
-    for item in items:
+def run_chunk(fn: Callable[[Any], Any], items: list[Any]) -> list[Any] | Coroutine[Any, Any, list[Any]]:
+    """``[fn(x) for x in items]``: one task of ``pool.map``. From the first awaitable
+    result on, the rest is a coroutine that awaits each."""
+    out: list[Any] = []
+    for i, item in enumerate(items):
         result = fn(item)
         if inspect.isawaitable(result):
-            result = await result
+            return _chunk_later(fn, items, i, result, out)
         out.append(result)
+    return out
+
+
+async def _chunk_later(
+    fn: Callable[[Any], Any], items: list[Any], i: int, first: Awaitable[Any], out: list[Any]
+) -> list[Any]:
+    out.append(await first)
+    for item in items[i + 1:]:
+        result = fn(item)
+        out.append(await result if inspect.isawaitable(result) else result)
     return out
 
 

@@ -574,6 +574,7 @@ class PyWorker(_Worker):
         self._port.adopt(spare._port, options)  # noqa: SLF001 - a PyWorker's own port
         self.warm_start = True
         spare._taken()  # noqa: SLF001
+        _spares.refill_after(self, spare.key)
 
     def _is_ready(self) -> bool:
         return self._port.is_ready()
