@@ -94,6 +94,7 @@ function pwwHost(core, bundles, dispatch) {
       spare.worker = null; spare.urls = []; spare.box = null;
       x.pww_w_set_state(spareId, KILLED);
       try {
+        if (rec.worker.ref) rec.worker.ref();  // unref'd while warm (host_inbound.js)
         post(rec, pwwMessage(rec.nonce, PWW.RUN, { script: opts.script, url: opts.url ? absolute(opts.url) : null,
           name: opts.name || `worker-${id}`, tasks: !!opts.tasks }));
         // The spare said `started` already: its queue exists, deliver what waits.
