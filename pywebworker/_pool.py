@@ -290,9 +290,9 @@ class WorkerPool:
         self._pump()
 
     def _fail(self, future: asyncio.Future[Any], exc: BaseException | None, *, quiet: bool = False) -> None:
-        """Fail ``future``; ``quiet``: the owner stopped the pool himself, so a future he
-        dropped is not logged as "exception was never retrieved" (10 000 lines after a
-        kill); awaiting it still raises."""
+        """Fail ``future``; ``quiet``: the pool's owner stopped it (kill, close), so a
+        future nobody awaits is not logged as "exception was never retrieved" (10 000
+        lines after a kill); awaiting it still raises."""
         if not future.done():
             future.set_exception(exc or asyncio.CancelledError())
             self.failed += 1
