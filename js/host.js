@@ -70,6 +70,7 @@ function pwwHost(core, bundles, dispatch) {
       try {
         rec.worker = spawn(rec, pySource(rec), "module", opts.name);
         rec.interrupt = sharedInt32();
+        rec.spare = !!opts.spare;
         const urls = indexURLs(opts.indexURL);
         const files = {};
         for (const [k, v] of Object.entries(opts.files)) files[k] = v;
@@ -100,6 +101,7 @@ function pwwHost(core, bundles, dispatch) {
       spare.worker = null; spare.urls = []; spare.box = null;
       x.pww_w_set_state(spareId, KILLED);
       try {
+        if (rec.worker.ref) rec.worker.ref();  // unref'd while warm (host_inbound.js)
         post(rec, pwwMessage(rec.nonce, PWW.RUN, { script: opts.script, url: opts.url ? absolute(opts.url) : null,
           name: opts.name || `worker-${id}`, tasks: !!opts.tasks }));
         // The spare said `started` already: its queue exists, deliver what waits.

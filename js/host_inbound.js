@@ -57,6 +57,10 @@ function pwwHostInbound(h) {
         return dispatch(rec.id, "ready");
       case PWW.WARM:
         rec.warm = true;
+        // A warm spare waits for a PyWorker that may never come: in Node it must not keep
+        // the process alive (adopt() refs it again). A browser's Worker has no unref().
+        // A spare taken while booting says `warm` to its new owner, which keeps its ref.
+        if (rec.spare && rec.worker.unref) rec.worker.unref();
         return dispatch(rec.id, "state");
       case PWW.FAILED: return fail(rec, m.error);
       case PWW.OUTPUT: return dispatch(rec.id, "output", m.stream, m.text);

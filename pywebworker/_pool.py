@@ -44,7 +44,9 @@ def _pickle(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any
         raise TypeError(f"fn must be callable, not {type(fn).__name__}")
     try:
         return bytes(cloudpickle.dumps((fn, args, kwargs)))
-    except Exception as exc:  # PicklingError, TypeError, RecursionError...
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # PicklingError, TypeError, RecursionError, a __reduce__ raising SystemExit...
         what = getattr(fn, "__qualname__", type(fn).__name__)
         raise PayloadError(f"cannot send {what}() and its arguments to a worker: {type(exc).__name__}: {exc}") from exc
 
@@ -54,7 +56,9 @@ def _unpickle(blob: bytes) -> Any:
 
     try:
         return cloudpickle.loads(blob)
-    except Exception as exc:  # a module the host lacks, a class that changed...
+    except BaseException as exc:  # a module the host lacks, a class that changed, sys.exit as a reducer...
+        # Even KeyboardInterrupt or SystemExit: raised from a done callback, they would
+        # escape the event loop and leave the task's future pending for ever.
         raise PayloadError(f"the task's result cannot be unpickled on the host: {type(exc).__name__}: {exc}") from exc
 
 
@@ -298,7 +302,7 @@ class WorkerPool:
                     self.failed += 1
         elif isinstance(exc, (WorkerFailedError, WorkerKilledError)) or worker.state in ("killed", "failed"):
             if self._state == "killed":
-                self._fail(future, WorkerKilledError(f"{self.name} was killed while {task.label} ran"))
+                self._fail(future, WorkerKilledError(f"{self.name} was killed while {task.label} ran"), quiet=True)
             elif task.retries > 0 and not future.done():
                 task.retries -= 1
                 self._queue.appendleft(task)
@@ -314,16 +318,22 @@ class WorkerPool:
             self._fail(future, exc)
         self._pump()
 
-    def _fail(self, future: asyncio.Future[Any], exc: BaseException | None) -> None:
+    def _fail(self, future: asyncio.Future[Any], exc: BaseException | None, *, quiet: bool = False) -> None:
+        """Fail ``future``; ``quiet``: the pool's owner stopped it (kill, close), so a
+        future nobody awaits is not logged as "exception was never retrieved" (10 000
+        lines after a kill); awaiting it still raises."""
         if not future.done():
             future.set_exception(exc or asyncio.CancelledError())
             self.failed += 1
+            if quiet:
+                future.exception()
 
-    def _stop(self, exc: BaseException | None) -> None:
+    def _stop(self, exc: BaseException | None, *, quiet: bool = False) -> None:
         """Stop every worker; fail what is queued (with ``exc``, or as killed)."""
         queued, self._queue = list(self._queue), collections.deque()
         for task in queued:
-            self._fail(task.future, exc or WorkerKilledError(f"{self.name} stopped before {task.label} ran"))
+            why = exc or WorkerKilledError(f"{self.name} stopped before {task.label} ran")
+            self._fail(task.future, why, quiet=quiet)
         for slot in self._slots:
             slot.worker.kill()
             slot.ready = False
@@ -335,10 +345,10 @@ class WorkerPool:
             self._closed.set_result(None)
 
     def _enqueue(self, task: _Task) -> asyncio.Future[Any]:
-        if self._state != "running":
-            raise WorkerStateError(f"{self.name} is {self._state}: it takes no more tasks")
         if self._start_error is not None:
             raise WorkerStateError(f"{self.name} could not start its workers: {self._start_error}")
+        if self._state != "running":
+            raise WorkerStateError(f"{self.name} is {self._state}: it takes no more tasks")
         if self._full():
             raise QueueFullError(f"{self.name} has {len(self._queue)} tasks waiting (max_pending={self.max_pending})")
         self._queue.append(task)
@@ -371,15 +381,18 @@ class WorkerPool:
         ------
         WorkerStartError
             if a worker failed to start (its script raised, a package could not be
-            installed): the pool is unusable, its workers are stopped.
+            installed), also a replacement after the pool was ready: the pool is
+            unusable, its workers are stopped.
         WorkerKilledError
-            if the pool was killed first.
+            if the pool was killed (before or after it was ready).
         TimeoutError
             after ``timeout`` seconds.
         """
         deadline(timeout)  # checks the value
-        if self._state == "killed" and not self._ready.done():
+        if self._state == "killed":  # also once ready: its workers are gone
             raise WorkerKilledError(f"{self.name} was killed")
+        if self._start_error is not None and self._ready.done() and self._ready.exception() is None:
+            raise self._start_error  # a replacement worker could not start: the pool stopped
         await asyncio.wait_for(asyncio.shield(self._ready), timeout)
         return self
 
@@ -504,6 +517,8 @@ class WorkerPool:
         RemoteError, WorkerFailedError, WorkerKilledError, PayloadError
             the first failure of a chunk; the other chunks are cancelled.
         """
+        if not callable(fn):  # here, not as a RemoteError from every chunk
+            raise TypeError(f"fn must be callable, not {type(fn).__name__}")
         items = list(iterable)
         if not items:
             return []
@@ -556,7 +571,10 @@ class WorkerPool:
                 yield await next_done()
         finally:
             for f in pending:
-                f.cancel()
+                if not f.done():
+                    f.cancel()
+                elif not f.cancelled():  # left behind by a failure or a break: read, so not
+                    f.exception()  # logged as "exception was never retrieved"
 
     def close(self, *, cancel_queued: bool = False) -> asyncio.Future[None]:
         """Take no more tasks; let the queued and running ones finish; then stop the
@@ -578,7 +596,9 @@ class WorkerPool:
             if cancel_queued:
                 queued, self._queue = list(self._queue), collections.deque()
                 for task in queued:
-                    self._fail(task.future, WorkerKilledError(f"{self.name} was closed before {task.label} ran"))
+                    self._fail(
+                        task.future, WorkerKilledError(f"{self.name} was closed before {task.label} ran"), quiet=True
+                    )
             self._pump()
         return asyncio.shield(self._closed)
 
@@ -593,7 +613,7 @@ class WorkerPool:
             self._ready.set_exception(WorkerKilledError(f"{self.name} was killed before it was ready"))
             self._ready.exception()
         if was != "closed":
-            self._stop(WorkerKilledError(f"{self.name} was killed"))
+            self._stop(WorkerKilledError(f"{self.name} was killed"), quiet=True)
         elif not self._closed.done():
             self._closed.set_result(None)
 
