@@ -80,6 +80,11 @@ class _Task:
         self.retries = retries
         self.expired = False  # ran past its timeout
         self.cancel_timer: Callable[[], None] | None = None
+        # Settled (or cancelled while it waits in the queue): its payload is not needed.
+        future.add_done_callback(self._release)
+
+    def _release(self, _: object) -> None:
+        self.blob, self.args = None, ()
 
 
 class _Slot:

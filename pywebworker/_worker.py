@@ -571,7 +571,11 @@ class PyWorker(_Worker):
         if spare is None:
             self._port.start_py(options)
             return
-        self._port.adopt(spare._port, options)  # noqa: SLF001 - a PyWorker's own port
+        try:
+            self._port.adopt(spare._port, options)  # noqa: SLF001 - a PyWorker's own port
+        except BaseException:
+            spare.kill()  # taken from the idle list: nobody else would stop it
+            raise
         self.warm_start = True
         spare._taken()  # noqa: SLF001
         _spares.refill_after(self, spare.key)
