@@ -3,7 +3,7 @@
 # `await micropip.install("pywebworker")`.
 
 # %% A JavaScript worker: the echo script from the original PyWebWorker README.
-from pywebworker import JsWorker, PyWorker
+from pywebworker import JsWorker, PyWorker, WorkerPool
 
 echo = JsWorker("""
 console.log('worker created');
@@ -46,6 +46,20 @@ primes.send_message(10**6)
 await primes.ready(timeout=60)
 reply = await primes.receive(timeout=60)
 print("primes worker says:", reply.read())
+
+# %% A pool: a function defined here runs in two workers at once, sent by value
+# (cloudpickle); results come back in input order.
+def collatz_steps(n):
+    steps = 0
+    while n != 1:
+        n = n // 2 if n % 2 == 0 else 3 * n + 1
+        steps += 1
+    return steps
+
+
+async with WorkerPool(2, name="pool") as pool:
+    steps = await pool.map(collatz_steps, range(1, 100_001))
+    print("pool of 2 workers:", max(steps), "steps, the longest Collatz chain below 100 000;", repr(pool))
 
 # %% Kill both; kill() reports messages that were never delivered.
 print("undelivered:", echo.kill(), primes.kill(), "| states:", echo.state, primes.state)
