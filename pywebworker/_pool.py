@@ -25,7 +25,7 @@ from ._errors import (
     WorkerKilledError,
     WorkerStateError,
 )
-from ._task import TASK_EXPORT, run_chunk
+from ._task import TASK_EXPORT, as_wire, from_wire, run_chunk
 from ._timeouts import deadline
 from ._worker import PyWorker, _strs
 
@@ -51,11 +51,11 @@ def _pickle(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any
         raise PayloadError(f"cannot send {what}() and its arguments to a worker: {type(exc).__name__}: {exc}") from exc
 
 
-def _unpickle(blob: bytes) -> Any:
+def _unpickle(wire: bytes | str) -> Any:
     import cloudpickle
 
     try:
-        return cloudpickle.loads(blob)
+        return cloudpickle.loads(from_wire(wire))
     except BaseException as exc:  # a module the host lacks, a class that changed, sys.exit as a reducer...
         # Even KeyboardInterrupt or SystemExit: raised from a done callback, they would
         # escape the event loop and leave the task's future pending for ever.
@@ -258,7 +258,7 @@ class WorkerPool:
             return
         slot.task = task
         if task.name is None:
-            call = asyncio.ensure_future(worker.call(TASK_EXPORT, task.blob))
+            call = asyncio.ensure_future(worker.call(TASK_EXPORT, as_wire(task.blob)))  # type: ignore[arg-type]
         else:
             call = asyncio.ensure_future(worker.call(task.name, *task.args))
         if task.timeout is not None:

@@ -24,6 +24,7 @@ from pywebworker import (
     WorkerStateError,
 )
 from pywebworker._constants import STATE_KILLED
+from pywebworker._task import as_wire, from_wire
 
 Run = Callable[[Awaitable[Any]], Any]
 Turn = Callable[[], None]
@@ -55,8 +56,8 @@ class Workers:
             for item in json.loads(post.data):
                 if (port.id, item[0]) in self.answered:
                     continue
-                if item[1] == TASK:
-                    out.append((item[0], item[1], post.bufs[item[3]][0]))
+                if item[1] == TASK:  # a small pickle as base64 text, a large one as bytes
+                    out.append((item[0], item[1], from_wire(item[2][0] if item[3] < 0 else post.bufs[item[3]][0])))
                 else:
                     out.append((item[0], item[1], item[2]))
         return out
@@ -81,7 +82,11 @@ class Workers:
         except Exception as exc:
             port.answer([[call_id, 0, {"name": type(exc).__name__, "message": str(exc), "stack": "tb"}, -1]])
             return
-        port.answer([[call_id, 1, '{"\\u0000b":0}', 0]], bufs=[[cloudpickle.dumps(result)]])
+        wire = as_wire(cloudpickle.dumps(result))
+        if isinstance(wire, str):
+            port.answer([[call_id, 1, wire, -1]])
+        else:
+            port.answer([[call_id, 1, '{"\\u0000b":0}', 0]], bufs=[[wire]])
 
     def busy(self) -> list[int]:
         return [len(self.calls(p)) for p in self.ports()]
@@ -290,3 +295,20 @@ def test_with_shared_memory_a_timeout_interrupts_first(
     with pytest.raises(TimeoutError, match="killed and replaced"):
         run(task)
     assert pool.replaced == 1 and port.core_worker.state == STATE_KILLED
+
+
+def test_small_pickles_travel_as_text_large_ones_as_bytes(rt: FakeRuntime, run: Run, turn: Turn) -> None:
+    pool, workers = make(rt, 1)
+    workers.boot()
+    turn()
+    small, large = pool.submit(len, b"x" * 10), pool.submit(bytes, 100_000)
+    turn()
+    (post,) = [p for p in workers.ports()[0].posted if p.type == "calls"]
+    assert post.bufs == []  # the small one went as text
+    assert run(workers.serve(small)) == 10
+    assert run(workers.serve(large)) == bytes(100_000)  # its result came back as bytes
+    big_arg = pool.submit(len, b"y" * 100_000)
+    turn()
+    last = [p for p in workers.ports()[0].posted if p.type == "calls"][-1]
+    assert len(last.bufs) == 1  # transferred as bytes
+    assert run(workers.serve(big_arg)) == 100_000
