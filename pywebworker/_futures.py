@@ -25,6 +25,14 @@ def _noop(fut: asyncio.Future[Any]) -> None:
     pass
 
 
+def retrieve(fut: asyncio.Future[Any]) -> None:
+    """A done callback that reads ``fut``'s exception, so that asyncio does not log it as
+    "never retrieved": for background work whose failure is reported elsewhere (a pool's
+    ``ready()``, an awaited ``prestart``)."""
+    if not fut.cancelled():
+        fut.exception()
+
+
 def _probe(kind: type[asyncio.Future[Any]], loop: asyncio.AbstractEventLoop) -> bool:
     """Whether futures of ``kind`` keep their callbacks in ``_callbacks`` as a list of
     ``(callback, Context)`` pairs that ``remove_done_callback`` removes (and counts)."""

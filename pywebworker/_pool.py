@@ -25,6 +25,7 @@ from ._errors import (
     WorkerKilledError,
     WorkerStateError,
 )
+from ._futures import retrieve
 from ._task import TASK_EXPORT, as_wire, from_wire, run_chunk
 from ._timeouts import deadline
 from ._worker import PyWorker, _strs
@@ -193,7 +194,7 @@ class WorkerPool:
 
     def _watch(self, slot: _Slot) -> None:
         task = self._loop.create_task(self._until_ready(slot))
-        task.add_done_callback(_retrieve)
+        task.add_done_callback(retrieve)
 
     async def _until_ready(self, slot: _Slot) -> None:
         worker = slot.worker
@@ -701,8 +702,3 @@ def _positive(value: Any, what: str) -> int:
     if n < 1:
         raise ValueError(f"{what} must be >= 1, not {n}")
     return n
-
-
-def _retrieve(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled():
-        task.exception()

@@ -15,9 +15,9 @@ import asyncio
 import json
 import operator
 from collections.abc import Iterable
-from typing import Any
 
 from ._errors import WorkerKilledError
+from ._futures import retrieve
 from ._ports import PyStart
 from ._worker import PyWorker
 
@@ -37,7 +37,9 @@ def key(options: PyStart) -> Key:
 class _Spare(PyWorker):
     """A PyWorker without a script yet: ready (``ready()``) once warm."""
 
-    def __init__(self, packages: list[str], index_urls: list[str] | None, index_url: str | None) -> None:
+    def __init__(
+        self, packages: Iterable[str] | str, index_urls: Iterable[str] | str | None, index_url: str | None
+    ) -> None:
         super().__init__("", packages=packages, index_urls=index_urls, index_url=index_url, name="pywebworker-spare")
         self.key = key(self._options(spare=True))
         self.taken = False
@@ -68,17 +70,14 @@ def _live(k: Key) -> list[_Spare]:
     return spares
 
 
-def _top_up(k: Key) -> list[_Spare]:
-    """Start spares until ``_wanted[k]`` are alive; returns the new ones."""
-    new = []
+def _top_up(k: Key) -> None:
+    """Start spares until ``_wanted[k]`` are alive."""
     live = _live(k)
     packages, index_urls, index_url = _how[k]
     while len(live) < _wanted.get(k, 0):
         spare = _Spare(packages, index_urls, index_url)
         spare.start()
         live.append(spare)
-        new.append(spare)
-    return new
 
 
 def take(options: PyStart) -> _Spare | None:
@@ -105,7 +104,7 @@ def refill_after(worker: PyWorker, k: Key) -> None:
             pass
         _top_up(k)
 
-    asyncio.ensure_future(later()).add_done_callback(_retrieve)
+    asyncio.ensure_future(later()).add_done_callback(retrieve)
 
 
 def prestart(
@@ -149,7 +148,7 @@ def prestart(
     n = operator.index(n)
     if n < 0:
         raise ValueError(f"n must be >= 0, not {n}")
-    probe = _Spare(list(_strs(packages)), None if index_urls is None else list(_strs(index_urls)), index_url)
+    probe = _Spare(packages, index_urls, index_url)  # PyWorker checks them
     k = probe.key
     _how[k] = (probe.packages, probe.index_urls, probe.index_url)
     _wanted[k] = n
@@ -170,17 +169,8 @@ def prestart(
             await spare.up()
         return n
 
+    # A failed spare is not an error nobody retrieved: awaiting the future raises it, and
+    # a PyWorker that would have taken the spare starts cold.
     future = asyncio.ensure_future(all_up())
-    future.add_done_callback(_retrieve)
+    future.add_done_callback(retrieve)
     return future
-
-
-def _retrieve(future: asyncio.Future[Any]) -> None:
-    """A failed spare is not an error nobody retrieved: awaiting the future raises it,
-    and a PyWorker that would have taken the spare starts cold."""
-    if not future.cancelled():
-        future.exception()
-
-
-def _strs(value: Iterable[str] | str) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)

@@ -496,6 +496,12 @@ class PyWorker(_Worker):
     name : str | None
         A name for messages, tracebacks and debugging.
 
+    Attributes
+    ----------
+    warm_start : bool
+        ``True`` once ``start()`` took a spare booted by ``pywebworker.prestart`` (same
+        ``index_url``, ``packages`` and package indexes): only the script runs then.
+
     Raises
     ------
     TypeError
