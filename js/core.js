@@ -122,6 +122,12 @@ function pwwCore(wasmBytes, peer = "worker") {
     return settle(id, queue, code, timeMs);
   }
 
+  // A received message already encoded (a `msgs` batch item: UTF-8 text or JSON text
+  // the sender checked), queued as pushValue queues a value.
+  function pushEncoded(id, queue, kind, bytes, timeMs) {
+    return settle(id, queue, pushBytes(id, queue, kind, bytes, timeMs), timeMs);
+  }
+
   // Received JSON text (between two Pythons it travels as text, unchanged: see
   // protocol.js `json`), queued as pushValue queues a value.
   function pushJSON(id, queue, text, timeMs) {
@@ -172,10 +178,11 @@ function pwwCore(wasmBytes, peer = "worker") {
     return e;
   }
 
-  // The indices a core list call writes: count(id, queue) of them, then fill(id, queue,
-  // out, cap); an array, oldest first, or a negative code.
-  function list(id, queue, count, fill) {
-    const n = count(id, queue);
+  // The indices a core list call writes: count(id, queue) of them (at most `limit` when
+  // it is > 0), then fill(id, queue, out, cap); an array, oldest first, or a negative code.
+  function list(id, queue, count, fill, limit) {
+    let n = count(id, queue);
+    if (limit > 0 && n > limit) n = limit;
     if (n <= 0) return n < 0 ? n : [];
     const p = x.pww_w_malloc(n * 4);
     if (!p) return PWW_CORE.ENOMEM;
@@ -185,13 +192,13 @@ function pwwCore(wasmBytes, peer = "worker") {
       return Array.from(new Int32Array(x.memory.buffer, p, got));
     } finally { x.pww_w_free(p); }
   }
-  const listUnread = (id, queue) => list(id, queue, x.pww_w_unread, x.pww_w_list_unread);
+  const listUnread = (id, queue, limit = 0) => list(id, queue, x.pww_w_unread, x.pww_w_list_unread, limit);
   // Held: pushed and not released (opened or not). The core walks only the slots from
   // the oldest held message on, not every index ever used.
   const listHeld = (id, queue) => list(id, queue, x.pww_w_held, x.pww_w_list_held);
 
   return {
-    exports: x, pushBytes, pushText, pushValue, pushJSON, info, entry, listUnread, listHeld,
+    exports: x, pushBytes, pushText, pushValue, pushEncoded, pushJSON, info, entry, listUnread, listHeld,
     coreError, errName, strerror: (c) => cstr(x.pww_w_strerror(c)),
   };
 }
@@ -240,6 +247,11 @@ function pwwInbox(core, id, peer) {
   // Each returns the new message's index or a negative code (then counted).
   box.value = (value) => { before(); return count(core.pushValue(id, IN, value, pwwNow())); };
   box.json = (text) => { before(); return count(core.pushJSON(id, IN, text, pwwNow())); };
+  // Every message of a read `msgs` batch (protocol.js), in order.
+  box.batch = (m) => {
+    const t = pwwNow();
+    pwwEachMessage(m, (kind, bytes) => { before(); count(core.pushEncoded(id, IN, kind, bytes, t)); });
+  };
   // `e`: anything thrown, or error data.
   box.error = (e, prefix) => {
     before();
@@ -256,6 +268,7 @@ function pwwInbox(core, id, peer) {
 // expects (pywebworker/_endpoint.py). Shared by the host glue and the PyWorker bootstrap.
 function pwwInboundApi(core) {
   const x = core.exports, IN = PWW_CORE.INBOUND;
+  const PACK_BYTES = 4 << 20;
   return {
     length: (id) => x.pww_w_length(id, IN),
     unreadCount: (id) => x.pww_w_unread(id, IN),
@@ -263,7 +276,6 @@ function pwwInboundApi(core) {
     // held: indices of the messages not released, oldest first.
     held: (id) => core.listHeld(id, IN),
     info: (id, index) => core.info(id, IN, index),
-    markOpened: (id, index) => x.pww_w_mark_opened(id, IN, index),
     // The calls below each do in one crossing what Python would otherwise do in
     // several: a crossing costs about a microsecond, a message's own work far less.
     // read: [kind, payload] of message `index`, now marked opened; or a negative code.
@@ -273,29 +285,49 @@ function pwwInboundApi(core) {
       if (typeof e !== "number") x.pww_w_mark_opened(id, IN, index);
       return e;
     },
-    // take: the oldest unread message, marked opened: [index, kind, payload], or
-    // undefined when none is unread; a payload over maxInline bytes is undefined.
-    take: (id, maxInline) => {
-      const i = x.pww_w_first_unread(id, IN);
-      if (i < 0) return i;
-      if (i >= x.pww_w_length(id, IN)) return undefined;
-      const e = core.entry(id, IN, i, maxInline, false);
-      x.pww_w_mark_opened(id, IN, i);
-      return [i, e[0], e[1]];
-    },
-    // unread: every unread message, oldest first, not marked, as one flat array
-    // [index, kind, payload, index, kind, payload, ...]; a payload over maxInline bytes
-    // is undefined (read it on its own, so that a backlog of large messages is not copied
-    // at once). A negative code on error.
-    unread: (id, maxInline) => {
-      const list = core.listUnread(id, IN);
+    // takeMany: mark the messages `marks` opened (an Int32Array of indices, or nothing:
+    // marks Python made without a crossing; one already released is skipped), then the
+    // oldest `limit` unread messages (0: all), not marked, packed in two arrays:
+    // [meta, data], meta an Int32Array of [index, kind, length] triples, data a
+    // Uint8Array holding their payloads one after the other (UTF-8 for text, JSON and
+    // errors); a payload over maxInline bytes is left out and its length is -1. At most
+    // about PACK_BYTES of payloads come at once. undefined when none is unread; a
+    // negative code on error. One crossing for a whole batch, and one copy of its bytes.
+    // A lone message comes as [index, kind, payload] instead (payload a string, bytes as
+    // a Uint8Array, undefined over maxInline), which costs less for one.
+    takeMany: (id, marks, maxInline, limit) => {
+      if (marks) for (let k = 0; k < marks.length; k++) x.pww_w_mark_opened(id, IN, marks[k]);
+      if (limit < 0) return undefined;
+      const list = core.listUnread(id, IN, limit);
       if (typeof list === "number") return list;
-      const out = new Array(list.length * 3);
-      for (let k = 0; k < list.length; k++) {
-        const e = core.entry(id, IN, list[k], maxInline, false);
-        out[3 * k] = list[k]; out[3 * k + 1] = e[0]; out[3 * k + 2] = e[1];
+      if (list.length === 0) return undefined;
+      if (list.length === 1) {
+        const e = core.entry(id, IN, list[0], maxInline, false);
+        return typeof e === "number" ? e : [list[0], e[0], e[1]];
       }
-      return out;
+      const meta = new Int32Array(list.length * 3);
+      let total = 0, n = 0;
+      for (; n < list.length; n++) {
+        const p = x.pww_w_info(id, IN, list[n]);
+        if (p < 0) return p;
+        const v = new DataView(x.memory.buffer);
+        const len = v.getUint32(p + 4, true);
+        const inline = len <= maxInline;
+        if (inline && n > 0 && total + len > PACK_BYTES) break;  // the rest next time
+        meta[3 * n] = list[n]; meta[3 * n + 1] = v.getInt32(p + 8, true); meta[3 * n + 2] = inline ? len : -1;
+        if (inline) total += len;
+      }
+      const data = new Uint8Array(total), m = new Uint8Array(x.memory.buffer);
+      let off = 0;
+      for (let k = 0; k < n; k++) {
+        const len = meta[3 * k + 2];
+        if (len <= 0) continue;
+        const p = x.pww_w_info(id, IN, meta[3 * k]);
+        const ptr = new DataView(x.memory.buffer).getUint32(p, true);
+        data.set(m.subarray(ptr, ptr + len), off);
+        off += len;
+      }
+      return [n === list.length ? meta : meta.slice(0, 3 * n), data];
     },
     releaseOpened: (id) => x.pww_w_release_opened(id, IN),
     state: (id) => x.pww_w_state(id),

@@ -119,7 +119,7 @@ function pwwHost(core, bundles, dispatch) {
       return true;
     },
 
-    send: h.send,
+    send: h.send, sendMany: h.sendMany,
 
     // Terminate at once; returns how many outbound messages were never delivered.
     kill(id) {

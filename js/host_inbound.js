@@ -46,6 +46,14 @@ function pwwHostInbound(h) {
     if (rec.watch) dispatch(rec.id, "message");
   }
 
+  // A `msgs` batch: every message into the inbound queue, Python told once.
+  function receiveMany(rec, m) {
+    const st = x.pww_w_state(rec.id);
+    if (st !== RUNNING && st !== STARTING) return;
+    rec.inbox.batch(m);
+    if (rec.watch) dispatch(rec.id, "message");
+  }
+
   function onControl(rec, m) {
     switch (m.type) {
       case PWW.STARTED: return setRunning(rec);
@@ -66,6 +74,7 @@ function pwwHostInbound(h) {
       case PWW.OUTPUT: return dispatch(rec.id, "output", m.stream, m.text);
       case PWW.ERROR: return pushError(rec, m.error);
       case PWW.JSON: return receive(rec, m.text, true);
+      case PWW.MSGS: return receiveMany(rec, m);
       case PWW.EXIT: return fail(rec, { name: "WorkerExit", message: "the worker closed itself (close())" });
       case PWW.RETURNS: return h.onReturns(rec, m.text, m.bufs, m.ids);
       case PWW.CALLS: return h.onCalls(rec, m.text, m.bufs);

@@ -6,6 +6,7 @@
 function pwwHostOutbound(h) {
   const { core, x, record } = h;
   const { STATE_RUNNING: RUNNING, OUTBOUND, MSG_TEXT: TEXT, MSG_BYTES: BYTES, MSG_JSON: JSON_KIND } = PWW_CORE;
+  const QUEUED = PWW_SEND_QUEUED;
 
   function post(rec, value, transfer) {
     if (transfer) rec.worker.postMessage(value, transfer);
@@ -14,9 +15,17 @@ function pwwHostOutbound(h) {
 
   // Queue one message (a string, or bytes given as a Uint8Array or a Python buffer
   // proxy) and deliver it now if the worker is running. Returns its index or a code.
-  function send(id, kind, data) {
+  // With `later` (a function): when the message was posted at once, later() runs at the
+  // end of this JS task (a microtask) and the index is returned as it is; when it was
+  // queued in the core instead, later is not called and the index comes plus QUEUED
+  // (pywebworker/_outbox.py sends the task's next messages with sendMany meanwhile).
+  function send(id, kind, data, later) {
     const rec = record(id);
-    if (x.pww_w_state(id) === RUNNING && x.pww_w_unread(id, OUTBOUND) === 0) return sendNow(rec, kind, data);
+    if (x.pww_w_state(id) === RUNNING && x.pww_w_unread(id, OUTBOUND) === 0) {
+      const index = sendNow(rec, kind, data);
+      if (index >= 0 && later) pwwSoon(later);
+      return index;
+    }
     let index;
     if (typeof data === "string") index = core.pushText(id, OUTBOUND, kind, data, pwwNow());
     else if (ArrayBuffer.isView(data)) index = core.pushBytes(id, OUTBOUND, kind, data, pwwNow());
@@ -25,7 +34,43 @@ function pwwHostOutbound(h) {
       try { index = core.pushBytes(id, OUTBOUND, kind, buf.data, pwwNow()); } finally { buf.release(); }
     }
     if (index >= 0 && x.pww_w_state(id) === RUNNING) drain(rec);
-    return index;
+    return index >= 0 && later ? index + QUEUED : index;
+  }
+
+  // The messages Python sent in one JS task after the first (which send posted at
+  // once), checked by Python against the queue's limits already: `meta` [kind, byte
+  // length] pairs (an Int32Array, or a Python buffer of int32), `data` their UTF-8 text
+  // one after the other (a Uint8Array this side owns, or a Python buffer). Posted as one
+  // `msgs` message while the worker runs with nothing waiting; else each is queued in
+  // the core as send() would. Returns the first one's index or a negative code.
+  function sendMany(id, meta, data) {
+    const rec = record(id);
+    meta = pwwOwnInt32(meta);
+    data = pwwOwnBuffers([data])[0];
+    const m = { meta, buf: data };
+    let first = -1;
+    if (x.pww_w_state(id) === RUNNING && x.pww_w_unread(id, OUTBOUND) === 0) {
+      const t = pwwNow();
+      for (let k = 0; k < meta.length; k += 2) {  // counted, as sendNow counts
+        const index = x.pww_w_push(id, OUTBOUND, meta[k], 0, 0, t);
+        if (index < 0) return index;
+        if (first < 0) first = index;
+        x.pww_w_release(id, OUTBOUND, index);
+      }
+      rec.calls.flush();  // calls made before a message go before it
+      post(rec, pwwMessage(rec.nonce, PWW.MSGS, meta, data), [data, meta.buffer]);
+      return first;
+    }
+    const t = pwwNow();
+    let code = 0;
+    pwwEachMessage(m, (kind, bytes) => {
+      const index = code < 0 ? code : core.pushBytes(id, OUTBOUND, kind, bytes, t);
+      if (index < 0) code = index;
+      else if (first < 0) first = index;
+    });
+    if (code < 0) return code;
+    if (x.pww_w_state(id) === RUNNING) drain(rec);
+    return first;
   }
 
   // Deliver queued outbound messages in order; each is released once posted.
@@ -73,5 +118,5 @@ function pwwHostOutbound(h) {
     } finally { if (pybuf) pybuf.release(); }
   }
 
-  return { post, send, drain };
+  return { post, send, sendMany, drain };
 }

@@ -30,4 +30,13 @@
       if (stopped) break;
     }
   });
+  // A message event made here (each message of a `msgs` batch, worker_calls.js), as a
+  // browser's dispatchEvent: a listener that throws does not stop the others or the
+  // batch; its error is uncaught all the same (the host fails the worker), one task later.
+  globalThis.pwwShimDispatch = (data) => {
+    const event = { type: "message", data, target: globalThis, stopImmediatePropagation() {}, stopPropagation() {} };
+    for (const fn of listeners.slice()) {
+      try { fn.call(globalThis, event); } catch (e) { setTimeout(() => { throw e; }); }
+    }
+  };
 }

@@ -10,7 +10,7 @@ const PWW = Object.freeze({
   TAG: "__pywebworker__",
   INIT: "init", STARTED: "started", READY: "ready", FAILED: "failed", OUTPUT: "output",
   ERROR: "error", EXIT: "exit", JSON: "json", CALLS: "calls", RETURNS: "returns",
-  WARM: "warm", RUN: "run",
+  WARM: "warm", RUN: "run", MSGS: "msgs",
 });
 
 const pwwStr = (v, dflt = "") => (v === undefined || v === null ? dflt : String(v));
@@ -51,6 +51,11 @@ const PWW_MESSAGES = Object.freeze(Object.assign(Object.create(null), {
   // JS values and writing it again would change it (1.0 becomes 1, 2**64+1 is
   // rounded, 10**400 becomes Infinity).
   json: { dir: "host<->pyworker", build: (text) => ({ text: String(text) }), read: (d) => ({ text: pwwStr(d.text) }) },
+  // User messages sent in one JS task, in one postMessage (both ways): their text (text
+  // and JSON kinds only) as one UTF-8 buffer, transferred; `meta` is an Int32Array of
+  // [kind, byte length] pairs, in order. See pwwPackMessages / pwwEachMessage.
+  msgs: { dir: "both", build: (meta, buf) => ({ meta, buf }),
+    read: (d) => ({ meta: pwwIsInt32(d.meta) ? d.meta : new Int32Array(0), buf: pwwIsBuffer(d.buf) ? d.buf : new ArrayBuffer(0) }) },
   // A batch of calls (items [id, name, args, k]), every call made in one JS task.
   calls: { dir: "both", build: (text, bufs) => ({ text, bufs: bufs || [] }),
     read: (d) => ({ text: pwwStr(d.text, "[]"), bufs: pwwList(d.bufs) }) },
@@ -59,6 +64,9 @@ const PWW_MESSAGES = Object.freeze(Object.assign(Object.create(null), {
   returns: { dir: "both", build: (text, bufs, ids) => ({ text, bufs: bufs || [], ids }),
     read: (d) => ({ text: pwwStr(d.text, "[]"), bufs: pwwList(d.bufs), ids: pwwList(d.ids) }) },
 }));
+
+const pwwIsInt32 = (v) => Object.prototype.toString.call(v) === "[object Int32Array]";
+const pwwIsBuffer = (v) => Object.prototype.toString.call(v) === "[object ArrayBuffer]";
 
 // The builder: the control message of `type` for the worker with `nonce`.
 function pwwMessage(nonce, type, ...args) {
@@ -144,6 +152,11 @@ function pwwBatchIds(text) {
   } catch (_) { return []; }
 }
 
+// Run fn() at the end of this JS task (a microtask). fn is a guarded Python callback
+// (it reports its own errors); a throw here would be an unhandled rejection, which
+// ends a Node process, so it is swallowed.
+const pwwSoon = (fn) => { Promise.resolve().then(() => { try { fn(); } catch (_) { /* reported by fn */ } }); };
+
 // Items added in one JS task leave in one message: `send(batch)` runs from a microtask
 // (or at flush(), which the order rule needs: calls made before a message go before it).
 // `send` must not throw (a rejection in a microtask ends a Node process): it answers
@@ -183,6 +196,17 @@ function pwwOwnBuffers(bufs) {
   return out.length ? out : undefined;
 }
 
+// An Int32Array this side owns, from an Int32Array or a Python buffer of int32 values.
+function pwwOwnInt32(v) {
+  if (pwwIsInt32(v)) return v;
+  const buf = pwwOwnBuffers([v])[0];
+  return new Int32Array(buf, 0, buf.byteLength >> 2);
+}
+
+// Added to the index send() returns for a message queued in the core (not posted at
+// once): JS numbers are exact far beyond it, and indices stay below 2**31.
+const PWW_SEND_QUEUED = 2 ** 40;
+
 // [lists, transfer] for the lists of bytes of a batch built by Python (its `bufs`).
 function pwwOwnBufferLists(lists) {
   const out = [], transfer = [];
@@ -196,3 +220,42 @@ function pwwOwnBufferLists(lists) {
 
 // Reply ids as Python passes them: "1,2,3" (cheaper across the FFI than a list) or a list.
 const pwwIds = (ids) => (typeof ids === "string" ? (ids ? ids.split(",").map(Number) : []) : Array.from(ids || [], Number));
+
+// A `msgs` batch of JS strings: [[kind, text], ...] (text well formed: JSON text, or a
+// string pwwWellFormed accepted) as [meta, buf] for pwwMessage(nonce, PWW.MSGS, ...):
+// each text encoded once, into one buffer the message owns (transfer it).
+function pwwPackMessages(items) {
+  let max = 0;
+  for (const [, text] of items) max += text.length * 3;
+  const out = new Uint8Array(max), meta = new Int32Array(items.length * 2);
+  const encoder = pwwPackMessages.encoder || (pwwPackMessages.encoder = new TextEncoder());
+  let off = 0;
+  for (let k = 0; k < items.length; k++) {
+    const { written } = encoder.encodeInto(items[k][1], out.subarray(off));
+    meta[2 * k] = items[k][0];
+    meta[2 * k + 1] = written;
+    off += written;
+  }
+  return [meta, off === max ? out.buffer : out.slice(0, off).buffer];
+}
+
+// Call fn(kind, bytes) for each message of a read `msgs` batch, in order; `bytes` is a
+// view of the batch's buffer. A malformed batch (lengths past its buffer, a negative
+// length) throws before any message is handed on.
+function pwwEachMessage(m, fn) {
+  const meta = m.meta, u8 = new Uint8Array(m.buf);
+  let total = 0;
+  if (meta.length % 2) throw new TypeError("pywebworker: malformed msgs batch (odd meta)");
+  for (let k = 0; k < meta.length; k += 2) {
+    const kind = meta[k];
+    if (kind !== PWW_CORE.MSG_TEXT && kind !== PWW_CORE.MSG_JSON) throw new TypeError(`pywebworker: malformed msgs batch (kind ${kind})`);
+    if (meta[k + 1] < 0) throw new TypeError("pywebworker: malformed msgs batch (negative length)");
+    total += meta[k + 1];
+  }
+  if (total > u8.length) throw new TypeError("pywebworker: malformed msgs batch (lengths past its buffer)");
+  let off = 0;
+  for (let k = 0; k < meta.length; k += 2) {
+    fn(meta[k], u8.subarray(off, off + meta[k + 1]));
+    off += meta[k + 1];
+  }
+}

@@ -110,6 +110,10 @@ if (typeof self.close === "function") {
 function pwwControl(m) {
   switch (m.type) {
     case PWW.JSON: return pwwReceive(m.text, true);
+    case PWW.MSGS:
+      pwwInboxInst.batch(m);
+      if (pwwWatch && pwwNotify) pwwNotify();
+      return;
     case PWW.CALLS: {
       if (!pwwOnCalls) return pwwFailCalls(m.text, { name: "NotExportedError", message: "the worker exports nothing yet" });
       try { return pwwOnCalls(m.text, m.bufs.length ? m.bufs : undefined); } catch (e) {
@@ -231,14 +235,24 @@ function pwwParentApi() {
     // Send one payload to the host: text as a string, JSON as its text (a `json`
     // message), bytes transferred. Calls made before it go first. Returns 0: what the
     // host cannot carry (a lone surrogate) it queues as an error message saying why.
-    send(kind, data) {
+    // With `later`, later() runs at the end of this JS task (pywebworker/_outbox.py).
+    send(kind, data, later) {
       pwwCallsOut.flush();
+      if (later) pwwSoon(later);
       if (kind === PWW_CORE.MSG_JSON) postMessage(pwwMessage(PWW_NONCE, PWW.JSON, data));
       else if (typeof data === "string") postMessage(data);
       else {
         const [copy] = pwwOwnBuffers([ArrayBuffer.isView(data) ? data.slice() : data]);
         postMessage(copy, [copy]);
       }
+      return 0;
+    },
+    // Messages sent after the first in one JS task, as host_outbound.js sendMany takes
+    // them (meta [kind, byte length] pairs, data their UTF-8 text), in one `msgs` message.
+    sendMany(meta, data) {
+      pwwCallsOut.flush();
+      const m = pwwOwnInt32(meta), buf = pwwOwnBuffers([data])[0];
+      postMessage(pwwMessage(PWW_NONCE, PWW.MSGS, m, buf), [buf, m.buffer]);
       return 0;
     },
     sendError(name, message, stack) { pwwSay(PWW.ERROR, { name, message, stack }); },

@@ -21,7 +21,23 @@
 // the worker.
 const PWW_NONCE = PWW_PARAMS.nonce;
 const pwwRawPost = globalThis.postMessage.bind(globalThis);
-const pwwSay = (type, ...args) => pwwRawPost(pwwMessage(PWW_NONCE, type, ...args));
+// The script's text and JSON messages posted in one JS task leave in one `msgs` message
+// (protocol.js), encoded here, off the host's thread. Anything else that leaves (a
+// control message, bytes, a value the host will refuse) flushes them first: order is kept.
+// A lone message goes as it is (text) or as a `json` message: for one short message,
+// transferring two buffers costs more than it saves.
+const pwwMsgsOut = { items: [], flush() {
+  const items = this.items;
+  if (items.length === 0) return;
+  this.items = [];
+  if (items.length === 1) {
+    const [kind, text] = items[0];
+    return pwwRawPost(kind === PWW_CORE.MSG_JSON ? pwwMessage(PWW_NONCE, PWW.JSON, text) : text);
+  }
+  const [meta, buf] = pwwPackMessages(items);
+  pwwRawPost(pwwMessage(PWW_NONCE, PWW.MSGS, meta, buf), [buf, meta.buffer]);
+} };
+const pwwSay = (type, ...args) => { pwwMsgsOut.flush(); pwwRawPost(pwwMessage(PWW_NONCE, type, ...args)); };
 {
   const MARK = "\u0000b";
   const rawPost = pwwRawPost;
@@ -60,7 +76,7 @@ const pwwSay = (type, ...args) => pwwRawPost(pwwMessage(PWW_NONCE, type, ...args
   // A batch that cannot be posted (a DataCloneError) is answered here by the error: the
   // calls reject, the host's get a failed reply.
   const calls = pwwOutbox((b) => {
-    try { rawPost(pwwMessage(PWW_NONCE, PWW.CALLS, pwwBatchText(b), b.bufs), b.transfer); } catch (e) {
+    try { pwwMsgsOut.flush(); rawPost(pwwMessage(PWW_NONCE, PWW.CALLS, pwwBatchText(b), b.bufs), b.transfer); } catch (e) {
       const error = pwwErrorFrom(pwwErrorInfo(e, "the call could not be posted to the host: "));
       for (const id of b.ids) settle(id, false, error);
     }
@@ -115,17 +131,41 @@ const pwwSay = (type, ...args) => pwwRawPost(pwwMessage(PWW_NONCE, type, ...args
       ev.stopImmediatePropagation();
       if (m.type === PWW.CALLS) { for (const item of JSON.parse(m.text)) serveItem(item, m.bufs); }
       else if (m.type === PWW.RETURNS) onReturns(m);
+      else if (m.type === PWW.MSGS) deliverAll(m);
     } catch (e) {
       reportError(e);
     }
   });
 
+  // A batch of the host's messages, each handed to the script as its own message event,
+  // in order (the browser's dispatchEvent, node_shim.js's dispatch in Node).
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  const dispatch = typeof pwwShimDispatch === "function" ? pwwShimDispatch
+    : (data) => self.dispatchEvent(new MessageEvent("message", { data }));
+  function deliverAll(m) {
+    const values = [];
+    pwwEachMessage(m, (kind, bytes) => {
+      const text = decoder.decode(bytes);
+      values.push(kind === PWW_CORE.MSG_JSON ? JSON.parse(text) : text);
+    });
+    for (const v of values) dispatch(v);
+  }
+
   globalThis.postMessage = function postMessage(data, transfer) {
     calls.flush();  // calls made before a message go before it
-    if (data !== null && typeof data === "object" && !pwwIsBytes(data)) {
-      const why = pwwWhyNot(data, false, false);
-      if (why) return pwwSay(PWW.ERROR, { name: "DataCloneError", message: `the worker sent a value that cannot be carried: ${why}` });
+    if (transfer === undefined && data !== undefined && !pwwIsBytes(data)) {
+      let item = null;
+      if (typeof data !== "string") {
+        const why = pwwWhyNot(data, false, false);
+        if (why) return pwwSay(PWW.ERROR, { name: "DataCloneError", message: `the worker sent a value that cannot be carried: ${why}` });
+        item = [PWW_CORE.MSG_JSON, JSON.stringify(data)];
+      } else if (pwwWellFormed(data)) item = [PWW_CORE.MSG_TEXT, data];
+      if (item !== null) {
+        if (pwwMsgsOut.items.push(item) === 1) Promise.resolve().then(() => { try { pwwMsgsOut.flush(); } catch (e) { reportError(e); } });
+        return undefined;
+      }
     }
+    pwwMsgsOut.flush();
     return transfer === undefined ? rawPost(data) : rawPost(data, transfer);
   };
 

@@ -23,10 +23,11 @@ from typing import Any
 
 from . import _js
 from ._errors import error_info
-from ._parent import serve_exports, set_wait_hook
+from ._parent import flush, serve_exports, set_wait_hook
 
 
 def _say_failed(exc: BaseException, message: str | None = None) -> None:
+    flush()  # what the script sent arrives before the failure
     _js.runtime().boot().failed(error_info(exc, message))
 
 
@@ -109,6 +110,7 @@ class _Readiness:
         names = serve_exports(self.namespace) + self.extra  # a bad __export__ raises in the script
         self.ready = True
         set_wait_hook(None)
+        flush()
         _js.runtime().boot().ready(names)
 
 

@@ -17,8 +17,9 @@ from typing import Any
 from . import _js
 from ._constants import MSG_ERROR
 from ._errors import MessageIndexError, PyWebWorkerError, WorkerKilledError
+from ._futures import resolve_now
 from ._message import WorkerMessage
-from ._ports import Inbound
+from ._ports import Entry, Inbound
 from ._timeouts import deadline
 
 Handler = Callable[[WorkerMessage], Any]
@@ -146,12 +147,12 @@ class Endpoint:
 
     def _wake(self) -> None:
         waiters, self._waiters = self._waiters, []
-        for fut in waiters:
-            if not fut.done():
-                fut.set_result(None)
         if self._handler is not None:
-            self._deliver()
-        elif not waiters:
+            self._deliver()  # first: the handler sees new messages before receive() marks them
+        # The waiting receive() goes on right here, in this JS event, not one loop
+        # turn later (_futures.resolve_now).
+        resolve_now([(fut, True, None) for fut in waiters if not fut.done()])
+        if self._handler is None and not waiters:
             # Nobody was waiting for this event: stop being told. Not turned off after
             # each wake-up, so a receive() loop costs no watch calls.
             self._set_watch(False)
@@ -214,11 +215,21 @@ class Endpoint:
         WorkerFailedError, WorkerStartError
             if the worker failed and nothing is left unread.
         """
-        return await self._receive(deadline(timeout))
+        until = None if timeout is None else deadline(timeout)
+        entry = self._inbound.take(_INLINE_BYTES)  # read ahead in batches: _inbox.py
+        if entry is not None and entry.kind != MSG_ERROR:  # the common case, in short
+            index, kind, payload = entry
+            return WorkerMessage(self._inbound, index, kind, payload, True, js_numbers=self._js_numbers)
+        return await self._receive(until, entry, True)
 
-    async def _receive(self, until: float | None = None) -> WorkerMessage:
+    async def _receive(
+        self, until: float | None = None, entry: Entry | None = None, taken: bool = False
+    ) -> WorkerMessage:
+        """As receive(); ``taken``: ``entry`` is what the first take() gave."""
         while True:
-            entry = self._inbound.take(_INLINE_BYTES)  # one crossing: find, read, mark
+            if not taken:
+                entry = self._inbound.take(_INLINE_BYTES)
+            taken = False
             if entry is not None:
                 msg = WorkerMessage(
                     self._inbound, entry.index, entry.kind, entry.payload, opened=True, js_numbers=self._js_numbers

@@ -104,8 +104,40 @@ def _bind(obj: Any, names: tuple[str, ...]) -> SimpleNamespace:
     return SimpleNamespace(**{name: getattr(obj, name) for name in names})
 
 
-_INBOUND = ("length", "unreadCount", "firstUnread", "held", "info", "markOpened", "read", "take", "unread",
-            "releaseOpened")
+_INBOUND = ("length", "unreadCount", "firstUnread", "held", "info", "read", "takeMany", "releaseOpened")
+
+
+def _entries(r: Any) -> list[Entry]:
+    """The entries of a ``takeMany`` answer: [meta, data] (js/core.js), meta [index,
+    kind, length] int32 triples (length -1: payload not included), data the payloads.
+    Two copies in all (one per array); text decoded once when it is all ASCII. A lone
+    message comes as [index, kind, payload]."""
+    parts = r.to_py(depth=1)
+    if len(parts) == 3:  # a lone message: [index, kind, payload]
+        index, kind, lone = parts
+        return [Entry(index, kind, lone.to_bytes() if kind == MSG_BYTES and lone is not None else lone)]
+    meta_js, data_js = parts
+    meta = memoryview(meta_js.to_bytes()).cast("i")
+    data = data_js.to_bytes()
+    text = data.decode("ascii") if data.isascii() else None
+    out = []
+    off = 0
+    for k in range(0, len(meta), 3):
+        index, kind, n = meta[k], meta[k + 1], meta[k + 2]
+        raw: str | bytes | None
+        if n < 0:
+            raw = None
+        else:
+            end = off + n
+            if kind == MSG_BYTES:
+                raw = data[off:end]
+            elif text is not None:
+                raw = text[off:end]
+            else:
+                raw = data[off:end].decode()
+            off = end
+        out.append(Entry(index, kind, raw))
+    return out
 
 
 class _JsInbound:
@@ -144,7 +176,7 @@ class _JsInbound:
         return MessageInfo(int(kind), bool(opened), float(time_ms), int(nbytes))
 
     def mark_opened(self, index: int) -> None:
-        _ok(self._f.markOpened(self.id, index), f"message {index}")
+        self.take_many([index], 0, -1)
 
     def read(self, index: int) -> tuple[int, str | bytes]:
         r = self._f.read(self.id, index)
@@ -155,41 +187,46 @@ class _JsInbound:
         return kind, (raw.to_bytes() if kind == MSG_BYTES else raw)
 
     def take(self, max_inline: int) -> Entry | None:
-        r = self._f.take(self.id, max_inline)
-        if r is None:
+        entries = self.take_many([], max_inline, 1)
+        if not entries:
             return None
-        if isinstance(r, int):
-            raise from_core(r, "receive")
-        index, kind, raw = r.to_py(depth=1)
-        return Entry(index, kind, raw.to_bytes() if kind == MSG_BYTES and raw is not None else raw)
+        self.mark_opened(entries[0].index)
+        return entries[0]
 
     def unread(self, max_inline: int) -> list[Entry]:
-        r = self._f.unread(self.id, max_inline)
+        return self.take_many([], max_inline, 0)
+
+    def mark_many(self, indices: list[int]) -> None:
+        self.take_many(indices, 0, -1)
+
+    def take_many(self, marks: list[int], max_inline: int, limit: int) -> list[Entry]:
+        r = self._f.takeMany(self.id, _to_js(marks) if marks else None, max_inline, limit)
+        if r is None:
+            return []
         if isinstance(r, int):
             raise from_core(r, "unread messages")
-        flat = r.to_py(depth=1)
-        out = []
-        for k in range(0, len(flat), 3):
-            kind, raw = flat[k + 1], flat[k + 2]
-            if kind == MSG_BYTES and raw is not None:
-                raw = raw.to_bytes()
-            out.append(Entry(flat[k], kind, raw))
-        return out
+        return _entries(r)
 
     def release_opened(self) -> int:
         return _ok(self._f.releaseOpened(self.id), "clear_read")
 
 
 _WORKER = _INBOUND + (
-    "state", "startJs", "startPy", "adopt", "isWarm", "interrupt", "send", "kill", "destroy", "watch", "setLimits",
-    "dropped", "isReady", "failure", "exports", "call", "callBegin", "callSend", "callCancel", "callStat", "replies",
+    "state", "startJs", "startPy", "adopt", "isWarm", "interrupt", "send", "sendMany", "kill", "destroy", "watch",
+    "setLimits", "dropped", "isReady", "failure", "exports", "call", "callBegin", "callSend", "callCancel", "callStat",
+    "replies",
 )
 
 
 class _JsWorkerPort(_JsInbound):
-    """One worker of the host glue (``js/host.js``): ``_ports.WorkerPort``."""
+    """One worker of the host glue (``js/host.js``): ``_ports.WorkerPort``. The proxy
+    it hands to JS for ``send``'s ``later`` lives until ``destroy()``."""
 
-    __slots__ = ()
+    __slots__ = ("_later",)
+
+    def __init__(self, glue: Any, f: SimpleNamespace, endpoint_id: int) -> None:
+        super().__init__(glue, f, endpoint_id)
+        self._later: tuple[Callable[[], None], Any] | None = None
 
     def state(self) -> State:
         state: State = STATE_NAMES[_ok(self._f.state(self.id), "state")]  # type: ignore[assignment]
@@ -218,14 +255,30 @@ class _JsWorkerPort(_JsInbound):
     def interrupt(self, signal: int) -> bool:
         return bool(self._f.interrupt(self.id, signal))
 
-    def send(self, kind: int, payload: str | bytes | bytearray | memoryview) -> int:
-        return _ok(self._f.send(self.id, kind, payload), "send_message")
+    def send(self, kind: int, payload: str | bytes | bytearray | memoryview,
+             later: Callable[[], None] | None = None) -> int:
+        return _ok(self._f.send(self.id, kind, payload, None if later is None else self._proxy(later)), "send_message")
+
+    def _proxy(self, later: Callable[[], None]) -> Any:
+        if self._later is None or self._later[0] is not later:
+            from pyodide.ffi import create_proxy
+
+            if self._later is not None:
+                self._later[1].destroy()
+            self._later = (later, create_proxy(guarded(later, "messages sent in one go")))
+        return self._later[1]
+
+    def send_many(self, meta: bytes, data: bytes) -> int:
+        return _ok(self._f.sendMany(self.id, meta, data), "send_message")
 
     def kill(self) -> int:
         return _ok(self._f.kill(self.id), "kill")
 
     def destroy(self) -> None:
         self._f.destroy(self.id)
+        if self._later is not None:
+            self._later[1].destroy()
+            self._later = None
 
     def watch(self, on: bool) -> None:
         self._f.watch(self.id, on)
@@ -320,7 +373,7 @@ class _JsHostGlue:
         return int(self.js.memoryBytes())
 
 
-_PARENT = _INBOUND + ("send", "sendError", "watch", "serve", "call", "callCancel", "callStat", "replies")
+_PARENT = _INBOUND + ("send", "sendMany", "sendError", "watch", "serve", "call", "callCancel", "callStat", "replies")
 
 
 class _JsParentPort(_JsInbound):
@@ -341,10 +394,16 @@ class _JsParentPort(_JsInbound):
             self._proxies[key] = create_proxy(fn)
         return self._proxies[key]
 
-    def send(self, kind: int, payload: str | bytes | bytearray | memoryview) -> None:
-        code = self._f.send(kind, payload)
+    def send(self, kind: int, payload: str | bytes | bytearray | memoryview,
+             later: Callable[[], None] | None = None) -> int:
+        proxy = None if later is None else self._proxy("later", guarded(later, "messages sent in one go"))
+        code = self._f.send(kind, payload, proxy)
         if code is not None and code < 0:
             raise from_core(code, "send_message")
+        return 0
+
+    def send_many(self, meta: bytes, data: bytes) -> int:
+        return _ok(self._f.sendMany(meta, data), "send_message")
 
     def send_error(self, info: ErrorInfo) -> None:
         self._f.sendError(info["name"], info["message"], info["stack"])

@@ -7,10 +7,13 @@ from typing import Any
 
 from . import _js
 from ._client import CallClient
+from ._constants import MSG_TEXT
 from ._endpoint import Endpoint, Handler
 from ._errors import WorkerStateError, error_info, report
 from ._exports import Exports, export_names
+from ._inbox import Inbox
 from ._message import WorkerMessage
+from ._outbox import Outbox
 from ._payload import encode
 from ._ports import ParentPort
 from ._server import CallServer
@@ -51,14 +54,15 @@ class Parent(Endpoint, CallClient, CallServer):
     def __getattr__(self, name: str) -> Any:
         # Bind to the bootstrap's glue on first use, so that importing pywebworker
         # on the host (where there is no parent) costs nothing and fails nowhere.
-        if name not in ("_port", "_inbound"):
+        if name not in ("_port", "_inbound", "_outbox"):
             raise AttributeError(name)
         port = _js.runtime().parent()
         if port is None:
             raise WorkerStateError("pywebworker.parent is only available inside a PyWorker")
         self._port: ParentPort = port
-        self._inbound = port
-        return port
+        self._inbound = Inbox(port)
+        self._outbox = Outbox(port, indexed=False)
+        return getattr(self, name)
 
     def send_message(self, data: Any) -> None:
         """Send ``data`` to the host (same rules as the host's ``send_message``:
@@ -70,8 +74,18 @@ class Parent(Endpoint, CallClient, CallServer):
         PayloadError
             (also a ``TypeError``) if ``data`` cannot be sent.
         """
+        outbox = self._outbox
+        if type(data) is str and outbox.batching and data.isascii():
+            outbox.add(MSG_TEXT, data)  # the common case, in short (_outbox.py)
+            return
         kind, payload = encode(data, False)
-        self._port.send(kind, payload)
+        outbox.send(kind, payload)
+
+    def _flush(self) -> None:
+        """Send the messages waiting for the end of this JS task now (_outbox.py): before
+        an error, a failure or readiness is said, so that they arrive first."""
+        if "_outbox" in self.__dict__:
+            self._outbox.flush()
 
     postMessage = send_message  # noqa: N815 - the Web Worker spelling
 
@@ -79,6 +93,7 @@ class Parent(Endpoint, CallClient, CallServer):
         """Also tell the host: it reads an ``error`` message carrying the traceback."""
         super()._handler_error(msg, exc)
         try:
+            self._flush()
             self._port.send_error(error_info(exc))
         except BaseException as err:  # delivery goes on whatever happens here
             report("pywebworker: could not send an on_message error to the host", err)
@@ -131,12 +146,14 @@ class Parent(Endpoint, CallClient, CallServer):
 
     def _call_post(self, name: str, args: str, bufs: list[bytes]) -> int:
         self._serve()
+        self._flush()  # messages sent before a call go before it
         return self._port.call(name, args, bufs)
 
     def _call_cancel(self, call_id: int) -> None:
         self._port.call_cancel(call_id)
 
     def _post_batch(self, batch: Batch) -> None:
+        self._flush()
         self._port.replies(batch)
 
     def _serve_exports(self, namespace: Any) -> list[str]:
@@ -165,3 +182,9 @@ def set_wait_hook(fn: Callable[[], None] | None) -> None:
     """Call ``fn`` each time the script waits for the host (``None``: stop); the
     bootstrap's readiness check (``_boot.py``)."""
     parent._on_wait = fn  # noqa: SLF001 - this module's own object
+
+
+def flush() -> None:
+    """Called by the bootstrap (``_boot.py``) before it says ``ready`` or ``failed``:
+    the messages the script sent arrive first."""
+    parent._flush()  # noqa: SLF001 - this module's own object

@@ -17,6 +17,7 @@ from ._constants import (
     KIND_JAVASCRIPT,
     KIND_PYTHON,
     MAX_LEN,
+    MSG_TEXT,
     OUTBOUND,
 )
 from ._endpoint import Endpoint
@@ -31,6 +32,8 @@ from ._errors import (
     report,
 )
 from ._exports import Exports
+from ._inbox import Inbox
+from ._outbox import Outbox
 from ._payload import encode
 from ._ports import HostGlue, PyStart, WorkerPort
 from ._server import CallServer
@@ -96,7 +99,9 @@ class _Worker(Endpoint, CallClient, CallServer):
             raise TypeError(f"url must be str, not {type(url).__name__}")
         port = _glue().create(self._kind)
         self._port: WorkerPort = port
-        self._inbound = port
+        self._inbound = Inbox(port)
+        self._outbox = Outbox(port)
+        self._outbox.set_max_bytes(DEFAULT_MAX_BYTES)
         self._id = port.id
         self.script = script
         self.url = url
@@ -156,6 +161,7 @@ class _Worker(Endpoint, CallClient, CallServer):
         int
             How many messages sent with ``send_message`` were never delivered.
         """
+        self._outbox.close_task()
         return self._port.kill()
 
     terminate = kill
@@ -189,9 +195,12 @@ class _Worker(Endpoint, CallClient, CallServer):
         QueueFullError
             if the outbound queue is at its limit; nothing is queued.
         """
+        outbox = self._outbox
+        if type(data) is str and outbox.batching and data.isascii():
+            return outbox.add(MSG_TEXT, data)  # the common case, in short (_outbox.py)
         kind, payload = encode(data, self._js_numbers)
         try:
-            return self._port.send(kind, payload)  # the core refuses a dead worker
+            return outbox.send(kind, payload)  # the core refuses a dead worker
         except WorkerStateError:
             raise WorkerStateError(f"cannot send to {self.name}: it is {self.state}") from None
 
@@ -242,8 +251,11 @@ class _Worker(Endpoint, CallClient, CallServer):
         for limit in (max_messages, max_bytes):
             if not 0 <= limit <= MAX_LEN:
                 raise ValueError(f"limits must be from 0 (unlimited) to {MAX_LEN}, not {limit}")
+        self._outbox.close_task()
         for q in queues:
             self._port.set_limits(q, max_messages, max_bytes)
+        if OUTBOUND in queues:
+            self._outbox.set_max_bytes(max_bytes)
 
     @property
     def dropped_messages(self) -> int:
@@ -356,6 +368,7 @@ class _Worker(Endpoint, CallClient, CallServer):
         return self._exports is not None or self._export_names() is not None
 
     def _call_post(self, name: str, args: str, bufs: list[bytes]) -> int:
+        self._outbox.flush()  # messages sent before a call go before it
         try:
             return self._port.call(name, args, bufs)
         except WorkerStateError:  # killed or failed since it was ready
@@ -380,6 +393,7 @@ class _Worker(Endpoint, CallClient, CallServer):
         return call_id
 
     def _call_send(self, call_id: int, name: str, args: str, bufs: list[bytes]) -> None:
+        self._outbox.flush()
         try:
             self._port.call_send(call_id, name, args, bufs)
         except WorkerStateError:

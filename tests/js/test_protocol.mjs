@@ -27,7 +27,8 @@ function test(name, fn) {
 const host = vm.createContext({ console, TextEncoder, TextDecoder, WebAssembly, URL, performance });
 vm.runInContext(`${bundles.host}\nglobalThis.lib = { PWW, PWW_CORE, PWW_MESSAGES, pwwMessage, pwwRead,
   pwwErrorInfo, pwwErrorText, pwwErrorFrom, pwwBatch, pwwBatchAdd, pwwBatchText, pwwBatchFailed,
-  pwwBatchIds, pwwOutbox, pwwOwnBuffers, pwwIds, pwwHost, pwwCore, pwwWorkerSource };`, host);
+  pwwBatchIds, pwwOutbox, pwwOwnBuffers, pwwIds, pwwHost, pwwCore, pwwWorkerSource, pwwPackMessages,
+  pwwEachMessage };`, host);
 const P = host.lib;
 const plain = (v) => JSON.parse(JSON.stringify(v));  // values from another realm, compared as data
 
@@ -38,7 +39,7 @@ test("every message is built, then read back the same", () => {
     started: [], warm: [], run: [{ name: "w", script: "x = 1", url: null, tasks: false }], ready: [["add", "cat"]], failed: [{ name: "ValueError", message: "bad", stack: "s" }],
     output: ["stderr", "a line"], error: [{ name: "E", message: "m", stack: "" }], exit: [],
     json: ['{"a": 1.0}'], calls: ['[[1,"add",[1,2],-1]]', []],
-    returns: ['[[1,1,3,-1]]', [], [1]],
+    returns: ['[[1,1,3,-1]]', [], [1]], msgs: [new Int32Array([1, 3]), new ArrayBuffer(3)],
   };
   assert.deepEqual(Object.keys(P.PWW_MESSAGES).sort(), Object.keys(args).sort());
   for (const type of Object.keys(P.PWW_MESSAGES)) {
@@ -52,6 +53,28 @@ test("every message is built, then read back the same", () => {
     delete expected[P.PWW.TAG];
     assert.deepEqual(plain(read), plain(expected), type);
   }
+});
+
+test("a msgs batch: packed once, read back in order; a malformed one is refused whole", () => {
+  const { MSG_TEXT: TEXT, MSG_JSON: JSONK, MSG_BYTES: BYTES } = P.PWW_CORE;
+  const items = [[TEXT, "a"], [JSONK, '{"k":"\u00e9\ud83d\ude00"}'], [TEXT, ""], [TEXT, "\u00e9t\u00e9 \ud83d\ude00"]];
+  const [meta, buf] = P.pwwPackMessages(items);
+  const m = P.pwwRead("n", structuredClone(P.pwwMessage("n", P.PWW.MSGS, meta, buf)));
+  const got = [];
+  P.pwwEachMessage(m, (kind, bytes) => got.push([kind, new TextDecoder().decode(bytes)]));
+  assert.deepEqual(got, items);
+  const bad = (metaArr, n) => () => P.pwwEachMessage({ meta: new Int32Array(metaArr), buf: new ArrayBuffer(n) }, () => {
+    throw new Error("no message may be handed on from a malformed batch");
+  });
+  assert.throws(bad([TEXT, 4], 3), /lengths past its buffer/);
+  assert.throws(bad([TEXT, -1], 3), /negative length/);
+  assert.throws(bad([TEXT], 3), /odd meta/);
+  assert.throws(bad([BYTES, 1], 3), /kind/);
+  assert.throws(bad([TEXT, 1, 99, 1], 3), /kind/);
+  // Malformed fields read as an empty batch.
+  const empty = P.pwwRead("n", { [P.PWW.TAG]: "n", type: "msgs", meta: [1, 2], buf: "x" });
+  assert.equal(empty.meta.length, 0);
+  assert.equal(empty.buf.byteLength, 0);
 });
 
 test("readers read defaults for missing or malformed fields", () => {

@@ -36,11 +36,13 @@ import json
 import math
 import re
 import urllib.parse
+from array import array
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pywebworker import _constants as consts
 from pywebworker._errors import error_info, from_core, report
+from pywebworker._outbox import QUEUED
 from pywebworker._ports import Entry, ErrorInfo, MessageInfo, PyStart, State
 
 if TYPE_CHECKING:
@@ -374,11 +376,36 @@ class FakeInbound:
         q = self._q
         return [self._entry(i, max_inline) for i, m in enumerate(q.slots) if m is not None and not m.opened]
 
+    def mark_many(self, indices: list[int]) -> None:
+        for i in indices:
+            self._q.mark_opened(i)  # js/core.js takeMany: a released one is skipped
+
+    def take_many(self, marks: list[int], max_inline: int, limit: int) -> list[Entry]:
+        self.mark_many(marks)
+        if limit < 0:
+            return []
+        out = self.unread(max_inline)
+        return out[:limit] if limit > 0 else out
+
     def release_opened(self) -> int:
         n = self._q.release_opened()
         if n > 0:
             self.inbox.released()
         return n
+
+
+def _unpack(meta: bytes, data: bytes) -> list[tuple[int, str]]:
+    """The messages of a send_many batch (js/protocol.js pwwEachMessage)."""
+    pairs = array("i")
+    pairs.frombytes(meta)
+    out, off = [], 0
+    for k in range(0, len(pairs), 2):
+        kind, n = pairs[k], pairs[k + 1]
+        assert kind in (consts.MSG_TEXT, consts.MSG_JSON) and n >= 0, "malformed batch"
+        out.append((kind, data[off:off + n].decode()))
+        off += n
+    assert off == len(data), "malformed batch"
+    return out
 
 
 class Post(NamedTuple):
@@ -440,6 +467,7 @@ class FakeWorkerPort(FakeInbound):
         self.shared = False  # the host has shared memory: interrupt() works
         self.signals: list[int] = []  # what interrupt() stored
         self.adopted_from: int | None = None  # the spare whose thread this port took
+        self.batches = 0  # send_many calls
 
     # -- the glue's internals --------------------------------------------------------
     def _dispatch(self, event: str, *args: Any, now: bool = False) -> None:
@@ -533,7 +561,8 @@ class FakeWorkerPort(FakeInbound):
         self.signals.append(signal)
         return True
 
-    def send(self, kind: int, payload: str | bytes | bytearray | memoryview) -> int:
+    def send(self, kind: int, payload: str | bytes | bytearray | memoryview,
+             later: Callable[[], None] | None = None) -> int:
         data: str | bytes = payload if isinstance(payload, str) else bytes(payload)
         if kind == consts.MSG_TEXT and isinstance(data, str) and _LONE_SURROGATE.search(data):
             raise from_core(consts.EINVAL, "send")
@@ -546,11 +575,36 @@ class FakeWorkerPort(FakeInbound):
             out.release(index)
             self._flush_calls()
             self._deliver(kind, data)
+            if later is not None:
+                self.host.rt.loop.call_soon(later)  # the glue's microtask
             return index
         index = _ok(w.push(consts.OUTBOUND, kind, data, self.host.rt.now()), "send")
         if w.state == consts.STATE_RUNNING:
             self._drain()
-        return index
+        return index + QUEUED if later is not None else index
+
+    def send_many(self, meta: bytes, data: bytes) -> int:
+        """js/host_outbound.js sendMany: posted as one batch (recorded here message by
+        message, with ``self.batches`` counting the posts) or queued in the core."""
+        w, out = self.core_worker, self.core_worker.queues[consts.OUTBOUND]
+        items = _unpack(meta, data)
+        self.batches += 1
+        first = -1
+        if w.state == consts.STATE_RUNNING and out.unread == 0:
+            for kind, _text in items:
+                index = _ok(w.push(consts.OUTBOUND, kind, b"", self.host.rt.now()), "send")
+                out.release(index)
+                first = index if first < 0 else first
+            self._flush_calls()
+            for kind, text in items:
+                self._deliver(kind, text)
+            return first
+        for kind, text in items:
+            index = _ok(w.push(consts.OUTBOUND, kind, text, self.host.rt.now()), "send")
+            first = index if first < 0 else first
+        if w.state == consts.STATE_RUNNING:
+            self._drain()
+        return first
 
     def kill(self) -> int:
         w = self.core_worker
@@ -755,12 +809,22 @@ class FakeParentPort(FakeInbound):
         if b is not None:
             self.posted.append(Post("calls", 0, b.text(), b.bufs, b.ids))
 
-    def send(self, kind: int, payload: str | bytes | bytearray | memoryview) -> None:
+    def send(self, kind: int, payload: str | bytes | bytearray | memoryview,
+             later: Callable[[], None] | None = None) -> int:
         data: str | bytes = payload if isinstance(payload, str) else bytes(payload)
         if kind not in consts.MSG_KIND_NAMES or (kind == consts.MSG_TEXT and _LONE_SURROGATE.search(str(data))):
             raise from_core(consts.EINVAL, "send_message")
         self._flush_calls()  # calls made before a message go before it
         self.posted.append(Post("message", kind, data, [], []))
+        if later is not None:
+            self.rt.loop.call_soon(later)
+        return 0
+
+    def send_many(self, meta: bytes, data: bytes) -> int:
+        self._flush_calls()
+        for kind, text in _unpack(meta, data):
+            self.posted.append(Post("message", kind, text, [], []))
+        return 0
 
     def send_error(self, info: ErrorInfo) -> None:
         self._flush_calls()

@@ -1,0 +1,106 @@
+"""Inbox: an endpoint's inbound queue, read in batches.
+
+A crossing into JavaScript costs microseconds, far more than a short message's own
+work. ``receive()`` therefore takes the oldest unread messages in one crossing (up to
+``AHEAD`` of them, with their payloads: ``take_many``) and hands them out one by one
+from here; and a message is marked opened in the C core lazily: the mark waits here
+and goes with the next crossing. Neither can be seen from outside: every other
+question to the core (``length``, ``info``, ``held``, ``clear_read`` ...) first sends
+the waiting marks, and only Python marks messages, so the core's read flags are
+exact whenever anyone can ask. The messages read ahead are unread in the core; one
+marked by another path (``read()`` of a handle from ``get_unread_messages()``) is
+dropped from the read-ahead, which is then taken again.
+
+Implements ``_ports.Inbound`` over a port; plain Python, no ``js`` import here.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._ports import Entry, Inbound, MessageInfo
+
+AHEAD = 1024  # messages receive() takes in one crossing, at most
+
+
+class Inbox:
+    """``_ports.Inbound`` with lazy marks and a read-ahead for ``take``."""
+
+    __slots__ = ("_port", "_ahead", "_marks")
+
+    def __init__(self, port: Inbound) -> None:
+        self._port = port
+        self._ahead: deque[Entry] = deque()  # unread in the core, oldest first
+        self._marks: list[int] = []  # opened here, not yet in the core
+
+    def _sync(self) -> Inbound:
+        """The port, with the waiting marks sent."""
+        if self._marks:
+            marks, self._marks = self._marks, []
+            self._port.mark_many(marks)
+        return self._port
+
+    def _forget(self, index: int) -> None:
+        """``index`` is being marked by another path: stop reading it ahead."""
+        ahead = self._ahead
+        if ahead and ahead[0].index <= index <= ahead[-1].index:
+            ahead.clear()
+
+    def reset(self) -> None:
+        """Forget the read-ahead and the waiting marks (the queue is gone)."""
+        self._ahead.clear()
+        self._marks.clear()
+
+    # -- _ports.Inbound ---------------------------------------------------------------
+    def length(self) -> int:
+        return self._sync().length()
+
+    def unread_count(self) -> int:
+        return self._sync().unread_count()
+
+    def first_unread(self) -> int | None:
+        return self._sync().first_unread()
+
+    def held(self) -> list[int]:
+        return self._sync().held()
+
+    def info(self, index: int) -> MessageInfo:
+        return self._sync().info(index)
+
+    def mark_opened(self, index: int) -> None:
+        """Mark lazily; never raises (a released message is opened already)."""
+        self._forget(index)
+        self._marks.append(index)
+
+    def mark_many(self, indices: list[int]) -> None:
+        for index in indices:
+            self.mark_opened(index)
+
+    def read(self, index: int) -> tuple[int, str | bytes]:
+        self._forget(index)
+        return self._sync().read(index)
+
+    def take(self, max_inline: int) -> Entry | None:
+        ahead = self._ahead
+        if not ahead:
+            marks, self._marks = self._marks, []
+            batch = self._port.take_many(marks, max_inline, AHEAD)
+            if not batch:
+                return None
+            ahead.extend(batch)
+        entry = ahead.popleft()
+        self._marks.append(entry.index)
+        return entry
+
+    def take_many(self, marks: list[int], max_inline: int, limit: int) -> list[Entry]:
+        self._ahead.clear()
+        waiting, self._marks = self._marks, []
+        return self._port.take_many(waiting + marks, max_inline, limit)
+
+    def unread(self, max_inline: int) -> list[Entry]:
+        return self.take_many([], max_inline, 0)
+
+    def release_opened(self) -> int:
+        return self._sync().release_opened()
