@@ -60,8 +60,14 @@ function pwwCore(wasmBytes, peer = "worker") {
   // A message that needs a bigger scratch buffer is first asked about (pww_w_fits):
   // one over the limits is refused before it is copied into wasm memory, which never
   // shrinks. Smaller ones go straight in (the push checks them).
+  // Bytes of PWW_KEEP_MIN or more are copied into JS memory instead and kept there
+  // (one copy, none into wasm memory: the outbound drain transfers that copy).
   function pushBytes(id, queue, kind, bytes, timeMs) {
     const n = lastBytes = bytes.length;
+    if (kind === PWW_CORE.MSG_BYTES && n >= PWW_KEEP_MIN) {
+      const code = x.pww_w_fits(id, queue, n);
+      return code < 0 ? code : pushKept(id, queue, kind, copyOut(bytes), timeMs);
+    }
     if (n > scratchSize) {
       const code = x.pww_w_fits(id, queue, n);
       if (code < 0) return code;
@@ -132,7 +138,8 @@ function pwwCore(wasmBytes, peer = "worker") {
         : ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, n) : new Uint8Array(value);
       // A large payload that is a whole ArrayBuffer (what postMessage gave us, cloned or
       // transferred: no one else holds it) is kept as it is; a view of part of a larger
-      // buffer, or of shared memory, is copied, so that what is held is what is counted.
+      // buffer, or of shared memory, is copied (pushBytes), so that what is held is what
+      // is counted and no one else can change it.
       code = u8 === null ? PWW_CORE.EINVAL
         : n >= PWW_KEEP_MIN && u8.byteLength === u8.buffer.byteLength && pwwIsBytes(u8.buffer)
           ? pushKept(id, queue, PWW_CORE.MSG_BYTES, u8, timeMs)
@@ -222,10 +229,11 @@ function pwwCore(wasmBytes, peer = "worker") {
     return code;
   }
   // Kept bytes are whole ArrayBuffers no one else holds: handed to Python only to be
-  // copied at once (to_bytes), never transferred.
+  // copied at once (to_bytes); an outbound one is transferred (then detached) as it is
+  // delivered, and not reused.
   function recycle(u8) {
     const n = u8.byteLength;
-    if (n > POOL_BYTES) return;
+    if (n === 0 || n > POOL_BYTES || u8.buffer.byteLength !== n) return;  // 0: transferred (drained)
     while (pool.length >= POOL_MAX || poolBytes + n > POOL_BYTES) poolBytes -= pool.shift().byteLength;
     pool.push(u8.buffer);
     poolBytes += n;
@@ -394,6 +402,9 @@ function pwwInboundApi(core) {
     // Debugging aid: the size of this core's wasm memory in bytes (make soak prints it
     // over time; it should stop growing once read messages are released).
     memoryBytes: () => x.memory.buffer.byteLength,
+    // Debugging aid: how many large received payloads are kept in JS (js/core.js
+    // pushKept); 0 once every message was released.
+    keptCount: () => core.keptCount(),
   };
 }
 

@@ -53,7 +53,7 @@ test("a large ArrayBuffer is kept, not copied into wasm memory; read twice; rele
   assert.equal(api.read(id, 0), C.ERELEASED);
 });
 
-test("small payloads, views of part of a buffer and shared memory are copied", () => {
+test("views of part of a buffer and shared memory are copied (into JS), small payloads into wasm", () => {
   const [core, id, inbox, api] = fresh();
   inbox.value(bytes(KEEP - 1).buffer);
   const whole = bytes(3 * KEEP);
@@ -61,8 +61,9 @@ test("small payloads, views of part of a buffer and shared memory are copied", (
   const shared = new Uint8Array(new SharedArrayBuffer(KEEP));
   shared.set(bytes(KEEP));
   inbox.value(shared);
-  inbox.value(new Uint8Array(bytes(KEEP).buffer));  // a whole view is kept
-  assert.equal(core.keptCount(), 1);
+  inbox.value(new Uint8Array(bytes(KEEP).buffer));  // a whole view is kept as it is
+  assert.equal(core.keptCount(), 3);
+  assert.equal(api.info(id, 1)[3], 2 * KEEP, "the view's size, not its buffer's");
   assert.ok(same(api.read(id, 1)[1], whole.subarray(8, 8 + 2 * KEEP)));
   shared[0] ^= 255;  // the writer changes shared memory: the message does not change
   assert.ok(same(api.read(id, 2)[1], bytes(KEEP)));
@@ -121,6 +122,25 @@ test("the pool is bounded; destroy drops what is kept", () => {
   assert.equal(core.keptCount(), 1);
   assert.equal(core.destroy(id), 0);
   assert.equal(core.keptCount(), 0);
+});
+
+test("queued outbound bytes: one copy into JS, transferred by the drain, not reused after", () => {
+  const [core, id] = fresh();
+  const OUT = C.OUTBOUND, memBefore = core.exports.memory.buffer.byteLength;
+  const src = bytes(2 * KEEP, 5);
+  core.exports.pww_w_set_limits(id, OUT, 0, 2 * KEEP);
+  assert.equal(core.pushBytes(id, OUT, C.MSG_BYTES, bytes(2 * KEEP + 1), 0), C.EFULL, "refused before a copy");
+  assert.equal(core.keptCount(), 0);
+  const i = core.pushBytes(id, OUT, C.MSG_BYTES, src, 0);
+  assert.equal(i, 0);
+  src[0] ^= 1;  // the sender's buffer changes after the send: the message does not
+  assert.equal(core.exports.memory.buffer.byteLength, memBefore);
+  const [, data] = core.entry(id, OUT, i, Infinity, false);
+  assert.ok(same(data, bytes(2 * KEEP, 5)));
+  structuredClone(data.buffer, { transfer: [data.buffer] });  // as deliver() posts it
+  assert.equal(core.release(id, OUT, i), 0);
+  assert.equal(core.keptCount(), 0);
+  assert.equal(core.copyOut(bytes(2 * KEEP)).byteLength, 2 * KEEP, "no detached buffer pooled");
 });
 
 console.log(`test_kept: ${count} tests${process.exitCode ? ", FAILED" : ", all ok"}`);
