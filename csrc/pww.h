@@ -127,7 +127,8 @@ typedef struct {
 } pww_limits_t;
 
 /* A view of one message. `data` points into memory the queue owns: valid
- * until the message is released or its worker destroyed. */
+ * until the message is released or its worker destroyed; NULL for a message
+ * whose payload its pusher keeps (pww_queue_push_kept). */
 typedef struct {
   const void *data;
   size_t len;
@@ -231,6 +232,16 @@ PWW_API int pww_queue_limits(const pww_worker_t *w, int queue,
  */
 PWW_API int pww_queue_push(pww_worker_t *w, int queue, int kind,
                            const void *data, size_t len, double time_ms);
+/*
+ * As pww_queue_push, for a payload the caller keeps outside the queue (the
+ * JS glue keeps a large received ArrayBuffer as it came): the message counts
+ * `len` bytes against the limits and in live_bytes, and holds no copy; its
+ * pww_message_t.data is NULL. The queue still owns its index, order and read
+ * flag; the caller drops its payload once the message is released. Same
+ * errors as pww_queue_push (no EINVAL for the missing data).
+ */
+PWW_API int pww_queue_push_kept(pww_worker_t *w, int queue, int kind,
+                                size_t len, double time_ms);
 /*
  * 0 if a message of `len` bytes would be accepted by pww_queue_push now (the
  * same checks, except kind and data), else the error that push would return:

@@ -32,7 +32,8 @@ typedef struct {
   uint32_t len;
   uint8_t kind;
   uint8_t opened;
-  uint8_t pad_[2];
+  uint8_t kept; /* 1: no payload here, the caller keeps it (pww_queue_push_kept) */
+  uint8_t pad_;
   unsigned char data[];
 } pww__msg_t;
 

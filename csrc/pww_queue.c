@@ -122,21 +122,24 @@ int pww_queue_fits(pww_worker_t *w, int queue, size_t len) {
   return pww__push_check(w, q, queue, len);
 }
 
-/* The queue owns the copy. Checks everything before allocating, allocates
- * everything before changing anything: on error the queue is unchanged. */
-int pww_queue_push(pww_worker_t *w, int queue, int kind, const void *data,
-                   size_t len, double time_ms) {
+/* The queue owns the copy, or with `kept` only counts `len` bytes whose
+ * payload the caller keeps (data is ignored; the message has no payload in
+ * memory). Checks everything before allocating, allocates everything before
+ * changing anything: on error the queue is unchanged. */
+static int pww__push(pww_worker_t *w, int queue, int kind, const void *data,
+                     size_t len, double time_ms, int kept) {
   pww__queue_t *q = pww__q(w, queue);
   pww__msg_t *m;
   uint32_t span;
   int rc;
 
-  if (q == NULL || !pww__valid_kind(kind) || (data == NULL && len > 0))
+  if (q == NULL || !pww__valid_kind(kind) ||
+      (!kept && data == NULL && len > 0))
     return PWW_EINVAL;
   rc = pww__push_check(w, q, queue, len);
   if (rc < 0) return rc;
 
-  m = PWW_MALLOC(sizeof(*m) + len);
+  m = PWW_MALLOC(sizeof(*m) + (kept ? 0 : len));
   if (m == NULL) return PWW_ENOMEM;
   span = (uint32_t)(q->length - q->base);
   if (span == q->cap &&
@@ -148,8 +151,9 @@ int pww_queue_push(pww_worker_t *w, int queue, int kind, const void *data,
   m->len = (uint32_t)len;
   m->kind = (uint8_t)kind;
   m->opened = 0;
-  m->pad_[0] = m->pad_[1] = 0;
-  if (len > 0) memcpy(m->data, data, len);
+  m->kept = (uint8_t)(kept != 0);
+  m->pad_ = 0;
+  if (len > 0 && !kept) memcpy(m->data, data, len);
 
   q->length++;
   *pww__slot(q, q->length - 1) = m;
@@ -157,6 +161,16 @@ int pww_queue_push(pww_worker_t *w, int queue, int kind, const void *data,
   q->live++;
   q->live_bytes += len;
   return q->length - 1;
+}
+
+int pww_queue_push(pww_worker_t *w, int queue, int kind, const void *data,
+                   size_t len, double time_ms) {
+  return pww__push(w, queue, kind, data, len, time_ms, 0);
+}
+
+int pww_queue_push_kept(pww_worker_t *w, int queue, int kind, size_t len,
+                        double time_ms) {
+  return pww__push(w, queue, kind, NULL, len, time_ms, 1);
 }
 
 int pww_queue_length(const pww_worker_t *w, int queue) {
@@ -234,7 +248,7 @@ int pww_queue_get(const pww_worker_t *w, int queue, int index,
   if (q == NULL || out == NULL) return PWW_EINVAL;
   m = pww__at(q, index, &err);
   if (m == NULL) return err;
-  out->data = m->data;
+  out->data = m->kept ? NULL : m->data;
   out->len = m->len;
   out->kind = m->kind;
   out->opened = m->opened;

@@ -94,6 +94,15 @@ PWW_W_API int pww_w_push(int id, int queue, int kind, const void *ptr, int len,
   return pww_queue_push(w, queue, kind, ptr, (size_t)len, time_ms);
 }
 
+/* Counts len bytes whose payload JS keeps (no copy; info's ptr is 0). `len` is
+ * an f64 as in pww_w_fits, so that any buffer's size is checked exactly. */
+PWW_W_API int pww_w_push_kept(int id, int queue, int kind, double len,
+                            double time_ms) {
+  PWW__WORKER_OR_RETURN(w, id);
+  if (!(len >= 0) || len > (double)PWW_MAX_LEN) return PWW_EINVAL;
+  return pww_queue_push_kept(w, queue, kind, (size_t)len, time_ms);
+}
+
 PWW_W_API int pww_w_length(int id, int queue) {
   PWW__WORKER_OR_RETURN(w, id);
   return pww_queue_length(w, queue);

@@ -13,6 +13,7 @@ int pww_w_state(int id);
 int pww_w_set_state(int id, int state);
 int pww_w_push(int id, int queue, int kind, const void *ptr, int len,
                double time_ms);
+int pww_w_push_kept(int id, int queue, int kind, double len, double time_ms);
 int pww_w_length(int id, int queue);
 int pww_w_unread(int id, int queue);
 int pww_w_first_unread(int id, int queue);

@@ -3,6 +3,11 @@
 // host glue and by the PyWorker bootstrap, each with its own instance.
 // Requires constants.js, protocol.js and payload.js.
 
+// Received bytes of at least this size stay in JS beside the queue instead of being
+// copied into wasm memory (and out again when read): 64 KiB, the size above which
+// receive() and get_unread_messages() read a payload on its own anyway.
+const PWW_KEEP_MIN = 1 << 16;
+
 // `peer` names the other side in the messages this core writes ("worker" on the host,
 // "host" inside a PyWorker).
 function pwwCore(wasmBytes, peer = "worker") {
@@ -18,6 +23,17 @@ function pwwCore(wasmBytes, peer = "worker") {
   // freed after its push, so that a one-off big message does not hold a second copy.
   const SCRATCH_KEEP = 1 << 20;
   const MAX_LEN = PWW_CORE.MAX_LEN;
+  // Received bytes of at least PWW_KEEP_MIN bytes stay in JS, as the Uint8Array they
+  // came in, beside the queue (pww_w_push_kept: the queue counts them, holds no copy):
+  // id * 2 + queue -> Map(index -> Uint8Array). Dropped when their message is released.
+  const kept = new Map();
+  // The ArrayBuffers of released kept messages, reused by copyOut for the next copy of
+  // the same size: a fresh 1 MiB ArrayBuffer costs several times the copy into one
+  // already in use (zeroing, page faults, garbage collection). At most POOL_MAX of them,
+  // POOL_BYTES in all: the newest are kept.
+  const pool = [];
+  let poolBytes = 0;
+  const POOL_MAX = 4, POOL_BYTES = 16 << 20;
 
   // Wasm memory may grow during any call that allocates; views must follow it.
   const mem = () => (u8.buffer === x.memory.buffer ? u8 : (u8 = new Uint8Array(x.memory.buffer)));
@@ -44,8 +60,14 @@ function pwwCore(wasmBytes, peer = "worker") {
   // A message that needs a bigger scratch buffer is first asked about (pww_w_fits):
   // one over the limits is refused before it is copied into wasm memory, which never
   // shrinks. Smaller ones go straight in (the push checks them).
+  // Bytes of PWW_KEEP_MIN or more are copied into JS memory instead and kept there
+  // (one copy, none into wasm memory: the outbound drain transfers that copy).
   function pushBytes(id, queue, kind, bytes, timeMs) {
     const n = lastBytes = bytes.length;
+    if (kind === PWW_CORE.MSG_BYTES && n >= PWW_KEEP_MIN) {
+      const code = x.pww_w_fits(id, queue, n);
+      return code < 0 ? code : pushKept(id, queue, kind, copyOut(bytes), timeMs);
+    }
     if (n > scratchSize) {
       const code = x.pww_w_fits(id, queue, n);
       if (code < 0) return code;
@@ -112,8 +134,16 @@ function pwwCore(wasmBytes, peer = "worker") {
     } else if (pwwIsBytes(value)) {
       // byteLength first: no Uint8Array can view more than 2**32 bytes.
       const n = lastBytes = value.byteLength;
-      code = n > MAX_LEN ? PWW_CORE.EINVAL : pushBytes(id, queue, PWW_CORE.MSG_BYTES,
-        ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, n) : new Uint8Array(value), timeMs);
+      const u8 = n > MAX_LEN ? null
+        : ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, n) : new Uint8Array(value);
+      // A large payload that is a whole ArrayBuffer (what postMessage gave us, cloned or
+      // transferred: no one else holds it) is kept as it is; a view of part of a larger
+      // buffer, or of shared memory, is copied (pushBytes), so that what is held is what
+      // is counted and no one else can change it.
+      code = u8 === null ? PWW_CORE.EINVAL
+        : n >= PWW_KEEP_MIN && u8.byteLength === u8.buffer.byteLength && pwwIsBytes(u8.buffer)
+          ? pushKept(id, queue, PWW_CORE.MSG_BYTES, u8, timeMs)
+          : pushBytes(id, queue, PWW_CORE.MSG_BYTES, u8, timeMs);
     } else {
       const why = value === undefined ? "undefined" : pwwWhyNot(value, false, true);
       if (why) return refuse(id, queue, `the ${peer} sent a value that cannot be carried: ${why}`, timeMs);
@@ -160,16 +190,96 @@ function pwwCore(wasmBytes, peer = "worker") {
   // maxInline bytes (undefined, so Python sees None); a negative code on error.
   // With `view`, bytes come as a view of wasm memory, not a copy: the caller must copy
   // it before anything can allocate in the core (which may grow, and detach, memory).
+  // Kept bytes come as the very Uint8Array kept (view or not): read-only to the caller.
   function entry(id, queue, index, maxInline, view) {
     const p = x.pww_w_info(id, queue, index);
     if (p < 0) return p;
     const v = new DataView(x.memory.buffer);
     const ptr = v.getUint32(p, true), len = v.getUint32(p + 4, true), kind = v.getInt32(p + 8, true);
     if (len > maxInline) return [kind, undefined];
+    if (ptr === 0 && len > 0) return [kind, kept.get(id * 2 + queue).get(index)];
     const m = mem();
     if (kind !== PWW_CORE.MSG_BYTES) return [kind, decoder.decode(m.subarray(ptr, ptr + len))];
     return [kind, view ? m.subarray(ptr, ptr + len) : m.slice(ptr, ptr + len)];
   }
+
+  // The payload of a message as bytes, without copying: a view of wasm memory (valid
+  // until anything allocates in the core) or the kept array; a negative code on error.
+  function payloadView(id, queue, index) {
+    const p = x.pww_w_info(id, queue, index);
+    if (p < 0) return p;
+    const v = new DataView(x.memory.buffer);
+    const ptr = v.getUint32(p, true), len = v.getUint32(p + 4, true);
+    if (ptr === 0 && len > 0) return kept.get(id * 2 + queue).get(index);
+    return mem().subarray(ptr, ptr + len);
+  }
+
+  // Queue `u8` (bytes this side alone holds, a whole ArrayBuffer) without copying it:
+  // the core counts its size against the limits. Returns its index or a negative code.
+  function pushKept(id, queue, kind, u8, timeMs) {
+    const index = x.pww_w_push_kept(id, queue, kind, u8.byteLength, timeMs);
+    if (index >= 0) {
+      let m = kept.get(id * 2 + queue);
+      if (!m) kept.set(id * 2 + queue, m = new Map());
+      m.set(index, u8);
+    }
+    return index;
+  }
+
+  // Release messages in the core, and drop the kept bytes of those released. The kept
+  // map holds only large messages (at most max_bytes / PWW_KEEP_MIN of them): a sweep
+  // over it is cheap next to what it frees.
+  function forget(id, queue) {
+    const m = kept.get(id * 2 + queue);
+    if (!m) return;
+    for (const [i, u8] of m) if (x.pww_w_info(id, queue, i) < 0) { m.delete(i); recycle(u8); }
+    if (m.size === 0) kept.delete(id * 2 + queue);
+  }
+  function release(id, queue, index) {
+    const code = x.pww_w_release(id, queue, index);
+    const m = kept.get(id * 2 + queue), u8 = m && m.get(index);
+    if (u8) {
+      m.delete(index);
+      if (m.size === 0) kept.delete(id * 2 + queue);
+      recycle(u8);
+    }
+    return code;
+  }
+  // Kept bytes are whole ArrayBuffers no one else holds: handed to Python only to be
+  // copied at once (to_bytes); an outbound one is transferred (then detached) as it is
+  // delivered, and not reused.
+  function recycle(u8) {
+    const n = u8.byteLength;
+    if (n === 0 || n > POOL_BYTES || u8.buffer.byteLength !== n) return;  // 0: transferred (drained)
+    while (pool.length >= POOL_MAX || poolBytes + n > POOL_BYTES) poolBytes -= pool.shift().byteLength;
+    pool.push(u8.buffer);
+    poolBytes += n;
+  }
+  // A copy of `bytes` (a Uint8Array) in an ArrayBuffer this side alone holds, to be
+  // transferred: a pooled buffer of the same size when there is one.
+  function copyOut(bytes) {
+    const n = bytes.byteLength;
+    for (let i = pool.length - 1; i >= 0; i--) {
+      if (pool[i].byteLength !== n) continue;
+      const u8 = new Uint8Array(pool[i]);
+      pool.splice(i, 1);
+      poolBytes -= n;
+      u8.set(bytes);
+      return u8;
+    }
+    return bytes.slice();
+  }
+  function releaseOpened(id, queue) {
+    const n = x.pww_w_release_opened(id, queue);
+    if (n > 0) forget(id, queue);
+    return n;
+  }
+  function destroy(id) {
+    kept.delete(id * 2); kept.delete(id * 2 + 1);
+    return x.pww_w_destroy(id);
+  }
+  // How many payloads are kept in JS (tests: none is left once released).
+  const keptCount = () => { let n = 0; for (const m of kept.values()) n += m.size; return n; };
 
   function coreError(code) {
     const e = new Error(`${errName(code)}: ${cstr(x.pww_w_strerror(code))}`);
@@ -198,8 +308,8 @@ function pwwCore(wasmBytes, peer = "worker") {
   const listHeld = (id, queue) => list(id, queue, x.pww_w_held, x.pww_w_list_held);
 
   return {
-    exports: x, pushBytes, pushText, pushValue, pushEncoded, pushJSON, info, entry, listUnread, listHeld,
-    coreError, errName, strerror: (c) => cstr(x.pww_w_strerror(c)),
+    exports: x, pushBytes, pushKept, pushText, pushValue, pushEncoded, pushJSON, info, entry, payloadView, listUnread, listHeld,
+    release, releaseOpened, destroy, keptCount, copyOut, coreError, errName, strerror: (c) => cstr(x.pww_w_strerror(c)),
   };
 }
 
@@ -317,24 +427,25 @@ function pwwInboundApi(core) {
         meta[3 * n] = list[n]; meta[3 * n + 1] = v.getInt32(p + 8, true); meta[3 * n + 2] = inline ? len : -1;
         if (inline) total += len;
       }
-      const data = new Uint8Array(total), m = new Uint8Array(x.memory.buffer);
+      const data = new Uint8Array(total);
       let off = 0;
       for (let k = 0; k < n; k++) {
         const len = meta[3 * k + 2];
         if (len <= 0) continue;
-        const p = x.pww_w_info(id, IN, meta[3 * k]);
-        const ptr = new DataView(x.memory.buffer).getUint32(p, true);
-        data.set(m.subarray(ptr, ptr + len), off);
+        data.set(core.payloadView(id, IN, meta[3 * k]), off);
         off += len;
       }
       return [n === list.length ? meta : meta.slice(0, 3 * n), data];
     },
-    releaseOpened: (id) => x.pww_w_release_opened(id, IN),
+    releaseOpened: (id) => core.releaseOpened(id, IN),
     state: (id) => x.pww_w_state(id),
     countWorkers: () => x.pww_w_count_workers(),
     // Debugging aid: the size of this core's wasm memory in bytes (make soak prints it
     // over time; it should stop growing once read messages are released).
     memoryBytes: () => x.memory.buffer.byteLength,
+    // Debugging aid: how many large received payloads are kept in JS (js/core.js
+    // pushKept); 0 once every message was released.
+    keptCount: () => core.keptCount(),
   };
 }
 

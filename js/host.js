@@ -138,7 +138,7 @@ function pwwHost(core, bundles, dispatch) {
     destroy(id) {
       const rec = records.get(id);
       if (rec) { stop(rec); records.delete(id); }
-      return x.pww_w_destroy(id);
+      return core.destroy(id);
     },
 
     // --- calls (pending-call table in the core: pww_w_call_*): host_calls.js ----------
@@ -154,7 +154,7 @@ function pwwHost(core, bundles, dispatch) {
     failure(id) { return record(id).failure; },
     // Releasing read messages makes room: report messages dropped meanwhile at once.
     releaseOpened(id) {
-      const n = x.pww_w_release_opened(id, INBOUND);
+      const n = core.releaseOpened(id, INBOUND);
       const rec = records.get(id);
       if (n > 0 && rec) rec.inbox.released();
       return n;

@@ -81,7 +81,7 @@ function pwwHostOutbound(h) {
       const e = core.entry(rec.id, OUTBOUND, i, Infinity, false);
       if (typeof e === "number") throw core.coreError(e);
       deliver(rec, e[0], e[1]);
-      x.pww_w_release(rec.id, OUTBOUND, i);
+      core.release(rec.id, OUTBOUND, i);
     }
   }
 
@@ -113,7 +113,7 @@ function pwwHostOutbound(h) {
       if (index < 0) return index;
       x.pww_w_release(rec.id, OUTBOUND, index);
       rec.calls.flush();  // calls made before a message go before it
-      deliver(rec, kind, kind === BYTES ? bytes.slice() : data);  // bytes: the one copy
+      deliver(rec, kind, kind === BYTES ? core.copyOut(bytes) : data);  // bytes: the one copy
       return index;
     } finally { if (pybuf) pybuf.release(); }
   }

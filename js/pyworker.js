@@ -242,8 +242,14 @@ function pwwParentApi() {
       if (kind === PWW_CORE.MSG_JSON) postMessage(pwwMessage(PWW_NONCE, PWW.JSON, data));
       else if (typeof data === "string") postMessage(data);
       else {
-        const [copy] = pwwOwnBuffers([ArrayBuffer.isView(data) ? data.slice() : data]);
-        postMessage(copy, [copy]);
+        // One copy, into a buffer of a released message when one has the size.
+        let copy;
+        if (ArrayBuffer.isView(data)) copy = pwwCoreInst.copyOut(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        else {
+          const buf = data.getBuffer("u8");
+          try { copy = pwwCoreInst.copyOut(buf.data); } finally { buf.release(); }
+        }
+        postMessage(copy.buffer, [copy.buffer]);
       }
       return 0;
     },

@@ -29,7 +29,7 @@ CORE_TEST_CFLAGS := $(CORE_CFLAGS) -Wno-missing-prototypes -Itests/c
 
 # Exports of _core.wasm, exactly (documented in csrc/WASM_API.md).
 CORE_WASM_EXPORTS := pww_w_create pww_w_destroy pww_w_count_workers \
-  pww_w_state pww_w_set_state pww_w_push pww_w_length pww_w_unread \
+  pww_w_state pww_w_set_state pww_w_push pww_w_push_kept pww_w_length pww_w_unread \
   pww_w_first_unread pww_w_list_unread pww_w_held pww_w_list_held \
   pww_w_info pww_w_mark_opened pww_w_release pww_w_release_opened \
   pww_w_set_limits pww_w_malloc pww_w_free pww_w_strerror pww_w_err_name \

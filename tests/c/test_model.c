@@ -7,7 +7,7 @@
 #define MAX_WORKERS 20000
 
 typedef struct {
-  int present, opened, kind;
+  int present, opened, kind, kept;
   size_t len;
   unsigned seed;
   double t;
@@ -164,7 +164,9 @@ static void op_worker(int id, pww_worker_t *w, mworker_t *m) {
     else
       expect = fail ? PWW_ENOMEM : mq->n;
     if (fail) talloc_countdown = 0;
-    rc = pww_queue_push(w, q, kind, p, len, t);
+    /* One in four is kept by the caller (pww_queue_push_kept): no payload. */
+    rc = (seed & 3u) == 0 ? pww_queue_push_kept(w, q, kind, len, t)
+                          : pww_queue_push(w, q, kind, p, len, t);
     talloc_countdown = -1;
     ASSERT_ERR(rc, expect);
     outcomes[rc < 0 ? -rc : 0]++;
@@ -174,7 +176,7 @@ static void op_worker(int id, pww_worker_t *w, mworker_t *m) {
         mq->v = realloc(mq->v, (size_t)mq->cap * sizeof(*mq->v));
         ASSERT_NOT_NULL(mq->v);
       }
-      mq->v[mq->n++] = (mmsg_t){1, 0, kind, len, seed, t};
+      mq->v[mq->n++] = (mmsg_t){1, 0, kind, (seed & 3u) == 0, len, seed, t};
     }
   } else if (r < 55) { /* get */
     i = pick_index(mq);
@@ -185,7 +187,10 @@ static void op_worker(int id, pww_worker_t *w, mworker_t *m) {
       mmsg_t *e = &mq->v[i];
       fill_payload(p, e->len, e->seed);
       ASSERT_UEQ(msg.len, e->len);
-      ASSERT_MEM_EQ(msg.data, p, e->len);
+      if (e->kept)
+        ASSERT_TRUE(msg.data == NULL);
+      else
+        ASSERT_MEM_EQ(msg.data, p, e->len);
       ASSERT_EQ(msg.kind, e->kind);
       ASSERT_EQ(msg.opened, e->opened);
       ASSERT_DBL_EQ(msg.time_ms, e->t);

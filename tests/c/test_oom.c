@@ -219,10 +219,44 @@ TEST(wasm_layer_default_registry) {
   talloc_uninstall();
 }
 
+/* pww_queue_push_kept: its one allocation (the header) and the ring's growth. */
+TEST(queue_push_kept) {
+  pww_registry_t *reg;
+  pww_worker_t *w;
+  int i, k, failures = 0;
+
+  talloc_install();
+  ASSERT_EQ(pww_registry_new(&reg), 0);
+  w = pww_worker_find(reg, pww_worker_create(reg, PWW_KIND_JAVASCRIPT));
+  for (i = 0; i < 100; i++) {
+    for (k = 0;; k++) {
+      snapshot_t before = snap(reg);
+      long live = talloc_live;
+      int rc;
+      talloc_countdown = k;
+      rc = pww_queue_push_kept(w, PWW_INBOUND, PWW_MSG_BYTES, 1000, i);
+      talloc_countdown = -1;
+      if (rc >= 0) {
+        ASSERT_EQ(rc, i);
+        break;
+      }
+      ASSERT_ERR(rc, PWW_ENOMEM);
+      ASSERT_EQ(talloc_live, live);
+      assert_same(before, snap(reg));
+      failures++;
+    }
+  }
+  ASSERT_EQ(failures, 100 + 5); /* ring 8 -> 16 -> ... -> 128 */
+  check_registry(reg);
+  ASSERT_EQ(pww_registry_free(reg, 1), 0);
+  talloc_uninstall();
+}
+
 TEST_MAIN(
   RUN(registry_new);
   RUN(worker_create);
   RUN(queue_push);
+  RUN(queue_push_kept);
   RUN(release_never_fails);
   RUN(wasm_layer_default_registry);
 )

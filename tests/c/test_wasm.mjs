@@ -11,7 +11,7 @@ assert.ok(Number.isInteger(maxBytes) && maxBytes > 0, "usage: test_wasm.mjs WASM
 const bytes = fs.readFileSync(path);
 const EXPORTS = [
   "memory", "pww_w_create", "pww_w_destroy", "pww_w_count_workers",
-  "pww_w_state", "pww_w_set_state", "pww_w_push", "pww_w_length",
+  "pww_w_state", "pww_w_set_state", "pww_w_push", "pww_w_push_kept", "pww_w_length",
   "pww_w_unread", "pww_w_first_unread", "pww_w_list_unread", "pww_w_held",
   "pww_w_list_held", "pww_w_info", "pww_w_mark_opened", "pww_w_release",
   "pww_w_release_opened", "pww_w_set_limits", "pww_w_malloc", "pww_w_free",
@@ -170,4 +170,18 @@ eq(w.pww_w_call_cancel_all(d), 2);
 eq(w.pww_w_call_stat(d, C.CALL_PENDING), 0);
 eq(w.pww_w_call_end(d, 3), E.ENOCALL);
 eq(w.pww_w_destroy(d), 0);
+
+// A kept message (its payload stays in JS): counted, no payload in memory (ptr 0).
+{
+  const k = w.pww_w_create(JS);
+  eq(w.pww_w_set_limits(k, IN, 0, 1 << 20), 0);
+  const before = mem().byteLength;
+  eq(w.pww_w_push_kept(k, IN, BYTES, 1 << 20, 5), 0);
+  eq(w.pww_w_push_kept(k, IN, BYTES, 1, 6), E.EFULL);
+  eq(mem().byteLength, before, "no payload allocated");
+  const p = w.pww_w_info(k, IN, 0), dv = new DataView(mem());
+  eq([dv.getUint32(p, true), dv.getUint32(p + 4, true), dv.getInt32(p + 8, true)], [0, 1 << 20, BYTES]);
+  for (const n of [C.MAX_LEN + 1, 2 ** 64, -1, NaN]) eq(w.pww_w_push_kept(k, IN, BYTES, n, 0), E.EINVAL, `kept ${n}`);
+  eq(w.pww_w_destroy(k), 0);
+}
 console.log(`test_wasm: ${checks} checks ok (${bytes.length} bytes, no imports)`);
