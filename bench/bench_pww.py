@@ -370,6 +370,91 @@ async def bench_coldstart(index_url: str, reps: int) -> dict[str, Any]:
     }
 
 
+# -- 6. the original PyWebWorker's README workload ---------------------------------------
+# bench/original.py has the workload and its reasons; here the same user code runs against
+# pywebworker, interleaved with the original (each version in its own Pyodide in this page).
+README_SCRIPT = """
+console.log('worker created');
+self.onmessage = function(message){
+\tconsole.log('Received: ' + message.data);
+\tself.postMessage(message.data);
+}
+"""
+# The same without its two console.log lines: a worker's console.log costs Chromium about
+# 100 µs (the page's console keeps it), which caps both libraries at ~10 000 msg/s.
+QUIET_SCRIPT = """
+self.onmessage = function(message){
+\tself.postMessage(message.data);
+}
+"""
+SCRIPTS = {"readme": README_SCRIPT, "quiet": QUIET_SCRIPT}
+
+
+async def readme_workload(n: int, receive: bool, script: str) -> float:
+    """Seconds to send n messages in one go and read every echo, as bench/original.py does
+    (``receive=False``: the same polling code), or waiting with ``await receive()`` and
+    reading the rest with ``get_unread_messages()`` (what a user of pywebworker writes)."""
+    w = JsWorker(script).start()
+
+    async def read_all(n: int) -> list[Any]:
+        out: list[Any] = []
+        while len(out) < n:
+            if receive:
+                out.append((await w.receive(timeout=60)).read())
+            else:
+                await asyncio.sleep(0)
+            out.extend(m.read() for m in w.get_unread_messages())
+        return out
+
+    w.send_message("warm-up")
+    await read_all(1)
+    messages = [f"message {i}" for i in range(n)]
+    t0 = perf()
+    for m in messages:
+        w.send_message(m)
+    out = await read_all(n)
+    t = perf() - t0
+    w.kill()
+    assert out == messages, "pywebworker: README echo lost or reordered messages"
+    return t
+
+
+async def bench_original(ns: list[int], reps: int, versions: list[str], scripts: list[str]) -> dict[str, Any]:
+    if ENV != "browser":
+        return {"skipped": "the original PyWebWorker needs a browser: it starts its workers with "
+                           "`new Worker(\"data:text/javascript,...\")` and reads `window`"}
+    out: dict[str, Any] = {"versions": versions, "reps": reps, "results": {}}
+    errors: dict[str, str] = {}
+    for name in scripts:
+        script = SCRIPTS[name]
+        out["results"][name] = {}
+        for n in ns:
+            times: dict[str, list[float]] = {v: [] for v in versions}
+            times.update({"pywebworker": [], "pywebworker_receive": []})
+            for rep in range(reps):
+                order: list[str] = list(times)
+                if rep % 2:
+                    order.reverse()  # neither side always gets the warmer machine
+                for who in order:
+                    if who == "pywebworker":
+                        times[who].append(await readme_workload(n, False, script))
+                    elif who == "pywebworker_receive":
+                        times[who].append(await readme_workload(n, True, script))
+                    elif who not in errors:
+                        try:
+                            times[who] += json.loads(str(await pwwbench.original(who, n, 1, script)))
+                        except Exception as e:  # noqa: BLE001 - a version that cannot run is a result
+                            errors[who] = f"{type(e).__name__}: {e}"[:300]
+                            log(f"  original PyWebWorker {who} did not run: {errors[who]}")
+                log(f"  {name} script, N={n}, rep {rep + 1}/{reps}: " + "  ".join(
+                    f"{who} {n / t[-1]:,.0f}" for who, t in times.items() if t) + " msg/s")
+            out["results"][name][str(n)] = {who: {"msg_s": n / statistics.median(t), "runs_s": t}
+                                            for who, t in times.items() if t}
+    if errors:
+        out["errors"] = errors
+    return out
+
+
 # -- main ------------------------------------------------------------------------------
 async def main(config_json: str) -> str:
     cfg = json.loads(config_json)
@@ -380,7 +465,7 @@ async def main(config_json: str) -> str:
         "pywebworker": pywebworker.__version__,
         "user_agent": str(js.navigator.userAgent) if hasattr(js, "navigator") else None,
     }
-    only = set(cfg.get("only") or ["throughput", "ffi", "pingpong", "binary", "coldstart"])
+    only = set(cfg.get("only") or ["throughput", "ffi", "pingpong", "binary", "coldstart", "original"])
     if "throughput" in only:
         log("[1] throughput")
         res["throughput"] = await bench_throughput(cfg["n_throughput"], cfg["reps"])
@@ -397,4 +482,8 @@ async def main(config_json: str) -> str:
     if "coldstart" in only:
         log("[4] cold start")
         res["coldstart"] = await bench_coldstart(index_url, cfg["boot_reps"])
+    if "original" in only:
+        log("[6] the original PyWebWorker's README workload")
+        res["original"] = await bench_original(cfg["original_n"], cfg["original_reps"], cfg["original_versions"],
+                                               cfg["original_scripts"])
     return json.dumps(res)

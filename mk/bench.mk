@@ -2,7 +2,9 @@
 #
 #   make bench   every benchmark in headless Chromium and Node + the C core under
 #                callgrind; prints ratios against baselines measured in the same run,
-#                writes build/bench/results.json and bench/RESULTS.md (~5 minutes)
+#                writes build/bench/results.json, bench/RESULTS.md and its chart
+#                bench/results.svg (~12 minutes); fetches the original PyWebWorker's
+#                wheels from PyPI into build/bench/ (a peer in the Chromium page)
 #   make serve   serve the repository on http://127.0.0.1:$(SERVE_PORT)/ : the demo
 #                page is /examples/web/ (Pyodide from node_modules/pyodide)
 #   make soak    one million messages through a JsWorker echo in Chromium and one
@@ -15,13 +17,17 @@ BENCH_ARGS ?=
 SOAK_ARGS ?=
 BENCH_PYODIDE ?= 314.0.7
 
-.PHONY: bench bench-quick serve soak
+.PHONY: bench bench-quick deps-bench serve soak
 
-bench: deps wheel
+# matplotlib for the chart (tools/requirements-bench.txt)
+deps-bench:
+	@$(SETUP) bench
+
+bench: deps deps-bench wheel
 	$(PYTHON) tools/make_dist.py $(BENCH_PYODIDE)
 	$(PYTHON) bench/run.py --pyodide $(BENCH_PYODIDE) $(BENCH_ARGS)
 
-bench-quick: deps wheel
+bench-quick: deps deps-bench wheel
 	$(PYTHON) bench/run.py --quick --pyodide $(BENCH_PYODIDE) $(BENCH_ARGS)
 
 serve: deps wheel

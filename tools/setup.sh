@@ -8,6 +8,7 @@
 #   browser  chromium, chromedriver                     (the tests' chrome runtime, benchmarks)
 #   npm      npm ci: the Pyodide runtimes of package.json
 #   pip      tools/requirements-test.txt               (pytest, ruff, mypy, build, ...)
+#   bench    tools/requirements-bench.txt              (matplotlib: make bench's chart)
 # Env: PYTHON (default python3).  The mk/*.mk targets call this; nothing else installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,8 +38,8 @@ for g in "${groups[@]}"; do
     fuzz) want+=(clang libclang-rt-dev) ;;
     browser) want+=(chromium chromium-driver) ;;
     npm) want+=(nodejs npm) ;;
-    pip) ;;
-    *) echo "setup: unknown group '$g' (core fuzz browser npm pip)" >&2; exit 2 ;;
+    pip | bench) ;;
+    *) echo "setup: unknown group '$g' (core fuzz browser npm pip bench)" >&2; exit 2 ;;
   esac
 done
 missing=()
@@ -66,8 +67,10 @@ if [[ " ${groups[*]} " == *" npm "* ]] && ! node -e '
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# 3. pip: pinned test deps; skip pip entirely when every pin is satisfied.
-if [[ " ${groups[*]} " == *" pip "* ]] && ! "$PYTHON" - tools/requirements-test.txt <<'PY'
+# 3. pip: each pip group's pinned requirements; skip pip for a group when every pin of
+#    its file is satisfied.
+pins_ok() {
+  "$PYTHON" - "$1" <<'PY'
 import sys, re
 from importlib.metadata import version, PackageNotFoundError
 for line in open(sys.argv[1]):
@@ -78,7 +81,12 @@ for line in open(sys.argv[1]):
     except PackageNotFoundError:
         sys.exit(1)
 PY
-then
-  echo "setup: pip install -r tools/requirements-test.txt"
-  "$PYTHON" -m pip install -q --disable-pip-version-check -r tools/requirements-test.txt
-fi
+}
+for g in pip bench; do
+  [[ " ${groups[*]} " == *" $g "* ]] || continue
+  req=tools/requirements-test.txt; [ "$g" = bench ] && req=tools/requirements-bench.txt
+  if ! pins_ok "$req"; then
+    echo "setup: pip install -r $req"
+    "$PYTHON" -m pip install -q --disable-pip-version-check -r "$req"
+  fi
+done
