@@ -158,6 +158,32 @@ function pwwCore(wasmBytes, peer = "worker") {
     return settle(id, queue, pushBytes(id, queue, kind, bytes, timeMs), timeMs);
   }
 
+  // Every message of a read `msgs` batch, each queued as pushEncoded queues it, with
+  // one copy of the batch into wasm memory; `each(code)` gets each result in turn
+  // (its index, or a code as pushEncoded gives it).
+  function pushBatch(id, queue, m, timeMs, each) {
+    const total = m.buf.byteLength;
+    if (total > SCRATCH_KEEP) {  // a batch this large is rare: message by message
+      pwwEachMessage(m, (kind, bytes) => each(pushEncoded(id, queue, kind, bytes, timeMs)));
+      return;
+    }
+    const items = [];
+    pwwEachMessage(m, (kind, bytes) => items.push(kind, bytes.length));  // checks the batch whole first
+    // Its own buffer, not the scratch one: a refusal or a drop report pushed meanwhile
+    // may replace the scratch buffer.
+    const p = x.pww_w_malloc(total || 1);
+    if (!p) { for (let k = 0; k < items.length; k += 2) each(settle(id, queue, PWW_CORE.ENOMEM, timeMs)); return; }
+    try {
+      mem().set(new Uint8Array(m.buf), p);
+      let off = 0;
+      for (let k = 0; k < items.length; k += 2) {
+        const n = lastBytes = items[k + 1];
+        each(settle(id, queue, x.pww_w_push(id, queue, items[k], p + off, n, timeMs), timeMs));
+        off += n;
+      }
+    } finally { x.pww_w_free(p); }
+  }
+
   // Received JSON text (between two Pythons it travels as text, unchanged: see
   // protocol.js `json`), queued as pushValue queues a value.
   function pushJSON(id, queue, text, timeMs) {
@@ -308,7 +334,7 @@ function pwwCore(wasmBytes, peer = "worker") {
   const listHeld = (id, queue) => list(id, queue, x.pww_w_held, x.pww_w_list_held);
 
   return {
-    exports: x, pushBytes, pushKept, pushText, pushValue, pushEncoded, pushJSON, info, entry, payloadView, listUnread, listHeld,
+    exports: x, pushBytes, pushKept, pushText, pushValue, pushEncoded, pushBatch, pushJSON, info, entry, payloadView, listUnread, listHeld,
     release, releaseOpened, destroy, keptCount, copyOut, coreError, errName, strerror: (c) => cstr(x.pww_w_strerror(c)),
   };
 }
@@ -360,7 +386,7 @@ function pwwInbox(core, id, peer) {
   // Every message of a read `msgs` batch (protocol.js), in order.
   box.batch = (m) => {
     const t = pwwNow();
-    pwwEachMessage(m, (kind, bytes) => { before(); count(core.pushEncoded(id, IN, kind, bytes, t)); });
+    core.pushBatch(id, IN, m, t, (code) => { before(); count(code); });
   };
   // `e`: anything thrown, or error data.
   box.error = (e, prefix) => {
@@ -415,24 +441,24 @@ function pwwInboundApi(core) {
         const e = core.entry(id, IN, list[0], maxInline, false);
         return typeof e === "number" ? e : [list[0], e[0], e[1]];
       }
-      const meta = new Int32Array(list.length * 3);
+      const meta = new Int32Array(list.length * 3), ptrs = new Uint32Array(list.length);
+      const i32 = new Int32Array(x.memory.buffer);  // pww_w_info allocates nothing: no growth below
       let total = 0, n = 0;
       for (; n < list.length; n++) {
         const p = x.pww_w_info(id, IN, list[n]);
         if (p < 0) return p;
-        const v = new DataView(x.memory.buffer);
-        const len = v.getUint32(p + 4, true);
-        const inline = len <= maxInline;
+        const len = i32[(p >> 2) + 1] >>> 0, inline = len <= maxInline;
         if (inline && n > 0 && total + len > PACK_BYTES) break;  // the rest next time
-        meta[3 * n] = list[n]; meta[3 * n + 1] = v.getInt32(p + 8, true); meta[3 * n + 2] = inline ? len : -1;
+        meta[3 * n] = list[n]; meta[3 * n + 1] = i32[(p >> 2) + 2]; meta[3 * n + 2] = inline ? len : -1;
+        ptrs[n] = i32[p >> 2];
         if (inline) total += len;
       }
-      const data = new Uint8Array(total);
+      const data = new Uint8Array(total), m = new Uint8Array(x.memory.buffer);
       let off = 0;
       for (let k = 0; k < n; k++) {
-        const len = meta[3 * k + 2];
+        const len = meta[3 * k + 2], ptr = ptrs[k];
         if (len <= 0) continue;
-        data.set(core.payloadView(id, IN, meta[3 * k]), off);
+        data.set(ptr === 0 ? core.payloadView(id, IN, meta[3 * k]) : m.subarray(ptr, ptr + len), off);
         off += len;
       }
       return [n === list.length ? meta : meta.slice(0, 3 * n), data];

@@ -217,7 +217,7 @@ class Endpoint:
         """
         until = None if timeout is None else deadline(timeout)
         entry = self._inbound.take(_INLINE_BYTES)  # read ahead in batches: _inbox.py
-        if entry is not None and entry.kind != MSG_ERROR:  # the common case, in short
+        if entry is not None and entry[1] != MSG_ERROR:  # the common case, in short
             index, kind, payload = entry
             return WorkerMessage(self._inbound, index, kind, payload, True, js_numbers=self._js_numbers)
         return await self._receive(until, entry, True)
@@ -231,10 +231,9 @@ class Endpoint:
                 entry = self._inbound.take(_INLINE_BYTES)
             taken = False
             if entry is not None:
-                msg = WorkerMessage(
-                    self._inbound, entry.index, entry.kind, entry.payload, opened=True, js_numbers=self._js_numbers
-                )
-                if entry.kind == MSG_ERROR:
+                index, kind, payload = entry
+                msg = WorkerMessage(self._inbound, index, kind, payload, opened=True, js_numbers=self._js_numbers)
+                if kind == MSG_ERROR:
                     raise msg.read()
                 return msg
             err = self._closed_error()

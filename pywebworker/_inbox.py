@@ -45,7 +45,7 @@ class Inbox:
     def _forget(self, index: int) -> None:
         """``index`` is being marked by another path: stop reading it ahead."""
         ahead = self._ahead
-        if ahead and ahead[0].index <= index <= ahead[-1].index:
+        if ahead and ahead[0][0] <= index <= ahead[-1][0]:  # Entry: index first
             ahead.clear()
 
     def reset(self) -> None:
@@ -71,7 +71,9 @@ class Inbox:
 
     def mark_opened(self, index: int) -> None:
         """Mark lazily; never raises (a released message is opened already)."""
-        self._forget(index)
+        ahead = self._ahead
+        if ahead and ahead[0][0] <= index <= ahead[-1][0]:
+            ahead.clear()  # being marked by another path: stop reading it ahead
         self._marks.append(index)
 
     def mark_many(self, indices: list[int]) -> None:
@@ -91,7 +93,7 @@ class Inbox:
                 return None
             ahead.extend(batch)
         entry = ahead.popleft()
-        self._marks.append(entry.index)
+        self._marks.append(entry[0])
         return entry
 
     def take_many(self, marks: list[int], max_inline: int, limit: int) -> list[Entry]:

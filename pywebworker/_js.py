@@ -15,6 +15,7 @@ import importlib
 import json
 from collections.abc import Callable
 from importlib import resources
+from itertools import accumulate
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -115,28 +116,27 @@ def _entries(r: Any) -> list[Entry]:
     parts = r.to_py(depth=1)
     if len(parts) == 3:  # a lone message: [index, kind, payload]
         index, kind, lone = parts
-        return [Entry(index, kind, lone.to_bytes() if kind == MSG_BYTES and lone is not None else lone)]
+        return [(index, kind, lone.to_bytes() if kind == MSG_BYTES and lone is not None else lone)]
     meta_js, data_js = parts
     meta = memoryview(meta_js.to_bytes()).cast("i")
     data = data_js.to_bytes()
-    text = data.decode("ascii") if data.isascii() else None
-    out = []
+    indices, kinds, lens = meta[0::3].tolist(), meta[1::3].tolist(), meta[2::3].tolist()
+    if MSG_BYTES not in kinds and min(lens) >= 0 and data.isascii():  # the common case, in bulk
+        text = data.decode("ascii")
+        ends = list(accumulate(lens))
+        raws: list[Any] = [text[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+        return list(zip(indices, kinds, raws, strict=True))
+    out: list[Entry] = []
     off = 0
-    for k in range(0, len(meta), 3):
-        index, kind, n = meta[k], meta[k + 1], meta[k + 2]
+    for index, kind, n in zip(indices, kinds, lens, strict=True):
         raw: str | bytes | None
         if n < 0:
             raw = None
         else:
             end = off + n
-            if kind == MSG_BYTES:
-                raw = data[off:end]
-            elif text is not None:
-                raw = text[off:end]
-            else:
-                raw = data[off:end].decode()
+            raw = data[off:end] if kind == MSG_BYTES else data[off:end].decode()
             off = end
-        out.append(Entry(index, kind, raw))
+        out.append((index, kind, raw))
     return out
 
 
@@ -190,7 +190,7 @@ class _JsInbound:
         entries = self.take_many([], max_inline, 1)
         if not entries:
             return None
-        self.mark_opened(entries[0].index)
+        self.mark_opened(entries[0][0])
         return entries[0]
 
     def unread(self, max_inline: int) -> list[Entry]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._constants import MSG_KIND_NAMES
+from ._constants import MSG_KIND_NAMES, MSG_TEXT
 from ._errors import MessageReleasedError
 from ._payload import decode
 
@@ -119,10 +119,12 @@ class WorkerMessage:
             by ``get_unread_messages()`` and ``receive()``; such a handle stays
             readable after ``clear_read()``, as often as you like.
         """
-        if self._raw is None:
+        raw = self._raw
+        if self._opened and self._kind == MSG_TEXT and raw is not None:
+            return raw  # the common case (from receive()), in short
+        if raw is None:
             self._kind, raw = self._inbound.read(self.index)
         else:
-            raw = self._raw
             if not self._opened:
                 try:
                     self._inbound.mark_opened(self.index)

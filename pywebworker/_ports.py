@@ -18,12 +18,10 @@ if TYPE_CHECKING:
 State = Literal["created", "starting", "running", "killed", "failed"]
 
 
-class Entry(NamedTuple):
-    """A message read with its payload (``None``: larger than ``max_inline`` bytes)."""
-
-    index: int  # type: ignore[assignment]  # shadows tuple.index, on purpose: the field is the index
-    kind: int
-    payload: str | bytes | None
+# A message read with its payload: (index, kind, payload); payload ``None`` when it is
+# larger than ``max_inline`` bytes. A plain tuple: receive() makes one per message, and
+# in Pyodide a NamedTuple's constructor costs several times a tuple's.
+Entry = tuple[int, int, "str | bytes | None"]
 
 
 class MessageInfo(NamedTuple):

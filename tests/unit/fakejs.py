@@ -362,7 +362,7 @@ class FakeInbound:
 
     def _entry(self, index: int, max_inline: int) -> Entry:
         m = self._msg(index)
-        return Entry(index, m.kind, m.payload if m.nbytes <= max_inline else None)
+        return (index, m.kind, m.payload if m.nbytes <= max_inline else None)
 
     def take(self, max_inline: int) -> Entry | None:
         i = self.first_unread()

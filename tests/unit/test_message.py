@@ -47,7 +47,7 @@ def test_a_handle_with_its_payload_marks_without_reading() -> None:
     inb.inbox.value(b"\x00\x01")
     (entry,) = inb.unread(1024)
     spy = Counting(inb)
-    m = WorkerMessage(spy, entry.index, entry.kind, entry.payload)
+    m = WorkerMessage(spy, *entry)
     assert m.read() == b"\x00\x01" and type(m.read()) is bytes
     assert spy.calls == ["mark_opened"]  # once, and no read: the payload came along
     assert inb.info(0).opened
@@ -74,7 +74,7 @@ def test_released_handles() -> None:
     inb.inbox.value("kept")
     inb.inbox.value("gone")
     (e0, e1) = inb.unread(1024)
-    with_payload = WorkerMessage(inb, e0.index, e0.kind, e0.payload)
+    with_payload = WorkerMessage(inb, *e0)
     bare = WorkerMessage(inb, 1)
     with_payload.read()
     inb.mark_opened(1)
@@ -96,7 +96,7 @@ def test_mark_of_a_message_released_through_another_handle() -> None:
     inb = inbound()
     inb.inbox.value("x")
     (e,) = inb.unread(1024)
-    a = WorkerMessage(inb, e.index, e.kind, e.payload)
+    a = WorkerMessage(inb, *e)
     inb.mark_opened(0)
     inb.release_opened()
     assert a.read() == "x"  # the mark finds it released: already opened, fine
@@ -106,8 +106,8 @@ def test_a_payload_over_max_inline_is_read_when_asked() -> None:
     inb = inbound()
     inb.inbox.value("y" * 100)
     (e,) = inb.unread(10)
-    assert e.payload is None
-    m = WorkerMessage(inb, e.index, e.kind, e.payload)
+    assert e[2] is None  # (index, kind, payload)
+    m = WorkerMessage(inb, *e)
     assert m.read() == "y" * 100 and m.is_opened()
 
 
