@@ -400,6 +400,15 @@ function pwwInbox(core, id, peer) {
   return box;
 }
 
+// What a wake-up tells Python of the message just queued at `index` (a negative code:
+// none): [index, kind, text] for a short string stored exactly as it came (text, or
+// JSON text with `json`), else nothing (Python fetches it). pywebworker/_inbox.py.
+const PWW_WAKE_TEXT = 4096;
+function pwwWakeArgs(index, data, json) {
+  if (index < 0 || typeof data !== "string" || data.length > PWW_WAKE_TEXT || !pwwWellFormed(data)) return [];
+  return [index, json ? PWW_CORE.MSG_JSON : PWW_CORE.MSG_TEXT, data];
+}
+
 // The reading side of an endpoint's inbound queue, in the shape the Python package
 // expects (pywebworker/_endpoint.py). Shared by the host glue and the PyWorker bootstrap.
 function pwwInboundApi(core) {

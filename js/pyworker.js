@@ -50,9 +50,8 @@ addEventListener("message", (ev) => {
 });
 
 function pwwReceive(data, json) {
-  if (json) pwwInboxInst.json(data);
-  else pwwInboxInst.value(data);
-  if (pwwWatch && pwwNotify) pwwNotify();
+  const index = json ? pwwInboxInst.json(data) : pwwInboxInst.value(data);
+  if (pwwWatch && pwwNotify) pwwNotify(...pwwWakeArgs(index, data, json));
 }
 
 // As host_inbound.js caught(): queued, Python told; a second failure is queued untold.

@@ -18,8 +18,9 @@ from . import _js
 from ._constants import MSG_ERROR
 from ._errors import MessageIndexError, PyWebWorkerError, WorkerKilledError
 from ._futures import resolve_now
+from ._inbox import Inbox
 from ._message import WorkerMessage
-from ._ports import Entry, Inbound
+from ._ports import Entry
 from ._timeouts import deadline
 
 Handler = Callable[[WorkerMessage], Any]
@@ -32,7 +33,7 @@ _INLINE_BYTES = 64 * 1024
 class Endpoint:
     """Messages received from the other side, with read tracking in the C core."""
 
-    _inbound: Inbound  # this endpoint's inbound queue
+    _inbound: Inbox  # this endpoint's inbound queue
     _js_numbers = False  # the other side is JavaScript: numbers are doubles (_payload.loads)
 
     def __init__(self) -> None:
@@ -145,7 +146,10 @@ class Endpoint:
     def _watch(self, on: bool) -> None:
         raise NotImplementedError
 
-    def _wake(self) -> None:
+    def _wake(self, index: int | None = None, kind: int = 0, payload: str | bytes | None = None) -> None:
+        """The glue's wake-up: a message arrived (with it, when the glue gives it: a
+        short text), the worker became ready or changed state."""
+        self._inbound.arrived(None if index is None else (index, kind, payload))
         waiters, self._waiters = self._waiters, []
         if self._handler is not None:
             self._deliver()  # first: the handler sees new messages before receive() marks them
@@ -161,6 +165,8 @@ class Endpoint:
         if on != self._watching:
             self._watch(on)
             self._watching = on
+            if not on:
+                self._inbound.arrived()  # arrivals go untold from now on
 
     async def _wait(self, until: float | None) -> None:
         """Wait for the next event (message, state change); ``until`` is a
@@ -216,7 +222,7 @@ class Endpoint:
             if the worker failed and nothing is left unread.
         """
         until = None if timeout is None else deadline(timeout)
-        entry = self._inbound.take(_INLINE_BYTES)  # read ahead in batches: _inbox.py
+        entry = self._inbound.take(_INLINE_BYTES, self._watching)  # read ahead in batches: _inbox.py
         if entry is not None and entry[1] != MSG_ERROR:  # the common case, in short
             index, kind, payload = entry
             return WorkerMessage(self._inbound, index, kind, payload, True, js_numbers=self._js_numbers)
@@ -228,7 +234,7 @@ class Endpoint:
         """As receive(); ``taken``: ``entry`` is what the first take() gave."""
         while True:
             if not taken:
-                entry = self._inbound.take(_INLINE_BYTES)
+                entry = self._inbound.take(_INLINE_BYTES, self._watching)
             taken = False
             if entry is not None:
                 index, kind, payload = entry

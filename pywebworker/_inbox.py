@@ -28,12 +28,16 @@ AHEAD = 1024  # messages receive() takes in one crossing, at most
 class Inbox:
     """``_ports.Inbound`` with lazy marks and a read-ahead for ``take``."""
 
-    __slots__ = ("_port", "_ahead", "_marks")
+    __slots__ = ("_port", "_ahead", "_marks", "_drained", "_seen")
 
     def __init__(self, port: Inbound) -> None:
         self._port = port
         self._ahead: deque[Entry] = deque()  # unread in the core, oldest first
         self._marks: list[int] = []  # opened here, not yet in the core
+        # Every unread message was in the last fetch (nothing arrived since, as far as
+        # arrived() was told), and _seen is one past the last index fetched or offered.
+        self._drained = False
+        self._seen = 0
 
     def _sync(self) -> Inbound:
         """The port, with the waiting marks sent."""
@@ -52,6 +56,17 @@ class Inbox:
         """Forget the read-ahead and the waiting marks (the queue is gone)."""
         self._ahead.clear()
         self._marks.clear()
+        self._drained = False
+
+    def arrived(self, entry: Entry | None = None) -> None:
+        """A message arrived (the glue's wake-up): ``entry`` is it with its payload when
+        the glue could give it (a short text), else ``None``. It is read ahead when it
+        is the very next message; otherwise the next take() fetches."""
+        if entry is not None and self._drained and entry[0] == self._seen:
+            self._ahead.append(entry)
+            self._seen += 1
+        else:
+            self._drained = False
 
     # -- _ports.Inbound ---------------------------------------------------------------
     def length(self) -> int:
@@ -84,11 +99,20 @@ class Inbox:
         self._forget(index)
         return self._sync().read(index)
 
-    def take(self, max_inline: int) -> Entry | None:
+    def take(self, max_inline: int, told: bool = False) -> Entry | None:
+        """The oldest unread message, marked (lazily); ``None`` when none is unread.
+        ``told``: the owner hears of every arrival (it watches) and passes each to
+        :meth:`arrived`, so an empty read-ahead after a complete fetch means none."""
         ahead = self._ahead
         if not ahead:
+            if told and self._drained:
+                return None
             marks, self._marks = self._marks, []
             batch = self._port.take_many(marks, max_inline, AHEAD)
+            if len(batch) < AHEAD:
+                self._drained = True
+                if batch:
+                    self._seen = batch[-1][0] + 1
             if not batch:
                 return None
             ahead.extend(batch)
@@ -98,6 +122,7 @@ class Inbox:
 
     def take_many(self, marks: list[int], max_inline: int, limit: int) -> list[Entry]:
         self._ahead.clear()
+        self._drained = False
         waiting, self._marks = self._marks, []
         return self._port.take_many(waiting + marks, max_inline, limit)
 

@@ -349,7 +349,9 @@ class _JsHostGlue:
         if event == "calls":
             return _answer(f"the host could not answer the calls of worker {worker_id}", events.calls, worker_id, a, b)
         try:
-            if event == "message" or event == "ready":
+            if event == "message":
+                events.wake(worker_id, None if a is None else (a, b, c))
+            elif event == "ready":
                 events.wake(worker_id)
             elif event == "returns":
                 events.returns(worker_id, a, _py_bufs(b), set() if c is None else set(c.to_py()))

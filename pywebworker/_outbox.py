@@ -1,10 +1,11 @@
 """Outbox: messages sent in one JS task leave in one batch.
 
 A crossing into JavaScript costs microseconds, far more than a short message's own
-work, so ``send_message`` does not pay one per message. The first message of a JS task
-is posted at once (its latency is that of a lone message), and asks the glue to call
-:meth:`Outbox.later` at the end of the task; the task's next text and JSON messages
-wait here and leave together, in one crossing and one ``msgs`` message
+work, so ``send_message`` does not pay one per message when messages come in a burst.
+A message is posted at once (its latency is that of a lone message); when it follows
+the last one within ``BURST`` seconds, it also asks the glue to call
+:meth:`Outbox.later` at the end of the JS task, and the task's next text and JSON
+messages wait here and leave together, in one crossing and one ``msgs`` message
 (``js/protocol.js``), when the task ends, when ``MAX_WAIT`` seconds have passed since
 the first of them (so that a loop that sends and computes in turn still sends as it
 goes), or before anything else reaches the worker: bytes, a call, ``kill()``, a
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 QUEUED = 2**40  # js/protocol.js PWW_SEND_QUEUED
 MAX_WAIT = 0.001  # seconds a message may wait while the same task keeps sending
+BURST = 10e-6  # seconds between two sends that start batching (a loop's, not a round trip's)
 
 
 def _utf16_len(text: str) -> int:
@@ -51,8 +53,8 @@ class Outbox:
         ``parent`` has no outbound queue and returns 0).
     """
 
-    __slots__ = ("_port", "_indexed", "_texts", "_kinds", "_ascii", "_open", "_start", "_next", "_fast_max",
-                 "later")
+    __slots__ = ("_port", "_indexed", "_texts", "_kinds", "_ascii", "_open", "_start", "_last", "_next",
+                 "_fast_max", "later")
 
     def __init__(self, port: WorkerPort | ParentPort, indexed: bool = True) -> None:
         self._port = port
@@ -62,6 +64,7 @@ class Outbox:
         self._ascii = True  # every waiting text is ASCII (its length is its UTF-8 size)
         self._open = False  # the task's first message was posted at once: batch the rest
         self._start = 0.0  # time.monotonic() of the first waiting message
+        self._last = -1.0  # time.monotonic() of the last message posted at once
         self._next = 0  # the next waiting message's index
         self._fast_max = MAX_LEN  # longest ASCII text that fits (the outbound byte limit)
         self.later: Callable[[], None] = self._end_of_task  # what the glue calls (a proxy in Pyodide)
@@ -89,11 +92,16 @@ class Outbox:
             assert isinstance(payload, str)
             return self.add(kind, payload)
         self.flush()
-        r = self._port.send(kind, payload, None if kind == MSG_BYTES else self.later)
+        # Batching starts with the second message of a burst: a lone message (a round
+        # trip's) costs no end-of-task call.
+        now = time.monotonic()
+        burst = kind != MSG_BYTES and now - self._last < BURST
+        self._last = now
+        r = self._port.send(kind, payload, self.later if burst else None)
         if r >= QUEUED:
             self._open = False
             return r - QUEUED
-        if kind != MSG_BYTES:
+        if burst:
             self._open = True
         self._next = r + 1
         return r

@@ -35,7 +35,7 @@ from ._exports import Exports
 from ._inbox import Inbox
 from ._outbox import Outbox
 from ._payload import encode
-from ._ports import HostGlue, PyStart, WorkerPort
+from ._ports import Entry, HostGlue, PyStart, WorkerPort
 from ._server import CallServer
 from ._timeouts import deadline as make_deadline
 from ._wire import Batch
@@ -55,10 +55,13 @@ class _Events:
         if worker is not None:
             worker._on_state()  # noqa: SLF001
 
-    def wake(self, worker_id: int) -> None:
+    def wake(self, worker_id: int, entry: Entry | None = None) -> None:
         worker = _live.get(worker_id)
         if worker is not None:
-            worker._wake()  # noqa: SLF001
+            if entry is None:
+                worker._wake()  # noqa: SLF001
+            else:
+                worker._wake(*entry)  # noqa: SLF001
 
     def output(self, worker_id: int, stream: str, text: str) -> None:
         worker = _live.get(worker_id)
@@ -100,6 +103,7 @@ class _Worker(Endpoint, CallClient, CallServer):
         port = _glue().create(self._kind)
         self._port: WorkerPort = port
         self._inbound = Inbox(port)
+        self._state: str | None = None  # the core's, as last asked (see state)
         self._outbox = Outbox(port)
         self._outbox.set_max_bytes(DEFAULT_MAX_BYTES)
         self._id = port.id
@@ -118,7 +122,12 @@ class _Worker(Endpoint, CallClient, CallServer):
     @property
     def state(self) -> str:
         """``"created"``, ``"starting"``, ``"running"``, ``"killed"`` or ``"failed"``."""
-        return self._port.state()
+        # Asked of the core once per change: the glue tells _on_state of every change it
+        # makes on its own, and Python forgets it after each change it asks for.
+        state = self._state
+        if state is None:
+            state = self._state = self._port.state()
+        return state
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} id={self._id} {self.state}>"
@@ -142,7 +151,10 @@ class _Worker(Endpoint, CallClient, CallServer):
         """
         if self.state != "created":
             raise WorkerStateError(f"{self.name} cannot start: it is {self.state} (a worker starts once)")
-        self._start()
+        try:
+            self._start()
+        finally:
+            self._state = None  # the glue changed it without an event
         return self
 
     def _start(self) -> None:
@@ -162,7 +174,10 @@ class _Worker(Endpoint, CallClient, CallServer):
             How many messages sent with ``send_message`` were never delivered.
         """
         self._outbox.close_task()
-        return self._port.kill()
+        try:
+            return self._port.kill()
+        finally:
+            self._state = None
 
     terminate = kill
 
@@ -330,6 +345,8 @@ class _Worker(Endpoint, CallClient, CallServer):
             report(f"pywebworker: could not print a line of {self.name}'s {stream}", exc)
 
     def _on_state(self) -> None:
+        self._state = None
+        self._outbox.close_task()
         if self._calls and self.state in ("killed", "failed"):
             self.reject_all(self._closed_error)  # type: ignore[arg-type]
         self._wake()
@@ -593,6 +610,7 @@ class PyWorker(_Worker):
             return
         try:
             self._port.adopt(spare._port, options)  # noqa: SLF001 - a PyWorker's own port
+            spare._state = None  # noqa: SLF001 - the glue left it killed, without an event
         except BaseException:
             spare.kill()  # taken from the idle list: nobody else would stop it
             raise

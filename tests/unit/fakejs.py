@@ -502,7 +502,7 @@ class FakeWorkerPort(FakeInbound):
         if self.core_worker.set_state(consts.STATE_RUNNING) < 0:
             return
         self._drain()
-        self._dispatch("state")
+        self._dispatch("state", now=True)
 
     def _stop(self) -> None:
         self.spawned = False
@@ -516,7 +516,7 @@ class FakeWorkerPort(FakeInbound):
         self.core_worker.set_state(consts.STATE_FAILED)
         self._stop()
         self.core_worker.call_cancel_all()
-        self._dispatch("state")
+        self._dispatch("state", now=True)
 
     def _wake_if_watched(self) -> None:
         if self.watching:
@@ -686,7 +686,7 @@ class FakeWorkerPort(FakeInbound):
             self._set_running()
         elif type == "warm":
             self.warm = True
-            self._dispatch("state")
+            self._dispatch("state", now=True)
         elif type == "ready":
             self.exports = [str(n) for n in fields.get("exports", [])]
             if self.core_worker.kind == consts.KIND_JAVASCRIPT:
@@ -749,6 +749,8 @@ class FakeHost:
         self.ports: dict[int, FakeWorkerPort] = {}
 
     def dispatch(self, event: str, worker_id: int, *args: Any, now: bool = False) -> None:
+        # `now`: within the event, as js/host.js dispatches; state changes always are
+        # (Python keeps a worker's state until told it changed). Else one loop turn later.
         def run() -> None:
             try:
                 getattr(self.events, event)(worker_id, *args)
