@@ -40,10 +40,11 @@ function pwwHostOutbound(h) {
   // The messages Python sent in one JS task after the first (which send posted at
   // once), checked by Python against the queue's limits already: `meta` [kind, byte
   // length] pairs (an Int32Array, or a Python buffer of int32), `data` their UTF-8 text
-  // one after the other (a Uint8Array this side owns, or a Python buffer). Posted as one
+  // one after the other (a Uint8Array this side owns, or a Python buffer); `ascii`: every
+  // byte is ASCII (the worker decodes the batch at once). Posted as one
   // `msgs` message while the worker runs with nothing waiting; else each is queued in
   // the core as send() would. Returns the first one's index or a negative code.
-  function sendMany(id, meta, data) {
+  function sendMany(id, meta, data, ascii) {
     const rec = record(id);
     meta = pwwOwnInt32(meta);
     data = pwwOwnBuffers([data])[0];
@@ -58,7 +59,7 @@ function pwwHostOutbound(h) {
         x.pww_w_release(id, OUTBOUND, index);
       }
       rec.calls.flush();  // calls made before a message go before it
-      post(rec, pwwMessage(rec.nonce, PWW.MSGS, meta, data), [data, meta.buffer]);
+      post(rec, pwwMessage(rec.nonce, PWW.MSGS, meta, data, ascii), [data, meta.buffer]);
       return first;
     }
     const t = pwwNow();

@@ -54,8 +54,10 @@ const PWW_MESSAGES = Object.freeze(Object.assign(Object.create(null), {
   // User messages sent in one JS task, in one postMessage (both ways): their text (text
   // and JSON kinds only) as one UTF-8 buffer, transferred; `meta` is an Int32Array of
   // [kind, byte length] pairs, in order. See pwwPackMessages / pwwEachMessage.
-  msgs: { dir: "both", build: (meta, buf) => ({ meta, buf }),
-    read: (d) => ({ meta: pwwIsInt32(d.meta) ? d.meta : new Int32Array(0), buf: pwwIsBuffer(d.buf) ? d.buf : new ArrayBuffer(0) }) },
+  // `ascii`: the sender knows every byte is ASCII (the receiver may decode all at once).
+  msgs: { dir: "both", build: (meta, buf, ascii) => ({ meta, buf, ascii: !!ascii }),
+    read: (d) => ({ meta: pwwIsInt32(d.meta) ? d.meta : new Int32Array(0), buf: pwwIsBuffer(d.buf) ? d.buf : new ArrayBuffer(0),
+      ascii: d.ascii === true }) },
   // A batch of calls (items [id, name, args, k]), every call made in one JS task.
   calls: { dir: "both", build: (text, bufs) => ({ text, bufs: bufs || [] }),
     read: (d) => ({ text: pwwStr(d.text, "[]"), bufs: pwwList(d.bufs) }) },
@@ -237,6 +239,25 @@ function pwwPackMessages(items) {
     off += written;
   }
   return [meta, off === max ? out.buffer : out.slice(0, off).buffer];
+}
+
+// The texts of a read `msgs` batch, in order: [[kind, text], ...] (one decoding of the
+// whole buffer when the sender said it is ASCII). Throws as pwwEachMessage.
+function pwwBatchTexts(m, decoder) {
+  const out = [];
+  if (!m.ascii) {
+    pwwEachMessage(m, (kind, bytes) => out.push([kind, decoder.decode(bytes)]));
+    return out;
+  }
+  const lens = [];
+  pwwEachMessage(m, (kind, bytes) => lens.push(kind, bytes.length));
+  const all = decoder.decode(m.buf);
+  let off = 0;
+  for (let k = 0; k < lens.length; k += 2) {
+    out.push([lens[k], all.slice(off, off + lens[k + 1])]);
+    off += lens[k + 1];
+  }
+  return out;
 }
 
 // Call fn(kind, bytes) for each message of a read `msgs` batch, in order; `bytes` is a

@@ -254,10 +254,10 @@ function pwwParentApi() {
     },
     // Messages sent after the first in one JS task, as host_outbound.js sendMany takes
     // them (meta [kind, byte length] pairs, data their UTF-8 text), in one `msgs` message.
-    sendMany(meta, data) {
+    sendMany(meta, data, ascii) {
       pwwCallsOut.flush();
       const m = pwwOwnInt32(meta), buf = pwwOwnBuffers([data])[0];
-      postMessage(pwwMessage(PWW_NONCE, PWW.MSGS, m, buf), [buf, m.buffer]);
+      postMessage(pwwMessage(PWW_NONCE, PWW.MSGS, m, buf, ascii), [buf, m.buffer]);
       return 0;
     },
     sendError(name, message, stack) { pwwSay(PWW.ERROR, { name, message, stack }); },

@@ -143,11 +143,7 @@ const pwwSay = (type, ...args) => { pwwMsgsOut.flush(); pwwRawPost(pwwMessage(PW
   const dispatch = typeof pwwShimDispatch === "function" ? pwwShimDispatch
     : (data) => self.dispatchEvent(new MessageEvent("message", { data }));
   function deliverAll(m) {
-    const values = [];
-    pwwEachMessage(m, (kind, bytes) => {
-      const text = decoder.decode(bytes);
-      values.push(kind === PWW_CORE.MSG_JSON ? JSON.parse(text) : text);
-    });
+    const values = pwwBatchTexts(m, decoder).map(([kind, text]) => (kind === PWW_CORE.MSG_JSON ? JSON.parse(text) : text));
     for (const v of values) dispatch(v);
   }
 

@@ -268,8 +268,8 @@ class _JsWorkerPort(_JsInbound):
             self._later = (later, create_proxy(guarded(later, "messages sent in one go")))
         return self._later[1]
 
-    def send_many(self, meta: bytes, data: bytes) -> int:
-        return _ok(self._f.sendMany(self.id, meta, data), "send_message")
+    def send_many(self, meta: bytes, data: bytes, all_ascii: bool = False) -> int:
+        return _ok(self._f.sendMany(self.id, meta, data, all_ascii), "send_message")
 
     def kill(self) -> int:
         return _ok(self._f.kill(self.id), "kill")
@@ -404,8 +404,8 @@ class _JsParentPort(_JsInbound):
             raise from_core(code, "send_message")
         return 0
 
-    def send_many(self, meta: bytes, data: bytes) -> int:
-        return _ok(self._f.sendMany(meta, data), "send_message")
+    def send_many(self, meta: bytes, data: bytes, all_ascii: bool = False) -> int:
+        return _ok(self._f.sendMany(meta, data, all_ascii), "send_message")
 
     def send_error(self, info: ErrorInfo) -> None:
         self._f.sendError(info["name"], info["message"], info["stack"])

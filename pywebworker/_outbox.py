@@ -148,7 +148,8 @@ class Outbox:
         self._texts, self._kinds = [], []
         meta = array("i", bytes(8 * len(texts)))
         meta[0::2] = array("i", kinds)
-        if self._ascii:
+        all_ascii = self._ascii
+        if all_ascii:
             data = "".join(texts).encode("ascii")
             meta[1::2] = array("i", map(len, texts))
         else:
@@ -157,7 +158,7 @@ class Outbox:
             meta[1::2] = array("i", map(len, parts))
             self._ascii = True
         try:
-            self._port.send_many(meta.tobytes(), data)
+            self._port.send_many(meta.tobytes(), data, all_ascii)
         except BaseException as exc:  # noqa: BLE001 - nowhere to raise it: reported
             report(f"pywebworker: {len(texts)} message(s) could not be sent", exc)
 

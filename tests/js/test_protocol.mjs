@@ -28,7 +28,7 @@ const host = vm.createContext({ console, TextEncoder, TextDecoder, WebAssembly, 
 vm.runInContext(`${bundles.host}\nglobalThis.lib = { PWW, PWW_CORE, PWW_MESSAGES, pwwMessage, pwwRead,
   pwwErrorInfo, pwwErrorText, pwwErrorFrom, pwwBatch, pwwBatchAdd, pwwBatchText, pwwBatchFailed,
   pwwBatchIds, pwwOutbox, pwwOwnBuffers, pwwIds, pwwHost, pwwCore, pwwWorkerSource, pwwPackMessages,
-  pwwEachMessage };`, host);
+  pwwEachMessage, pwwBatchTexts };`, host);
 const P = host.lib;
 const plain = (v) => JSON.parse(JSON.stringify(v));  // values from another realm, compared as data
 
@@ -39,7 +39,7 @@ test("every message is built, then read back the same", () => {
     started: [], warm: [], run: [{ name: "w", script: "x = 1", url: null, tasks: false }], ready: [["add", "cat"]], failed: [{ name: "ValueError", message: "bad", stack: "s" }],
     output: ["stderr", "a line"], error: [{ name: "E", message: "m", stack: "" }], exit: [],
     json: ['{"a": 1.0}'], calls: ['[[1,"add",[1,2],-1]]', []],
-    returns: ['[[1,1,3,-1]]', [], [1]], msgs: [new Int32Array([1, 3]), new ArrayBuffer(3)],
+    returns: ['[[1,1,3,-1]]', [], [1]], msgs: [new Int32Array([1, 3]), new ArrayBuffer(3), true],
   };
   assert.deepEqual(Object.keys(P.PWW_MESSAGES).sort(), Object.keys(args).sort());
   for (const type of Object.keys(P.PWW_MESSAGES)) {
@@ -63,6 +63,10 @@ test("a msgs batch: packed once, read back in order; a malformed one is refused 
   const got = [];
   P.pwwEachMessage(m, (kind, bytes) => got.push([kind, new TextDecoder().decode(bytes)]));
   assert.deepEqual(got, items);
+  assert.deepEqual(plain(P.pwwBatchTexts(m, new TextDecoder())), items);
+  const asciiItems = [[TEXT, "ab"], [JSONK, "[1,2]"], [TEXT, ""], [TEXT, "c"]];
+  const [ameta, abuf] = P.pwwPackMessages(asciiItems);
+  assert.deepEqual(plain(P.pwwBatchTexts({ meta: ameta, buf: abuf, ascii: true }, new TextDecoder())), asciiItems);
   const bad = (metaArr, n) => () => P.pwwEachMessage({ meta: new Int32Array(metaArr), buf: new ArrayBuffer(n) }, () => {
     throw new Error("no message may be handed on from a malformed batch");
   });

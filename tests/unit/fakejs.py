@@ -583,9 +583,10 @@ class FakeWorkerPort(FakeInbound):
             self._drain()
         return index + QUEUED if later is not None else index
 
-    def send_many(self, meta: bytes, data: bytes) -> int:
+    def send_many(self, meta: bytes, data: bytes, all_ascii: bool = False) -> int:
         """js/host_outbound.js sendMany: posted as one batch (recorded here message by
         message, with ``self.batches`` counting the posts) or queued in the core."""
+        assert not all_ascii or data.isascii()
         w, out = self.core_worker, self.core_worker.queues[consts.OUTBOUND]
         items = _unpack(meta, data)
         self.batches += 1
@@ -822,7 +823,8 @@ class FakeParentPort(FakeInbound):
             self.rt.loop.call_soon(later)
         return 0
 
-    def send_many(self, meta: bytes, data: bytes) -> int:
+    def send_many(self, meta: bytes, data: bytes, all_ascii: bool = False) -> int:
+        assert not all_ascii or data.isascii()
         self._flush_calls()
         for kind, text in _unpack(meta, data):
             self.posted.append(Post("message", kind, text, [], []))
