@@ -130,4 +130,6 @@ class Inbox:
         return self.take_many([], max_inline, 0)
 
     def release_opened(self) -> int:
+        # Room made may let the glue queue a drop report, untold: fetch next time.
+        self._drained = False
         return self._sync().release_opened()

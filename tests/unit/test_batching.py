@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fakejs import FakeRuntime, FakeWorkerPort
 
-from pywebworker import JsWorker, PyWorker, QueueFullError, WorkerStateError
+from pywebworker import JsWorker, PyWorker, QueueFullError, RemoteError, WorkerStateError
 from pywebworker._constants import MSG_TEXT
 from pywebworker._inbox import AHEAD
 
@@ -145,5 +145,20 @@ def test_an_offered_message_out_of_turn_is_fetched(rt: FakeRuntime, run: Run) ->
         rt.glue.dispatch("wake", w.id, (index, MSG_TEXT, "second"), now=True)
         assert (await pending).read() == "first"  # order kept: the offer was not the next one
         assert (await w.receive()).read() == "second"
+
+    run(main())
+
+
+def test_a_drop_report_queued_by_clear_read_is_received(rt: FakeRuntime, run: Run) -> None:
+    w, port = running(rt)
+    w.set_queue_limits(max_messages=1, queue="inbound")
+
+    async def main() -> None:
+        port.post("a")
+        port.post("b")  # dropped: the queue is full, and so is the report's place
+        assert (await w.receive()).read() == "a"
+        assert w.clear_read() == 1  # room: the glue queues the report now, with no wake-up
+        with pytest.raises(RemoteError, match="dropped"):
+            await w.receive(timeout=5)
 
     run(main())
