@@ -154,9 +154,11 @@ def test_a_drop_report_queued_by_clear_read_is_received(rt: FakeRuntime, run: Ru
     w.set_queue_limits(max_messages=1, queue="inbound")
 
     async def main() -> None:
+        pending = asyncio.get_running_loop().create_task(w.receive())
+        await asyncio.sleep(0)  # it waits: Python is told of each arrival from now on
         port.post("a")
         port.post("b")  # dropped: the queue is full, and so is the report's place
-        assert (await w.receive()).read() == "a"
+        assert (await pending).read() == "a"
         assert w.clear_read() == 1  # room: the glue queues the report now, with no wake-up
         with pytest.raises(RemoteError, match="dropped"):
             await w.receive(timeout=5)
