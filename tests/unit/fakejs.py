@@ -520,7 +520,7 @@ class FakeWorkerPort(FakeInbound):
 
     def _wake_if_watched(self) -> None:
         if self.watching:
-            self._dispatch("wake")
+            self._dispatch("wake", now=True)
 
     # -- WorkerPort ------------------------------------------------------------------
     def state(self) -> State:
@@ -693,7 +693,7 @@ class FakeWorkerPort(FakeInbound):
             if self.core_worker.kind == consts.KIND_JAVASCRIPT:
                 self._set_running()
             self.ready = True
-            self._dispatch("wake")
+            self._dispatch("wake", now=True)
         elif type == "failed":
             e = fields.get("error", {})
             self._fail(e.get("name", "Error"), e.get("message", ""), e.get("stack", ""))

@@ -156,8 +156,11 @@ def test_a_drop_report_queued_by_clear_read_is_received(rt: FakeRuntime, run: Ru
     async def main() -> None:
         pending = asyncio.get_running_loop().create_task(w.receive())
         await asyncio.sleep(0)  # it waits: Python is told of each arrival from now on
-        port.post("a")
-        port.post("b")  # dropped: the queue is full, and so is the report's place
+        # One event (a batch from the worker): "b" is dropped, the queue is full and so
+        # is the report's place; Python is told once.
+        port.inbox.value("a")
+        port.inbox.value("b")
+        port._wake_if_watched()
         assert (await pending).read() == "a"
         assert w.clear_read() == 1  # room: the glue queues the report now, with no wake-up
         with pytest.raises(RemoteError, match="dropped"):
