@@ -133,8 +133,8 @@ def _entries(r: Any) -> list[Entry]:
                 raw = data[off:end]
             elif text is not None:
                 raw = text[off:end]
-            else:
-                raw = data[off:end].decode()
+            else:  # as a TextDecoder does: only a forged batch is not UTF-8 (never raise here)
+                raw = data[off:end].decode("utf-8", "replace")
             off = end
         out.append(Entry(index, kind, raw))
     return out

@@ -7,7 +7,8 @@ is posted at once (its latency is that of a lone message), and asks the glue to 
 wait here and leave together, in one crossing and one ``msgs`` message
 (``js/protocol.js``), when the task ends, when ``MAX_WAIT`` seconds have passed since
 the first of them (so that a loop that sends and computes in turn still sends as it
-goes), or before anything else reaches the worker: bytes, a call, ``kill()``, a
+goes; a message sent more than ``MAX_WAIT`` after the last that left leaves at once,
+with those waiting), or before anything else reaches the worker: bytes, a call, ``kill()``, a
 change of limits. Order is never changed.
 
 Each waiting message is checked at once, as the core would check it posted alone
@@ -51,8 +52,8 @@ class Outbox:
         ``parent`` has no outbound queue and returns 0).
     """
 
-    __slots__ = ("_port", "_indexed", "_texts", "_kinds", "_ascii", "_open", "_start", "_next", "_fast_max",
-                 "later")
+    __slots__ = ("_port", "_indexed", "_texts", "_kinds", "_ascii", "_open", "_start", "_last", "_next",
+                 "_fast_max", "later")
 
     def __init__(self, port: WorkerPort | ParentPort, indexed: bool = True) -> None:
         self._port = port
@@ -62,6 +63,7 @@ class Outbox:
         self._ascii = True  # every waiting text is ASCII (its length is its UTF-8 size)
         self._open = False  # the task's first message was posted at once: batch the rest
         self._start = 0.0  # time.monotonic() of the first waiting message
+        self._last = 0.0  # time.monotonic() when messages last left (posted or flushed)
         self._next = 0  # the next waiting message's index
         self._fast_max = MAX_LEN  # longest ASCII text that fits (the outbound byte limit)
         self.later: Callable[[], None] = self._end_of_task  # what the glue calls (a proxy in Pyodide)
@@ -95,6 +97,7 @@ class Outbox:
             return r - QUEUED
         if kind != MSG_BYTES:
             self._open = True
+            self._last = time.monotonic()
         self._next = r + 1
         return r
 
@@ -107,14 +110,16 @@ class Outbox:
         if self._ascii and not text.isascii():
             self._ascii = False
         texts = self._texts
+        gap = False
         if not texts:
-            self._start = time.monotonic()
+            self._start = now = time.monotonic()
+            gap = now - self._last > MAX_WAIT  # the task computed since: no batch to wait for
         texts.append(text)
         self._kinds.append(kind)
         index = self._next
         self._next = index + 1
         k = len(texts)
-        if (k < 4 or not k & 15) and time.monotonic() - self._start > MAX_WAIT:
+        if gap or (k < 4 or not k & 15) and time.monotonic() - self._start > MAX_WAIT:
             self.flush()
         return index
 
@@ -138,6 +143,7 @@ class Outbox:
             return
         kinds = self._kinds
         self._texts, self._kinds = [], []
+        self._last = time.monotonic()
         meta = array("i", bytes(8 * len(texts)))
         meta[0::2] = array("i", kinds)
         if self._ascii:
