@@ -351,10 +351,16 @@ async def test_forged_msgs_from_a_script(selenium_pyww):
     w.send_message("go")
     def done():
         last = w.get_messages()[-1:]
-        return w.state != "running" or last and last[0].kind == "text" and last[0].read() == "still alive"
+        return w.state != "running" or last and last[0].kind == "text" and last[0].read() in ("still alive", "no nonce")
 
     await wait_until(done, what="the last message", interval=1)
     values = [m.read() for m in w.get_messages()]
+    import js
+
+    if values == ["no nonce"]:  # a browser: the wrapper's listener came first, the nonce stayed secret
+        assert not hasattr(js, "process")
+        w.kill()
+        return
     assert len(values) == 9, values
     assert all(isinstance(v, RemoteError) and "malformed msgs batch" in str(v) for v in values[:4]), values
     assert values[4] == "\ufffd\ufffd"  # not UTF-8: replaced, as a TextDecoder does
