@@ -76,7 +76,17 @@ function pwwFailCalls(text, error) {
 // pywebworker/_boot.py reports the others, instead of the JS stack of a PythonError.
 // In Node every uncaught error comes here (the handler replaces the default exit); in a
 // browser only Python's do, the rest reach the host's onerror as before.
-function pwwUncaught(e) { pwwSay(PWW.FAILED, pwwPythonErr(e)); }
+function pwwUncaught(e) { pwwFlushLater(); pwwSay(PWW.FAILED, pwwPythonErr(e)); }
+
+// Python's messages waiting for the end of this JS task (pywebworker/_outbox.py): the
+// `later` of the task's first send, called early when the worker is about to fail or
+// close, so that what the script sent arrives first (later() then does nothing more).
+let pwwLater = null;
+function pwwFlushLater() {
+  const fn = pwwLater;
+  pwwLater = null;
+  if (fn) { try { fn(); } catch (_) { /* a guarded Python callback: it reports its own errors */ } }
+}
 if (globalThis.process && process.versions && process.versions.node) process.on("uncaughtException", pwwUncaught);
 else {
   self.addEventListener("error", (ev) => {
@@ -103,7 +113,7 @@ function pwwPythonErr(e) {
 // As in a JsWorker (worker_calls.js): the host learns that the worker closed itself.
 if (typeof self.close === "function") {
   const pwwClose = self.close.bind(self);
-  self.close = () => { pwwSay(PWW.EXIT); pwwClose(); };
+  self.close = () => { pwwFlushLater(); pwwSay(PWW.EXIT); pwwClose(); };
 }
 
 function pwwControl(m) {
@@ -237,7 +247,7 @@ function pwwParentApi() {
     // With `later`, later() runs at the end of this JS task (pywebworker/_outbox.py).
     send(kind, data, later) {
       pwwCallsOut.flush();
-      if (later) pwwSoon(later);
+      if (later) { pwwLater = later; pwwSoon(pwwFlushLater); }
       if (kind === PWW_CORE.MSG_JSON) postMessage(pwwMessage(PWW_NONCE, PWW.JSON, data));
       else if (typeof data === "string") postMessage(data);
       else {

@@ -22,21 +22,41 @@
 const PWW_NONCE = PWW_PARAMS.nonce;
 const pwwRawPost = globalThis.postMessage.bind(globalThis);
 // The script's text and JSON messages posted in one JS task leave in one `msgs` message
-// (protocol.js), encoded here, off the host's thread. Anything else that leaves (a
-// control message, bytes, a value the host will refuse) flushes them first: order is kept.
-// A lone message goes as it is (text) or as a `json` message: for one short message,
-// transferring two buffers costs more than it saves.
-const pwwMsgsOut = { items: [], flush() {
-  const items = this.items;
-  if (items.length === 0) return;
-  this.items = [];
-  if (items.length === 1) {
-    const [kind, text] = items[0];
-    return pwwRawPost(kind === PWW_CORE.MSG_JSON ? pwwMessage(PWW_NONCE, PWW.JSON, text) : text);
-  }
-  const [meta, buf] = pwwPackMessages(items);
-  pwwRawPost(pwwMessage(PWW_NONCE, PWW.MSGS, meta, buf), [buf, meta.buffer]);
-} };
+// (protocol.js), encoded here, off the host's thread. As pywebworker/_outbox.py does on
+// the Python side: the task's first message is posted at once (the latency of a lone
+// message), and so is one posted more than MAX_WAIT ms after the last that left (a
+// script that posts and computes in turn); the others wait for the end of the task or
+// leave once the first waiting is MAX_WAIT ms old. Anything else that leaves (a
+// control message, bytes, a value the host will refuse) and an uncaught error flush
+// them first: order is kept. A lone message goes as it is (text) or as a `json`
+// message: for one short message, transferring two buffers costs more than it saves.
+const pwwMsgsOut = { items: [], open: false, start: 0, last: 0, MAX_WAIT: 1,
+  lone([kind, text]) { pwwRawPost(kind === PWW_CORE.MSG_JSON ? pwwMessage(PWW_NONCE, PWW.JSON, text) : text); },
+  flush() {
+    const items = this.items;
+    if (items.length === 0) return;
+    this.items = [];
+    this.last = performance.now();
+    if (items.length === 1) return this.lone(items[0]);
+    const [meta, buf] = pwwPackMessages(items);
+    pwwRawPost(pwwMessage(PWW_NONCE, PWW.MSGS, meta, buf), [buf, meta.buffer]);
+  },
+  // Post `item` ([kind, text]) at once or let it wait; `end` flushes at the end of the task.
+  add(item, end) {
+    const items = this.items;
+    if (!this.open || items.length === 0) {
+      const t = performance.now();
+      if (!this.open || t - this.last > this.MAX_WAIT) {
+        if (!this.open) { this.open = true; Promise.resolve().then(end); }
+        this.last = t;
+        return this.lone(item);
+      }
+      this.start = t;
+    }
+    const k = items.push(item);
+    if ((k < 4 || !(k & 15)) && performance.now() - this.start > this.MAX_WAIT) this.flush();
+  },
+};
 const pwwSay = (type, ...args) => { pwwMsgsOut.flush(); pwwRawPost(pwwMessage(PWW_NONCE, type, ...args)); };
 {
   const MARK = "\u0000b";
@@ -147,6 +167,13 @@ const pwwSay = (type, ...args) => { pwwMsgsOut.flush(); pwwRawPost(pwwMessage(PW
     for (const v of values) dispatch(v);
   }
 
+  const endOfTask = () => { pwwMsgsOut.open = false; try { pwwMsgsOut.flush(); } catch (e) { reportError(e); } };
+  // An uncaught error fails the worker: what the script posted before it arrives first
+  // (in Node the thread ends before any microtask; a browser reports it first).
+  const flushNow = () => { try { pwwMsgsOut.flush(); } catch (e) { reportError(e); } };
+  addEventListener("error", flushNow);
+  if (typeof process !== "undefined" && typeof process.on === "function") process.on("uncaughtExceptionMonitor", flushNow);
+
   globalThis.postMessage = function postMessage(data, transfer) {
     calls.flush();  // calls made before a message go before it
     if (transfer === undefined && data !== undefined && !pwwIsBytes(data)) {
@@ -157,7 +184,7 @@ const pwwSay = (type, ...args) => { pwwMsgsOut.flush(); pwwRawPost(pwwMessage(PW
         item = [PWW_CORE.MSG_JSON, JSON.stringify(data)];
       } else if (pwwWellFormed(data)) item = [PWW_CORE.MSG_TEXT, data];
       if (item !== null) {
-        if (pwwMsgsOut.items.push(item) === 1) Promise.resolve().then(() => { try { pwwMsgsOut.flush(); } catch (e) { reportError(e); } });
+        pwwMsgsOut.add(item, endOfTask);
         return undefined;
       }
     }

@@ -134,7 +134,8 @@ def _entries(r: Any) -> list[Entry]:
             raw = None
         else:
             end = off + n
-            raw = data[off:end] if kind == MSG_BYTES else data[off:end].decode()
+            # As a TextDecoder does: only a forged batch is not UTF-8 (never raise here).
+            raw = data[off:end] if kind == MSG_BYTES else data[off:end].decode("utf-8", "replace")
             off = end
         out.append((index, kind, raw))
     return out

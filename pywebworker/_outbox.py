@@ -8,7 +8,8 @@ the last one within ``BURST`` seconds, it also asks the glue to call
 messages wait here and leave together, in one crossing and one ``msgs`` message
 (``js/protocol.js``), when the task ends, when ``MAX_WAIT`` seconds have passed since
 the first of them (so that a loop that sends and computes in turn still sends as it
-goes), or before anything else reaches the worker: bytes, a call, ``kill()``, a
+goes; a message sent more than ``MAX_WAIT`` after the last that left leaves at once,
+with those waiting), or before anything else reaches the worker: bytes, a call, ``kill()``, a
 change of limits. Order is never changed.
 
 Each waiting message is checked at once, as the core would check it posted alone
@@ -64,7 +65,7 @@ class Outbox:
         self._ascii = True  # every waiting text is ASCII (its length is its UTF-8 size)
         self._open = False  # the task's first message was posted at once: batch the rest
         self._start = 0.0  # time.monotonic() of the first waiting message
-        self._last = -1.0  # time.monotonic() of the last message posted at once
+        self._last = -1.0  # time.monotonic() when messages last left (posted, or a batch)
         self._next = 0  # the next waiting message's index
         self._fast_max = MAX_LEN  # longest ASCII text that fits (the outbound byte limit)
         self.later: Callable[[], None] = self._end_of_task  # what the glue calls (a proxy in Pyodide)
@@ -115,14 +116,16 @@ class Outbox:
         if self._ascii and not text.isascii():
             self._ascii = False
         texts = self._texts
+        gap = False
         if not texts:
-            self._start = time.monotonic()
+            self._start = now = time.monotonic()
+            gap = now - self._last > MAX_WAIT  # the task computed since: no batch to wait for
         texts.append(text)
         self._kinds.append(kind)
         index = self._next
         self._next = index + 1
         k = len(texts)
-        if (k < 4 or not k & 15) and time.monotonic() - self._start > MAX_WAIT:
+        if gap or ((k < 4 or not k & 15) and time.monotonic() - self._start > MAX_WAIT):
             self.flush()
         return index
 
@@ -146,6 +149,7 @@ class Outbox:
             return
         kinds = self._kinds
         self._texts, self._kinds = [], []
+        self._last = time.monotonic()
         meta = array("i", bytes(8 * len(texts)))
         meta[0::2] = array("i", kinds)
         all_ascii = self._ascii

@@ -233,15 +233,19 @@ def decode(kind: int, raw: Any, js_numbers: bool = False) -> Any:
     """Turn a stored payload back into a Python value.
 
     ``raw`` is a ``str`` for text, JSON and error kinds, and ``bytes`` for bytes. An
-    error-kind payload becomes a :class:`RemoteError` instance (returned, not raised).
-    ``js_numbers``: the payload comes from JavaScript (see :func:`loads`).
+    error-kind payload becomes a :class:`RemoteError` instance (returned, not raised), and
+    so does JSON text that does not decode. ``js_numbers``: the payload comes from JavaScript (see :func:`loads`).
     """
     if kind == TEXT:
         return raw
     if kind == BYTES:
         return raw if type(raw) is bytes else bytes(raw)
     if kind == JSON:
-        return loads(raw, js_numbers)
+        try:
+            return loads(raw, js_numbers)
+        except ValueError as exc:  # only a forged message (a script that sent a `msgs` batch itself)
+            why = f"the worker sent JSON text that cannot be read: {exc}"
+            return remote_error({"name": "DataCloneError", "message": why})
     if kind == ERROR:
         return remote_error(json.loads(raw))
     return raw
