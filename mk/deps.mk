@@ -24,9 +24,23 @@ pyodide-dist:
 	$(PYTHON) tools/make_dist.py $(PYODIDE_VERSIONS)
 
 # One pytest run per Pyodide version: pytest-pyodide has one global dist dir
-# per session.  Runs all versions even if one fails, fails if any failed.
+# per session.  The versions run at the same time (most of a run is waiting for
+# workers and browsers to boot; TEST_PY_PARALLEL=0: one after the other), each line
+# prefixed with its version.  Runs all versions even if one fails, fails if any failed.
+TEST_PY_PARALLEL ?= 1
 test-py: pyodide-dist
-	@rc=0; for v in $(PYODIDE_VERSIONS); do \
+	@mkdir -p build/test-py; rm -f build/test-py/*.rc; \
+	for v in $(PYODIDE_VERSIONS); do \
 	  echo "=== pytest tests/py: Pyodide $$v, runtimes $(PYODIDE_RUNTIMES)"; \
-	  PYWW_PYODIDE=$$v $(PYTHON) -m pytest tests/py --rt $(PYODIDE_RUNTIMES) $(RERUN_ARGS) $(PYTEST_ARGS) || rc=1; \
+	  if [ "$(TEST_PY_PARALLEL)" = 1 ]; then \
+	    { PYWW_PYODIDE=$$v $(PYTHON) -m pytest tests/py --rt $(PYODIDE_RUNTIMES) -p no:cacheprovider $(RERUN_ARGS) $(PYTEST_ARGS) 2>&1; \
+	      echo $$? > build/test-py/$$v.rc; } | sed -u "s/^/[$$v] /" & \
+	  else \
+	    PYWW_PYODIDE=$$v $(PYTHON) -m pytest tests/py --rt $(PYODIDE_RUNTIMES) -p no:cacheprovider $(RERUN_ARGS) $(PYTEST_ARGS); \
+	    echo $$? > build/test-py/$$v.rc; \
+	  fi; \
+	done; wait; rc=0; \
+	for v in $(PYODIDE_VERSIONS); do \
+	  r=$$(cat build/test-py/$$v.rc 2>/dev/null || echo missing); echo "=== Pyodide $$v: pytest exit status $$r"; \
+	  [ "$$r" = 0 ] || rc=1; \
 	done; exit $$rc
