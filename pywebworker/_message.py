@@ -120,23 +120,16 @@ class WorkerMessage:
             readable after ``clear_read()``, as often as you like.
         """
         raw = self._raw
-        if self._kind == MSG_TEXT and raw is not None:  # the common case, in short
-            if not self._opened:
-                try:
-                    self._inbound.mark_opened(self.index)
-                except MessageReleasedError:
-                    pass  # released, so already opened (through another handle)
-                self._opened = True
-            return raw
         if raw is None:
             self._kind, raw = self._inbound.read(self.index)
-        else:
-            if not self._opened:
-                try:
-                    self._inbound.mark_opened(self.index)
-                except MessageReleasedError:
-                    pass  # released, so already opened (through another handle)
+        elif not self._opened:
+            try:
+                self._inbound.mark_opened(self.index)
+            except MessageReleasedError:
+                pass  # released, so already opened (through another handle)
         self._opened = True
+        if self._kind == MSG_TEXT:
+            return raw  # the common case, without a call
         return decode(self._kind, raw, self._js_numbers)
 
     def __repr__(self) -> str:
