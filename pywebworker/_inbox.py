@@ -47,16 +47,12 @@ class Inbox:
         return self._port
 
     def _forget(self, index: int) -> None:
-        """``index`` is being marked by another path: stop reading it ahead."""
+        """``index`` is being marked by another path: stop reading it ahead (the rest
+        of the read-ahead is fetched again)."""
         ahead = self._ahead
         if ahead and ahead[0][0] <= index <= ahead[-1][0]:  # Entry: index first
             ahead.clear()
-
-    def reset(self) -> None:
-        """Forget the read-ahead and the waiting marks (the queue is gone)."""
-        self._ahead.clear()
-        self._marks.clear()
-        self._drained = False
+            self._drained = False
 
     def arrived(self, entry: Entry | None = None) -> None:
         """A message arrived (the glue's wake-up): ``entry`` is it with its payload when
@@ -86,9 +82,8 @@ class Inbox:
 
     def mark_opened(self, index: int) -> None:
         """Mark lazily; never raises (a released message is opened already)."""
-        ahead = self._ahead
-        if ahead and ahead[0][0] <= index <= ahead[-1][0]:
-            ahead.clear()  # being marked by another path: stop reading it ahead
+        if self._ahead:
+            self._forget(index)
         self._marks.append(index)
 
     def mark_many(self, indices: list[int]) -> None:

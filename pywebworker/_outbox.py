@@ -63,7 +63,7 @@ class Outbox:
         self._texts: list[str] = []
         self._kinds: list[int] = []
         self._ascii = True  # every waiting text is ASCII (its length is its UTF-8 size)
-        self._open = False  # the task's first message was posted at once: batch the rest
+        self._open = False  # a burst began in this JS task: text and JSON wait for its end
         self._start = 0.0  # time.monotonic() of the first waiting message
         self._last = -1.0  # time.monotonic() when messages last left (posted, or a batch)
         self._next = 0  # the next waiting message's index

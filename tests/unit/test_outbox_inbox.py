@@ -167,3 +167,19 @@ def test_a_drop_report_queued_by_clear_read_is_received(rt: FakeRuntime, run: Ru
             await w.receive(timeout=5)
 
     run(main())
+
+
+def test_a_read_ahead_dropped_while_watching_is_fetched_again(rt: FakeRuntime, run: Run) -> None:
+    w, port = running(rt)
+
+    async def main() -> None:
+        pending = asyncio.get_running_loop().create_task(w.receive())
+        await asyncio.sleep(0)  # it waits: watching
+        for word in ("a", "b", "c"):
+            port.inbox.value(word)
+        port._wake_if_watched()  # one event, three messages
+        assert (await pending).read() == "a"  # "b" and "c" are read ahead now
+        w.get_message(1).read()  # "b" marked through another handle: the read-ahead goes
+        assert (await w.receive(timeout=5)).read() == "c"
+
+    run(main())
