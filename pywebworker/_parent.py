@@ -66,8 +66,9 @@ class Parent(Endpoint, CallClient, CallServer):
 
     def send_message(self, data: Any) -> None:
         """Send ``data`` to the host (same rules as the host's ``send_message``:
-        ``str``, bytes-like, or JSON-compatible data; bytes are transferred). The host
-        is Python: ints of any size arrive exactly.
+        ``str``, bytes-like, or JSON-compatible data; bytes are transferred; a burst
+        leaves in batches, in order). The host is Python: ints of any size arrive
+        exactly.
 
         Raises
         ------

@@ -183,7 +183,11 @@ class _Worker(Endpoint, CallClient, CallServer):
 
     def send_message(self, data: Any) -> int:
         """Queue ``data`` for the worker; delivered now if it is running, else in order
-        once it is.
+        once it is. In a burst of sends (each within microseconds of the last), text and
+        JSON messages after the second leave together at the end of the JS task (when
+        your code returns or awaits), after 1 ms of sending, or before bytes, a call,
+        ``kill()`` or ``set_queue_limits``; never out of order (see the README,
+        "Messages and read tracking").
 
         Parameters
         ----------
