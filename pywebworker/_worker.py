@@ -215,9 +215,12 @@ class _Worker(Endpoint, CallClient, CallServer):
             if the outbound queue is at its limit; nothing is queued.
         """
         outbox = self._outbox
-        if type(data) is str and outbox.batching and data.isascii():
-            return outbox.add(MSG_TEXT, data)  # the common case, in short (_outbox.py)
-        kind, payload = encode(data, self._js_numbers)
+        if type(data) is str and data.isascii():  # the common case, in short (_outbox.py)
+            if outbox.batching:
+                return outbox.add(MSG_TEXT, data)
+            kind, payload = MSG_TEXT, data
+        else:
+            kind, payload = encode(data, self._js_numbers)
         try:
             return outbox.send(kind, payload)  # the core refuses a dead worker
         except WorkerStateError:
