@@ -215,6 +215,7 @@ class _Worker(Endpoint, CallClient, CallServer):
             if the outbound queue is at its limit; nothing is queued.
         """
         outbox = self._outbox
+        payload: str | bytes | bytearray | memoryview
         if type(data) is str and data.isascii():  # the common case, in short (_outbox.py)
             if outbox.batching:
                 return outbox.add(MSG_TEXT, data)
