@@ -37,7 +37,7 @@ function pwwHostOutbound(h) {
     return index >= 0 && later ? index + QUEUED : index;
   }
 
-  // The messages Python sent in one JS task after the first (which send posted at
+  // The messages of a burst that Python held back (the first ones, send posted at
   // once), checked by Python against the queue's limits already: `meta` [kind, byte
   // length] pairs (an Int32Array, or a Python buffer of int32), `data` their UTF-8 text
   // one after the other (a Uint8Array this side owns, or a Python buffer); `ascii`: every
