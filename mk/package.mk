@@ -44,7 +44,8 @@ lint: deps-pip
 
 UNIT_JS := $(wildcard tests/js/test_*.mjs)
 
-test-unit: deps-pip
+# tests/js/test_kept.mjs loads the core's wasm: built first (mk/core.mk).
+test-unit: deps-pip pywebworker/_core.wasm
 	$(PYTHON) -m pytest tests/unit -q
 	@set -e; for t in $(UNIT_JS); do echo "node $$t"; node $$t; done
 
