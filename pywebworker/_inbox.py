@@ -112,7 +112,10 @@ class Inbox:
                 return None
             ahead.extend(batch)
         entry = ahead.popleft()
-        self._marks.append(entry[0])
+        marks = self._marks
+        marks.append(entry[0])
+        if len(marks) >= AHEAD:  # messages handed over with their wake-ups: no fetch sends these
+            self._sync()
         return entry
 
     def take_many(self, marks: list[int], max_inline: int, limit: int) -> list[Entry]:

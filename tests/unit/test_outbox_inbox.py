@@ -183,3 +183,21 @@ def test_a_read_ahead_dropped_while_watching_is_fetched_again(rt: FakeRuntime, r
         assert (await w.receive(timeout=5)).read() == "c"
 
     run(main())
+
+
+def test_marks_of_messages_handed_over_with_wake_ups_reach_the_core(rt: FakeRuntime, run: Run) -> None:
+    w, port = running(rt)
+    n = AHEAD + 10
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for i in range(n):  # a round trip each: every message comes with its wake-up
+            pending = loop.create_task(w.receive())
+            await asyncio.sleep(0)
+            index = port.inbox.value(f"r{i}")
+            rt.glue.dispatch("wake", w.id, (index, MSG_TEXT, f"r{i}"), now=True)
+            assert (await pending).read() == f"r{i}"
+
+    run(main())
+    assert port.unread_count() >= 10  # the core itself, not asked through the worker
+    assert port.unread_count() <= n - AHEAD  # the marks went in batches, not all kept in Python
