@@ -393,6 +393,15 @@ function pwwInbox(core, id, peer) {
     before();
     return count(core.pushText(id, IN, PWW_CORE.MSG_ERROR, pwwErrorText(e, prefix), pwwNow()));
   };
+  // What a wake-up tells Python of the message just queued (pwwWakeArgs), when it was
+  // stored as it came: not when an error message was queued in its place (a text over
+  // the byte limit is refused, settle()), which Python must fetch to see.
+  box.wake = (index, data, json) => {
+    const args = pwwWakeArgs(index, data, json);
+    if (args.length === 0) return args;
+    const p = x.pww_w_info(id, IN, index);
+    return p >= 0 && new DataView(x.memory.buffer).getInt32(p + 8, true) === args[1] ? args : [];
+  };
   // Room may have been made (read messages released): report drops now.
   box.released = before;
   // The last resort of an error handler that failed itself: at least counted.

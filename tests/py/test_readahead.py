@@ -1,0 +1,32 @@
+"""Issue 11, a hostile user against the read-ahead (_inbox.py) and the wake-up that
+carries the message just queued (js/core.js pwwWakeArgs).
+
+What receive() hands out must be exactly what the core holds: the same message, the
+same kind, the same payload, in order, once, whether it came with the wake-up, from a
+fetch, or through get_message(i).read().
+"""
+
+from pytest_pyodide import run_in_pyodide
+
+
+@run_in_pyodide
+async def test_refused_text_is_the_error_not_the_text(selenium_pyww):
+    """A short text over the inbound byte limit is refused: an error message is queued
+    in its place. A receive() waiting when it comes raises that error (as a fetch and
+    get_message(i).read() give it), it is not handed the refused text."""
+    from pywebworker import JsWorker, RemoteError
+
+    w = JsWorker("onmessage = (e) => postMessage(e.data === 'big' ? 'b'.repeat(1000) : e.data);").start()
+    await w.ready(timeout=20)
+    w.set_queue_limits(max_bytes=500, queue="inbound")
+    w.send_message("a")
+    assert (await w.receive(timeout=20)).read() == "a"  # watching now, read-ahead drained
+    w.send_message("big")
+    try:
+        got = (await w.receive(timeout=20)).read()
+    except RemoteError as e:
+        got = e
+    stored = w.get_message(1).read()
+    assert isinstance(stored, RemoteError) and "refused" in str(stored), stored
+    assert isinstance(got, RemoteError), got
+    assert w.kill() == 0
