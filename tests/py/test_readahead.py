@@ -58,3 +58,108 @@ async def test_fetch_cut_short_by_its_byte_budget_is_not_drained(selenium_pyww):
     got = [(await w.receive(timeout=20)).read()[:3] for _ in expect]
     assert got == expect
     assert w.kill() == 0
+
+
+@run_in_pyodide
+async def test_fuzz_reads_of_every_kind(selenium_pyww):
+    """Every way of reading, at random, while numbered messages arrive one by one (a
+    wake-up each, the message with it) or in bursts: each is opened once, receive()
+    gives the oldest unread one, and none is left waiting."""
+    import asyncio
+    import random
+
+    from pywebworker import JsWorker
+
+    worker = """
+    let next = 0;
+    const text = (i) => [String(i), "\\ufeff" + i, i + "\\u00e9\\ud83d\\ude00", String(i).padEnd(4096, "x"),
+      String(i).padEnd(4097, "x")][i % 5];
+    const post = () => { const i = next++; postMessage(i % 7 === 6 ? { i } : text(i)); };
+    onmessage = (e) => {
+      const [n, spaced] = e.data;
+      if (!spaced) { for (let i = 0; i < n; i++) post(); return; }
+      let left = n;
+      const one = () => { post(); if (--left > 0) setTimeout(one, 0); };
+      if (left > 0) one();
+    };
+    """
+
+    async def fuzz(w, seed, rounds=400):
+        """Random reads of every kind against a worker sending numbered messages; each
+        message must be opened once, receive() always the oldest unread, nothing hangs."""
+        rng = random.Random(seed)
+        opened = set()
+        sent = 0
+
+        def text(i):
+            if i % 7 == 6:
+                return {"i": i}
+            return [str(i), "\ufeff" + str(i), str(i) + "\u00e9\U0001f600", str(i).ljust(4096, "x"),
+                    str(i).ljust(4097, "x")][i % 5]
+
+        def took(m, via):
+            assert m.read() == text(m.index), (via, m.index, m.read())
+            assert m.index not in opened, (via, "twice", m.index)
+            missing = set(range(m.index)) - opened
+            assert not missing, (via, "skipped", sorted(missing)[:5], m.index)
+            opened.add(m.index)
+
+        def mark(m):
+            if m.index not in opened:
+                assert m.read() == text(m.index), (m.index, m.read())
+                opened.add(m.index)
+
+        def handler(m):
+            if rng.random() < 0.5:
+                mark(m)
+
+        for _ in range(rounds):
+            op = rng.randrange(12)
+            if op <= 2:
+                n = rng.choice((1, 1, 2, 5, 40))
+                w.send_message([n, rng.random() < 0.5])
+                sent += n
+            elif op <= 5:
+                try:
+                    took(await w.receive(timeout=rng.choice((0, 0.001, 0.01, 0.05))), "receive")
+                except TimeoutError:
+                    pass
+            elif op == 6:
+                unread = w.get_unread_messages()
+                assert all(m.index not in opened for m in unread), "unread listed an opened one"
+                for m in rng.sample(unread, min(len(unread), rng.randrange(3))):
+                    mark(m)
+            elif op == 7:
+                held = [m for m in w.get_messages()]
+                if held:
+                    mark(rng.choice(held))
+            elif op == 8:
+                w.clear_read()
+            elif op == 9:
+                m = w.get_next_unread_message()
+                if m is not None:
+                    assert m.index not in opened and set(range(m.index)) <= opened, m.index
+                    if rng.random() < 0.5:
+                        mark(m)
+            elif op == 10:
+                w.on_message = handler if w.on_message is None else None
+            else:
+                async def two():
+                    return await asyncio.gather(
+                        w.receive(timeout=0.02), w.receive(timeout=0.02), return_exceptions=True
+                    )
+                got = [m for m in await two() if not isinstance(m, BaseException)]
+                for m in sorted(got, key=lambda m: m.index):
+                    took(m, "gather")
+            if rng.random() < 0.3:
+                await asyncio.sleep(rng.choice((0, 0.001)))
+        w.on_message = None
+        while len(opened) < sent:
+            took(await w.receive(timeout=10), "final")
+        assert not w.has_unread_messages()
+
+    for seed in range(20):
+        w = JsWorker(worker).start()
+        await w.ready(timeout=20)
+        await fuzz(w, seed)
+        assert w.kill() == 0
