@@ -163,3 +163,122 @@ async def test_fuzz_reads_of_every_kind(selenium_pyww):
         await w.ready(timeout=20)
         await fuzz(w, seed)
         assert w.kill() == 0
+
+
+@run_in_pyodide
+async def test_fuzz_parent_side_in_a_pyworker(selenium_pyww):
+    """The same against ``parent`` inside a PyWorker: the host's messages come as text,
+    as JSON text offered with the wake-up, and in batches."""
+    import asyncio
+
+    from pywebworker import PyWorker
+
+    script = '''
+import asyncio, random, traceback
+from pywebworker import parent
+
+def text(i):
+    if i % 7 == 6:
+        return {"i": i, "big": 2**70}
+    return [str(i), "\\ufeff" + str(i), str(i) + "\\u00e9\\U0001f600", str(i).ljust(4096, "x"),
+            str(i).ljust(4097, "x")][i % 5]
+
+async def fuzz(w, seed, rounds=300):
+    rng = random.Random(seed)
+    opened = set()
+    sent = 0
+    def took(m, via):
+        assert m.read() == text(m.index), (via, m.index, m.read())
+        assert m.index not in opened, (via, "twice", m.index)
+        missing = set(range(m.index)) - opened
+        assert not missing, (via, "skipped", sorted(missing)[:5], m.index)
+        opened.add(m.index)
+    def mark(m):
+        if m.index not in opened:
+            assert m.read() == text(m.index), (m.index, m.read())
+            opened.add(m.index)
+    def handler(m):
+        if rng.random() < 0.5:
+            mark(m)
+    for _ in range(rounds):
+        op = rng.randrange(12)
+        if op <= 2:
+            n = rng.choice((1, 1, 2, 5, 40))
+            w.send_message([n, rng.random() < 0.5])
+            sent += n
+        elif op <= 5:
+            try:
+                took(await w.receive(timeout=rng.choice((0, 0.001, 0.01, 0.05))), "receive")
+            except TimeoutError:
+                pass
+        elif op == 6:
+            unread = w.get_unread_messages()
+            assert all(m.index not in opened for m in unread), "unread listed an opened one"
+            for m in rng.sample(unread, min(len(unread), rng.randrange(3))):
+                mark(m)
+        elif op == 7:
+            held = w.get_messages()
+            if held:
+                mark(rng.choice(held))
+        elif op == 8:
+            w.clear_read()
+        elif op == 9:
+            m = w.get_next_unread_message()
+            if m is not None:
+                assert m.index not in opened and set(range(m.index)) <= opened, m.index
+                if rng.random() < 0.5:
+                    mark(m)
+        elif op == 10:
+            w.on_message = handler if w.on_message is None else None
+        else:
+            got = await asyncio.gather(w.receive(timeout=0.02), w.receive(timeout=0.02), return_exceptions=True)
+            for m in sorted((m for m in got if not isinstance(m, BaseException)), key=lambda m: m.index):
+                took(m, "gather")
+        if rng.random() < 0.3:
+            await asyncio.sleep(rng.choice((0, 0.001)))
+    w.on_message = None
+    while len(opened) < sent:
+        took(await w.receive(timeout=10), "final")
+    assert not w.has_unread_messages()
+
+try:
+    await fuzz(parent, 1)
+    parent.send_message(["done", None])
+except BaseException:
+    parent.send_message(["done", traceback.format_exc()])
+'''
+
+    def text(i):
+        if i % 7 == 6:
+            return {"i": i, "big": 2**70}
+        return [str(i), "\ufeff" + str(i), str(i) + "\u00e9\U0001f600", str(i).ljust(4096, "x"),
+                str(i).ljust(4097, "x")][i % 5]
+
+    w = PyWorker(script)
+    count = 0
+    done = asyncio.get_running_loop().create_future()
+
+    def send():
+        nonlocal count
+        w.send_message(text(count))
+        count += 1
+
+    async def spaced(n):
+        for _ in range(n):
+            send()
+            await asyncio.sleep(0.001)
+
+    def on_message(m):
+        v = m.read()
+        if v[0] == "done":
+            done.set_result(v[1])
+        elif v[1]:
+            asyncio.ensure_future(spaced(v[0]))
+        else:
+            for _ in range(v[0]):
+                send()
+
+    w.on_message = on_message
+    w.start()
+    assert await asyncio.wait_for(done, 120) is None, done.result()
+    assert w.kill() == 0
