@@ -120,10 +120,11 @@ async def test_fuzz_reads_of_every_kind(selenium_pyww):
                 w.send_message([n, rng.random() < 0.5])
                 sent += n
             elif op <= 5:
+                waiting = w.has_unread_messages()
                 try:
                     took(await w.receive(timeout=rng.choice((0, 0.001, 0.01, 0.05))), "receive")
                 except TimeoutError:
-                    pass
+                    assert not waiting, "receive() timed out with a message unread"
             elif op == 6:
                 unread = w.get_unread_messages()
                 assert all(m.index not in opened for m in unread), "unread listed an opened one"
@@ -207,10 +208,11 @@ async def fuzz(w, seed, rounds=300):
             w.send_message([n, rng.random() < 0.5])
             sent += n
         elif op <= 5:
+            waiting = w.has_unread_messages()
             try:
                 took(await w.receive(timeout=rng.choice((0, 0.001, 0.01, 0.05))), "receive")
             except TimeoutError:
-                pass
+                assert not waiting, "receive() timed out with a message unread"
         elif op == 6:
             unread = w.get_unread_messages()
             assert all(m.index not in opened for m in unread), "unread listed an opened one"
@@ -282,3 +284,110 @@ except BaseException:
     w.start()
     assert await asyncio.wait_for(done, 120) is None, done.result()
     assert w.kill() == 0
+
+
+@run_in_pyodide
+async def test_fuzz_with_drops(selenium_pyww):
+    """The fuzz with a small inbound queue: messages are dropped and drop reports come
+    (some queued untold, when clear_read() makes room). Each message is opened once, in
+    order; every message is either read or counted in a report; nothing hangs."""
+    import asyncio
+    import random
+    import re
+
+    from pywebworker import JsWorker, RemoteError
+
+    worker = """
+    let next = 0;
+    const post = () => { const i = next++; postMessage(i % 3 ? "m" + i : { i }); };
+    onmessage = (e) => {
+      const [n, spaced] = e.data;
+      if (!spaced) { for (let i = 0; i < n; i++) post(); return; }
+      let left = n;
+      const one = () => { post(); if (--left > 0) setTimeout(one, 0); };
+      if (left > 0) one();
+    };
+    """
+
+    def seq(m):
+        v = m.read()
+        if isinstance(v, RemoteError):
+            return None
+        return int(v[1:]) if isinstance(v, str) else v["i"]
+
+    async def fuzz(w, seed, rounds=300):
+        rng = random.Random(seed)
+        seen = set()  # sequence numbers read
+        by_index = {}  # index -> what was read there
+        reported = 0
+        sent = 0
+        last = -1  # the last sequence number receive() gave
+
+        def count(err):
+            nonlocal reported
+            assert err.remote_type == "QueueFullError", err
+            reported += int(re.match(r"(\d+) message", err.remote_message).group(1))
+
+        def older_unread(index):
+            return [m.index for m in w.get_messages() if m.index < index and not m.is_opened()]
+
+        def took(m, via):
+            nonlocal last
+            assert m.index not in by_index, (via, "twice", m.index)
+            s = seq(m)
+            by_index[m.index] = s
+            assert not older_unread(m.index), (via, "skipped", older_unread(m.index), m.index)
+            if s is None:
+                count(m.read())
+            else:
+                assert s not in seen and s > last, (via, s, last)
+                seen.add(s)
+                last = s
+
+        def mark(m):
+            if m.index not in by_index:
+                s = by_index[m.index] = seq(m)
+                if s is None:
+                    count(m.read())
+                else:
+                    assert s not in seen
+                    seen.add(s)
+
+        for _ in range(rounds):
+            op = rng.randrange(10)
+            if op <= 2:
+                n = rng.choice((1, 2, 5, 12))
+                w.send_message([n, rng.random() < 0.5])
+                sent += n
+            elif op <= 5:
+                waiting = w.has_unread_messages()
+                try:
+                    took(await w.receive(timeout=rng.choice((0, 0.001, 0.01))), "receive")
+                except TimeoutError:
+                    assert not waiting, "receive() timed out with a message unread"
+                except RemoteError as e:
+                    count(e)
+            elif op == 6:
+                for m in w.get_unread_messages()[: rng.randrange(3)]:
+                    mark(m)
+            elif op <= 8:
+                w.clear_read()
+            else:
+                w.on_message = (lambda m: None) if w.on_message is None else None
+            if rng.random() < 0.3:
+                await asyncio.sleep(rng.choice((0, 0.001)))
+        w.on_message = None
+        while len(seen) + reported < sent:
+            w.clear_read()
+            try:
+                took(await w.receive(timeout=10), "final")
+            except RemoteError as e:
+                count(e)
+        assert w.dropped_messages == reported == sent - len(seen)
+
+    for seed in range(12):
+        w = JsWorker(worker).start()
+        await w.ready(timeout=20)
+        w.set_queue_limits(max_messages=6, queue="inbound")
+        await fuzz(w, seed)
+        assert w.kill() == 0
