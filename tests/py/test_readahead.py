@@ -391,3 +391,46 @@ async def test_fuzz_with_drops(selenium_pyww):
         w.set_queue_limits(max_messages=6, queue="inbound")
         await fuzz(w, seed)
         assert w.kill() == 0
+
+
+@run_in_pyodide
+async def test_kill_and_failure_leave_the_read_ahead_readable(selenium_pyww):
+    """Messages read ahead when the worker is killed, or fails, are still received, in
+    order, before WorkerKilledError / the failure; ``async for`` ends after them."""
+    import asyncio
+
+    from pywebworker import JsWorker, RemoteError, WorkerFailedError, WorkerKilledError
+
+    src = """
+    onmessage = (e) => {
+      for (let i = 0; i < 4; i++) postMessage("m" + i);
+      if (e.data === "fail") setTimeout(() => { throw new Error("boom"); }, 0);
+    };
+    """
+    w = JsWorker(src).start()
+    await w.ready(timeout=20)
+    w.send_message("go")
+    assert (await w.receive(timeout=20)).read() == "m0"  # m1..m3 read ahead (one batch)
+    other = asyncio.ensure_future(w.receive(timeout=20))
+    assert (await other).read() == "m1"
+    w.kill()
+    assert [m.read() async for m in w] == ["m2", "m3"]
+    try:
+        await w.receive(timeout=1)
+        raise AssertionError("no WorkerKilledError")
+    except WorkerKilledError:
+        pass
+
+    w = JsWorker(src).start()
+    await w.ready(timeout=20)
+    w.send_message("fail")
+    got = []
+    try:
+        while True:
+            got.append((await w.receive(timeout=20)).read())
+    except WorkerFailedError as e:
+        failed = e
+    except RemoteError as e:  # the failure as an error message first
+        failed = e
+    assert got == ["m0", "m1", "m2", "m3"] and "boom" in str(failed), (got, failed)
+    w.kill()
