@@ -396,11 +396,13 @@ function pwwInbox(core, id, peer) {
   // What a wake-up tells Python of the message just queued (pwwWakeArgs), when it was
   // stored as it came: not when an error message was queued in its place (a text over
   // the byte limit is refused, settle()), which Python must fetch to see.
+  let i32 = new Int32Array(x.memory.buffer);
   box.wake = (index, data, json) => {
     const args = pwwWakeArgs(index, data, json);
     if (args.length === 0) return args;
-    const p = x.pww_w_info(id, IN, index);
-    return p >= 0 && new DataView(x.memory.buffer).getInt32(p + 8, true) === args[1] ? args : [];
+    const p = x.pww_w_info(id, IN, index);  // allocates nothing
+    if (i32.buffer !== x.memory.buffer) i32 = new Int32Array(x.memory.buffer);
+    return p >= 0 && i32[(p >> 2) + 2] === args[1] ? args : [];
   };
   // Room may have been made (read messages released): report drops now.
   box.released = before;
