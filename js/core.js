@@ -393,6 +393,17 @@ function pwwInbox(core, id, peer) {
     before();
     return count(core.pushText(id, IN, PWW_CORE.MSG_ERROR, pwwErrorText(e, prefix), pwwNow()));
   };
+  // What a wake-up tells Python of the message just queued (pwwWakeArgs), when it was
+  // stored as it came: not when an error message was queued in its place (a text over
+  // the byte limit is refused, settle()), which Python must fetch to see.
+  let i32 = new Int32Array(x.memory.buffer);
+  box.wake = (index, data, json) => {
+    const args = pwwWakeArgs(index, data, json);
+    if (args.length === 0) return args;
+    const p = x.pww_w_info(id, IN, index);  // allocates nothing
+    if (i32.buffer !== x.memory.buffer) i32 = new Int32Array(x.memory.buffer);
+    return p >= 0 && i32[(p >> 2) + 2] === args[1] ? args : [];
+  };
   // Room may have been made (read messages released): report drops now.
   box.released = before;
   // The last resort of an error handler that failed itself: at least counted.
@@ -435,8 +446,8 @@ function pwwInboundApi(core) {
     // oldest `limit` unread messages (0: all), not marked, packed in two arrays:
     // [meta, data], meta an Int32Array of [index, kind, length] triples, data a
     // Uint8Array holding their payloads one after the other (UTF-8 for text, JSON and
-    // errors); a payload over maxInline bytes is left out and its length is -1. At most
-    // about PACK_BYTES of payloads come at once. undefined when none is unread; a
+    // errors); a payload over maxInline bytes is left out and its length is -1, and so
+    // is each payload past the first PACK_BYTES of them. undefined when none is unread; a
     // negative code on error. One crossing for a whole batch, and one copy of its bytes.
     // A lone message comes as [index, kind, payload] instead (payload a string, bytes as
     // a Uint8Array, undefined over maxInline), which costs less for one.
@@ -456,8 +467,10 @@ function pwwInboundApi(core) {
       for (; n < list.length; n++) {
         const p = x.pww_w_info(id, IN, list[n]);
         if (p < 0) return p;
-        const len = i32[(p >> 2) + 1] >>> 0, inline = len <= maxInline;
-        if (inline && n > 0 && total + len > PACK_BYTES) break;  // the rest next time
+        const len = i32[(p >> 2) + 1] >>> 0;
+        // Past the budget a payload is left out (read() fetches it), never the message:
+        // the list is every unread message (the first `limit`), which _inbox.py trusts.
+        const inline = len <= maxInline && (n === 0 || total + len <= PACK_BYTES);
         meta[3 * n] = list[n]; meta[3 * n + 1] = i32[(p >> 2) + 2]; meta[3 * n + 2] = inline ? len : -1;
         ptrs[n] = i32[p >> 2];
         if (inline) total += len;
@@ -470,7 +483,7 @@ function pwwInboundApi(core) {
         data.set(ptr === 0 ? core.payloadView(id, IN, meta[3 * k]) : m.subarray(ptr, ptr + len), off);
         off += len;
       }
-      return [n === list.length ? meta : meta.slice(0, 3 * n), data];
+      return [meta, data];
     },
     releaseOpened: (id) => core.releaseOpened(id, IN),
     state: (id) => x.pww_w_state(id),

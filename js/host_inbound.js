@@ -39,12 +39,12 @@ function pwwHostInbound(h) {
 
   // A user message (or, with `json`, JSON text from a PyWorker) into the inbound queue.
   // Python is told with the message itself when it is a short text stored as it came
-  // (pwwWakeArgs): its receive() then needs no crossing to read it.
+  // (pwwInbox wake): its receive() then needs no crossing to read it.
   function receive(rec, data, json) {
     const st = x.pww_w_state(rec.id);
     if (st !== RUNNING && st !== STARTING) return;  // late message after kill/fail
     const index = json ? rec.inbox.json(data) : rec.inbox.value(data);
-    if (rec.watch) dispatch(rec.id, "message", ...pwwWakeArgs(index, data, json));
+    if (rec.watch) dispatch(rec.id, "message", ...rec.inbox.wake(index, data, json));
   }
 
   // A `msgs` batch: every message into the inbound queue, Python told once.

@@ -51,7 +51,7 @@ addEventListener("message", (ev) => {
 
 function pwwReceive(data, json) {
   const index = json ? pwwInboxInst.json(data) : pwwInboxInst.value(data);
-  if (pwwWatch && pwwNotify) pwwNotify(...pwwWakeArgs(index, data, json));
+  if (pwwWatch && pwwNotify) pwwNotify(...pwwInboxInst.wake(index, data, json));
 }
 
 // As host_inbound.js caught(): queued, Python told; a second failure is queued untold.

@@ -54,6 +54,7 @@ _ALLOWED = {
     consts.STATE_RUNNING: {consts.STATE_KILLED, consts.STATE_FAILED},
 }
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+WAKE_TEXT = 4096  # js/core.js PWW_WAKE_TEXT: the longest text a wake-up carries (UTF-16 units)
 # Worker ids are never reused, across runtimes too: a worker object left over from an
 # earlier test can never receive the events of a new one.
 _ids = itertools.count(1)
@@ -518,8 +519,19 @@ class FakeWorkerPort(FakeInbound):
         self.core_worker.call_cancel_all()
         self._dispatch("state", now=True)
 
-    def _wake_if_watched(self) -> None:
-        if self.watching:
+    def _wake_if_watched(self, index: int = -1, data: Any = None, json: bool = False) -> None:
+        """Tell Python, when it watches; with the message just queued at ``index`` when
+        the glue would offer it (js/core.js pwwInbox ``wake``: a short well-formed text
+        stored as it came, not an error queued in its place)."""
+        if not self.watching:
+            return
+        kind = consts.MSG_JSON if json else consts.MSG_TEXT
+        if (
+            index >= 0 and isinstance(data, str) and len(data.encode("utf-16-le", "surrogatepass")) <= 2 * WAKE_TEXT
+            and not _LONE_SURROGATE.search(data) and self._q.at(index).kind == kind  # type: ignore[union-attr]
+        ):
+            self._dispatch("wake", (index, kind, data), now=True)
+        else:
             self._dispatch("wake", now=True)
 
     # -- WorkerPort ------------------------------------------------------------------
@@ -674,8 +686,7 @@ class FakeWorkerPort(FakeInbound):
         """The worker posts a user payload (a JS value: ``str``, ``bytes``, JSON data)."""
         if self.core_worker.state not in (consts.STATE_RUNNING, consts.STATE_STARTING) or not self.spawned:
             return  # late: after kill or failure
-        self.inbox.value(value)
-        self._wake_if_watched()
+        self._wake_if_watched(self.inbox.value(value), value)
 
     def say(self, type: str, **fields: Any) -> None:  # noqa: A002 - the message's field
         """The worker sends a control message: ``started``, ``ready`` (``exports``),
@@ -705,8 +716,7 @@ class FakeWorkerPort(FakeInbound):
             self._wake_if_watched()
         elif type == "json":
             if self.core_worker.state in (consts.STATE_RUNNING, consts.STATE_STARTING):
-                self.inbox.json(fields["text"])
-                self._wake_if_watched()
+                self._wake_if_watched(self.inbox.json(fields["text"]), fields["text"], True)
         elif type == "exit":
             self._fail("WorkerExit", "the worker closed itself (close())")
         else:

@@ -201,3 +201,37 @@ def test_marks_of_messages_handed_over_with_wake_ups_reach_the_core(rt: FakeRunt
     run(main())
     assert port.unread_count() >= 10  # the core itself, not asked through the worker
     assert port.unread_count() <= n - AHEAD  # the marks went in batches, not all kept in Python
+
+
+def test_a_refused_text_is_not_offered_with_its_wake_up(rt: FakeRuntime, run: Run) -> None:
+    w, port = running(rt)
+    w.set_queue_limits(max_bytes=500, queue="inbound")
+
+    async def main() -> None:
+        port.post("a")
+        assert (await w.receive(timeout=5)).read() == "a"  # watching, read-ahead drained
+        pending = asyncio.get_running_loop().create_task(w.receive(timeout=5))
+        await asyncio.sleep(0)
+        port.post("b" * 1000)  # over the byte limit: an error is queued in its place
+        with pytest.raises(RemoteError, match="refused"):
+            await pending
+        assert isinstance(w.get_message(1).read(), RemoteError)
+
+    run(main())
+
+
+def test_offered_texts_at_the_wake_up_limit(rt: FakeRuntime, run: Run) -> None:
+    """4096 UTF-16 units come with the wake-up, 4097 are fetched; U+FEFF and astral
+    text arrive unchanged either way."""
+    w, port = running(rt)
+    texts = ["x" * 4096, "x" * 4097, "\ufeff" + "y" * 4095, "\U0001f600" * 2048, "\U0001f600" * 2049, "\ufeff"]
+
+    async def main() -> None:
+        for text in texts:
+            pending = asyncio.get_running_loop().create_task(w.receive(timeout=5))
+            await asyncio.sleep(0)
+            port.post(text)
+            assert (await pending).read() == text
+        assert [m.read() for m in w.get_messages()] == texts
+
+    run(main())
