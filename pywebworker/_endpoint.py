@@ -165,8 +165,10 @@ class Endpoint:
         if on != self._watching:
             self._watch(on)
             self._watching = on
-            if not on:
-                self._inbound.arrived()  # arrivals go untold from now on
+            # Turned off, arrivals go untold; turned on, some may have come untold before
+            # (a take that found nothing, then receive(timeout=0), then on_message set):
+            # either way an empty read-ahead proves nothing until the next fetch.
+            self._inbound.arrived()
 
     async def _wait(self, until: float | None) -> None:
         """Wait for the next event (message, state change); ``until`` is a

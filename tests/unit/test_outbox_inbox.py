@@ -235,3 +235,18 @@ def test_offered_texts_at_the_wake_up_limit(rt: FakeRuntime, run: Run) -> None:
         assert [m.read() for m in w.get_messages()] == texts
 
     run(main())
+
+
+def test_watching_turned_on_later_does_not_trust_an_old_empty_fetch(rt: FakeRuntime, run: Run) -> None:
+    w, port = running(rt)
+
+    async def main() -> None:
+        with pytest.raises(TimeoutError):
+            await w.receive(timeout=0)  # a fetch finds nothing; nobody watches
+        port.inbox.value("untold")  # arrives while nobody watches: no wake-up
+        w.on_message = lambda m: None  # watching from now on
+        w.on_message = None
+        assert w.has_unread_messages()
+        assert (await w.receive(timeout=5)).read() == "untold"
+
+    run(main())
