@@ -393,16 +393,17 @@ function pwwInbox(core, id, peer) {
     before();
     return count(core.pushText(id, IN, PWW_CORE.MSG_ERROR, pwwErrorText(e, prefix), pwwNow()));
   };
-  // What a wake-up tells Python of the message just queued (pwwWakeArgs), when it was
-  // stored as it came: not when an error message was queued in its place (a text over
-  // the byte limit is refused, settle()), which Python must fetch to see.
+  // What a wake-up tells Python of the message just queued at `index` (a negative code:
+  // none): [index, kind, text] for a short string stored exactly as it came (text, or
+  // JSON text with `json`), else nothing (Python fetches it; pywebworker/_inbox.py). Not
+  // when an error message was queued in its place (a text over the byte limit, settle()).
   let i32 = new Int32Array(x.memory.buffer);
   box.wake = (index, data, json) => {
-    const args = pwwWakeArgs(index, data, json);
-    if (args.length === 0) return args;
+    if (index < 0 || typeof data !== "string" || data.length > PWW_WAKE_TEXT || !pwwWellFormed(data)) return [];
+    const kind = json ? PWW_CORE.MSG_JSON : PWW_CORE.MSG_TEXT;
     const p = x.pww_w_info(id, IN, index);  // allocates nothing
     if (i32.buffer !== x.memory.buffer) i32 = new Int32Array(x.memory.buffer);
-    return p >= 0 && i32[(p >> 2) + 2] === args[1] ? args : [];
+    return p >= 0 && i32[(p >> 2) + 2] === kind ? [index, kind, data] : [];
   };
   // Room may have been made (read messages released): report drops now.
   box.released = before;
@@ -411,14 +412,8 @@ function pwwInbox(core, id, peer) {
   return box;
 }
 
-// What a wake-up tells Python of the message just queued at `index` (a negative code:
-// none): [index, kind, text] for a short string stored exactly as it came (text, or
-// JSON text with `json`), else nothing (Python fetches it). pywebworker/_inbox.py.
+// Texts up to this many UTF-16 units come with the wake-up that says they arrived.
 const PWW_WAKE_TEXT = 4096;
-function pwwWakeArgs(index, data, json) {
-  if (index < 0 || typeof data !== "string" || data.length > PWW_WAKE_TEXT || !pwwWellFormed(data)) return [];
-  return [index, json ? PWW_CORE.MSG_JSON : PWW_CORE.MSG_TEXT, data];
-}
 
 // The reading side of an endpoint's inbound queue, in the shape the Python package
 // expects (pywebworker/_endpoint.py). Shared by the host glue and the PyWorker bootstrap.

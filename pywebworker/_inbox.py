@@ -11,7 +11,7 @@ exact whenever anyone can ask. The messages read ahead are unread in the core; o
 marked by another path (``read()`` of a handle from ``get_unread_messages()``) is
 dropped from the read-ahead, which is then taken again.
 
-Implements ``_ports.Inbound`` over a port; plain Python, no ``js`` import here.
+Implements ``_ports.Inbound`` over a ``_ports.InboundPort``; plain Python, no ``js`` import here.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._ports import Entry, Inbound, MessageInfo
+    from ._ports import Entry, InboundPort, MessageInfo
 
 AHEAD = 1024  # messages receive() takes in one crossing, at most
 
@@ -30,7 +30,7 @@ class Inbox:
 
     __slots__ = ("_port", "_ahead", "_marks", "_drained", "_seen")
 
-    def __init__(self, port: Inbound) -> None:
+    def __init__(self, port: InboundPort) -> None:
         self._port = port
         self._ahead: deque[Entry] = deque()  # unread in the core, oldest first
         self._marks: list[int] = []  # opened here, not yet in the core
@@ -39,7 +39,7 @@ class Inbox:
         self._drained = False
         self._seen = 0
 
-    def _sync(self) -> Inbound:
+    def _sync(self) -> InboundPort:
         """The port, with the waiting marks sent."""
         if self._marks:
             marks, self._marks = self._marks, []

@@ -176,9 +176,6 @@ class _JsInbound:
         kind, opened, time_ms, nbytes = r.to_py()[:4]
         return MessageInfo(int(kind), bool(opened), float(time_ms), int(nbytes))
 
-    def mark_opened(self, index: int) -> None:
-        self.take_many([index], 0, -1)
-
     def read(self, index: int) -> tuple[int, str | bytes]:
         r = self._f.read(self.id, index)
         if isinstance(r, int):
@@ -186,16 +183,6 @@ class _JsInbound:
         kind, raw = r.to_py(depth=1)
         # Bytes arrive as a view of wasm memory: copied before anything else runs.
         return kind, (raw.to_bytes() if kind == MSG_BYTES else raw)
-
-    def take(self, max_inline: int) -> Entry | None:
-        entries = self.take_many([], max_inline, 1)
-        if not entries:
-            return None
-        self.mark_opened(entries[0][0])
-        return entries[0]
-
-    def unread(self, max_inline: int) -> list[Entry]:
-        return self.take_many([], max_inline, 0)
 
     def mark_many(self, indices: list[int]) -> None:
         self.take_many(indices, 0, -1)

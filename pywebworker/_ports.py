@@ -57,20 +57,17 @@ class PyStart:
     spare: bool = False  # boot without a script and wait to be taken (_spares.py)
 
 
-class Inbound(Protocol):
-    """One endpoint's inbound queue in a C core: indices from 0, stable; ``read``,
-    ``take`` and ``mark_opened`` mark a message opened; ``max_inline`` is in bytes.
-    Raises ``MessageIndexError``/``MessageReleasedError`` for a bad index."""
+class InboundPort(Protocol):
+    """One endpoint's inbound queue in a C core, as the glue gives it: indices from 0,
+    stable; ``read`` marks a message opened; ``max_inline`` is in bytes. Raises
+    ``MessageIndexError``/``MessageReleasedError`` for a bad index."""
 
     def length(self) -> int: ...
     def unread_count(self) -> int: ...
     def first_unread(self) -> int | None: ...  # None: none unread (hides "== length")
     def held(self) -> list[int]: ...
     def info(self, index: int) -> MessageInfo: ...
-    def mark_opened(self, index: int) -> None: ...
     def read(self, index: int) -> tuple[int, str | bytes]: ...  # marks opened; bytes copied
-    def take(self, max_inline: int) -> Entry | None: ...  # oldest unread, marked
-    def unread(self, max_inline: int) -> list[Entry]: ...  # not marked
     def mark_many(self, indices: list[int]) -> None: ...  # released ones skipped; never raises for them
     # Mark `marks` opened, then up to `limit` (0: all) oldest unread messages, not marked
     # (about 4 MiB of payloads at most); `limit` < 0: only the marks, returns [].
@@ -78,7 +75,16 @@ class Inbound(Protocol):
     def release_opened(self) -> int: ...
 
 
-class WorkerPort(Inbound, Protocol):
+class Inbound(InboundPort, Protocol):
+    """What endpoints and message handles read through (``_inbox.Inbox`` over a port):
+    ``take`` and ``mark_opened`` mark a message opened too."""
+
+    def mark_opened(self, index: int) -> None: ...
+    def take(self, max_inline: int) -> Entry | None: ...  # oldest unread, marked
+    def unread(self, max_inline: int) -> list[Entry]: ...  # not marked
+
+
+class WorkerPort(InboundPort, Protocol):
     """The host's side of one worker: its state, start, sends (returns the outbound
     index), kill (returns the undelivered count), limits and calls. Raises the typed
     errors of ``_errors.from_core``."""
@@ -140,7 +146,7 @@ class HostGlue(Protocol):
     def memory_bytes(self) -> int: ...
 
 
-class ParentPort(Inbound, Protocol):
+class ParentPort(InboundPort, Protocol):
     """The host, seen from inside a PyWorker (``js/pyworker.js``): its messages,
     sending to it, and calls both ways."""
 
