@@ -6,7 +6,7 @@
 #   core     gcc, emscripten, node, uthash, valgrind   (the C core and its wasm build)
 #   fuzz     clang and its libFuzzer runtime            (make fuzz)
 #   browser  chromium, chromedriver                     (the tests' chrome runtime, benchmarks)
-#   npm      npm ci: the Pyodide runtimes of package.json
+#   npm      npm ci: package.json (the Pyodide runtimes, MicroPython, PyScript)
 #   pip      tools/requirements-test.txt               (pytest, ruff, mypy, build, ...)
 #   bench    tools/requirements-bench.txt              (matplotlib: make bench's chart)
 # Env: PYTHON (default python3).  The mk/*.mk targets call this; nothing else installs.
