@@ -181,30 +181,51 @@ async function pwwBoot(init) {
       failed(name, message, stack) { pwwSay(PWW.FAILED, { name, message, stack }); },
       quiet(on) { quiet = !!on; },
     });
-    if (init.packages.length) {
-      quiet = true;
-      try { await py.loadPackage("micropip", { messageCallback: () => {} }); } finally { quiet = false; }
-    }
     boot = py.pyimport("pywebworker._boot");
   } catch (e) {
     if (boot) boot.destroy();
     return pwwSay(PWW.FAILED, e);
   }
+  // False once it said why it failed.
+  const install = async (packages) => {
+    if (!packages.length) return true;
+    quiet = true;
+    try { await py.loadPackage("micropip", { messageCallback: () => {} }); } finally { quiet = false; }
+    return boot.install(JSON.stringify(packages), JSON.stringify(init.indexes || {}));
+  };
   try {
-    if (!await boot.install(JSON.stringify(init.packages), JSON.stringify(init.indexes || {}))) return;
+    if (!await install(init.packages)) return;
     let job = init;
     if (init.spare) {
       pwwSay(PWW.WARM);
       job = await pwwRunTaken;
     }
+    const config = await pwwPyConfig(py, boot, job.config, install);
+    if (!config) return;
     const code = job.url ? await pwwFetchText(job.url) : job.script;
     // A filename not in <...> makes Pyodide put the source in linecache: tracebacks show lines.
-    await boot.run(code, `/worker/${job.name}.py`, !!job.tasks);
+    await boot.run(code, `/worker/${job.name}.py`, !!job.tasks, JSON.stringify(config));
   } catch (e) {
     pwwSay(PWW.FAILED, e);
   } finally {
     boot.destroy();
   }
+}
+
+// The PyWorker's config (pywebworker/_config.py; null: none): a config URL fetched and
+// checked here first and its packages installed (a spare's own were installed before it
+// was taken); then the working directory and files (worker_config.js). Returns what
+// _boot.run applies ({env, argv}), or null once it said why the start failed.
+async function pwwPyConfig(py, boot, config, install) {
+  if (!config) return {};
+  if (config.url) {
+    const checked = boot.load_config(new TextDecoder().decode(await pwwFetchBytes(config.url)), config.url);
+    if (!checked) return null;
+    config = JSON.parse(checked);
+    if (!await install(config.packages)) return null;
+  }
+  await pwwConfigFiles(py.FS, config, (bytes, dir, format) => py.unpackArchive(bytes, format, { extractDir: dir }));
+  return { env: config.env, argv: config.argv };
 }
 
 // Write the host's copy of the pywebworker package (and, in JupyterLite, of piplite)
