@@ -162,10 +162,10 @@ async function pwwBoot(init) {
   // Pyodide loads: what the host sent before start() is waiting here, all of it, when
   // the script runs (not still on its way, racing the script's first receive()).
   pwwSay(PWW.STARTED);
-  let boot = null, quiet = false;
+  let boot = null, quiet = false, py = null;
   try {
     const { loadPyodide } = await import(init.moduleURL);
-    const py = await loadPyodide({
+    py = await loadPyodide({
       indexURL: init.indexURL,
       // While packages install, Pyodide's "Loading x"/"Loaded x" lines are not the user's.
       stdout: (text) => { if (!quiet) pwwSay(PWW.OUTPUT, "stdout", text); },
