@@ -153,7 +153,7 @@ async def _failures(selenium, base):
     ]
     workers = [PyWorker("from pywebworker import parent\nparent.send_message('ran')", config=c).start()
                for c, _, _ in cases]
-    for w, (config, remote_type, words) in zip(workers, cases):
+    for w, (config, remote_type, words) in zip(workers, cases, strict=True):
         with pytest.raises(WorkerStartError) as info:
             await w.ready(timeout=60)
         assert info.value.remote_type == remote_type, (config, info.value.remote_type, info.value.remote_message)
