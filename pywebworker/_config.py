@@ -110,12 +110,17 @@ def from_text(text: str, url: str) -> WorkerConfig:
     Raises
     ------
     ValueError
-        as ``load``, the message naming ``url``.
+        as ``load``, the message naming ``url``; also for ``interpreter``, which a
+        fetched config cannot honour (the worker has loaded its Pyodide already).
     """
     path = urlsplit(url).path if "://" in url else url
     fmt = "toml" if path.lower().endswith(".toml") else "json"
     where = f"config {url}"
-    return check(_parse(text, fmt, where), where=where, base=url)
+    config = check(_parse(text, fmt, where), where=where, base=url)
+    if config.index_url is not None:
+        raise ValueError(f"{where}: 'interpreter' cannot be given in a config URL (the worker has loaded its "
+                         "Pyodide when it reads it): pass index_url= or give the config as a dict or text")
+    return config
 
 
 def _parse(text: str, fmt: str, where: str) -> Any:

@@ -31,7 +31,8 @@ def _archive_files(root: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def files_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def files_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(the server's URL, the served directory's path)"""
     root = tmp_path_factory.mktemp("config_files")
     (root / "data" / "sub").mkdir(parents=True)
     (root / "data" / "hello.txt").write_text("hello")
@@ -46,7 +47,7 @@ def files_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         'packages = ["packaging"]\nargv = ["toml-job"]\n[env]\nFROM = "toml"\n[files]\n"../data/hello.txt" = "./"\n')
     (root / "conf" / "bad.json").write_text(json.dumps({"packages": [], "packges": ["x"]}))
     with spawn_web_server(root) as (host, port, _log):
-        yield f"http://{host}:{port}"
+        yield f"http://{host}:{port}", str(root)
 
 
 # What a configured worker's script reports about itself.
@@ -111,17 +112,19 @@ async def _every_key(selenium, base, report):
 
 
 def test_every_key_reaches_the_script(selenium_pyww, files_url):
-    _every_key(selenium_pyww, files_url, REPORT)
+    _every_key(selenium_pyww, files_url[0], REPORT)
 
 
 @run_in_pyodide
-async def _urls(selenium, base, report):
+async def _urls(selenium, base, root, report):
     import os
 
+    import js
     from pywebworker import PyWorker, WorkerPool, prestart
 
-    # A pool with a JSON config URL: every worker fetches and applies it.
-    async with WorkerPool(1, config=f"{base}/conf/worker.json") as pool:
+    # A pool with a JSON config URL (in Node: a file path): every worker fetches and applies it.
+    in_node = hasattr(js, "process") and not hasattr(js, "document")
+    async with WorkerPool(1, config=f"{root if in_node else base}/conf/worker.json") as pool:
         assert await pool.submit(lambda: (os.getcwd(), os.environ["FROM"], open("in/hello.txt").read())) == (
             "/json", "json", "hello")
     # A warm start with a TOML config URL: the spare booted without it; the config's
@@ -137,7 +140,7 @@ async def _urls(selenium, base, report):
 
 
 def test_config_urls_pool_and_warm_start(selenium_pyww, files_url):
-    _urls(selenium_pyww, files_url, REPORT)
+    _urls(selenium_pyww, *files_url, REPORT)
 
 
 @run_in_pyodide
@@ -164,4 +167,4 @@ async def _failures(selenium, base):
 
 
 def test_failures_fail_the_start(selenium_pyww, files_url):
-    _failures(selenium_pyww, files_url)
+    _failures(selenium_pyww, files_url[0])

@@ -136,6 +136,8 @@ def test_a_fetched_config_resolves_against_its_url() -> None:
         from_text('{"nope": 1}', "https://x.test/c.json")
     with pytest.raises(ValueError, match=r"config https://x\.test/c\.json is not valid JSON"):
         from_text("nope = 1", "https://x.test/c.json")
+    with pytest.raises(ValueError, match="'interpreter' cannot be given in a config URL"):
+        from_text('interpreter = "0.29.3"', "https://x.test/c.toml")
 
 
 def test_a_pyworker_sends_its_config(rt: FakeRuntime) -> None:
