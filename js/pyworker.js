@@ -10,11 +10,15 @@
 // 3. "started" tells the host to deliver (into that queue) as soon as the queue exists;
 //    then Pyodide loads, this package and the requested packages are installed (from
 //    the host's indexes).
-// 4. pywebworker/_boot.py runs the script with top-level await and says "ready" (with
+// 4. The PyWorker's config (init.config, pywebworker/_config.py; pwwPyConfig): a config
+//    URL fetched and checked, its packages installed; the working directory and the
+//    `files` written (worker_config.js); `env` and `argv` set by _boot.run.
+// 5. pywebworker/_boot.py runs the script with top-level await and says "ready" (with
 //    the names in `__export__`) once its top level has finished or it waits for the
 //    host, or "failed" with the Python traceback (also after ready).
 // A spare (init.spare, pywebworker.prestart) does 1-3, says "warm", and waits for the
-// `run` message of the PyWorker that takes it, which carries the script for step 4.
+// `run` message of the PyWorker that takes it, which carries the config and the script
+// for steps 4 and 5.
 // Calls go both ways as batches (protocol.js `calls`, answered by `returns`): the host's
 // to the Python handler `parent` registers (serve), this worker's to the host pending in
 // this worker's own C core (pww_w_call_*) until their reply.
