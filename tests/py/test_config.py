@@ -46,6 +46,7 @@ def files_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
     (root / "conf" / "worker.toml").write_text(
         'packages = ["packaging"]\nargv = ["toml-job"]\n[env]\nFROM = "toml"\n[files]\n"../data/hello.txt" = "./"\n')
     (root / "conf" / "bad.json").write_text(json.dumps({"packages": [], "packges": ["x"]}))
+    (root / "report.py").write_text(REPORT)
     with spawn_web_server(root) as (host, port, _log):
         yield f"http://{host}:{port}", str(root)
 
@@ -76,10 +77,10 @@ parent.send_message({"cwd": os.getcwd(), "argv": sys.argv, "env": os.environ.get
 
 
 @run_in_pyodide
-async def _every_key(selenium, base, report):
+async def _every_key(selenium, base):
     import pytest
 
-    from pywebworker import PyWorker
+    from pywebworker import PyWorker, create_named_worker
 
     config = {
         "packages": ["packaging"],
@@ -94,8 +95,10 @@ async def _every_key(selenium, base, report):
         "argv": ["job", "--flag"],
         "cwd": "/work/here",  # made; relative destinations start here
     }
-    async with PyWorker(report, config=config) as w:
-        got = (await w.receive(timeout=60)).read()
+    # PyScript's create_named_worker passes config= to the PyWorker.
+    w = await create_named_worker(src=f"{base}/report.py", name="configured", config=config)
+    got = (await w.receive(timeout=60)).read()
+    w.kill()
     assert got == {
         "cwd": "/work/here", "argv": ["job", "--flag"], "env": "dict", "packaging": True,
         "files": {"in/hello.txt": 5, "/abs/raw.bin": 256, "lib/mod_zip/__init__.py": 19, "lib/mod_tar.py": 19},
@@ -112,7 +115,7 @@ async def _every_key(selenium, base, report):
 
 
 def test_every_key_reaches_the_script(selenium_pyww, files_url):
-    _every_key(selenium_pyww, files_url[0], REPORT)
+    _every_key(selenium_pyww, files_url[0])
 
 
 @run_in_pyodide
