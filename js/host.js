@@ -62,7 +62,8 @@ function pwwHost(core, bundles, dispatch) {
 
     // opts: {script, url, packages, indexURL, name, files: {relpath: Uint8Array}, indexes
     // (pywebworker/_boot.py install), modules: {package: {relpath: Uint8Array}}, tasks,
-    // spare}. A spare boots without a script, says `warm`, and waits for adopt().
+    // spare, config (pywebworker/_config.py)}. A spare boots without a script, says
+    // `warm`, and waits for adopt().
     startPy(id, opts) {
       const rec = record(id);
       const code = x.pww_w_set_state(id, STARTING);
@@ -78,7 +79,7 @@ function pwwHost(core, bundles, dispatch) {
           indexURL: urls.indexURL, moduleURL: urls.moduleURL, name: opts.name || `worker-${id}`,
           script: opts.script, url: opts.url ? absolute(opts.url) : null,
           packages: opts.packages, files, indexes: opts.indexes, modules: opts.modules || {},
-          spare: !!opts.spare, tasks: !!opts.tasks, interrupt: rec.interrupt,
+          spare: !!opts.spare, tasks: !!opts.tasks, interrupt: rec.interrupt, config: opts.config || null,
         }));
       } catch (e) { guard(rec, fail, e); }
       return 0;
@@ -86,7 +87,7 @@ function pwwHost(core, bundles, dispatch) {
 
     // The PyWorker `id` (created, not started) takes the thread of the spare `spareId`
     // (started with opts.spare, alive) and runs its script there: opts {script, url, name,
-    // tasks}. From now on the thread's events go to `id`; the spare's record is left
+    // tasks, config}. From now on the thread's events go to `id`; the spare's record is left
     // killed, without a thread. Returns 0 or a negative core code (EINVAL: not a live
     // spare; the state code when `id` cannot start).
     adopt(id, spareId, opts) {
@@ -103,7 +104,7 @@ function pwwHost(core, bundles, dispatch) {
       try {
         if (rec.worker.ref) rec.worker.ref();  // unref'd while warm (host_inbound.js)
         post(rec, pwwMessage(rec.nonce, PWW.RUN, { script: opts.script, url: opts.url ? absolute(opts.url) : null,
-          name: opts.name || `worker-${id}`, tasks: !!opts.tasks }));
+          name: opts.name || `worker-${id}`, tasks: !!opts.tasks, config: opts.config || null }));
         // The spare said `started` already: its queue exists, deliver what waits.
         if (st === RUNNING && x.pww_w_set_state(id, RUNNING) >= 0) h.drain(rec);
       } catch (e) { guard(rec, fail, e); }

@@ -10,11 +10,15 @@
 // 3. "started" tells the host to deliver (into that queue) as soon as the queue exists;
 //    then Pyodide loads, this package and the requested packages are installed (from
 //    the host's indexes).
-// 4. pywebworker/_boot.py runs the script with top-level await and says "ready" (with
+// 4. The PyWorker's config (init.config, pywebworker/_config.py; pwwPyConfig): a config
+//    URL fetched and checked, its packages installed; the working directory and the
+//    `files` written (worker_config.js); `env` and `argv` set by _boot.run.
+// 5. pywebworker/_boot.py runs the script with top-level await and says "ready" (with
 //    the names in `__export__`) once its top level has finished or it waits for the
 //    host, or "failed" with the Python traceback (also after ready).
 // A spare (init.spare, pywebworker.prestart) does 1-3, says "warm", and waits for the
-// `run` message of the PyWorker that takes it, which carries the script for step 4.
+// `run` message of the PyWorker that takes it, which carries the config and the script
+// for steps 4 and 5.
 // Calls go both ways as batches (protocol.js `calls`, answered by `returns`): the host's
 // to the Python handler `parent` registers (serve), this worker's to the host pending in
 // this worker's own C core (pww_w_call_*) until their reply.
@@ -162,10 +166,10 @@ async function pwwBoot(init) {
   // Pyodide loads: what the host sent before start() is waiting here, all of it, when
   // the script runs (not still on its way, racing the script's first receive()).
   pwwSay(PWW.STARTED);
-  let boot = null, quiet = false;
+  let boot = null, quiet = false, py = null;
   try {
     const { loadPyodide } = await import(init.moduleURL);
-    const py = await loadPyodide({
+    py = await loadPyodide({
       indexURL: init.indexURL,
       // While packages install, Pyodide's "Loading x"/"Loaded x" lines are not the user's.
       stdout: (text) => { if (!quiet) pwwSay(PWW.OUTPUT, "stdout", text); },
@@ -181,30 +185,51 @@ async function pwwBoot(init) {
       failed(name, message, stack) { pwwSay(PWW.FAILED, { name, message, stack }); },
       quiet(on) { quiet = !!on; },
     });
-    if (init.packages.length) {
-      quiet = true;
-      try { await py.loadPackage("micropip", { messageCallback: () => {} }); } finally { quiet = false; }
-    }
     boot = py.pyimport("pywebworker._boot");
   } catch (e) {
     if (boot) boot.destroy();
     return pwwSay(PWW.FAILED, e);
   }
+  // False once it said why it failed.
+  const install = async (packages) => {
+    if (!packages.length) return true;
+    quiet = true;
+    try { await py.loadPackage("micropip", { messageCallback: () => {} }); } finally { quiet = false; }
+    return boot.install(JSON.stringify(packages), JSON.stringify(init.indexes || {}));
+  };
   try {
-    if (!await boot.install(JSON.stringify(init.packages), JSON.stringify(init.indexes || {}))) return;
+    if (!await install(init.packages)) return;
     let job = init;
     if (init.spare) {
       pwwSay(PWW.WARM);
       job = await pwwRunTaken;
     }
+    const config = await pwwPyConfig(py, boot, job.config, install);
+    if (!config) return;
     const code = job.url ? await pwwFetchText(job.url) : job.script;
     // A filename not in <...> makes Pyodide put the source in linecache: tracebacks show lines.
-    await boot.run(code, `/worker/${job.name}.py`, !!job.tasks);
+    await boot.run(code, `/worker/${job.name}.py`, !!job.tasks, JSON.stringify(config));
   } catch (e) {
     pwwSay(PWW.FAILED, e);
   } finally {
     boot.destroy();
   }
+}
+
+// The PyWorker's config (pywebworker/_config.py; null: none): a config URL fetched and
+// checked here first and its packages installed (a spare's own were installed before it
+// was taken); then the working directory and files (worker_config.js). Returns what
+// _boot.run applies ({env, argv}), or null once it said why the start failed.
+async function pwwPyConfig(py, boot, config, install) {
+  if (!config) return {};
+  if (config.url) {
+    const checked = boot.load_config(new TextDecoder().decode(await pwwFetchBytes(config.url)), config.url);
+    if (!checked) return null;
+    config = JSON.parse(checked);
+    if (!await install(config.packages)) return null;
+  }
+  await pwwConfigFiles(py.FS, config, (bytes, dir, format) => py.unpackArchive(bytes, format, { extractDir: dir }));
+  return { env: config.env, argv: config.argv };
 }
 
 // Write the host's copy of the pywebworker package (and, in JupyterLite, of piplite)

@@ -22,6 +22,7 @@ import sys
 from typing import Any
 
 from . import _js
+from ._config import from_text
 from ._errors import error_info
 from ._parent import flush, serve_exports, set_wait_hook
 
@@ -78,6 +79,35 @@ async def _install(packages: list[str], indexes: dict[str, Any]) -> None:
         await micropip.install(packages)
 
 
+def load_config(text: str, url: str) -> str | None:
+    """Check a config the worker fetched from ``url`` (``_config.from_text``).
+
+    Returns
+    -------
+    str | None
+        The JSON of what the worker applies (``WorkerConfig.worker_part`` and its
+        ``packages``), or ``None`` if it is not valid (said to the host: a
+        ``ValueError`` naming the URL and the key).
+    """
+    try:
+        config = from_text(text, url)
+    except BaseException as exc:  # noqa: BLE001 - fails the start, as data
+        _say_failed(exc)
+        return None
+    return json.dumps({**config.worker_part(), "packages": config.packages})
+
+
+def _configure(config: dict[str, Any]) -> None:
+    """The config's ``env`` (added to ``os.environ``) and ``argv`` (``sys.argv``), for
+    the script; its working directory and files are the bootstrap's (js/worker_config.js)."""
+    if config.get("env"):
+        import os
+
+        os.environ.update(config["env"])
+    if config.get("argv") is not None:
+        sys.argv = list(config["argv"])
+
+
 def _assigns_export(tree: ast.Module) -> bool:
     """Whether the script's top level (outside functions and classes) assigns
     ``__export__``."""
@@ -114,14 +144,16 @@ class _Readiness:
         _js.runtime().boot().ready(names)
 
 
-async def run(source: str, filename: str, tasks: bool = False) -> None:
+async def run(source: str, filename: str, tasks: bool = False, config_json: str = "{}") -> None:
     """Run the user's script as ``filename`` in ``__main__``, saying ready (see the
     module docstring) or failed. An exception from the top level after the worker said
     ready fails the worker too: the host sees ``WorkerFailedError``. With ``tasks``,
-    the worker also serves a WorkerPool's tasks (``_task.py``)."""
+    the worker also serves a WorkerPool's tasks (``_task.py``). ``config_json``: the
+    PyWorker's config (``env``, ``argv``), applied first."""
     namespace = sys.modules["__main__"].__dict__
     readiness: _Readiness | None = None
     try:
+        _configure(json.loads(config_json))
         # A syntax error raises here, and is reported as Python prints it.
         tree = ast.parse(source, filename)
         extra: list[str] = []

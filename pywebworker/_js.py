@@ -228,13 +228,14 @@ class _JsWorkerPort(_JsInbound):
         opts = _to_js({
             "script": options.script, "url": options.url, "packages": options.packages,
             "indexURL": options.index_url, "name": options.name, "indexes": options.indexes,
-            "modules": options.modules, "tasks": options.tasks, "spare": options.spare,
+            "modules": options.modules, "tasks": options.tasks, "spare": options.spare, "config": options.config,
         })
         opts.files = _package_files()
         _ok(self._f.startPy(self.id, opts), "start")
 
     def adopt(self, spare: WorkerPort, options: PyStart) -> None:
-        opts = {"script": options.script, "url": options.url, "name": options.name, "tasks": options.tasks}
+        opts = {"script": options.script, "url": options.url, "name": options.name, "tasks": options.tasks,
+                "config": options.config}
         _ok(self._f.adopt(self.id, spare.id, _to_js(opts)), "start")
 
     def is_warm(self) -> bool:

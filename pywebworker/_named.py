@@ -207,16 +207,16 @@ workers = Workers()
 def _pyworker_options(src: str, name: str, config: Any, type: str) -> dict[str, Any]:  # noqa: A002
     """The keyword arguments of the PyWorker that ``create_named_worker`` starts.
 
-    ISSUE 12 MERGE POINT: ``config=`` (the CONFIG helper's ``PyWorker(config=...)``) and
-    ``type="mpy"`` (the MPY helper's ``PyWorker(interpreter="micropython")``) are passed
-    through here and only here; until they are merged, both raise ``NotImplementedError``.
+    ISSUE 12 MERGE POINT: ``config=`` (``PyWorker(config=...)``) and ``type="mpy"`` (the
+    MPY helper's ``PyWorker(interpreter="micropython")``) are passed through here and
+    only here; until MicroPython workers are merged, ``"mpy"`` raises
+    ``NotImplementedError``.
     """
     if type not in ("py", "mpy"):
         raise ValueError(f'type must be "py" (Pyodide) or "mpy" (MicroPython), not {type!r}')
     options: dict[str, Any] = {"url": src, "name": name}
     if config is not None:
-        # MERGE: options["config"] = config
-        raise NotImplementedError("create_named_worker(config=...) needs PyWorker(config=...)")
+        options["config"] = config
     if type == "mpy":
         # MERGE: options["interpreter"] = "micropython"
         raise NotImplementedError('create_named_worker(type="mpy") needs MicroPython workers')

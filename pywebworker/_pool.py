@@ -14,10 +14,10 @@ import html
 import math
 import operator
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import _js
+from . import _config, _js
 from ._errors import (
     PayloadError,
     QueueFullError,
@@ -122,6 +122,10 @@ class WorkerPool:
         ``__export__`` are called with :meth:`call`. Its top level must end.
     index_url, index_urls
         As for ``PyWorker``: where the workers load Pyodide and install packages from.
+    config : Mapping | str | None
+        As for ``PyWorker`` (PyScript's keys: ``packages``, ``files``, ``env``,
+        ``argv``, ``cwd``, ``interpreter``), for every worker of the pool; checked
+        here, before any worker starts.
     name : str | None
         A name for the pool; its workers are ``<name>-1``, ``<name>-2``...
     max_pending : int | None
@@ -132,8 +136,8 @@ class WorkerPool:
     Raises
     ------
     TypeError, ValueError
-        for a ``size`` or ``max_pending`` that is not an int >= 1, or ``packages`` that
-        are not strings.
+        for a ``size`` or ``max_pending`` that is not an int >= 1, ``packages`` that
+        are not strings, or a ``config`` that ``PyWorker`` refuses.
 
     Examples
     --------
@@ -153,7 +157,9 @@ class WorkerPool:
         index_urls: Iterable[str] | str | None = None,
         name: str | None = None,
         max_pending: int | None = None,
+        config: Mapping[str, Any] | str | None = None,
     ) -> None:
+        self.config = None if config is None else _config.load(config)
         if size is None:
             size = max(1, _js.runtime().cpu_count() - 1)
         self.size = _positive(size, "size")
@@ -187,7 +193,7 @@ class WorkerPool:
         self._count += 1
         worker = PyWorker(
             self.script, packages=self.packages, index_urls=self.index_urls, index_url=self.index_url,
-            name=f"{self.name}-{self._count}", _tasks=True,
+            name=f"{self.name}-{self._count}", config=self.config, _tasks=True,
         )
         worker.start()
         return worker

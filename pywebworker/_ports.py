@@ -55,6 +55,7 @@ class PyStart:
     modules: dict[str, Any] = field(default_factory=dict)
     tasks: bool = False  # also serve a WorkerPool's tasks (pywebworker/_task.py)
     spare: bool = False  # boot without a script and wait to be taken (_spares.py)
+    config: dict[str, Any] | None = None  # _config.WorkerConfig.worker_part(): applied in the worker
 
 
 class InboundPort(Protocol):

@@ -119,7 +119,9 @@ def prestart(
 
     A ``PyWorker(...).start()`` (or a ``WorkerPool``'s worker) with the same Pyodide
     (``index_url``), the same ``packages`` (in any order) and the same package indexes
-    takes a spare and runs only its own script there: ``ready()`` then takes
+    takes a spare and runs only its own script there (a ``config``'s packages count
+    as ``packages``; its files, ``env``, ``argv`` and ``cwd`` come with the script, and
+    a config URL's packages are installed once the spare is taken): ``ready()`` then takes
     milliseconds, not the seconds of a cold start (``worker.warm_start`` says which).
     A spare still booting is taken too (it is further along than a new one). Taken
     spares are replaced in the background, so ``n`` stay waiting; a spare never runs

@@ -5,11 +5,12 @@ from __future__ import annotations
 import operator
 import sys
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
-from . import _js, _named
+from . import _config, _js, _named
 from ._client import CallClient
+from ._config import WorkerConfig
 from ._constants import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_MESSAGES,
@@ -555,18 +556,43 @@ class PyWorker(_Worker):
     name : str | None
         A name for messages, tracebacks and debugging. Given, the worker is
         registered under it while it lives (``pywebworker.workers``).
+    config : Mapping | str | None
+        The worker's configuration with PyScript's keys (PyScript's ``config`` of a
+        worker; see the README, "Configuration"): a dict, JSON text (``{...}``), TOML
+        text, or the URL of a ``.json`` or ``.toml`` file (relative: the host's
+        location; in Node also a path). Keys: ``packages`` (list of str, installed
+        after the keyword's), ``files`` (``{url: path}``, fetched into the worker's
+        file system before the script runs; PyScript's ``{NAME}`` templates, a path
+        ending in ``/`` keeps the file name, one ending in ``/*`` unpacks a .zip or
+        .tar.gz there), ``env`` (``{name: value}`` added to ``os.environ``), ``argv``
+        (``sys.argv``), ``cwd`` (the working directory, made if missing; relative
+        paths in ``files`` start there), ``interpreter`` (a Pyodide version or the URL
+        of ``pyodide.mjs``: as ``index_url``). PyScript's page-only keys (``plugins``,
+        ``sync_main_only``, ``experimental_create_proxy``,
+        ``experimental_ffi_timeout``, ``packages_cache``) are ignored. A dict or text
+        is checked here; a URL is fetched and checked by the worker, which then fails
+        its start instead. A file that cannot be fetched fails the start
+        (``WorkerStartError``, ``remote_type`` ``"OSError"``, naming the URL and the
+        HTTP status).
 
     Attributes
     ----------
     warm_start : bool
         ``True`` once ``start()`` took a spare booted by ``pywebworker.prestart`` (same
-        ``index_url``, ``packages`` and package indexes): only the script runs then.
+        ``index_url``, ``packages`` (those of a dict or text ``config`` included) and
+        package indexes): only the config's files, ``env``, ``argv``, ``cwd`` (and a
+        config URL's packages) and the script run then.
 
     Raises
     ------
     TypeError
         if neither or both of ``script`` and ``url`` are given, or they are not ``str``,
-        or ``packages`` or ``index_urls`` are not ``str``.
+        or ``packages`` or ``index_urls`` are not ``str``, or ``config`` is neither a
+        mapping nor a string.
+    ValueError
+        for a ``config`` with an unknown or unsupported key or a value of the wrong type
+        (the message names the key and lists the allowed ones), text that does not
+        parse, or an ``interpreter`` that differs from ``index_url``. Nothing starts.
 
     The worker is ready (``await worker.ready()``, ``async with``) when its script's
     top level has finished, or earlier, as soon as the script waits for the host
@@ -599,10 +625,18 @@ class PyWorker(_Worker):
         index_urls: Iterable[str] | str | None = None,
         index_url: str | None = None,
         name: str | None = None,
+        config: Mapping[str, Any] | str | WorkerConfig | None = None,
         _tasks: bool = False,
     ) -> None:
         self.packages = _strs(packages, "packages")
         self.index_urls = None if index_urls is None else _strs(index_urls, "index_urls")
+        self.config = None if config is None else _config.load(config)
+        if isinstance(self.config, WorkerConfig):
+            self.packages = _config.merge_packages(self.packages, self.config.packages)
+            given = self.config.index_url
+            if given is not None and index_url is not None and given != index_url:
+                raise ValueError(f"config: 'interpreter' means index_url={given!r}, but index_url={index_url!r}")
+            index_url = index_url or given
         self.index_url = index_url or _js.runtime().host_index_url()
         self._tasks = _tasks  # a WorkerPool's worker: serve its tasks too (_task.py)
         self.warm_start = False
@@ -628,8 +662,20 @@ class PyWorker(_Worker):
         # A relative wheel URL means the host's location: the worker's script has none.
         packages = [rt.absolute_url(p) if p.endswith(".whl") else p for p in self.packages]
         return PyStart(
-            self.script, self.url, packages, self.index_url, self.name, indexes, modules, self._tasks, spare
+            self.script, self.url, packages, self.index_url, self.name, indexes, modules, self._tasks, spare,
+            None if spare else self._config_part(rt.absolute_url),
         )
+
+    def _config_part(self, absolute: Callable[[str], str]) -> dict[str, Any] | None:
+        """What the worker applies of ``config``, relative URLs made absolute here."""
+        config = self.config
+        if config is None:
+            return None
+        if isinstance(config, str):
+            return WorkerConfig().worker_part(absolute(config))
+        part = config.worker_part()
+        part["files"] = [[absolute(url), dest] for url, dest in config.files]
+        return part
 
     def _start(self) -> None:
         from . import _spares  # imports this module

@@ -166,8 +166,7 @@ def test_create_named_worker_options() -> None:
     assert _pyworker_options("a.py", "n", None, "py") == {"url": "a.py", "name": "n"}
     with pytest.raises(ValueError, match='type must be "py"'):
         _pyworker_options("a.py", "n", None, "js")
-    # Until issue 12's config and MicroPython workers are merged (see _pyworker_options).
-    with pytest.raises(NotImplementedError, match="config"):
-        _pyworker_options("a.py", "n", {"packages": []}, "py")
+    assert _pyworker_options("a.py", "n", {"argv": []}, "py") == {"url": "a.py", "name": "n", "config": {"argv": []}}
+    # Until issue 12's MicroPython workers are merged (see _pyworker_options).
     with pytest.raises(NotImplementedError, match="mpy"):
         _pyworker_options("a.py", "n", None, "mpy")

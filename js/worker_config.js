@@ -1,0 +1,69 @@
+// A worker's configuration on its file system (pywebworker/_config.py checks it on the
+// host): the working directory and the `files` fetched before the script runs. It
+// takes an Emscripten FS object (Pyodide's `py.FS`; MicroPython's WebAssembly port has
+// the same API) and the resolved list, so that any interpreter's bootstrap can use it.
+// Bundled before pyworker.js (js/manifest.json).
+
+const pwwInNode = () => !!(globalThis.process && process.versions && process.versions.node);
+
+// An error the host reports as Python's OSError (remote_type), as pyodide.http does.
+function pwwOSError(message) {
+  const e = new Error(message);
+  e.name = "OSError";
+  return e;
+}
+
+// The bytes at `url` (a Uint8Array): fetch() for http(s), data: and blob: URLs; in Node
+// a path or a file: URL is read from disk. A failure names the URL and the HTTP status.
+async function pwwFetchBytes(url) {
+  if (pwwInNode() && !/^(https?|data|blob):/i.test(url)) {
+    try {
+      return new Uint8Array(require("node:fs").readFileSync(/^file:/i.test(url) ? new URL(url) : url));
+    } catch (e) { throw pwwOSError(`could not read ${url}: ${e && e.message}`); }
+  }
+  let r;
+  try { r = await fetch(url); } catch (e) { throw pwwOSError(`could not fetch ${url}: ${e && e.message}`); }
+  if (!r.ok) throw pwwOSError(`could not fetch ${url}: HTTP ${r.status}${r.statusText ? " " + r.statusText : ""}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+// `path` made absolute against the FS's working directory, with "." and ".." resolved.
+function pwwFsPath(fs, path) {
+  const parts = [];
+  for (const part of (path.startsWith("/") ? path : fs.cwd() + "/" + path).split("/")) {
+    if (part === "..") parts.pop();
+    else if (part && part !== ".") parts.push(part);
+  }
+  return "/" + parts.join("/");
+}
+
+// config: {cwd, files: [[url, destination], ...]}. The working directory first (made if
+// missing), so that relative destinations are relative to it; then every file fetched
+// at once and written in order; a destination ending in "/*" is an archive that
+// unpack(bytes, directory, format) extracts there (format: its suffix, "zip", "tar.gz"...;
+// unpack null: refused). A failed fetch fails it all, naming the first failed URL.
+async function pwwConfigFiles(fs, config, unpack) {
+  if (config.cwd) {
+    const cwd = pwwFsPath(fs, config.cwd);
+    fs.mkdirTree(cwd);
+    fs.chdir(cwd);
+  }
+  const files = config.files || [];
+  const got = await Promise.allSettled(files.map(([url]) => pwwFetchBytes(url)));
+  const failed = got.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  files.forEach(([url, dest], i) => {
+    const bytes = got[i].value;
+    if (dest.endsWith("/*")) {
+      const dir = pwwFsPath(fs, dest.slice(0, -2));
+      const format = /\.(zip|whl|tgz|tar\.gz|tar)(?:[?#].*)?$/i.exec(url);
+      if (!unpack || !format) throw pwwOSError(`cannot unpack ${url} here`);
+      fs.mkdirTree(dir);
+      unpack(bytes, dir, format[1].toLowerCase());
+      return;
+    }
+    const path = pwwFsPath(fs, dest);
+    fs.mkdirTree(path.slice(0, path.lastIndexOf("/")) || "/");
+    fs.writeFile(path, bytes);
+  });
+}
