@@ -16,7 +16,7 @@ const PWW = Object.freeze({
 const pwwStr = (v, dflt = "") => (v === undefined || v === null ? dflt : String(v));
 const pwwList = (v) => (Array.isArray(v) ? v : []);
 const PWW_INIT_FIELDS = ["indexURL", "moduleURL", "name", "script", "url", "packages", "files", "indexes", "modules",
-  "spare", "tasks", "interrupt"];
+  "spare", "tasks", "interrupt", "interpreter"];
 // What a spare waits for: the script to run, as in `init` (see `warm`).
 const PWW_RUN_FIELDS = ["name", "script", "url", "tasks"];
 const pwwPick = (o, keys) => { const out = {}; for (const k of keys) out[k] = o[k]; return out; };

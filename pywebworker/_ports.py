@@ -55,6 +55,9 @@ class PyStart:
     modules: dict[str, Any] = field(default_factory=dict)
     tasks: bool = False  # also serve a WorkerPool's tasks (pywebworker/_task.py)
     spare: bool = False  # boot without a script and wait to be taken (_spares.py)
+    # "pyodide" or "micropython" (js/mpyworker.js); for MicroPython, index_url "" means
+    # the files shipped in the wheel (pywebworker/micropython/).
+    interpreter: str = "pyodide"
 
 
 class InboundPort(Protocol):

@@ -531,9 +531,17 @@ class PyWorker(_Worker):
         ``%pip install`` does. Given explicitly, exactly these (no ``piplite``).
     index_url : str | None
         Where the worker loads Pyodide from (the directory of ``pyodide.mjs``).
-        Default: the host's own indexURL, so the same Pyodide version.
+        Default: the host's own indexURL, so the same Pyodide version. For a
+        MicroPython worker, the directory of ``micropython.mjs`` and
+        ``micropython.wasm``; default: the copy shipped in this package (offline).
     name : str | None
         A name for messages, tracebacks and debugging.
+    interpreter : str
+        ``"pyodide"`` (default) or ``"micropython"``: MicroPython's WebAssembly port
+        (the build PyScript uses, shipped in this package), which starts in tens of
+        milliseconds instead of seconds, with the same ``parent`` API (messages,
+        ``__export__`` calls, calls to the host) but MicroPython's small standard
+        library and no packages.
 
     Attributes
     ----------
@@ -546,6 +554,9 @@ class PyWorker(_Worker):
     TypeError
         if neither or both of ``script`` and ``url`` are given, or they are not ``str``,
         or ``packages`` or ``index_urls`` are not ``str``.
+    ValueError
+        for an unknown ``interpreter``, or what MicroPython cannot do: ``packages``,
+        ``index_urls``, a WorkerPool's tasks.
 
     The worker is ready (``await worker.ready()``, ``async with``) when its script's
     top level has finished, or earlier, as soon as the script waits for the host
@@ -578,17 +589,24 @@ class PyWorker(_Worker):
         index_urls: Iterable[str] | str | None = None,
         index_url: str | None = None,
         name: str | None = None,
+        interpreter: str = "pyodide",
         _tasks: bool = False,
     ) -> None:
         self.packages = _strs(packages, "packages")
         self.index_urls = None if index_urls is None else _strs(index_urls, "index_urls")
-        self.index_url = index_url or _js.runtime().host_index_url()
+        self.interpreter = _interpreter(interpreter, self.packages, self.index_urls, _tasks)
+        if interpreter == "micropython":
+            self.index_url = index_url or ""  # "": the files shipped in this package
+        else:
+            self.index_url = index_url or _js.runtime().host_index_url()
         self._tasks = _tasks  # a WorkerPool's worker: serve its tasks too (_task.py)
         self.warm_start = False
         super().__init__(script, url, name)
 
     def _options(self, spare: bool = False) -> PyStart:
         """The init message's content: the host's package indexes and files read now."""
+        if self.interpreter == "micropython":
+            return PyStart(self.script, self.url, [], self.index_url, self.name, {}, interpreter="micropython")
         rt = _js.runtime()
         if self.index_urls is None:
             indexes = rt.host_package_indexes()
@@ -612,7 +630,7 @@ class PyWorker(_Worker):
         from . import _spares  # imports this module
 
         options = self._options()
-        spare = _spares.take(options)
+        spare = _spares.take(options) if self.interpreter == "pyodide" else None
         if spare is None:
             self._port.start_py(options)
             return
@@ -628,6 +646,30 @@ class PyWorker(_Worker):
 
     def _is_ready(self) -> bool:
         return self._port.is_ready()
+
+
+def _interpreter(interpreter: str, packages: list[str], index_urls: list[str] | None, tasks: bool) -> str:
+    """``interpreter`` checked, with what it cannot do.
+
+    Raises
+    ------
+    ValueError
+        for an unknown interpreter, or packages, index URLs or a pool's tasks asked of
+        MicroPython.
+    """
+    if interpreter not in ("pyodide", "micropython"):
+        raise ValueError(f'interpreter must be "pyodide" or "micropython", not {interpreter!r}')
+    if interpreter == "micropython":
+        if packages:
+            raise ValueError(
+                f"MicroPython workers cannot install packages: {', '.join(packages)} "
+                '(use interpreter="pyodide", or ship pure-Python modules in the script)'
+            )
+        if index_urls is not None:
+            raise ValueError("MicroPython workers cannot install packages: index_urls has no use")
+        if tasks:
+            raise ValueError('a WorkerPool runs its tasks in Pyodide: interpreter="micropython" cannot serve them')
+    return interpreter
 
 
 def _strs(value: Iterable[str] | str, what: str) -> list[str]:
