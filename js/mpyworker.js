@@ -100,9 +100,9 @@ function pwwMpyApi(mp, filename) {
   const bytesOf = (b) => { const u = toJs(b); return ArrayBuffer.isView(u) ? u : new Uint8Array(0); };
   const bufsOf = (list) => (list ? Array.from(toJs(list), (b) => (ArrayBuffer.isView(b) ? b : new Uint8Array(0))) : undefined);
   const u8Lists = (bufs) => (bufs || []).map((list) => list.map((b) => new Uint8Array(b)));
-  const check = (code) => {
-    if (typeof code === "number" && code < 0) throw pwwCoreInst.coreError ? pwwCoreInst.coreError(code) : new Error(`pywebworker: core error ${code}`);
-    return code;
+  const check = (r) => {
+    if (typeof r === "number" && r < 0) throw pwwCoreInst.coreError(r);
+    return r;
   };
   // Replies to the host's calls made in one JS task leave in one `returns`.
   const returns = pwwOutbox((b) => {

@@ -28,6 +28,8 @@ const PWW_MESSAGES = Object.freeze(Object.assign(Object.create(null), {
   // (`tasks`: serve a WorkerPool's tasks too). With `spare`, no script: the worker boots
   // and says `warm`, then waits for `run`. `interrupt`: an Int32Array on shared memory,
   // Pyodide's interrupt buffer (setInterruptBuffer), where shared memory exists.
+  // `interpreter`: "pyodide" (js/pyworker_pyodide.js) or "micropython" (js/mpyworker.js,
+  // which reads MicroPython from indexURL, or from `files` when indexURL is null).
   init: { dir: "host->pyworker", build: (opts) => pwwPick(opts, PWW_INIT_FIELDS), read: (d) => pwwPick(d, PWW_INIT_FIELDS) },
   // A spare's Pyodide and packages are up, its script not given yet (pywebworker.prestart).
   warm: { dir: "pyworker->host", build: () => ({}), read: () => ({}) },
