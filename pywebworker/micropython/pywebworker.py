@@ -24,6 +24,9 @@ MSG_ERROR = 4
 _KIND_NAMES = {MSG_TEXT: "text", MSG_BYTES: "bytes", MSG_JSON: "json", MSG_ERROR: "error"}
 MARK = "\x00b"  # a call's bytes beside the JSON: {MARK: index} (pywebworker/_payload.py)
 MAX_DEPTH = 512
+_MAX_DIGITS = 4300  # CPython's default sys.get_int_max_str_digits(): the host parses the JSON
+_MAX_INT = 10**_MAX_DIGITS
+_FEW_DIGITS = 2**62
 
 
 class PayloadError(TypeError):
@@ -64,9 +67,16 @@ def error_info(exc):
 def _check(value, path, depth, bufs):
     """``value`` checked against the payload rules; with a ``bufs`` list (calls) bytes
     become markers, else they are refused inside JSON."""
-    if value is None or isinstance(value, (bool, str, int)):
+    if value is None or isinstance(value, (bool, str)):
         return value
     where = path or "top"
+    if isinstance(value, int):
+        if -_FEW_DIGITS <= value <= _FEW_DIGITS or abs(value) < _MAX_INT:
+            return value
+        raise PayloadError(
+            f"cannot send an int of over {_MAX_DIGITS} digits at {where}: the host's Python does not read it "
+            "as JSON (sys.get_int_max_str_digits()); send it as str or bytes"
+        )
     if depth > MAX_DEPTH:
         raise PayloadError(f"cannot send: nesting deeper than {MAX_DEPTH} levels at {where}")
     if isinstance(value, float):

@@ -29,8 +29,8 @@ def fail(text):
 def info():
     return [sys.implementation.name, parent.has_unread_messages()]
 
-def unread():
-    return [[m.index, m.kind, m.read()] for m in parent.get_unread_messages()]
+def unsendable(which):
+    return [{1: "int key"}, float("nan"), 10**4400, {"\\x00b": 0}][which]
 
 def on_message(m):
     v = m.read()
@@ -38,7 +38,7 @@ def on_message(m):
         raise RuntimeError("handler failed on purpose")
     parent.send_message(["echo", v] if not isinstance(v, (str, bytes)) else v)
 
-__export__ = ["add", "twice", "echo", "fail", "info", "unread"]
+__export__ = ["add", "twice", "echo", "fail", "info", "unsendable"]
 parent.on_message = on_message
 print("mpy up")
 '''
@@ -70,7 +70,7 @@ async def test_micropython_worker(selenium_pyww, echo_mpy):
     w.start()
     await w.ready(timeout=30)
     assert await w.exports.info() == ["micropython", False]
-    assert sorted(dir(w.exports)) == ["add", "echo", "fail", "info", "twice", "unread"]
+    assert sorted(dir(w.exports)) == ["add", "echo", "fail", "info", "twice", "unsendable"]
 
     # Calls both ways, bytes and big ints exact (MicroPython's ints are unbounded).
     assert await w.exports.add(2, 3) == 5
@@ -86,6 +86,12 @@ async def test_micropython_worker(selenium_pyww, echo_mpy):
     e = info.value
     assert e.remote_type == "ValueError" and e.remote_message == "bad: x"
     assert 'File "/worker/echo.py", line ' in e.remote_traceback and "in fail" in e.remote_traceback
+
+    # The payload rules hold in MicroPython too: what the host could not read is refused there.
+    for which, why in enumerate(["keys must be str", "JSON has no such number", "digits", "marker of bytes"]):
+        with pytest.raises(RemoteError) as info:
+            await w.exports.unsendable(which)
+        assert info.value.remote_type == "PayloadError" and why in info.value.remote_message
 
     # Echo of text, bytes and JSON through on_message, in order.
     sent = ["hi", b"\x01\x02", {"a": [1, 2**64 + 1, 1.0]}, [None, "x"]]
