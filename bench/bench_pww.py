@@ -374,13 +374,17 @@ async def bench_coldstart(index_url: str, reps: int) -> dict[str, Any]:
 MPY_ECHO = "from pywebworker import parent\nparent.on_message = lambda m: parent.send_message(m.read())\n"
 
 
-async def mpy_boot(count: int) -> dict[str, Any]:
-    """``PyWorker(echo, interpreter="micropython").start()``, send, first reply: ms."""
+JS_ECHO = "onmessage = (e) => postMessage(e.data);"
+
+
+async def mpy_boot(count: int, js: bool = False) -> dict[str, Any]:
+    """``PyWorker(echo, interpreter="micropython").start()``, send, first reply: ms.
+    With ``js``, a JsWorker's echo instead: the floor (a thread and the glue)."""
     t0 = perf()
     workers, starts = [], []
     for i in range(count):
         starts.append(perf())
-        w = PyWorker(MPY_ECHO, interpreter="micropython", name=f"mpy-{i}").start()
+        w = (JsWorker(JS_ECHO) if js else PyWorker(MPY_ECHO, interpreter="micropython", name=f"mpy-{i}")).start()
         w.send_message("ping")
         workers.append(w)
 
@@ -400,19 +404,21 @@ async def bench_mpy(reps: int) -> dict[str, Any]:
     """MicroPython worker start to first reply against a Pyodide PyWorker's cold start
     (the same first-reply measure as part 4), alternating, in this run."""
     await mpy_boot(1)  # warm-up: the package's files read, compiled wasm cached
+    await mpy_boot(1, js=True)
     await pyworker_boot(1)
-    mpy1, py1, mpy4 = [], [], []
-    for rep in range(reps):
-        order = [mpy_boot, pyworker_boot] if rep % 2 == 0 else [pyworker_boot, mpy_boot]
-        for which in order:
-            (mpy1 if which is mpy_boot else py1).append((await which(1))["all_ms"])
+    mpy1, py1, mpy4, js1 = [], [], [], []
+    for rep in range(reps * 2):  # MicroPython and JsWorker starts are short: twice as many
+        if rep % 2 == 0:
+            py1.append((await pyworker_boot(1))["all_ms"])
+        mpy1.append((await mpy_boot(1))["all_ms"])
+        js1.append((await mpy_boot(1, js=True))["all_ms"])
         mpy4.append((await mpy_boot(4))["all_ms"])
         gc.collect()
-        log(f"  MicroPython rep {rep + 1}/{reps}: MicroPython {mpy1[-1]:.0f} ms  Pyodide {py1[-1]:.0f} ms  "
-            f"4 MicroPython at once {mpy4[-1]:.0f} ms")
+        log(f"  MicroPython rep {rep + 1}/{reps * 2}: MicroPython {mpy1[-1]:.0f} ms  JsWorker {js1[-1]:.0f} ms  "
+            f"Pyodide {py1[-1]:.0f} ms  4 MicroPython at once {mpy4[-1]:.0f} ms")
     med = statistics.median
-    return {"reps": reps, "mpy_ms": med(mpy1), "pyworker_ms": med(py1), "mpy4_ms": med(mpy4),
-            "mpy_all_ms": mpy1, "pyworker_all_ms": py1}
+    return {"reps": reps, "mpy_ms": med(mpy1), "pyworker_ms": med(py1), "mpy4_ms": med(mpy4), "js_ms": med(js1),
+            "mpy_all_ms": mpy1, "pyworker_all_ms": py1, "js_all_ms": js1}
 
 
 # -- 6. the original PyWebWorker's README workload ---------------------------------------

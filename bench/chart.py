@@ -79,7 +79,8 @@ def panels(results: dict[str, Any]) -> list[Panel]:
     def mpy(m: dict[str, Any], chrome: bool) -> Group:
         py = float(m["pyworker_ms"])
         return [("Pyodide PyWorker", py, None), ("MicroPython PyWorker", float(m["mpy_ms"]), None),
-                ("4 MicroPython at once", float(m["mpy4_ms"]), None)], py, (100.0, "100 ms")
+                ("4 MicroPython at once", float(m["mpy4_ms"]), None), ("JsWorker", float(m["js_ms"]), None)], \
+            py, (100.0, "100 ms")
 
     for key, title, unit, higher, base, make in (
         ("throughput", "1. echo throughput, 20 000 short strings", "msg/s", True, "raw JS postMessage", echo),

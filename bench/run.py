@@ -242,6 +242,8 @@ def rows_for(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
              f"<100 ms: {verdict(m['mpy_ms'] / 100, 1.0, False)}"),
             ("7. four at once, MicroPython PyWorker", fmt(m["mpy4_ms"], " ms"),
              f"{m['mpy4_ms'] / m['pyworker_ms']:.3f}x one Pyodide", ""),
+            ("7. start → first reply, JsWorker (the floor: a thread and the glue)", fmt(m["js_ms"], " ms"),
+             f"MicroPython {m['mpy_ms'] / m['js_ms']:.2f}x", ""),
         ]
     if "original" in res:
         rows += original_rows(res["original"])
