@@ -17,6 +17,7 @@ from ._errors import (
 )
 from ._executor import PoolExecutor
 from ._message import WorkerMessage
+from ._named import create_named_worker, workers
 from ._parent import Parent, parent
 from ._pool import WorkerPool
 from ._spares import prestart
@@ -44,6 +45,8 @@ __all__ = [
     "WorkerStartError",
     "WorkerStateError",
     "__version__",
+    "create_named_worker",
     "parent",
     "prestart",
+    "workers",
 ]

@@ -41,6 +41,7 @@ class _Spare(PyWorker):
         self, packages: Iterable[str] | str, index_urls: Iterable[str] | str | None, index_url: str | None
     ) -> None:
         super().__init__("", packages=packages, index_urls=index_urls, index_url=index_url, name="pywebworker-spare")
+        self._listed_as = None  # not in pywebworker.workers
         self.key = key(self._options(spare=True))
         self.taken = False
 

@@ -8,7 +8,7 @@ import weakref
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from . import _js
+from . import _js, _named
 from ._client import CallClient
 from ._constants import (
     DEFAULT_MAX_BYTES,
@@ -100,6 +100,8 @@ class _Worker(Endpoint, CallClient, CallServer):
             raise TypeError(f"script must be str, not {type(script).__name__}")
         if url is not None and not isinstance(url, str):
             raise TypeError(f"url must be str, not {type(url).__name__}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be str, not {type(name).__name__}")
         port = _glue().create(self._kind)
         self._port: WorkerPort = port
         self._inbound = Inbox(port)
@@ -110,6 +112,8 @@ class _Worker(Endpoint, CallClient, CallServer):
         self.script = script
         self.url = url
         self.name = name or f"worker-{port.id}"
+        # Registered at start() under this name (pywebworker.workers); None: not listed.
+        self._listed_as: str | None = name or None
         _live[port.id] = self
         weakref.finalize(self, port.destroy)
 
@@ -148,11 +152,22 @@ class _Worker(Endpoint, CallClient, CallServer):
         ------
         WorkerStateError
             if the worker was already started (or killed).
+        ValueError
+            if the worker has a ``name=`` that a live worker (started, neither killed
+            nor failed) already has; the worker is not started. A started worker with
+            a ``name=`` is in ``pywebworker.workers`` until it is killed or fails.
         """
         if self.state != "created":
             raise WorkerStateError(f"{self.name} cannot start: it is {self.state} (a worker starts once)")
+        listed = self._listed_as
+        if listed is not None:
+            _named.workers._add(self, listed)  # noqa: SLF001 - raises ValueError if the name is taken
         try:
             self._start()
+        except BaseException:
+            if listed is not None:
+                _named.workers._leave(self, listed)  # noqa: SLF001
+            raise
         finally:
             self._state = None  # the glue changed it without an event
         return self
@@ -178,6 +193,8 @@ class _Worker(Endpoint, CallClient, CallServer):
             return self._port.kill()
         finally:
             self._state = None
+            if self._listed_as is not None:
+                _named.workers._leave(self, self._listed_as)  # noqa: SLF001
 
     terminate = kill
 
@@ -357,6 +374,8 @@ class _Worker(Endpoint, CallClient, CallServer):
         self._outbox.close_task()
         if self._calls and self.state in ("killed", "failed"):
             self.reject_all(self._closed_error)  # type: ignore[arg-type]
+        if self._listed_as is not None and self.state in ("killed", "failed"):
+            _named.workers._leave(self, self._listed_as)  # noqa: SLF001
         self._wake()
 
     # -- calls (_client.CallClient, _server.CallServer) ---------------------------------
@@ -470,7 +489,8 @@ class JsWorker(_Worker):
     type : {"classic", "module"}
         As the ``type`` option of ``new Worker``.
     name : str | None
-        A name for messages and debugging (``worker-<id>`` by default).
+        A name for messages and debugging (``worker-<id>`` by default). Given, the
+        worker is registered under it while it lives (``pywebworker.workers``).
 
     Raises
     ------
@@ -535,7 +555,8 @@ class PyWorker(_Worker):
         MicroPython worker, the directory of ``micropython.mjs`` and
         ``micropython.wasm``; default: the copy shipped in this package (offline).
     name : str | None
-        A name for messages, tracebacks and debugging.
+        A name for messages, tracebacks and debugging. Given, the worker is
+        registered under it while it lives (``pywebworker.workers``).
     interpreter : str
         ``"pyodide"`` (default) or ``"micropython"``: MicroPython's WebAssembly port
         (the build PyScript uses, shipped in this package), which starts in tens of
@@ -602,6 +623,8 @@ class PyWorker(_Worker):
         self._tasks = _tasks  # a WorkerPool's worker: serve its tasks too (_task.py)
         self.warm_start = False
         super().__init__(script, url, name)
+        if _tasks:
+            self._listed_as = None  # a pool's worker (<pool>-<n>) is not in pywebworker.workers
 
     def _options(self, spare: bool = False) -> PyStart:
         """The init message's content: the host's package indexes and files read now."""
