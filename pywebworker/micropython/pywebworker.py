@@ -268,13 +268,13 @@ class Parent:
         asyncio.TimeoutError
             after ``timeout`` seconds without a message.
         """
-        self._waiting()
         self._watch()
         while True:
             msg = self.get_next_unread_message()
             if msg is not None:
                 msg.read()
                 return msg
+            self._waiting()  # waits for the host: readiness (as _parent.py's _wait)
             self._event.clear()
             if timeout is None:
                 await self._event.wait()
