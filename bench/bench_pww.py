@@ -370,6 +370,57 @@ async def bench_coldstart(index_url: str, reps: int) -> dict[str, Any]:
     }
 
 
+# -- 7. MicroPython worker: start to first reply --------------------------------------
+MPY_ECHO = "from pywebworker import parent\nparent.on_message = lambda m: parent.send_message(m.read())\n"
+
+
+JS_ECHO = "onmessage = (e) => postMessage(e.data);"
+
+
+async def mpy_boot(count: int, js: bool = False) -> dict[str, Any]:
+    """``PyWorker(echo, interpreter="micropython").start()``, send, first reply: ms.
+    With ``js``, a JsWorker's echo instead: the floor (a thread and the glue)."""
+    t0 = perf()
+    workers, starts = [], []
+    for i in range(count):
+        starts.append(perf())
+        w = (JsWorker(JS_ECHO) if js else PyWorker(MPY_ECHO, interpreter="micropython", name=f"mpy-{i}")).start()
+        w.send_message("ping")
+        workers.append(w)
+
+    async def first_reply(i: int) -> float:
+        msg = await workers[i].receive(timeout=60)
+        assert msg.read() == "ping"
+        return (perf() - starts[i]) * 1000
+
+    each = await asyncio.gather(*(first_reply(i) for i in range(count)))
+    total = (perf() - t0) * 1000
+    for w in workers:
+        w.kill()
+    return {"each_ms": list(each), "all_ms": total}
+
+
+async def bench_mpy(reps: int) -> dict[str, Any]:
+    """MicroPython worker start to first reply against a Pyodide PyWorker's cold start
+    (the same first-reply measure as part 4), alternating, in this run."""
+    await mpy_boot(1)  # warm-up: the package's files read, compiled wasm cached
+    await mpy_boot(1, js=True)
+    await pyworker_boot(1)
+    mpy1, py1, mpy4, js1 = [], [], [], []
+    for rep in range(reps * 2):  # MicroPython and JsWorker starts are short: twice as many
+        if rep % 2 == 0:
+            py1.append((await pyworker_boot(1))["all_ms"])
+        mpy1.append((await mpy_boot(1))["all_ms"])
+        js1.append((await mpy_boot(1, js=True))["all_ms"])
+        mpy4.append((await mpy_boot(4))["all_ms"])
+        gc.collect()
+        log(f"  MicroPython rep {rep + 1}/{reps * 2}: MicroPython {mpy1[-1]:.0f} ms  JsWorker {js1[-1]:.0f} ms  "
+            f"Pyodide {py1[-1]:.0f} ms  4 MicroPython at once {mpy4[-1]:.0f} ms")
+    med = statistics.median
+    return {"reps": reps, "mpy_ms": med(mpy1), "pyworker_ms": med(py1), "mpy4_ms": med(mpy4), "js_ms": med(js1),
+            "mpy_all_ms": mpy1, "pyworker_all_ms": py1, "js_all_ms": js1}
+
+
 # -- 6. the original PyWebWorker's README workload ---------------------------------------
 # bench/original.py has the workload and its reasons; here the same user code runs against
 # pywebworker, interleaved with the original (each version in its own Pyodide in this page).
@@ -465,7 +516,7 @@ async def main(config_json: str) -> str:
         "pywebworker": pywebworker.__version__,
         "user_agent": str(js.navigator.userAgent) if hasattr(js, "navigator") else None,
     }
-    only = set(cfg.get("only") or ["throughput", "ffi", "pingpong", "binary", "coldstart", "original"])
+    only = set(cfg.get("only") or ["throughput", "ffi", "pingpong", "binary", "coldstart", "mpy", "original"])
     if "throughput" in only:
         log("[1] throughput")
         res["throughput"] = await bench_throughput(cfg["n_throughput"], cfg["reps"])
@@ -482,6 +533,9 @@ async def main(config_json: str) -> str:
     if "coldstart" in only:
         log("[4] cold start")
         res["coldstart"] = await bench_coldstart(index_url, cfg["boot_reps"])
+    if "mpy" in only:
+        log("[7] MicroPython worker start")
+        res["mpy"] = await bench_mpy(cfg["boot_reps"])
     if "original" in only:
         log("[6] the original PyWebWorker's README workload")
         res["original"] = await bench_original(cfg["original_n"], cfg["original_reps"], cfg["original_versions"],

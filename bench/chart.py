@@ -76,12 +76,19 @@ def panels(results: dict[str, Any]) -> list[Panel]:
         raw = float(c["raw4_ms"])
         return [("raw JS", raw, None), ("PyWorker", float(c["pyworker4_ms"]), None)], raw, (1.1 * raw, "1.1x raw")
 
+    def mpy(m: dict[str, Any], chrome: bool) -> Group:
+        py = float(m["pyworker_ms"])
+        return [("Pyodide PyWorker", py, None), ("MicroPython PyWorker", float(m["mpy_ms"]), None),
+                ("4 MicroPython at once", float(m["mpy4_ms"]), None), ("JsWorker", float(m["js_ms"]), None)], \
+            py, (100.0, "100 ms")
+
     for key, title, unit, higher, base, make in (
         ("throughput", "1. echo throughput, 20 000 short strings", "msg/s", True, "raw JS postMessage", echo),
         ("pingpong", "2. round trip (bar: median; tick: p99)", "µs", False, "raw JS median", roundtrip),
         ("binary", "3. 1 MiB echo", "MiB/s", True, "raw JS structured clone", binary),
         ("coldstart", "4. cold start, one PyWorker", "ms", False, "a raw Pyodide worker", cold),
         ("coldstart", "4. cold start, four at once", "ms", False, "four raw Pyodide workers", cold4),
+        ("mpy", "7. start → first reply, MicroPython worker", "ms", False, "a Pyodide PyWorker", mpy),
     ):
         data = collect(key, make)
         if data:

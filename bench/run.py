@@ -233,6 +233,18 @@ def rows_for(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             ("4. four at once, PyWorker", fmt(c["pyworker4_ms"], " ms"), f"{r4:.2f}x raw",
              f"≤1.1x: {verdict(r4, 1.1, False)}"),
         ]
+    if "mpy" in res:
+        m = res["mpy"]
+        r = m["mpy_ms"] / m["pyworker_ms"]
+        rows += [
+            ("7. start → first reply, Pyodide PyWorker", fmt(m["pyworker_ms"], " ms"), "1", ""),
+            ("7. start → first reply, MicroPython PyWorker", fmt(m["mpy_ms"], " ms"), f"{r:.3f}x Pyodide",
+             f"<100 ms: {verdict(m['mpy_ms'] / 100, 1.0, False)}"),
+            ("7. four at once, MicroPython PyWorker", fmt(m["mpy4_ms"], " ms"),
+             f"{m['mpy4_ms'] / m['pyworker_ms']:.3f}x one Pyodide", ""),
+            ("7. start → first reply, JsWorker (the floor: a thread and the glue)", fmt(m["js_ms"], " ms"),
+             f"MicroPython {m['mpy_ms'] / m['js_ms']:.2f}x", ""),
+        ]
     if "original" in res:
         rows += original_rows(res["original"])
     return rows
@@ -326,7 +338,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     ap.add_argument("--hosts", default="chromium,node")
-    ap.add_argument("--only", default="", help="comma list: throughput,ffi,pingpong,binary,coldstart,original")
+    ap.add_argument("--only", default="", help="comma list: throughput,ffi,pingpong,binary,coldstart,mpy,original")
     ap.add_argument("--pyodide", default=os.environ.get("PYWW_PYODIDE", "314.0.7"))
     ap.add_argument("--no-core", action="store_true")
     ap.add_argument("--no-pool", action="store_true", help="skip bench/pool (make bench-pool)")

@@ -62,17 +62,21 @@ function pwwHost(core, bundles, dispatch) {
 
     // opts: {script, url, packages, indexURL, name, files: {relpath: Uint8Array}, indexes
     // (pywebworker/_boot.py install), modules: {package: {relpath: Uint8Array}}, tasks,
-    // spare, config (pywebworker/_config.py)}. A spare boots without a script, says
-    // `warm`, and waits for adopt().
+    // spare, config (pywebworker/_config.py), interpreter: "pyodide" or "micropython"}. A
+    // spare boots without a script, says `warm`, and waits for adopt(). For MicroPython,
+    // indexURL (the directory of micropython.mjs) may be null: the worker loads the files
+    // of `files`.
     startPy(id, opts) {
       const rec = record(id);
       const code = x.pww_w_set_state(id, STARTING);
       if (code < 0) return code;
       try {
-        rec.worker = spawn(rec, pySource(rec), "module", opts.name);
-        rec.interrupt = sharedInt32();
+        const mpy = opts.interpreter === "micropython";
+        rec.worker = spawn(rec, pySource(rec, opts.interpreter), "module", opts.name);
+        rec.interrupt = mpy ? null : sharedInt32();
         rec.spare = !!opts.spare;
-        const urls = indexURLs(opts.indexURL);
+        const urls = mpy && !opts.indexURL ? { indexURL: null, moduleURL: null }
+          : indexURLs(opts.indexURL, mpy ? "micropython.mjs" : "pyodide.mjs");
         const files = {};
         for (const [k, v] of Object.entries(opts.files)) files[k] = v;
         post(rec, pwwMessage(rec.nonce, PWW.INIT, {
@@ -80,6 +84,7 @@ function pwwHost(core, bundles, dispatch) {
           script: opts.script, url: opts.url ? absolute(opts.url) : null,
           packages: opts.packages, files, indexes: opts.indexes, modules: opts.modules || {},
           spare: !!opts.spare, tasks: !!opts.tasks, interrupt: rec.interrupt, config: opts.config || null,
+          interpreter: opts.interpreter || "pyodide",
         }));
       } catch (e) { guard(rec, fail, e); }
       return 0;

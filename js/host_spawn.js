@@ -70,7 +70,9 @@ function pwwHostSpawn(h) {
     return pwwWorkerSource(bundles, opts.type === "module" ? "jsModule" : "jsClassic", { nonce: rec.nonce, url }, false);
   }
 
-  const pySource = (rec) => pwwWorkerSource(bundles, "pyworker", { nonce: rec.nonce }, !!WT);
+  // A PyWorker's bootstrap: Pyodide's, or MicroPython's for interpreter "micropython".
+  const pySource = (rec, interpreter) =>
+    pwwWorkerSource(bundles, interpreter === "micropython" ? "mpyworker" : "pyworker", { nonce: rec.nonce }, !!WT);
 
   function absolute(url) {
     if (WT && !/^[a-z][a-z0-9+.-]*:/i.test(url)) return requirePath().resolve(url);
@@ -78,29 +80,29 @@ function pwwHostSpawn(h) {
     return base ? new URL(url, base).href : url;
   }
 
-  function indexURLs(indexURL) {
+  function indexURLs(indexURL, module = "pyodide.mjs") {
     // Node loads pyodide.mjs by file URL and wants indexURL as a path; a browser wants
     // absolute URLs for both, since a blob-URL worker has no base to resolve against.
     if (WT) {
       const path = requirePath();
       const dir = /^file:/.test(indexURL) ? new URL(indexURL).pathname : path.resolve(indexURL);
       const withSlash = dir.endsWith("/") ? dir : dir + "/";
-      return { indexURL: withSlash, moduleURL: "file://" + withSlash + "pyodide.mjs" };
+      return { indexURL: withSlash, moduleURL: "file://" + withSlash + module };
     }
     const abs = absolute(indexURL.endsWith("/") ? indexURL : indexURL + "/");
-    return { indexURL: abs, moduleURL: abs + "pyodide.mjs" };
+    return { indexURL: abs, moduleURL: abs + module };
   }
 
   return { spawn, stop, releaseURLs, jsSource, pySource, absolute, indexURLs };
 }
 
-// The source text of a worker: `which` bundle of js/manifest.json ("pyworker" or a
+// The source text of a worker: `which` bundle of js/manifest.json ("pyworker", "mpyworker" or a
 // JsWorker wrapper, which also gets the "jsworker" bundle) with its parameters, inside
 // one function, so that a user's classic script (run in the global scope) sees only
 // `pywebworker`, never the glue's names; under Node the shim of Web Worker globals
 // comes first. `params` ({nonce, ...}) is written as JSON: no value can break out.
 function pwwWorkerSource(bundles, which, params, node) {
-  const lib = which === "pyworker" ? "" : bundles.jsworker;
+  const lib = which === "pyworker" || which === "mpyworker" ? "" : bundles.jsworker;
   const body = `const PWW_PARAMS = ${JSON.stringify(params)};\n${lib}${bundles[which]}`;
   return (node ? bundles.nodeShim : "") + `(async () => {\n${body}\n})();\n`;
 }

@@ -16,7 +16,7 @@ const PWW = Object.freeze({
 const pwwStr = (v, dflt = "") => (v === undefined || v === null ? dflt : String(v));
 const pwwList = (v) => (Array.isArray(v) ? v : []);
 const PWW_INIT_FIELDS = ["indexURL", "moduleURL", "name", "script", "url", "packages", "files", "indexes", "modules",
-  "spare", "tasks", "interrupt", "config"];
+  "spare", "tasks", "interrupt", "config", "interpreter"];
 // What a spare waits for: the script to run, as in `init` (see `warm`).
 const PWW_RUN_FIELDS = ["name", "script", "url", "tasks", "config"];
 const pwwPick = (o, keys) => { const out = {}; for (const k of keys) out[k] = o[k]; return out; };
@@ -29,6 +29,8 @@ const PWW_MESSAGES = Object.freeze(Object.assign(Object.create(null), {
   // and says `warm`, then waits for `run`. `interrupt`: an Int32Array on shared memory,
   // Pyodide's interrupt buffer (setInterruptBuffer), where shared memory exists.
   // `config`: the PyWorker's config (pywebworker/_config.py worker_part) or null.
+  // `interpreter`: "pyodide" (js/pyworker_pyodide.js) or "micropython" (js/mpyworker.js,
+  // which reads MicroPython from indexURL, or from `files` when indexURL is null).
   init: { dir: "host->pyworker", build: (opts) => pwwPick(opts, PWW_INIT_FIELDS), read: (d) => pwwPick(d, PWW_INIT_FIELDS) },
   // A spare's Pyodide and packages are up, its script not given yet (pywebworker.prestart).
   warm: { dir: "pyworker->host", build: () => ({}), read: () => ({}) },

@@ -1,21 +1,23 @@
-// PyWorker bootstrap: runs inside the worker (a module Web Worker, or a worker_threads
-// worker with node_shim.js), bundled as js/manifest.json "pyworker" says, with
-// PWW_PARAMS ({nonce}) first (host_spawn.js pwwWorkerSource).
+// PyWorker bootstrap, the part every interpreter shares: runs inside the worker (a
+// module Web Worker, or a worker_threads worker with node_shim.js), bundled as
+// js/manifest.json says, with PWW_PARAMS ({nonce}) first (host_spawn.js pwwWorkerSource)
+// and the interpreter's boot after it: pwwBoot(init) of js/pyworker_pyodide.js
+// ("pyworker") or of js/mpyworker.js ("mpyworker", MicroPython).
 //
-// 1. The first message is the host's init: where Pyodide lives, the pywebworker package
-//    files, the packages to load and the user's script.
+// 1. The first message is the host's init: where the interpreter lives, the pywebworker
+//    package files, the packages to load and the user's script.
 // 2. Every later user message goes straight into this worker's own C inbound queue (the
-//    `parent` endpoint), even while Pyodide is still loading: nothing is lost. Control
-//    messages (tagged with the nonce: calls and replies) never enter that queue.
+//    `parent` endpoint), even while the interpreter is still loading: nothing is lost.
+//    Control messages (tagged with the nonce: calls and replies) never enter that queue.
 // 3. "started" tells the host to deliver (into that queue) as soon as the queue exists;
-//    then Pyodide loads, this package and the requested packages are installed (from
-//    the host's indexes).
-// 4. The PyWorker's config (init.config, pywebworker/_config.py; pwwPyConfig): a config
-//    URL fetched and checked, its packages installed; the working directory and the
-//    `files` written (worker_config.js); `env` and `argv` set by _boot.run.
-// 5. pywebworker/_boot.py runs the script with top-level await and says "ready" (with
-//    the names in `__export__`) once its top level has finished or it waits for the
-//    host, or "failed" with the Python traceback (also after ready).
+//    then the interpreter loads, this package and the requested packages are installed
+//    (from the host's indexes).
+// 4. The PyWorker's config (init.config, pywebworker/_config.py): a config URL fetched
+//    and checked, its packages installed (Pyodide only); the working directory and the
+//    `files` written (worker_config.js); `env` and `argv` set before the script runs.
+// 5. The script runs with top-level await; "ready" (with the names in `__export__`) is
+//    said once its top level has finished or it waits for the host, or "failed" with
+//    the Python traceback (also after ready).
 // A spare (init.spare, pywebworker.prestart) does 1-3, says "warm", and waits for the
 // `run` message of the PyWorker that takes it, which carries the config and the script
 // for steps 4 and 5.
@@ -149,101 +151,6 @@ function pwwReturns(text, bufs, ids) {
   }
   if ((late && late.length === ids.length) || !pwwOnReturns) return;
   pwwOnReturns(text, bufs.length ? bufs : undefined, late);
-}
-
-async function pwwBoot(init) {
-  try {
-    pwwCoreInst = pwwCore(init.files["_core.wasm"], "host");
-    pwwParentId = pwwCoreInst.exports.pww_w_create(PWW_CORE.KIND_PYTHON);
-    pwwInboxInst = pwwInbox(pwwCoreInst, pwwParentId, "host");
-    pwwCoreInst.exports.pww_w_set_state(pwwParentId, PWW_CORE.STATE_STARTING);
-    pwwCoreInst.exports.pww_w_set_state(pwwParentId, PWW_CORE.STATE_RUNNING);
-  } catch (e) {
-    pwwCoreInst = null;
-    return pwwSay(PWW.FAILED, e);
-  }
-  // This worker's queue takes messages from now on, so the host may deliver while
-  // Pyodide loads: what the host sent before start() is waiting here, all of it, when
-  // the script runs (not still on its way, racing the script's first receive()).
-  pwwSay(PWW.STARTED);
-  let boot = null, quiet = false, py = null;
-  try {
-    const { loadPyodide } = await import(init.moduleURL);
-    py = await loadPyodide({
-      indexURL: init.indexURL,
-      // While packages install, Pyodide's "Loading x"/"Loaded x" lines are not the user's.
-      stdout: (text) => { if (!quiet) pwwSay(PWW.OUTPUT, "stdout", text); },
-      stderr: (text) => pwwSay(PWW.OUTPUT, "stderr", text),
-    });
-    // The host stores 2 (SIGINT) here to raise KeyboardInterrupt in running Python.
-    if (init.interrupt) py.setInterruptBuffer(init.interrupt);
-    pwwInstall(py, { pywebworker: init.files, ...init.modules });
-    py.registerJsModule("_pywebworker_parent", pwwParentApi());
-    // The handshake, said by pywebworker/_boot.py (which catches and formats errors).
-    py.registerJsModule("_pywebworker_boot", {
-      ready(exports) { pwwSay(PWW.READY, exports); },
-      failed(name, message, stack) { pwwSay(PWW.FAILED, { name, message, stack }); },
-      quiet(on) { quiet = !!on; },
-    });
-    boot = py.pyimport("pywebworker._boot");
-  } catch (e) {
-    if (boot) boot.destroy();
-    return pwwSay(PWW.FAILED, e);
-  }
-  // False once it said why it failed.
-  const install = async (packages) => {
-    if (!packages.length) return true;
-    quiet = true;
-    try { await py.loadPackage("micropip", { messageCallback: () => {} }); } finally { quiet = false; }
-    return boot.install(JSON.stringify(packages), JSON.stringify(init.indexes || {}));
-  };
-  try {
-    if (!await install(init.packages)) return;
-    let job = init;
-    if (init.spare) {
-      pwwSay(PWW.WARM);
-      job = await pwwRunTaken;
-    }
-    const config = await pwwPyConfig(py, boot, job.config, install);
-    if (!config) return;
-    const code = job.url ? await pwwFetchText(job.url) : job.script;
-    // A filename not in <...> makes Pyodide put the source in linecache: tracebacks show lines.
-    await boot.run(code, `/worker/${job.name}.py`, !!job.tasks, JSON.stringify(config));
-  } catch (e) {
-    pwwSay(PWW.FAILED, e);
-  } finally {
-    boot.destroy();
-  }
-}
-
-// The PyWorker's config (pywebworker/_config.py; null: none): a config URL fetched and
-// checked here first and its packages installed (a spare's own were installed before it
-// was taken); then the working directory and files (worker_config.js). Returns what
-// _boot.run applies ({env, argv}), or null once it said why the start failed.
-async function pwwPyConfig(py, boot, config, install) {
-  if (!config) return {};
-  if (config.url) {
-    const checked = boot.load_config(new TextDecoder().decode(await pwwFetchBytes(config.url)), config.url);
-    if (!checked) return null;
-    config = JSON.parse(checked);
-    if (!await install(config.packages)) return null;
-  }
-  await pwwConfigFiles(py.FS, config, (bytes, dir, format) => py.unpackArchive(bytes, format, { extractDir: dir }));
-  return { env: config.env, argv: config.argv };
-}
-
-// Write the host's copy of the pywebworker package (and, in JupyterLite, of piplite)
-// into this worker's file system: `packages` is {name: {relative path: bytes}}.
-function pwwInstall(py, packages) {
-  const root = "/lib/pywebworker-host";
-  for (const [name, files] of Object.entries(packages)) {
-    for (const [rel, bytes] of Object.entries(files)) {
-      const path = `${root}/${name}/${rel}`;
-      py.FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
-      py.FS.writeFile(path, bytes);
-    }
-  }
-  py.runPython(`import sys\nif ${JSON.stringify(root)} not in sys.path: sys.path.insert(0, ${JSON.stringify(root)})`);
 }
 
 async function pwwFetchText(url) {

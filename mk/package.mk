@@ -1,7 +1,7 @@
 # mk/package.mk - the Python package: assets, wheel, demo, and the whole test run.
 #
 #   make wheel   dist/pywebworker-<version>-py3-none-any.whl (+ sdist), with
-#                _core.wasm, js/*.js and js/*.json as package data
+#                _core.wasm, js/*.js, js/*.json and micropython/ as package data
 #   make demo    examples/quickstart.py in Pyodide on Node (the main job)
 #   make test       every test: lint, unit tests, C core, then Python in Pyodide on Node
 #                   and Chromium
@@ -12,6 +12,11 @@
 
 PKG_JS := $(patsubst js/%,pywebworker/js/%,$(wildcard js/*.js js/*.json))
 PKG_PY := $(wildcard pywebworker/*.py) pywebworker/py.typed
+# MicroPython's WebAssembly port (npm, the build PyScript uses) for MicroPython
+# PyWorkers, shipped beside its MIT licence (pywebworker/micropython/LICENSE).
+MPY_NPM := node_modules/@micropython/micropython-webassembly-pyscript
+PKG_MPY := pywebworker/micropython/micropython.mjs pywebworker/micropython/micropython.wasm \
+           pywebworker/micropython/pywebworker.py pywebworker/micropython/LICENSE
 PKG_VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' pywebworker/_version.py)
 WHEEL := dist/pywebworker-$(PKG_VERSION)-py3-none-any.whl
 DEMO_PYODIDE ?= 314.0.7
@@ -22,7 +27,10 @@ pywebworker/js/%: js/%
 	@mkdir -p $(@D)
 	cp $< $@
 
-$(WHEEL): $(PKG_JS) $(PKG_PY) pywebworker/_core.wasm setup.cfg pyproject.toml MANIFEST.in README.md
+pywebworker/micropython/micropython.%: $(MPY_NPM)/micropython.%
+	cp $< $@
+
+$(WHEEL): $(PKG_JS) $(PKG_PY) $(PKG_MPY) pywebworker/_core.wasm setup.cfg pyproject.toml MANIFEST.in README.md
 	@$(SETUP) pip
 	rm -rf dist/pywebworker-* build/lib build/bdist* pywebworker.egg-info
 	$(PYTHON) -m build --outdir dist . >build/wheel.log 2>&1 || { cat build/wheel.log; exit 1; }
@@ -50,4 +58,4 @@ test-unit: deps-pip pywebworker/_core.wasm
 	@set -e; for t in $(UNIT_JS); do echo "node $$t"; node $$t; done
 
 clean-package:
-	rm -rf dist pywebworker/js pywebworker.egg-info
+	rm -rf dist pywebworker/js pywebworker/micropython/micropython.* pywebworker.egg-info

@@ -229,8 +229,9 @@ class _JsWorkerPort(_JsInbound):
             "script": options.script, "url": options.url, "packages": options.packages,
             "indexURL": options.index_url, "name": options.name, "indexes": options.indexes,
             "modules": options.modules, "tasks": options.tasks, "spare": options.spare, "config": options.config,
+            "interpreter": options.interpreter,
         })
-        opts.files = _package_files()
+        opts.files = _mpy_files(not options.index_url) if options.interpreter == "micropython" else _package_files()
         _ok(self._f.startPy(self.id, opts), "start")
 
     def adopt(self, spare: WorkerPort, options: PyStart) -> None:
@@ -505,6 +506,10 @@ class PyodideRuntime:
 
 _package_files_js: Any = None
 _files_cache: dict[str, dict[str, bytes] | None] = {}
+_mpy_files_js: dict[bool, Any] = {}
+# What a MicroPython worker loads (js/mpyworker.js): not sent to a Pyodide PyWorker.
+_MPY_DIR = "micropython/"
+_MPY_RUNTIME = ("micropython/micropython.mjs", "micropython/micropython.wasm")
 
 
 def _package_files() -> Any:
@@ -512,8 +517,25 @@ def _package_files() -> Any:
     PyWorker to install the same package in its own Pyodide."""
     global _package_files_js
     if _package_files_js is None:
-        _package_files_js = _to_js(_files_of(resources.files(__package__)))
+        files = _files_of(resources.files(__package__))
+        _package_files_js = _to_js({k: v for k, v in files.items() if not k.startswith(_MPY_DIR)})
     return _package_files_js
+
+
+def _mpy_files(runtime: bool) -> Any:
+    """What a MicroPython worker needs from this package, as a JS object ``{relative
+    path: Uint8Array}``: the C core, ``micropython/pywebworker.py``, and with
+    ``runtime`` MicroPython itself (``micropython.mjs``, ``micropython.wasm``)."""
+    if runtime not in _mpy_files_js:
+        root = resources.files(__package__)
+        names = ["_core.wasm", "micropython/pywebworker.py", *(_MPY_RUNTIME if runtime else ())]
+        files = {}
+        for name in names:
+            node = root.joinpath(name)
+            if node.is_file():  # a missing runtime file is reported by the worker
+                files[name] = node.read_bytes()
+        _mpy_files_js[runtime] = _to_js(files)
+    return _mpy_files_js[runtime]
 
 
 def _files_of(root: Any) -> dict[str, bytes]:

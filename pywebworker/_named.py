@@ -207,10 +207,8 @@ workers = Workers()
 def _pyworker_options(src: str, name: str, config: Any, type: str) -> dict[str, Any]:  # noqa: A002
     """The keyword arguments of the PyWorker that ``create_named_worker`` starts.
 
-    ISSUE 12 MERGE POINT: ``config=`` (``PyWorker(config=...)``) and ``type="mpy"`` (the
-    MPY helper's ``PyWorker(interpreter="micropython")``) are passed through here and
-    only here; until MicroPython workers are merged, ``"mpy"`` raises
-    ``NotImplementedError``.
+    ``config=`` is ``PyWorker(config=...)``; ``type="mpy"`` is
+    ``PyWorker(interpreter="micropython")``.
     """
     if type not in ("py", "mpy"):
         raise ValueError(f'type must be "py" (Pyodide) or "mpy" (MicroPython), not {type!r}')
@@ -218,8 +216,7 @@ def _pyworker_options(src: str, name: str, config: Any, type: str) -> dict[str, 
     if config is not None:
         options["config"] = config
     if type == "mpy":
-        # MERGE: options["interpreter"] = "micropython"
-        raise NotImplementedError('create_named_worker(type="mpy") needs MicroPython workers')
+        options["interpreter"] = "micropython"
     return options
 
 

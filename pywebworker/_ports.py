@@ -56,6 +56,9 @@ class PyStart:
     tasks: bool = False  # also serve a WorkerPool's tasks (pywebworker/_task.py)
     spare: bool = False  # boot without a script and wait to be taken (_spares.py)
     config: dict[str, Any] | None = None  # _config.WorkerConfig.worker_part(): applied in the worker
+    # "pyodide" or "micropython" (js/mpyworker.js); for MicroPython, index_url "" means
+    # the files shipped in the wheel (pywebworker/micropython/).
+    interpreter: str = "pyodide"
 
 
 class InboundPort(Protocol):

@@ -552,7 +552,9 @@ class PyWorker(_Worker):
         ``%pip install`` does. Given explicitly, exactly these (no ``piplite``).
     index_url : str | None
         Where the worker loads Pyodide from (the directory of ``pyodide.mjs``).
-        Default: the host's own indexURL, so the same Pyodide version.
+        Default: the host's own indexURL, so the same Pyodide version. For a
+        MicroPython worker, the directory of ``micropython.mjs`` and
+        ``micropython.wasm``; default: the copy shipped in this package (offline).
     name : str | None
         A name for messages, tracebacks and debugging. Given, the worker is
         registered under it while it lives (``pywebworker.workers``).
@@ -574,6 +576,13 @@ class PyWorker(_Worker):
         its start instead. A file that cannot be fetched fails the start
         (``WorkerStartError``, ``remote_type`` ``"OSError"``, naming the URL and the
         HTTP status).
+    interpreter : str
+        ``"pyodide"`` (default) or ``"micropython"``: MicroPython's WebAssembly port
+        (the build PyScript uses, shipped in this package), which starts in tens of
+        milliseconds instead of seconds, with the same ``parent`` API (messages,
+        ``__export__`` calls, calls to the host) but MicroPython's small standard
+        library and no packages. Of ``config``, MicroPython takes
+        ``files`` (no archives), ``argv`` and ``cwd``, given as a dict or text.
 
     Attributes
     ----------
@@ -592,7 +601,10 @@ class PyWorker(_Worker):
     ValueError
         for a ``config`` with an unknown or unsupported key or a value of the wrong type
         (the message names the key and lists the allowed ones), text that does not
-        parse, or an ``interpreter`` that differs from ``index_url``. Nothing starts.
+        parse, or an ``interpreter`` that differs from ``index_url``; for an unknown
+        ``interpreter``, or what MicroPython cannot do: ``packages``, ``index_urls``, a
+        WorkerPool's tasks, and of ``config``: a URL, ``env``, ``interpreter``, archives.
+        Nothing starts.
 
     The worker is ready (``await worker.ready()``, ``async with``) when its script's
     top level has finished, or earlier, as soon as the script waits for the host
@@ -626,18 +638,24 @@ class PyWorker(_Worker):
         index_url: str | None = None,
         name: str | None = None,
         config: Mapping[str, Any] | str | WorkerConfig | None = None,
+        interpreter: str = "pyodide",
         _tasks: bool = False,
     ) -> None:
         self.packages = _strs(packages, "packages")
         self.index_urls = None if index_urls is None else _strs(index_urls, "index_urls")
         self.config = None if config is None else _config.load(config)
+        given = None
         if isinstance(self.config, WorkerConfig):
             self.packages = _config.merge_packages(self.packages, self.config.packages)
             given = self.config.index_url
             if given is not None and index_url is not None and given != index_url:
                 raise ValueError(f"config: 'interpreter' means index_url={given!r}, but index_url={index_url!r}")
-            index_url = index_url or given
-        self.index_url = index_url or _js.runtime().host_index_url()
+        self.interpreter = _interpreter(interpreter, self.packages, self.index_urls, _tasks)
+        if interpreter == "micropython":
+            _micropython_config(self.config)
+            self.index_url = index_url or ""  # "": the files shipped in this package
+        else:
+            self.index_url = index_url or given or _js.runtime().host_index_url()
         self._tasks = _tasks  # a WorkerPool's worker: serve its tasks too (_task.py)
         self.warm_start = False
         super().__init__(script, url, name)
@@ -646,6 +664,11 @@ class PyWorker(_Worker):
 
     def _options(self, spare: bool = False) -> PyStart:
         """The init message's content: the host's package indexes and files read now."""
+        if self.interpreter == "micropython":
+            return PyStart(
+                self.script, self.url, [], self.index_url, self.name, {},
+                config=self._config_part(_js.runtime().absolute_url), interpreter="micropython",
+            )
         rt = _js.runtime()
         if self.index_urls is None:
             indexes = rt.host_package_indexes()
@@ -681,7 +704,7 @@ class PyWorker(_Worker):
         from . import _spares  # imports this module
 
         options = self._options()
-        spare = _spares.take(options)
+        spare = _spares.take(options) if self.interpreter == "pyodide" else None
         if spare is None:
             self._port.start_py(options)
             return
@@ -697,6 +720,57 @@ class PyWorker(_Worker):
 
     def _is_ready(self) -> bool:
         return self._port.is_ready()
+
+
+def _interpreter(interpreter: str, packages: list[str], index_urls: list[str] | None, tasks: bool) -> str:
+    """``interpreter`` checked, with what it cannot do.
+
+    Raises
+    ------
+    ValueError
+        for an unknown interpreter, or packages, index URLs or a pool's tasks asked of
+        MicroPython.
+    """
+    if interpreter not in ("pyodide", "micropython"):
+        raise ValueError(f'interpreter must be "pyodide" or "micropython", not {interpreter!r}')
+    if interpreter == "micropython":
+        if packages:
+            raise ValueError(
+                f"MicroPython workers cannot install packages: {', '.join(packages)} "
+                '(use interpreter="pyodide", or ship pure-Python modules in the script)'
+            )
+        if index_urls is not None:
+            raise ValueError("MicroPython workers cannot install packages: index_urls has no use")
+        if tasks:
+            raise ValueError('a WorkerPool runs its tasks in Pyodide: interpreter="micropython" cannot serve them')
+    return interpreter
+
+
+def _micropython_config(config: WorkerConfig | str | None) -> None:
+    """What MicroPython cannot take of ``config`` (its packages were refused with the
+    keyword's).
+
+    Raises
+    ------
+    ValueError
+        for a config URL (checked by ``_config.py`` inside a Pyodide worker), ``env``
+        (MicroPython has no ``os.environ``), ``interpreter`` (a Pyodide), or a ``files``
+        destination ending in ``/*`` (archives are unpacked by Pyodide).
+    """
+    if config is None:
+        return
+    if isinstance(config, str):
+        raise ValueError(
+            "a MicroPython worker's config must be a dict or JSON/TOML text: a config URL is "
+            "checked by Pyodide inside the worker (fetch it yourself and pass the text)"
+        )
+    if config.env:
+        raise ValueError("config: 'env' needs os.environ, which MicroPython does not have")
+    if config.index_url is not None:
+        raise ValueError("config: 'interpreter' names a Pyodide; this worker runs MicroPython")
+    for _url, dest in config.files:
+        if dest.endswith("/*"):
+            raise ValueError(f"config: 'files' destination {dest!r} unpacks an archive, which needs Pyodide")
 
 
 def _strs(value: Iterable[str] | str, what: str) -> list[str]:

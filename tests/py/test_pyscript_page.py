@@ -7,7 +7,8 @@ session's Pyodide (PYWW_PYODIDE) and lists ``pywebworker`` under ``packages`` wi
 test index under ``index_urls``, so PyScript's micropip installs the built wheel by name.
 The script then starts a named Pyodide worker with ``create_named_worker`` from a script
 URL relative to the page, finds it with ``await workers[...]``, exchanges messages and a
-call, and writes what it got into the page, which the test reads. Every URL the page
+call, does the same with a named MicroPython worker (``type="mpy"``, MicroPython from the
+wheel), and writes what it got into the page, which the test reads. Every URL the page
 fetched must be local (PyScript's defaults point at cdn.jsdelivr.net).
 
 Its own Chromium (tools/chromium_launcher.py) and server (examples/web/serve.py over a
@@ -65,10 +66,13 @@ try:
         "names": list(workers),
         "pyodide": pyodide.__version__,
     }
-    # ISSUE 12 MERGE POINT (MicroPython): a named MicroPython worker on the same page, e.g.
-    #   mpy = await create_named_worker(src="./calc.py", name="mpy-calc", type="mpy")
-    #   result["mpy_add"] = await (await workers["mpy-calc"]).exports.add(2, 3)
-    # and the test's expected result gains "mpy_add": 5 and "mpy-calc" in "names".
+    # A named MicroPython worker on the same page, running the same script.
+    mpy = await create_named_worker(src="./calc.py", name="mpy-calc", type="mpy")
+    result["mpy_add"] = await (await workers["mpy-calc"]).exports.add(2, 3)
+    mpy.send_message("micro")
+    result["mpy_echo"] = (await mpy.receive(timeout=30)).read()
+    result["names"] = list(workers)
+    mpy.kill()
     calc.kill()
     result["after_kill"] = list(workers)
     out.textContent = json.dumps(result)
@@ -133,7 +137,8 @@ def test_named_worker_on_a_pyscript_page(pyscript_page, pyodide_version):
     text = wait_for(driver, "return document.getElementById('result').textContent", 120, "the page's result")
     result = json.loads(text)
     assert result == {
-        "same": True, "url": "./calc.py", "echo": "HELLO", "add": 5, "names": ["calc"], "after_kill": [],
+        "same": True, "url": "./calc.py", "echo": "HELLO", "add": 5, "names": ["calc", "mpy-calc"], "after_kill": [],
+        "mpy_add": 5, "mpy_echo": "MICRO",
         "pyodide": pyodide_version,  # PyScript ran the local Pyodide, not its default (314.0.2 from a CDN)
     }
     # Nothing came from the network: every resource the page fetched is local, and no

@@ -167,6 +167,4 @@ def test_create_named_worker_options() -> None:
     with pytest.raises(ValueError, match='type must be "py"'):
         _pyworker_options("a.py", "n", None, "js")
     assert _pyworker_options("a.py", "n", {"argv": []}, "py") == {"url": "a.py", "name": "n", "config": {"argv": []}}
-    # Until issue 12's MicroPython workers are merged (see _pyworker_options).
-    with pytest.raises(NotImplementedError, match="mpy"):
-        _pyworker_options("a.py", "n", None, "mpy")
+    assert _pyworker_options("a.py", "n", None, "mpy") == {"url": "a.py", "name": "n", "interpreter": "micropython"}

@@ -25,6 +25,7 @@ from pywebworker import (
     WorkerStateError,
 )
 from pywebworker._constants import MSG_BYTES, MSG_JSON, MSG_TEXT
+from pywebworker._ports import PyStart
 
 Run = Callable[[Awaitable[Any]], Any]
 Turn = Callable[[], None]
@@ -182,6 +183,27 @@ def test_a_pyworker_is_running_when_started_and_ready_when_it_says(rt: FakeRunti
     assert w.state == "running" and not w._is_ready()  # noqa: SLF001 - running, not ready yet
     port.say("ready", exports=["f"])
     assert run(w.ready()) is w
+
+
+def test_a_micropython_worker_starts_with_what_micropython_can_do(rt: FakeRuntime) -> None:
+    w = PyWorker("pass", interpreter="micropython", name="m").start()
+    options = rt.port(w).started_with
+    assert isinstance(options, PyStart)
+    # No Pyodide index_url, packages, package indexes or host modules; no spare taken.
+    assert (options.interpreter, options.index_url, options.packages, options.indexes, options.modules) == (
+        "micropython", "", [], {}, {})
+    assert not w.warm_start
+    other = PyWorker("pass", interpreter="micropython", index_url="/mpy/").start()
+    assert rt.port(other).started_with.index_url == "/mpy/"  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="MicroPython workers cannot install packages: numpy, attrs"):
+        PyWorker("pass", interpreter="micropython", packages=["numpy", "attrs"])
+    with pytest.raises(ValueError, match="index_urls"):
+        PyWorker("pass", interpreter="micropython", index_urls=["https://pypi.test/simple"])
+    with pytest.raises(ValueError, match="WorkerPool"):
+        PyWorker("pass", interpreter="micropython", _tasks=True)
+    with pytest.raises(ValueError, match='interpreter must be "pyodide" or "micropython"'):
+        PyWorker("pass", interpreter="cpython")
+    assert rt.port(PyWorker("pass").start()).started_with.interpreter == "pyodide"  # type: ignore[union-attr]
 
 
 # -- calls ------------------------------------------------------------------------------

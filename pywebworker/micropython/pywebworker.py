@@ -1,0 +1,479 @@
+"""pywebworker inside a MicroPython worker: ``from pywebworker import parent``.
+
+Runs in MicroPython (``PyWorker(..., interpreter="micropython")``), not in CPython or
+Pyodide: js/mpyworker.js writes this file into MicroPython's file system as the
+``pywebworker`` module. It gives the API of ``pywebworker.parent`` in a Pyodide PyWorker,
+written for what MicroPython has: messages (str, bytes, JSON values) both ways, with the
+same payload rules (pywebworker/_payload.py), ``receive()``, ``on_message``,
+``async for``, ``get_unread_messages()``, the script's ``__export__`` served to the
+host's calls, and calls to the functions the host exposed. The messages are held in
+this worker's C inbound queue, read through ``_pywebworker_mpy`` (js/mpyworker.js).
+"""
+
+import asyncio
+import io
+import json
+import sys
+
+import _pywebworker_mpy as _glue
+
+MSG_TEXT = 1
+MSG_BYTES = 2
+MSG_JSON = 3
+MSG_ERROR = 4
+_KIND_NAMES = {MSG_TEXT: "text", MSG_BYTES: "bytes", MSG_JSON: "json", MSG_ERROR: "error"}
+MARK = "\x00b"  # a call's bytes beside the JSON: {MARK: index} (pywebworker/_payload.py)
+MAX_DEPTH = 512
+_MAX_DIGITS = 4300  # CPython's default sys.get_int_max_str_digits(): the host parses the JSON
+_MAX_INT = 10**_MAX_DIGITS
+_FEW_DIGITS = 2**62
+
+
+class PayloadError(TypeError):
+    """A value that cannot be sent, as pywebworker.PayloadError."""
+
+
+class RemoteError(Exception):
+    """An error of the other side: ``remote_type``, ``remote_message``, ``remote_traceback``."""
+
+    def __init__(self, remote_type, remote_message, remote_traceback=""):
+        super().__init__(f"{remote_type}: {remote_message}")
+        self.remote_type = remote_type
+        self.remote_message = remote_message
+        self.remote_traceback = remote_traceback
+
+
+class NotExportedError(RemoteError):
+    """A call to a name the other side does not export."""
+
+
+def _error_from(info):
+    name = str(info.get("name", "Error"))
+    cls = NotExportedError if name == "NotExportedError" else RemoteError
+    return cls(name, str(info.get("message", "")), str(info.get("stack", "")))
+
+
+def error_info(exc):
+    """{name, message, stack} of ``exc``: MicroPython's traceback, the script's file name
+    in place of "<stdin>"."""
+    out = io.StringIO()
+    sys.print_exception(exc, out)
+    lines = out.getvalue().replace('File "<stdin>"', f'File "{_glue.filename}"').split("\n")
+    # This module's frames are not the user's (as _pyodide's are dropped in Pyodide).
+    stack = "\n".join(line for line in lines if not line.startswith('  File "/lib/pywebworker.py"'))
+    return {"name": type(exc).__name__, "message": str(exc), "stack": stack}
+
+
+def _check(value, path, depth, bufs):
+    """``value`` checked against the payload rules; with a ``bufs`` list (calls) bytes
+    become markers, else they are refused inside JSON."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    where = path or "top"
+    if isinstance(value, int):
+        if -_FEW_DIGITS <= value <= _FEW_DIGITS or abs(value) < _MAX_INT:
+            return value
+        raise PayloadError(
+            f"cannot send an int of over {_MAX_DIGITS} digits at {where}: the host's Python does not read it "
+            "as JSON (sys.get_int_max_str_digits()); send it as str or bytes"
+        )
+    if depth > MAX_DEPTH:
+        raise PayloadError(f"cannot send: nesting deeper than {MAX_DEPTH} levels at {where}")
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise PayloadError(f"cannot send float {value!r} at {where}: JSON has no such number")
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        if bufs is None:
+            raise PayloadError(f"cannot send bytes inside JSON data at {where}: send them as a message of their own")
+        bufs.append(bytes(value))
+        return {MARK: len(bufs) - 1}
+    if isinstance(value, (list, tuple)):
+        return [_check(item, f"{path}[{i}]", depth + 1, bufs) for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        if bufs is not None and len(value) == 1 and MARK in value:
+            raise PayloadError(
+                f"cannot send a dict whose only key is {MARK!r} at {where}: in a call that is the marker of bytes"
+            )
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise PayloadError(f"cannot send a dict key of type {type(key).__name__} at {where}: keys must be str")
+            out[key] = _check(item, f"{path}[{key!r}]", depth + 1, bufs)
+        return out
+    raise PayloadError(f"cannot send a {type(value).__name__} at {where}: not str, bytes or JSON data")
+
+
+def _unpack(value, bufs):
+    """A call's JSON value with its byte markers replaced by the bytes they stand for."""
+    if isinstance(value, list):
+        return [_unpack(v, bufs) for v in value]
+    if isinstance(value, dict):
+        if len(value) == 1 and isinstance(value.get(MARK), int):
+            return bytes(bufs[value[MARK]])
+        return {k: _unpack(v, bufs) for k, v in value.items()}
+    return value
+
+
+def _is_awaitable(result):
+    return hasattr(result, "send") or hasattr(result, "__await__")
+
+
+class WorkerMessage:
+    """One received message, a handle on its slot in this worker's inbound queue.
+
+    Attributes
+    ----------
+    index : int
+        Position in the inbound queue, from 0, stable for the worker's life.
+    """
+
+    def __init__(self, index, kind=0, raw=None, opened=False):
+        self.index = index
+        self._kind = kind
+        self._raw = raw
+        self._opened = opened
+
+    @property
+    def kind(self):
+        """``"text"``, ``"bytes"``, ``"json"`` or ``"error"``."""
+        kind = self._kind or _glue.info(self.index)[0]
+        return _KIND_NAMES.get(kind, str(kind))
+
+    @property
+    def received(self):
+        """When it arrived, seconds since the epoch."""
+        return _glue.info(self.index)[2] / 1000.0
+
+    @property
+    def nbytes(self):
+        """The payload's size in bytes."""
+        return _glue.info(self.index)[3]
+
+    def is_opened(self):
+        """Whether it was read (``read()``, ``receive()``)."""
+        return self._opened or bool(_glue.info(self.index)[1])
+
+    def read(self):
+        """The payload, and the message marked opened: ``str``, ``bytes``, JSON data, or a
+        ``RemoteError`` (not raised) for an error message."""
+        if self._raw is None:
+            r = _glue.read(self.index)
+            self._kind = r[0]
+            self._raw = bytes(r[1]) if r[0] == MSG_BYTES else r[1]
+            self._opened = True
+        if self._kind == MSG_JSON:
+            return json.loads(self._raw)
+        if self._kind == MSG_ERROR:
+            return _error_from(json.loads(self._raw))
+        return self._raw
+
+    def __repr__(self):
+        return f"<WorkerMessage {self.index} {self.kind}>"
+
+
+class _Host:
+    """``parent.host.name(*args)`` is ``parent.call("name", *args)``."""
+
+    def __init__(self, parent):
+        self._parent = parent
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        def call(*args):
+            return self._parent.call(name, *args)
+
+        return call
+
+
+class Parent:
+    """The host, seen from inside a MicroPython worker (see the module docstring)."""
+
+    def __init__(self):
+        self._event = asyncio.Event()
+        self._watching = False
+        self._handler = None
+        self._handled = 0
+        self._on_wait = None  # readiness (_boot), until the worker is ready
+        self._exposed = {}
+        self._serving = False
+        self._pending = {}  # call id -> [event, ok, value]
+
+    # -- messages ---------------------------------------------------------------------
+    def send_message(self, data):
+        """Send ``data`` to the host: ``str``, bytes-like, or JSON data (same rules as a
+        Pyodide PyWorker's ``parent.send_message``).
+
+        Raises
+        ------
+        PayloadError
+            (a ``TypeError``) if ``data`` cannot be sent.
+        """
+        if isinstance(data, str):
+            _glue.sendText(data)
+        elif isinstance(data, (bytes, bytearray, memoryview)):
+            _glue.sendBytes(bytes(data))
+        else:
+            _glue.sendJson(json.dumps(_check(data, "", 0, None)))
+
+    postMessage = send_message  # noqa: N815 - the Web Worker spelling
+
+    def has_unread_messages(self):
+        """Whether a message arrived that was not read yet."""
+        return _glue.unreadCount() > 0
+
+    def get_unread_messages(self):
+        """Unread messages, oldest first. Does not mark them; ``read()`` does."""
+        text = _glue.unread()
+        return [WorkerMessage(int(i)) for i in text.split(",")] if text else []
+
+    def get_next_unread_message(self):
+        """The oldest unread message, not marked, or ``None``."""
+        text = _glue.unread()
+        return WorkerMessage(int(text.split(",")[0])) if text else None
+
+    def get_message(self, index):
+        """The message at ``index`` (0 = first received; negative counts from the end)."""
+        n = _glue.length()
+        i = index + n if index < 0 else index
+        if not 0 <= i < n:
+            raise IndexError(f"no message {index} (received: {n})")
+        return WorkerMessage(i)
+
+    def clear_read(self):
+        """Release the memory of every opened message; returns how many."""
+        return _glue.releaseOpened()
+
+    def _watch(self):
+        if not self._watching:
+            _glue.watch(self._wake)
+            self._watching = True
+
+    def _wake(self):
+        self._event.set()
+        if self._handler is not None:
+            self._deliver()
+
+    def _waiting(self):
+        if self._on_wait is not None:
+            self._on_wait()
+
+    async def receive(self, timeout=None):
+        """Wait for the next unread message, mark it opened and return it.
+
+        Raises
+        ------
+        asyncio.TimeoutError
+            after ``timeout`` seconds without a message.
+        """
+        self._watch()
+        while True:
+            msg = self.get_next_unread_message()
+            if msg is not None:
+                msg.read()
+                return msg
+            self._waiting()  # waits for the host: readiness (as _parent.py's _wait)
+            self._event.clear()
+            if timeout is None:
+                await self._event.wait()
+            else:
+                await asyncio.wait_for(self._event.wait(), timeout)
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        return await self.receive()
+
+    @property
+    def on_message(self):
+        """A function called with each new ``WorkerMessage`` as it arrives (not marked),
+        or ``None``; a coroutine function runs as a task. Setting it delivers the
+        messages already waiting that no handler saw yet. What it raises is printed and
+        sent to the host as an error message; delivery goes on."""
+        return self._handler
+
+    @on_message.setter
+    def on_message(self, handler):
+        self._handler = handler
+        if handler is not None:
+            self._watch()
+            self._deliver()
+            self._waiting()
+
+    def _deliver(self):
+        n = _glue.length()
+        while self._handler is not None and self._handled < n:
+            msg = WorkerMessage(self._handled)
+            self._handled += 1
+            try:
+                result = self._handler(msg)
+                if _is_awaitable(result):
+                    asyncio.create_task(self._run_handler(result, msg))
+            except BaseException as exc:  # noqa: BLE001 - delivery goes on
+                self._handler_error(msg, exc)
+
+    async def _run_handler(self, coro, msg):
+        try:
+            await coro
+        except BaseException as exc:  # noqa: BLE001
+            self._handler_error(msg, exc)
+
+    def _handler_error(self, msg, exc):
+        try:
+            info = error_info(exc)
+            print(f"pywebworker: on_message handler raised for message {msg.index}:", file=sys.stderr)
+            print(info["stack"], end="", file=sys.stderr)
+            _glue.sendError(info["name"], info["message"], info["stack"])
+        except BaseException:  # noqa: BLE001, S110 - nowhere left to report it
+            pass
+
+    # -- calls ------------------------------------------------------------------------
+    @property
+    def host(self):
+        """The functions the host exposed: ``await parent.host.name(*args)``."""
+        return _Host(self)
+
+    async def call(self, name, *args):
+        """Call the host's exposed function ``name``; its result.
+
+        Raises
+        ------
+        RemoteError
+            with the host's traceback if it raised (``NotExportedError`` for a name it
+            does not expose).
+        PayloadError
+            if an argument cannot be sent.
+        """
+        bufs = []
+        text = json.dumps(_check(list(args), "", 0, bufs))
+        self._serve()
+        call_id = _glue.call(name, text, bufs)
+        if call_id < 0:
+            raise RuntimeError(f"pywebworker: the call could not begin (core code {call_id})")
+        slot = [asyncio.Event(), None, None]
+        self._pending[call_id] = slot
+        await slot[0].wait()
+        if not slot[1]:
+            raise slot[2]
+        return slot[2]
+
+    def _on_returns(self, text, bufs, late):
+        late_ids = [int(i) for i in late.split(",")] if late else []
+        for item in json.loads(text):
+            call_id, ok, value, k = item
+            slot = self._pending.pop(call_id, None)
+            if slot is None or call_id in late_ids:
+                continue
+            try:
+                if not ok:
+                    slot[1], slot[2] = False, _error_from(value)
+                else:
+                    slot[1], slot[2] = True, (value if k < 0 else _unpack(json.loads(value), bufs[k]))
+            except BaseException as exc:  # noqa: BLE001 - fails this call only
+                slot[1], slot[2] = False, exc
+            slot[0].set()
+
+    def _serve(self):
+        if not self._serving:
+            _glue.serve(self._on_calls, self._on_returns)
+            self._serving = True
+
+    def _on_calls(self, text, bufs):
+        for item in json.loads(text):
+            call_id, name, args, k = item
+            try:
+                fn = self._exposed.get(name)
+                if fn is None:
+                    raise NotExportedError(
+                        "NotExportedError",
+                        "{!r} is not exported; exported: {}".format(name, ", ".join(self._exposed) or "(none)"),
+                    )
+                result = fn(*(args if k < 0 else _unpack(json.loads(args), bufs[k])))
+                if _is_awaitable(result):
+                    asyncio.create_task(self._finish(call_id, result))
+                else:
+                    self._reply(call_id, result)
+            except BaseException as exc:  # noqa: BLE001 - the caller gets it
+                self._reply_error(call_id, exc)
+
+    async def _finish(self, call_id, coro):
+        try:
+            self._reply(call_id, await coro)
+        except BaseException as exc:  # noqa: BLE001
+            self._reply_error(call_id, exc)
+
+    def _reply(self, call_id, result):
+        try:
+            bufs = []
+            text = json.dumps(_check(result, "", 0, bufs))
+        except BaseException as exc:  # noqa: BLE001
+            return self._reply_error(call_id, exc)
+        _glue.reply(call_id, True, text, bufs)
+
+    def _reply_error(self, call_id, exc):
+        if isinstance(exc, NotExportedError):
+            info = {"name": "NotExportedError", "message": exc.remote_message, "stack": ""}
+        else:
+            info = error_info(exc)
+        _glue.reply(call_id, False, json.dumps(info), None)
+
+    def _serve_exports(self, namespace):
+        names = namespace.get("__export__", ())
+        if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+            raise TypeError("__export__ must be a list of names (str)")
+        for n in names:
+            if n not in namespace:
+                raise NameError(f"__export__ names {n!r}, which the script does not define")
+            if not callable(namespace[n]):
+                raise TypeError(f"__export__ names {n!r}, which is not a function")
+            self._exposed[n] = namespace[n]
+        self._serve()
+        return list(names)
+
+
+parent = Parent()
+
+# -- readiness (js/mpyworker.js), as pywebworker/_boot.py ------------------------------
+_wants_export = False
+_ready = False
+
+
+def _namespace():
+    import __main__
+
+    return __main__.__dict__ if hasattr(__main__, "__dict__") else {}
+
+
+def _say_ready():
+    global _ready
+    names = parent._serve_exports(_namespace())  # noqa: SLF001 - a bad __export__ raises in the script
+    _ready = True
+    parent._on_wait = None  # noqa: SLF001 - this module's own object
+    _glue.ready(json.dumps(names))
+
+
+def _on_wait():
+    if not _ready and (not _wants_export or "__export__" in _namespace()):
+        _say_ready()
+
+
+def _boot(filename, wants_export):
+    """Before the script runs: ``wants_export``, its top level assigns ``__export__``."""
+    global _wants_export
+    _wants_export = bool(wants_export)
+    parent._on_wait = _on_wait  # noqa: SLF001 - this module's own object
+
+
+def _top_level_done():
+    """The script's top level ended: ready now, if not yet."""
+    if not _ready:
+        _say_ready()
+
+
+def _set_argv(argv_json):
+    """The config's ``argv`` (a JSON list of str) as ``sys.argv``, before the script runs."""
+    sys.argv.clear()
+    sys.argv.extend(json.loads(argv_json))
