@@ -64,7 +64,8 @@ class Workers:
 
     # -- the registry, kept by _worker.py ----------------------------------------------
     def _add(self, worker: _Worker, name: str) -> None:
-        """Register ``worker`` as ``name`` (its ``start()``); wakes the lookups waiting for it.
+        """Register ``worker`` as ``name`` (its ``start()``, before it starts the thread);
+        ``_started`` wakes the lookups once that did not raise.
 
         Raises
         ------
@@ -75,6 +76,10 @@ class Workers:
         if other is not None:
             raise ValueError(f"a worker named {name!r} is already running ({other!r}): kill it first")
         self._live[name] = worker
+
+    def _started(self, worker: _Worker, name: str) -> None:
+        """``worker``, registered as ``name``, started: the lookups waiting for it get it
+        (not before: a start that raised leaves them waiting for the next one)."""
         for fut in self._waiting.pop(name, ()):
             if not fut.done():
                 fut.set_result(worker)
