@@ -37,18 +37,38 @@ function pwwFsPath(fs, path) {
   return "/" + parts.join("/");
 }
 
+// An Emscripten FS error (an ErrnoError: an errno, no message) as an OSError saying
+// what failed on which path, as Python words it ("[Errno 31] Is a directory");
+// strerror(errno) is the interpreter's, if it has one.
+function pwwFsCall(what, fn, strerror) {
+  try { return fn(); } catch (e) {
+    if (!e || typeof e.errno !== "number") throw e;
+    let text = "";
+    try { if (strerror) text = " " + strerror(e.errno); } catch (_) { /* the number alone */ }
+    throw pwwOSError(`${what}: [Errno ${e.errno}]${text}`);
+  }
+}
+
 // config: {cwd, files: [[url, destination], ...]}. The working directory first (made if
 // missing), so that relative destinations are relative to it; then every file fetched
 // at once and written in order; a destination ending in "/*" is an archive that
 // unpack(bytes, directory, format) extracts there (format: its suffix, "zip", "tar.gz"...;
 // unpack null: refused). A failed fetch fails it all, naming the first failed URL.
-async function pwwConfigFiles(fs, config, unpack) {
+// opts.keep: a directory no file may be written into (the bootstrap's own package
+// files); opts.strerror(errno): how the interpreter words an FS error.
+async function pwwConfigFiles(fs, config, unpack, opts = {}) {
+  const { keep, strerror } = opts;
+  const kept = (path) => keep && (path === keep || path.startsWith(keep + "/"));
   if (config.cwd) {
     const cwd = pwwFsPath(fs, config.cwd);
     fs.mkdirTree(cwd);
-    fs.chdir(cwd);
+    pwwFsCall(`cannot make ${cwd} the working directory`, () => fs.chdir(cwd), strerror);
   }
   const files = config.files || [];
+  files.forEach(([url, dest]) => {  // before any fetch: nothing fetched for nothing
+    const path = pwwFsPath(fs, dest.endsWith("/*") ? dest.slice(0, -2) : dest);
+    if (kept(path)) throw pwwOSError(`cannot write ${url} to ${path}: ${keep} holds pywebworker's own files`);
+  });
   const got = await Promise.allSettled(files.map(([url]) => pwwFetchBytes(url)));
   const failed = got.find((r) => r.status === "rejected");
   if (failed) throw failed.reason;
@@ -59,11 +79,11 @@ async function pwwConfigFiles(fs, config, unpack) {
       const format = /\.(zip|whl|tgz|tar\.gz|tar)(?:[?#].*)?$/i.exec(url);
       if (!unpack || !format) throw pwwOSError(`cannot unpack ${url} here`);
       fs.mkdirTree(dir);
-      unpack(bytes, dir, format[1].toLowerCase());
+      pwwFsCall(`cannot unpack ${url} into ${dir}`, () => unpack(bytes, dir, format[1].toLowerCase()), strerror);
       return;
     }
     const path = pwwFsPath(fs, dest);
     fs.mkdirTree(path.slice(0, path.lastIndexOf("/")) || "/");
-    fs.writeFile(path, bytes);
+    pwwFsCall(`cannot write ${url} to ${path}`, () => fs.writeFile(path, bytes), strerror);
   });
 }

@@ -4,11 +4,17 @@ is refused with ``ValueError`` naming the key before anything starts, instead of
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from fakejs import FakeRuntime
 
+from pywebworker import WorkerPool, WorkerStartError, WorkerStateError
 from pywebworker._config import load
+
+Run = Callable[[Awaitable[Any]], Any]
 
 
 @pytest.mark.parametrize(
@@ -42,3 +48,22 @@ def test_argv_may_hold_anything_python_can() -> None:
 @pytest.mark.parametrize("url", ["config.json#top", "https://x.test/c.toml?v=1#x", "./c.json#"])
 def test_a_url_with_a_fragment_is_a_url(url: str) -> None:
     assert load(url) == url
+
+
+def test_a_pool_whose_config_fails_says_why_and_retries_nothing(
+    rt: FakeRuntime, run: Run, loop: asyncio.AbstractEventLoop
+) -> None:
+    """One worker fails its start (a config file 404s) while the other still starts:
+    the pool stops both, and every later use names the first failure, not the kill
+    of the other worker that the pool itself made."""
+    pool = WorkerPool(2, config={"files": {"https://x.test/missing.txt": "./"}})
+    first, second = pool.workers
+    rt.port(second).say("failed", error={"name": "OSError", "message": "could not fetch missing.txt: HTTP 404"})
+    with pytest.raises(WorkerStartError, match="HTTP 404"):
+        run(pool.ready())
+    run(asyncio.sleep(0.01))  # the pool's own watch of the first worker sees its kill
+    assert first.state == "killed" and pool.replaced == 0
+    with pytest.raises(WorkerStateError, match="could not start its workers: OSError: could not fetch missing.txt: HTTP 404"):
+        pool.submit(len, "abc")
+    with pytest.raises(WorkerStartError, match="HTTP 404"):
+        run(pool.ready())
