@@ -53,7 +53,8 @@ function pwwFsCall(what, fn, strerror) {
 // missing), so that relative destinations are relative to it; then every file fetched
 // at once and written in order; a destination ending in "/*" is an archive that
 // unpack(bytes, directory, format) extracts there (format: its suffix, "zip", "tar.gz"...;
-// unpack null: refused). A failed fetch fails it all, naming the first failed URL.
+// unpack null: refused). The first fetch that fails fails it all, at once, naming its
+// URL (not after the others: one that hangs would hide it).
 // opts.keep: a directory no file may be written into (the bootstrap's own package
 // files); opts.strerror(errno): how the interpreter words an FS error.
 async function pwwConfigFiles(fs, config, unpack, opts = {}) {
@@ -69,11 +70,9 @@ async function pwwConfigFiles(fs, config, unpack, opts = {}) {
     const path = pwwFsPath(fs, dest.endsWith("/*") ? dest.slice(0, -2) : dest);
     if (kept(path)) throw pwwOSError(`cannot write ${url} to ${path}: ${keep} holds pywebworker's own files`);
   });
-  const got = await Promise.allSettled(files.map(([url]) => pwwFetchBytes(url)));
-  const failed = got.find((r) => r.status === "rejected");
-  if (failed) throw failed.reason;
+  const got = await Promise.all(files.map(([url]) => pwwFetchBytes(url)));
   files.forEach(([url, dest], i) => {
-    const bytes = got[i].value;
+    const bytes = got[i];
     if (dest.endsWith("/*")) {
       const dir = pwwFsPath(fs, dest.slice(0, -2));
       const format = /\.(zip|whl|tgz|tar\.gz|tar)(?:[?#].*)?$/i.exec(url);

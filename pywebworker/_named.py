@@ -261,6 +261,9 @@ async def create_named_worker(
     WorkerStartError
         if the script could not be loaded or raised before it was ready.
 
+    Cancelled before the worker is ready (``asyncio.wait_for`` around it timing out),
+    it kills the worker: the name is free again.
+
     Examples
     --------
     >>> worker = await create_named_worker(src="./calc.py", name="calc")
@@ -276,5 +279,11 @@ async def create_named_worker(
         raise ValueError("create_named_worker needs a name")
     worker = PyWorker(**_pyworker_options(src, name, config, type))
     worker.start()
-    await worker.ready()
+    try:
+        await worker.ready()
+    except BaseException:
+        # Cancelled (a timeout around this call) or failed: the caller never gets the
+        # worker, so it must not keep running, nor keep the name from a retry.
+        worker.kill()
+        raise
     return worker

@@ -65,6 +65,8 @@ async def _hostile(selenium, base):
         ({"files": {hello: "/lib/pywebworker-host/pywebworker/_parent.py"}}, ["pywebworker's own files"]),
         ({"cwd": "/lib", "files": {hello: "pywebworker-host/"}}, ["/lib/pywebworker-host/hello.txt", "own files"]),
         ({"files": {f"{base}/x.zip": "../../lib/pywebworker-host/*"}}, ["/lib/pywebworker-host", "own files"]),
+        # A file that fails fails the start at once, though another one hangs.
+        ({"files": {f"{base}/slow": "slow.txt", f"{base}/gone.txt": "gone.txt"}}, [f"{base}/gone.txt", "HTTP 404"]),
     ]
     started = [PyWorker(script, config=config).start() for config, _ in cases]
     # A pool whose config's files fail: ready() says why, once; no worker is retried.
@@ -75,7 +77,7 @@ async def _hostile(selenium, base):
 
     for w, (config, words) in zip(started, cases, strict=True):
         with pytest.raises(WorkerStartError) as info:
-            await w.ready(timeout=60)
+            await w.ready(timeout=30)
         e = info.value
         assert e.remote_type == "OSError", (config, e.remote_type, e.remote_message)
         for word in words:

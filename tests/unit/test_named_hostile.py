@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fakejs import FakeRuntime
 
-from pywebworker import PyWorker, workers
+from pywebworker import PyWorker, create_named_worker, workers
 
 Run = Callable[[Awaitable[Any]], Any]
 
@@ -83,3 +83,19 @@ def test_many_waiters_then_a_kill_then_the_name_again(
     assert run(workers["k"]) is second
     second.kill()
     assert list(workers) == [] and workers._waiting == {}  # noqa: SLF001
+
+
+def test_a_cancelled_create_named_worker_frees_the_name(rt: FakeRuntime, run: Run) -> None:
+    """``asyncio.wait_for(create_named_worker(...), t)`` that times out: the caller never
+    got the worker, so it is killed and its name is free for the retry."""
+    with pytest.raises(TimeoutError):
+        run(asyncio.wait_for(create_named_worker("slow.py", "calc"), 0.05))
+    assert list(workers) == []
+    port = rt.glue.ports[max(rt.glue.ports)]  # type: ignore[union-attr]
+    assert port.state() == "killed"
+    retry = asyncio.ensure_future(create_named_worker("slow.py", "calc"))
+    run(asyncio.sleep(0))
+    rt.glue.ports[max(rt.glue.ports)].say("ready", exports=[])  # type: ignore[union-attr]
+    worker = run(retry)
+    assert workers._live == {"calc": worker}  # noqa: SLF001
+    worker.kill()
