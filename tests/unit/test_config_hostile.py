@@ -17,6 +17,11 @@ from pywebworker._config import load
 Run = Callable[[Awaitable[Any]], Any]
 
 
+async def _pool_watches_done() -> None:
+    """Wait for the pool's watches of its workers' starts (WorkerPool._until_ready)."""
+    await asyncio.gather(*(t for t in asyncio.all_tasks() if "_until_ready" in t.get_coro().__qualname__))
+
+
 @pytest.mark.parametrize(
     ("config", "words"),
     [
@@ -61,9 +66,9 @@ def test_a_pool_whose_config_fails_says_why_and_retries_nothing(
     rt.port(second).say("failed", error={"name": "OSError", "message": "could not fetch missing.txt: HTTP 404"})
     with pytest.raises(WorkerStartError, match="HTTP 404"):
         run(pool.ready())
-    run(asyncio.sleep(0.01))  # the pool's own watch of the first worker sees its kill
+    run(_pool_watches_done())  # the pool's own watch of the first worker has seen its kill
     assert first.state == "killed" and pool.replaced == 0
-    with pytest.raises(WorkerStateError, match="could not start its workers: OSError: could not fetch missing.txt: HTTP 404"):
+    with pytest.raises(WorkerStateError, match="its workers: OSError: could not fetch missing.txt: HTTP 404"):
         pool.submit(len, "abc")
     with pytest.raises(WorkerStartError, match="HTTP 404"):
         run(pool.ready())
