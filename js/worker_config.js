@@ -37,15 +37,25 @@ function pwwFsPath(fs, path) {
   return "/" + parts.join("/");
 }
 
-// An Emscripten FS error (an ErrnoError: an errno, no message) as an OSError saying
-// what failed on which path, as Python words it ("[Errno 31] Is a directory");
-// strerror(errno) is the interpreter's, if it has one.
+// A failure of the file system or of unpack as an OSError saying what failed on which
+// path: an Emscripten FS error (an ErrnoError: an errno, no message) as Python words
+// it ("[Errno 31] Is a directory", strerror(errno) being the interpreter's, if it has
+// one); another error by its name and its message's last line (a PythonError's
+// message is the whole traceback).
 function pwwFsCall(what, fn, strerror) {
   try { return fn(); } catch (e) {
-    if (!e || typeof e.errno !== "number") throw e;
-    let text = "";
-    try { if (strerror) text = " " + strerror(e.errno); } catch (_) { /* the number alone */ }
-    throw pwwOSError(`${what}: [Errno ${e.errno}]${text}`);
+    let detail;
+    try {
+      if (e && typeof e.errno === "number") {
+        detail = `[Errno ${e.errno}]`;
+        try { if (strerror) detail += " " + strerror(e.errno); } catch (_) { /* the number alone */ }
+      } else {
+        const info = pwwErrorInfo(e);
+        const last = info.message.trim().split("\n").pop();
+        detail = last.startsWith(info.name) ? last : `${info.name}: ${last}`;
+      }
+    } catch (_) { detail = "(an error that could not be described)"; }
+    throw pwwOSError(`${what}: ${detail}`);
   }
 }
 
