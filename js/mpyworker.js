@@ -47,7 +47,7 @@ async function pwwBoot(init) {
     // The config (pywebworker/_config.py; the host refused what MicroPython cannot do:
     // a config URL, env, archives): working directory and files, then sys.argv.
     if (init.config) {
-      await pwwConfigFiles(mp.FS, init.config, null);
+      await pwwConfigFiles(mp.FS, init.config, null, { keep: "/lib/pywebworker.py" });
       if (init.config.argv) mod._set_argv(JSON.stringify(init.config.argv));
     }
     // Readiness as in pywebworker/_boot.py: a script that assigns __export__ at its top

@@ -79,14 +79,18 @@ async function pwwPyConfig(py, boot, config, install) {
     config = JSON.parse(checked);
     if (!await install(config.packages)) return null;
   }
-  await pwwConfigFiles(py.FS, config, (bytes, dir, format) => py.unpackArchive(bytes, format, { extractDir: dir }));
+  await pwwConfigFiles(py.FS, config, (bytes, dir, format) => py.unpackArchive(bytes, format, { extractDir: dir }), {
+    keep: PWW_HOST_ROOT,
+    strerror: (errno) => py.runPython(`import os; os.strerror(${errno | 0})`),
+  });
   return { env: config.env, argv: config.argv };
 }
 
 // Write the host's copy of the pywebworker package (and, in JupyterLite, of piplite)
 // into this worker's file system: `packages` is {name: {relative path: bytes}}.
+const PWW_HOST_ROOT = "/lib/pywebworker-host";
 function pwwInstall(py, packages) {
-  const root = "/lib/pywebworker-host";
+  const root = PWW_HOST_ROOT;
   for (const [name, files] of Object.entries(packages)) {
     for (const [rel, bytes] of Object.entries(files)) {
       const path = `${root}/${name}/${rel}`;

@@ -7,7 +7,7 @@ PyWorker is made; a config given as a URL is fetched by the worker
 
 PyScript's keys and their meaning follow PyScript (its ``config.js`` and polyscript's
 ``calculateFilesPaths``): a string is JSON text when it is ``{...}``, a URL when it
-ends in a suffix (``.json`` or ``.toml``, a query allowed), else TOML text; in
+ends in a suffix (``.json`` or ``.toml``, a query or fragment allowed), else TOML text; in
 ``files``, ``"{NAME}": "value"`` keys define templates used by later keys, a
 destination ending in ``/`` keeps the URL's file name, and one ending in ``/*``
 unpacks the archive there. Relative URLs in a fetched config mean the config's own
@@ -39,7 +39,7 @@ UNSUPPORTED = {
 ARCHIVES = (".zip", ".whl", ".tgz", ".tar.gz", ".tar")  # as polyscript's getFormat
 CDN = "https://cdn.jsdelivr.net/pyodide/v{}/full/"  # PyScript's URL for an `interpreter` version
 _TEMPLATE = re.compile(r"\{.+?\}")
-_SUFFIX = re.compile(r"\.(\w+)(?:\?\S*)?$")  # PyScript configDetails: a URL by its suffix
+_SUFFIX = re.compile(r"\.(\w+)(?:[?#]\S*)?$")  # PyScript configDetails: a URL by its suffix
 _VERSION = re.compile(r"^\d+\.\d+(?:\.\d+)?(?:(?:a|b|rc|\.dev)\d+)?$")
 
 
@@ -199,10 +199,14 @@ def _env(value: Any, what: str) -> dict[str, str]:
         raise ValueError(f"{what} must be a table of strings (names to values), not {_describe(value)}")
     env = {}
     for name, text in value.items():
+        if not isinstance(name, str):
+            raise ValueError(f"{what}: the name {name!r} must be a string, not {type(name).__name__}")
         if not isinstance(text, str):
             raise ValueError(f"{what}: the value of {name!r} must be a string, not {_describe(text)}")
         if not name or "=" in name or "\0" in name or "\0" in text:
             raise ValueError(f"{what}: {name!r} is not a valid environment variable name (or its value holds NUL)")
+        _utf8(name, f"{what}: the name {name!r}")
+        _utf8(text, f"{what}: the value of {name!r}")
         env[name] = text
     return env
 
@@ -210,7 +214,17 @@ def _env(value: Any, what: str) -> dict[str, str]:
 def _path(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value or "\0" in value:
         raise ValueError(f"{what} must be a non-empty path string, not {_describe(value)}")
-    return value
+    return _utf8(value, what)
+
+
+def _utf8(text: str, what: str) -> str:
+    """``text`` if UTF-8 can encode it: environment variables and file names in the
+    worker are UTF-8 bytes, which a lone surrogate (``"\\ud800"``) has none of."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} holds a lone surrogate ({text!r}), which UTF-8 cannot encode") from None
+    return text
 
 
 def files(value: Any, what: str = "config: 'files'") -> list[tuple[str, str]]:
@@ -232,13 +246,17 @@ def files(value: Any, what: str = "config: 'files'") -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     seen: set[str] = set()
     for source, dest in value.items():
+        if not isinstance(source, str):
+            raise ValueError(f"{what}: the URL {source!r} must be a string, not {type(source).__name__}")
         if not isinstance(dest, str):
             raise ValueError(f"{what}: the destination of {source!r} must be a string, not {_describe(dest)}")
         if re.fullmatch(r"\{.+\}", source):
             templates[source] = _fill(dest, templates, what)
             continue
         url = _fill(source, templates, what)
-        path = _fill(dest, templates, what) or "./"
+        if not url.strip():
+            raise ValueError(f"{what}: an empty URL ({source!r}) for {dest!r}")
+        path = _utf8(_fill(dest, templates, what) or "./", f"{what}: the destination of {url!r}")
         name = posixpath.basename(urlsplit(url).path)
         if path.endswith("/*"):
             if not name.lower().endswith(ARCHIVES):

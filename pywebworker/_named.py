@@ -64,7 +64,8 @@ class Workers:
 
     # -- the registry, kept by _worker.py ----------------------------------------------
     def _add(self, worker: _Worker, name: str) -> None:
-        """Register ``worker`` as ``name`` (its ``start()``); wakes the lookups waiting for it.
+        """Register ``worker`` as ``name`` (its ``start()``, before it starts the thread);
+        ``_started`` wakes the lookups once that did not raise.
 
         Raises
         ------
@@ -75,6 +76,10 @@ class Workers:
         if other is not None:
             raise ValueError(f"a worker named {name!r} is already running ({other!r}): kill it first")
         self._live[name] = worker
+
+    def _started(self, worker: _Worker, name: str) -> None:
+        """``worker``, registered as ``name``, started: the lookups waiting for it get it
+        (not before: a start that raised leaves them waiting for the next one)."""
         for fut in self._waiting.pop(name, ()):
             if not fut.done():
                 fut.set_result(worker)
@@ -253,6 +258,9 @@ async def create_named_worker(
     WorkerStartError
         if the script could not be loaded or raised before it was ready.
 
+    Cancelled before the worker is ready (``asyncio.wait_for`` around it timing out),
+    it kills the worker: the name is free again.
+
     Examples
     --------
     >>> worker = await create_named_worker(src="./calc.py", name="calc")
@@ -268,5 +276,11 @@ async def create_named_worker(
         raise ValueError("create_named_worker needs a name")
     worker = PyWorker(**_pyworker_options(src, name, config, type))
     worker.start()
-    await worker.ready()
+    try:
+        await worker.ready()
+    except BaseException:
+        # Cancelled (a timeout around this call) or failed: the caller never gets the
+        # worker, so it must not keep running, nor keep the name from a retry.
+        worker.kill()
+        raise
     return worker

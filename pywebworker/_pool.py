@@ -219,7 +219,10 @@ class WorkerPool:
 
     def _broken(self, exc: BaseException) -> None:
         """A worker could not start: the pool cannot serve; every queued task and
-        ``ready()`` raise why, and the workers stop."""
+        ``ready()`` raise why, and the workers stop. The first failure is why: the
+        others follow from it (the workers this stops report their kill)."""
+        if self._start_error is not None:
+            return
         self._start_error = exc
         if not self._ready.done():
             self._ready.set_exception(exc)

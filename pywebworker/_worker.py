@@ -171,6 +171,8 @@ class _Worker(Endpoint, CallClient, CallServer):
             raise
         finally:
             self._state = None  # the glue changed it without an event
+        if listed is not None:
+            _named.workers._started(self, listed)  # noqa: SLF001
         return self
 
     def _start(self) -> None:
