@@ -25,6 +25,21 @@ async def test_nested_workers_from_a_worker_host(selenium_pyww_worker, echo_js, 
     bad = PyWorker("raise KeyError('nested boom')").start()
     with pytest.raises(WorkerStartError, match="nested boom"):
         await bad.ready(timeout=60)
+    # A named MicroPython worker with a config, its files from the host's wheel (as in a
+    # JupyterLite kernel, where the package lives in the kernel's own file system).
+    from pywebworker import workers
+
+    mpy = PyWorker(
+        "import os\nfrom pywebworker import parent\n"
+        "parent.on_message = lambda m: parent.send_message([os.getcwd(), m.read(), open('a.txt').read()])",
+        interpreter="micropython", name="nested-mpy",
+        config={"files": {"data:text/plain,file": "./a.txt"}, "cwd": "/w"},
+    ).start()
+    assert (await workers["nested-mpy"]) is mpy
+    mpy.send_message("to micropython")
+    assert (await mpy.receive(timeout=30)).read() == ["/w", "to micropython", "file"]
+    mpy.kill()
+    assert "nested-mpy" not in workers
 
 
 def pytest_generate_tests(metafunc):
