@@ -66,53 +66,83 @@ def error_info(exc):
 
 def _check(value, path, depth, bufs):
     """``value`` checked against the payload rules; with a ``bufs`` list (calls) bytes
-    become markers, else they are refused inside JSON."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    where = path or "top"
-    if isinstance(value, int):
-        if -_FEW_DIGITS <= value <= _FEW_DIGITS or abs(value) < _MAX_INT:
-            return value
-        raise PayloadError(
-            f"cannot send an int of over {_MAX_DIGITS} digits at {where}: the host's Python does not read it "
-            "as JSON (sys.get_int_max_str_digits()); send it as str or bytes"
-        )
-    if depth > MAX_DEPTH:
-        raise PayloadError(f"cannot send: nesting deeper than {MAX_DEPTH} levels at {where}")
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise PayloadError(f"cannot send float {value!r} at {where}: JSON has no such number")
-        return value
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        if bufs is None:
-            raise PayloadError(f"cannot send bytes inside JSON data at {where}: send them as a message of their own")
-        bufs.append(bytes(value))
-        return {MARK: len(bufs) - 1}
-    if isinstance(value, (list, tuple)):
-        return [_check(item, f"{path}[{i}]", depth + 1, bufs) for i, item in enumerate(value)]
-    if isinstance(value, dict):
-        if bufs is not None and len(value) == 1 and MARK in value:
+    become markers, else they are refused inside JSON. A copy: tuples become lists.
+
+    Iterative, not recursive: MicroPython's C stack ends at ~150 nested Python calls,
+    below the rules' 512 levels."""
+    top = [None]
+    todo = [(value, top, 0, path, depth)]
+    while todo:
+        value, into, slot, path, depth = todo.pop()
+        into[slot] = value
+        if value is None or isinstance(value, (bool, str)):
+            continue
+        where = path or "top"
+        if isinstance(value, int):
+            if -_FEW_DIGITS <= value <= _FEW_DIGITS or abs(value) < _MAX_INT:
+                continue
             raise PayloadError(
-                f"cannot send a dict whose only key is {MARK!r} at {where}: in a call that is the marker of bytes"
+                f"cannot send an int of over {_MAX_DIGITS} digits at {where}: the host's Python does not read it "
+                "as JSON (sys.get_int_max_str_digits()); send it as str or bytes"
             )
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise PayloadError(f"cannot send a dict key of type {type(key).__name__} at {where}: keys must be str")
-            out[key] = _check(item, f"{path}[{key!r}]", depth + 1, bufs)
-        return out
-    raise PayloadError(f"cannot send a {type(value).__name__} at {where}: not str, bytes or JSON data")
+        if depth > MAX_DEPTH:
+            raise PayloadError(f"cannot send: nesting deeper than {MAX_DEPTH} levels at {where}")
+        if isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                raise PayloadError(f"cannot send float {value!r} at {where}: JSON has no such number")
+            continue
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            if bufs is None:
+                raise PayloadError(f"cannot send bytes inside JSON data at {where}: send them as a message of their own")
+            bufs.append(bytes(value))
+            into[slot] = {MARK: len(bufs) - 1}
+            continue
+        if isinstance(value, (list, tuple)):
+            out = into[slot] = [None] * len(value)
+            # Pushed last first: taken in order, so bytes are numbered as they appear.
+            for i in range(len(value) - 1, -1, -1):
+                todo.append((value[i], out, i, f"{path}[{i}]", depth + 1))
+            continue
+        if isinstance(value, dict):
+            if bufs is not None and len(value) == 1 and MARK in value:
+                raise PayloadError(
+                    f"cannot send a dict whose only key is {MARK!r} at {where}: in a call that is the marker of bytes"
+                )
+            out = into[slot] = {}
+            items = list(value.items())
+            for key, _item in items:
+                if not isinstance(key, str):
+                    raise PayloadError(f"cannot send a dict key of type {type(key).__name__} at {where}: keys must be str")
+                out[key] = None
+            for key, item in reversed(items):
+                todo.append((item, out, key, f"{path}[{key!r}]", depth + 1))
+            continue
+        raise PayloadError(f"cannot send a {type(value).__name__} at {where}: not str, bytes or JSON data")
+    return top[0]
 
 
 def _unpack(value, bufs):
-    """A call's JSON value with its byte markers replaced by the bytes they stand for."""
-    if isinstance(value, list):
-        return [_unpack(v, bufs) for v in value]
-    if isinstance(value, dict):
-        if len(value) == 1 and isinstance(value.get(MARK), int):
-            return bytes(bufs[value[MARK]])
-        return {k: _unpack(v, bufs) for k, v in value.items()}
-    return value
+    """A call's JSON value (fresh from json.loads: changed in place) with its byte
+    markers replaced by the bytes they stand for; iterative, as _check."""
+    top = [value]
+    todo = [(top, 0)]
+    while todo:
+        into, slot = todo.pop()
+        v = into[slot]
+        if isinstance(v, list):
+            todo.extend((v, i) for i in range(len(v)))
+        elif isinstance(v, dict):
+            if len(v) == 1 and isinstance(v.get(MARK), int):
+                into[slot] = bytes(bufs[v[MARK]])
+            else:
+                todo.extend((v, k) for k in v)
+    return top[0]
+
+
+def _text(s):
+    """``s`` to cross to JavaScript: MicroPython's FFI ends a str at its first NUL, so a
+    str holding one crosses as its UTF-8 bytes (js/mpyworker.js textOf)."""
+    return s.encode() if isinstance(s, str) and "\x00" in s else s
 
 
 def _is_awaitable(result):
@@ -212,7 +242,7 @@ class Parent:
             (a ``TypeError``) if ``data`` cannot be sent.
         """
         if isinstance(data, str):
-            _glue.sendText(data)
+            _glue.sendText(_text(data))
         elif isinstance(data, (bytes, bytearray, memoryview)):
             _glue.sendBytes(bytes(data))
         else:
@@ -326,7 +356,7 @@ class Parent:
             info = error_info(exc)
             print(f"pywebworker: on_message handler raised for message {msg.index}:", file=sys.stderr)
             print(info["stack"], end="", file=sys.stderr)
-            _glue.sendError(info["name"], info["message"], info["stack"])
+            _glue.sendError(_text(info["name"]), _text(info["message"]), _text(info["stack"]))
         except BaseException:  # noqa: BLE001, S110 - nowhere left to report it
             pass
 
@@ -350,7 +380,7 @@ class Parent:
         bufs = []
         text = json.dumps(_check(list(args), "", 0, bufs))
         self._serve()
-        call_id = _glue.call(name, text, bufs)
+        call_id = _glue.call(_text(name), text, bufs)
         if call_id < 0:
             raise RuntimeError(f"pywebworker: the call could not begin (core code {call_id})")
         slot = [asyncio.Event(), None, None]

@@ -1,0 +1,120 @@
+"""MicroPython workers under hostile input (js/mpyworker.js and
+pywebworker/micropython/pywebworker.py): text holding NUL both ways, nesting up to the
+payload rules' 512 levels, a script that allocates without end, a script that never
+yields. Each defect found has its case here."""
+
+from pytest_pyodide import run_in_pyodide
+
+ECHO_MPY = '''
+from pywebworker import parent
+
+def echo(*args):
+    return list(args)
+
+async def call_host(name, *args):
+    return await parent.call(name, *args)
+
+def handler(m):
+    v = m.read()
+    if isinstance(v, str) and v.startswith("raise:"):
+        raise ValueError(v)
+    parent.send_message(v if isinstance(v, (str, bytes)) else ["json", v, len(v[0]) if v and isinstance(v[0], str) else 0])
+
+__export__ = ["echo", "call_host"]
+parent.on_message = handler
+'''
+
+
+@run_in_pyodide
+async def test_micropython_payloads_hostile(selenium_pyww, echo_mpy):
+    import asyncio
+
+    import pytest
+
+    from pywebworker import PyWorker, RemoteError
+
+    w = PyWorker(echo_mpy, interpreter="micropython")
+    w.expose(lambda *a: list(a), name="a\x00b")
+    w.expose(lambda *a: "wrong function", name="a")
+    w.start()
+    await w.ready(timeout=30)
+
+    # Text holding NUL (and U+FEFF, U+2028, astral) arrives whole both ways: as a
+    # message, in JSON, as an error message's text, and as the name of a host function
+    # (MicroPython's FFI ends a str at NUL: "a\x00b" used to arrive as "a", and a call
+    # to "a\x00b" called "a").
+    texts = ["a\x00b", "\x00", "\ufeffx\x00\u2028\U0001f600", "x" * 70000 + "\x00" + "y"]
+    for t in texts:
+        w.send_message(t)
+        assert (await w.receive(timeout=10)).read() == t
+        w.send_message([t])
+        assert (await w.receive(timeout=10)).read() == ["json", [t], len(t)]
+        assert await w.exports.echo(t) == [t]
+    assert await w.exports.call_host("a\x00b", 1) == [1]
+    w.send_message("raise:\x00after")
+    with pytest.raises(RemoteError) as info:
+        await w.receive(timeout=10)
+    assert info.value.remote_message == "raise:\x00after"
+
+    # Nesting up to the payload rules' 512 levels both ways (MicroPython's Python stack
+    # used to overflow at ~100: "RuntimeError: pystack exhausted").
+    for depth in (100, 511):
+        v = "leaf"
+        for _ in range(depth):
+            v = [v]
+        assert await w.exports.echo(v) == [v]
+        w.send_message(v)
+        got = (await w.receive(timeout=10)).read()
+        assert got[0] == "json" and got[1] == v
+    w.kill()
+
+
+@run_in_pyodide
+async def test_micropython_memory_and_spin(selenium_pyww):
+    import asyncio
+
+    import pytest
+
+    from pywebworker import PyWorker, WorkerStartError
+
+    # A script that keeps allocating fails with MemoryError at a bound, soon; its
+    # memory used to grow to wasm's 2 GiB (in Node, inside the host's process).
+    hog = PyWorker("x = []\nwhile True:\n    x.append(bytearray(1 << 20))\n",
+                   interpreter="micropython", name="hog").start()
+    with pytest.raises(WorkerStartError) as info:
+        await hog.ready(timeout=30)
+    assert info.value.remote_type == "MemoryError"
+    assert 'File "/worker/hog.py", line 3' in info.value.remote_traceback
+
+    # The same caught inside: the worker goes on, and serves what fits.
+    src = '''
+from pywebworker import parent
+x = []
+try:
+    while True:
+        x.append(bytearray(1 << 20))
+except MemoryError:
+    n = len(x)
+    x = None
+parent.send_message(["caught", n])
+def echo(v):
+    return v
+__export__ = ["echo"]
+'''
+    w = PyWorker(src, interpreter="micropython").start()
+    kind, n = (await w.receive(timeout=30)).read()
+    assert kind == "caught" and 16 <= n < 256
+    assert await w.exports.echo(b"\x01" * (1 << 20)) == b"\x01" * (1 << 20)
+    w.kill()
+
+    # A script that never yields: it never gets ready, and kill still stops it.
+    spin = PyWorker("while True:\n    pass\n", interpreter="micropython").start()
+    with pytest.raises(asyncio.TimeoutError):
+        await spin.ready(timeout=0.5)
+    spin.kill()
+    assert spin.state == "killed"
+
+
+def pytest_generate_tests(metafunc):
+    if "echo_mpy" in metafunc.fixturenames:
+        metafunc.parametrize("echo_mpy", [ECHO_MPY], ids=["echo"])
