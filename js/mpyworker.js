@@ -37,7 +37,7 @@ async function pwwBoot(init) {
   }
   pwwSay(PWW.STARTED);
   const filename = `/worker/${init.name}.py`;
-  let mod = null;
+  let mod = null, lift = 0;
   try {
     const where = await pwwMpyURLs(init);
     const { loadMicroPython } = await import(where.moduleURL);
@@ -60,12 +60,16 @@ async function pwwBoot(init) {
     // Readiness as in pywebworker/_boot.py: a script that assigns __export__ at its top
     // level is ready once __export__ exists (MicroPython has no ast: a line starting
     // with the assignment counts).
-    mod._boot(filename, /^[ \t]*__export__[ \t]*(=|:)/m.test(code));
-    await mp.runPythonAsync(code);
+    // MicroPython compiles a top-level `async for` or `async with` only after a top-level
+    // `await` (its compiler makes the module a coroutine there): a script with one runs
+    // after a first line that awaits nothing, and tracebacks count lines without it.
+    lift = /^[ \t]*async[ \t]+(for|with)\b/m.test(code) ? 1 : 0;
+    mod._boot(filename, /^[ \t]*__export__[ \t]*(=|:)/m.test(code), lift);
+    await mp.runPythonAsync(lift ? "await __import__('pywebworker')._nothing()\n" + code : code);
     mod._top_level_done();
   } catch (e) {
     pwwFlushLater();
-    pwwSay(PWW.FAILED, pwwMpyErr(e, filename));
+    pwwSay(PWW.FAILED, pwwMpyErr(e, filename, lift));
   }
 }
 
@@ -124,10 +128,14 @@ async function pwwMpyURLs(init) {
 }
 
 // {name, message, stack} of an error MicroPython raised into JS (a PythonError: `type`,
-// and the traceback as its message), the script's name in place of "<stdin>".
-function pwwMpyErr(e, filename) {
+// and the traceback as its message), the script's name in place of "<stdin>", its line
+// numbers less `lift` (the line pwwBoot put first), pywebworker's own frames dropped.
+function pwwMpyErr(e, filename, lift) {
   if (!e || e.name !== "PythonError" || typeof e.message !== "string") return pwwErrorInfo(e);
-  const stack = e.message.split('File "<stdin>"').join(`File "${filename}"`);
+  const stack = e.message
+    .replace(/File "<stdin>", line (\d+)/g, (_, n) => `File "${filename}", line ${n - lift}`)
+    .split('File "<stdin>"').join(`File "${filename}"`)
+    .split("\n").filter((l) => !l.startsWith('  File "/lib/pywebworker.py"')).join("\n");
   const lines = stack.replace(/\n+$/, "").split("\n");
   const type = e.type || "Error";
   const last = lines.findLastIndex((l) => l === type || l.startsWith(type + ":"));

@@ -58,10 +58,24 @@ def error_info(exc):
     in place of "<stdin>"."""
     out = io.StringIO()
     sys.print_exception(exc, out)
-    lines = out.getvalue().replace('File "<stdin>"', f'File "{_glue.filename}"').split("\n")
     # This module's frames are not the user's (as _pyodide's are dropped in Pyodide).
+    lines = [_script_line(line) for line in out.getvalue().split("\n")]
     stack = "\n".join(line for line in lines if not line.startswith('  File "/lib/pywebworker.py"'))
     return {"name": type(exc).__name__, "message": str(exc), "stack": stack}
+
+
+def _script_line(line):
+    """A traceback line with the script's file name in place of "<stdin>", and its line
+    number less the line js/mpyworker.js put first (``_lift``)."""
+    head = '  File "<stdin>", line '
+    if not line.startswith(head):
+        return line
+    number, sep, rest = line[len(head) :].partition(",")
+    try:
+        number = str(int(number) - _lift)
+    except ValueError:
+        pass
+    return f'  File "{_glue.filename}", line {number}{sep}{rest}'
 
 
 def _check(value, path, depth, bufs):
@@ -469,6 +483,12 @@ parent = Parent()
 # -- readiness (js/mpyworker.js), as pywebworker/_boot.py ------------------------------
 _wants_export = False
 _ready = False
+_lift = 0
+
+
+async def _nothing():
+    """Awaited by the line js/mpyworker.js puts first in a script with a top-level
+    ``async for`` or ``async with``; returns at once."""
 
 
 def _namespace():
@@ -490,10 +510,12 @@ def _on_wait():
         _say_ready()
 
 
-def _boot(filename, wants_export):
-    """Before the script runs: ``wants_export``, its top level assigns ``__export__``."""
-    global _wants_export
+def _boot(filename, wants_export, lift=0):
+    """Before the script runs: ``wants_export``, its top level assigns ``__export__``;
+    ``lift``, lines js/mpyworker.js put before the script's first."""
+    global _wants_export, _lift
     _wants_export = bool(wants_export)
+    _lift = int(lift)
     parent._on_wait = _on_wait  # noqa: SLF001 - this module's own object
 
 

@@ -1,7 +1,7 @@
 """MicroPython workers under hostile input (js/mpyworker.js and
 pywebworker/micropython/pywebworker.py): text holding NUL both ways, nesting up to the
-payload rules' 512 levels, a script that allocates without end, a script that never
-yields. Each defect found has its case here."""
+payload rules' 512 levels, a script that allocates without end, a top-level
+`async for`, a script that never yields. Each defect found has its case here."""
 
 from pytest_pyodide import run_in_pyodide
 
@@ -70,12 +70,12 @@ async def test_micropython_payloads_hostile(selenium_pyww, echo_mpy):
 
 
 @run_in_pyodide
-async def test_micropython_memory_and_spin(selenium_pyww):
+async def test_micropython_scripts_hostile(selenium_pyww):
     import asyncio
 
     import pytest
 
-    from pywebworker import PyWorker, WorkerStartError
+    from pywebworker import PyWorker, RemoteError, WorkerStartError
 
     # A script that keeps allocating fails with MemoryError at a bound, soon; its
     # memory used to grow to wasm's 2 GiB (in Node, inside the host's process).
@@ -106,6 +106,39 @@ __export__ = ["echo"]
     assert kind == "caught" and 16 <= n < 256
     assert await w.exports.echo(b"\x01" * (1 << 20)) == b"\x01" * (1 << 20)
     w.kill()
+
+    # The README's loop at top level, `async for` with no `await` before it (MicroPython
+    # compiled it only after one: "SyntaxError: async for/with outside async function");
+    # tracebacks keep the script's own line numbers.
+    loop = PyWorker("""from pywebworker import parent
+def add(a, b):
+    return a + b
+__export__ = ["add"]
+async for m in parent:
+    if m.read() == "fail":
+        raise ValueError("in the loop")
+    parent.send_message(m.read().upper())
+""", interpreter="micropython", name="loop").start()
+    await loop.ready(timeout=30)
+    loop.send_message("hi")
+    assert (await loop.receive(timeout=10)).read() == "HI"
+    assert await loop.exports.add(2, 3) == 5
+    loop.send_message("fail")
+    with pytest.raises(RemoteError) as info:
+        await loop.receive(timeout=10)
+    assert info.value.remote_type == "ValueError"
+    assert 'File "/worker/loop.py", line 7, in <module>' in info.value.remote_traceback
+    assert loop.state == "failed"
+    for src, line in [("x = 1\nasync with y:\n    pass\n", 2), ("x = 1\nasync for m in parent\n", 2)]:
+        bad = PyWorker(src, interpreter="micropython", name="bad").start()
+        with pytest.raises(WorkerStartError) as info:
+            await bad.ready(timeout=30)
+        assert f'File "/worker/bad.py", line {line}' in info.value.remote_traceback, info.value.remote_traceback
+    # A bad __export__ shows the user's error, not pywebworker's frames.
+    bad = PyWorker("__export__ = ['nope']\n", interpreter="micropython", name="bad").start()
+    with pytest.raises(WorkerStartError) as info:
+        await bad.ready(timeout=30)
+    assert "nope" in info.value.remote_message and "/lib/pywebworker.py" not in info.value.remote_traceback
 
     # A script that never yields: it never gets ready, and kill still stops it.
     spin = PyWorker("while True:\n    pass\n", interpreter="micropython").start()
