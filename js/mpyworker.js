@@ -37,11 +37,11 @@ async function pwwBoot(init) {
   }
   pwwSay(PWW.STARTED);
   const filename = `/worker/${init.name}.py`;
-  let mod = null, lift = 0;
+  let mod = null, lift = 0, mp = null;
   try {
     const where = await pwwMpyURLs(init);
     const { loadMicroPython } = await import(where.moduleURL);
-    const mp = await pwwMpyBounded(() => loadMicroPython({
+    mp = await pwwMpyBounded(() => loadMicroPython({
       url: where.wasmURL, heapsize: PWW_MPY_HEAP, pystack: PWW_MPY_PYSTACK, linebuffer: true,
       stdout: (text) => pwwSay(PWW.OUTPUT, "stdout", text),
       stderr: (text) => pwwSay(PWW.OUTPUT, "stderr", text),
@@ -69,6 +69,7 @@ async function pwwBoot(init) {
     mod._top_level_done();
   } catch (e) {
     pwwFlushLater();
+    if (mp) pwwMpyFlushOutput(mp._module);
     pwwSay(PWW.FAILED, pwwMpyErr(e, filename, lift));
   }
 }
@@ -99,6 +100,18 @@ async function pwwMpyBounded(load) {
     };
   }
   return mp;
+}
+
+// The line of output the script began but did not end (loadMicroPython's linebuffer
+// holds it until a newline), said before the worker fails instead of lost with it.
+function pwwMpyFlushOutput(Module) {
+  for (const [key, stream] of [["_stdoutBuffer", "stdout"], ["_stderrBuffer", "stderr"]]) {
+    const buf = Module && Module[key];
+    if (Array.isArray(buf) && buf.length) {
+      pwwSay(PWW.OUTPUT, stream, Module._textDecoder.decode(new Uint8Array(buf)));
+      buf.length = 0;
+    }
+  }
 }
 
 // Where micropython.mjs and micropython.wasm load from: {moduleURL, wasmURL}.

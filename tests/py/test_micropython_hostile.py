@@ -72,6 +72,8 @@ async def test_micropython_payloads_hostile(selenium_pyww, echo_mpy):
 @run_in_pyodide
 async def test_micropython_scripts_hostile(selenium_pyww):
     import asyncio
+    import io
+    import sys
 
     import pytest
 
@@ -134,6 +136,19 @@ async for m in parent:
         with pytest.raises(WorkerStartError) as info:
             await bad.ready(timeout=30)
         assert f'File "/worker/bad.py", line {line}' in info.value.remote_traceback, info.value.remote_traceback
+    # Output of a line not ended (no newline) before the script fails is printed, not
+    # lost with the worker.
+    out, stdout = io.StringIO(), sys.stdout
+    sys.stdout = out
+    try:
+        bad = PyWorker("import sys\nsys.stdout.write('half a line')\nraise ValueError('x')\n",
+                       interpreter="micropython").start()
+        with pytest.raises(WorkerStartError):
+            await bad.ready(timeout=30)
+    finally:
+        sys.stdout = stdout
+    assert out.getvalue() == "half a line\n"
+
     # A bad __export__ shows the user's error, not pywebworker's frames.
     bad = PyWorker("__export__ = ['nope']\n", interpreter="micropython", name="bad").start()
     with pytest.raises(WorkerStartError) as info:
