@@ -107,7 +107,9 @@ def _check(value, path, depth, bufs):
             continue
         if isinstance(value, (bytes, bytearray, memoryview)):
             if bufs is None:
-                raise PayloadError(f"cannot send bytes inside JSON data at {where}: send them as a message of their own")
+                raise PayloadError(
+                    f"cannot send bytes inside JSON data at {where}: send them as a message of their own"
+                )
             bufs.append(bytes(value))
             into[slot] = {MARK: len(bufs) - 1}
             continue
@@ -126,7 +128,9 @@ def _check(value, path, depth, bufs):
             items = list(value.items())
             for key, _item in items:
                 if not isinstance(key, str):
-                    raise PayloadError(f"cannot send a dict key of type {type(key).__name__} at {where}: keys must be str")
+                    raise PayloadError(
+                        f"cannot send a dict key of type {type(key).__name__} at {where}: keys must be str"
+                    )
                 out[key] = None
             for key, item in reversed(items):
                 todo.append((item, out, key, f"{path}[{key!r}]", depth + 1))

@@ -18,7 +18,10 @@ def handler(m):
     v = m.read()
     if isinstance(v, str) and v.startswith("raise:"):
         raise ValueError(v)
-    parent.send_message(v if isinstance(v, (str, bytes)) else ["json", v, len(v[0]) if v and isinstance(v[0], str) else 0])
+    if isinstance(v, (str, bytes)):
+        parent.send_message(v)
+    else:
+        parent.send_message(["json", v, len(v[0]) if isinstance(v[0], str) else 0])
 
 __export__ = ["echo", "call_host"]
 parent.on_message = handler
@@ -27,7 +30,6 @@ parent.on_message = handler
 
 @run_in_pyodide
 async def test_micropython_payloads_hostile(selenium_pyww, echo_mpy):
-    import asyncio
 
     import pytest
 
