@@ -163,6 +163,83 @@ def _text(s):
     return s.encode() if isinstance(s, str) and "\x00" in s else s
 
 
+def _surrogates(s):
+    """Byte offsets of the surrogate code points in ``s`` (MicroPython keeps "\\ud800"
+    as the bytes ED A0 80, which JavaScript reads as U+FFFD), from its UTF-8 bytes:
+    empty at once for text below U+D800, the common case."""
+    if not s or max(s) < "\ud800":
+        return []
+    b = s.encode()
+    found = []
+    i = b.find(b"\xed")
+    while i >= 0:
+        if b[i + 1] >= 0xA0:
+            found.append(i)
+        i = b.find(b"\xed", i + 1)
+    return found
+
+
+def _surrogate_at(s):
+    """The position (in characters) of the first surrogate code point in ``s``, or -1."""
+    found = _surrogates(s)
+    return len(s.encode()[: found[0]].decode()) if found else -1
+
+
+def _dumps(value):
+    """JSON text of a checked value, its surrogates written as ``\\uXXXX`` escapes (as
+    CPython's json writes them; MicroPython's writes their bytes). A high surrogate
+    followed by a low one is refused, as in pywebworker/_payload.py: every JSON reader
+    would join the two into one character."""
+    text = json.dumps(value)
+    found = _surrogates(text)
+    if not found:
+        return text
+    b = text.encode()
+    out, start = [], 0
+    for i in found:
+        code = ((b[i] & 0x0F) << 12) | ((b[i + 1] & 0x3F) << 6) | (b[i + 2] & 0x3F)
+        if code < 0xDC00 and i + 3 in found and b[i + 4] >= 0xB0:
+            raise PayloadError(
+                f"cannot send the surrogates U+{code:04X} and the next in a row inside JSON data: "
+                "JSON readers join them into one character; send them as bytes"
+            )
+        out.append(b[start:i].decode())
+        out.append(f"\\u{code:04x}")
+        start = i + 3
+    out.append(b[start:].decode())
+    return "".join(out)
+
+
+def _loads(text):
+    """``json.loads(text)``, a ``\\uXXXX`` escape of a high surrogate followed by one of
+    a low surrogate read as the one character they stand for (as every JSON reader does;
+    MicroPython's json keeps them as two surrogates: CPython's json writes any character
+    past U+FFFF so)."""
+    if "\\ud" not in text and "\\uD" not in text:
+        return json.loads(text)
+    b = text.encode()
+    out, start = [], 0
+    i = b.find(b"\\u")
+    while i >= 0:
+        j = i
+        while j > 0 and b[j - 1] == 0x5C:  # a backslash before: an escaped one?
+            j -= 1
+        if (i - j) % 2 == 0 and b[i + 6 : i + 8] == b"\\u":
+            try:
+                high, low = int(b[i + 2 : i + 6], 16), int(b[i + 8 : i + 12], 16)
+            except ValueError:
+                high = low = 0
+            if 0xD800 <= high < 0xDC00 and 0xDC00 <= low < 0xE000:
+                out.append(b[start:i])
+                out.append(chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)).encode())
+                start = i + 12
+                i = b.find(b"\\u", start)
+                continue
+        i = b.find(b"\\u", i + 2)
+    out.append(b[start:])
+    return json.loads(b"".join(out).decode())
+
+
 def _is_awaitable(result):
     return hasattr(result, "send") or hasattr(result, "__await__")
 
@@ -211,9 +288,9 @@ class WorkerMessage:
             self._raw = bytes(r[1]) if r[0] == MSG_BYTES else r[1]
             self._opened = True
         if self._kind == MSG_JSON:
-            return json.loads(self._raw)
+            return _loads(self._raw)
         if self._kind == MSG_ERROR:
-            return _error_from(json.loads(self._raw))
+            return _error_from(_loads(self._raw))
         return self._raw
 
     def __repr__(self):
@@ -260,11 +337,17 @@ class Parent:
             (a ``TypeError``) if ``data`` cannot be sent.
         """
         if isinstance(data, str):
+            at = _surrogate_at(data)
+            if at >= 0:
+                raise PayloadError(
+                    f"cannot send a str holding the surrogate U+{ord(data[at]):04X} at position {at} as text: "
+                    "UTF-8 has no form for it; send it inside a list or dict (JSON escapes it) or as bytes"
+                )
             _glue.sendText(_text(data))
         elif isinstance(data, (bytes, bytearray, memoryview)):
             _glue.sendBytes(bytes(data))
         else:
-            _glue.sendJson(json.dumps(_check(data, "", 0, None)))
+            _glue.sendJson(_dumps(_check(data, "", 0, None)))
 
     postMessage = send_message  # noqa: N815 - the Web Worker spelling
 
@@ -396,7 +479,7 @@ class Parent:
             if an argument cannot be sent.
         """
         bufs = []
-        text = json.dumps(_check(list(args), "", 0, bufs))
+        text = _dumps(_check(list(args), "", 0, bufs))
         self._serve()
         call_id = _glue.call(_text(name), text, bufs)
         if call_id < 0:
@@ -410,7 +493,7 @@ class Parent:
 
     def _on_returns(self, text, bufs, late):
         late_ids = [int(i) for i in late.split(",")] if late else []
-        for item in json.loads(text):
+        for item in _loads(text):
             call_id, ok, value, k = item
             slot = self._pending.pop(call_id, None)
             if slot is None or call_id in late_ids:
@@ -419,7 +502,7 @@ class Parent:
                 if not ok:
                     slot[1], slot[2] = False, _error_from(value)
                 else:
-                    slot[1], slot[2] = True, (value if k < 0 else _unpack(json.loads(value), bufs[k]))
+                    slot[1], slot[2] = True, (value if k < 0 else _unpack(_loads(value), bufs[k]))
             except BaseException as exc:  # noqa: BLE001 - fails this call only
                 slot[1], slot[2] = False, exc
             slot[0].set()
@@ -430,7 +513,7 @@ class Parent:
             self._serving = True
 
     def _on_calls(self, text, bufs):
-        for item in json.loads(text):
+        for item in _loads(text):
             call_id, name, args, k = item
             try:
                 fn = self._exposed.get(name)
@@ -439,7 +522,7 @@ class Parent:
                         "NotExportedError",
                         "{!r} is not exported; exported: {}".format(name, ", ".join(self._exposed) or "(none)"),
                     )
-                result = fn(*(args if k < 0 else _unpack(json.loads(args), bufs[k])))
+                result = fn(*(args if k < 0 else _unpack(_loads(args), bufs[k])))
                 if _is_awaitable(result):
                     asyncio.create_task(self._finish(call_id, result))
                 else:
@@ -456,7 +539,7 @@ class Parent:
     def _reply(self, call_id, result):
         try:
             bufs = []
-            text = json.dumps(_check(result, "", 0, bufs))
+            text = _dumps(_check(result, "", 0, bufs))
         except BaseException as exc:  # noqa: BLE001
             return self._reply_error(call_id, exc)
         _glue.reply(call_id, True, text, bufs)

@@ -14,6 +14,12 @@ def echo(*args):
 async def call_host(name, *args):
     return await parent.call(name, *args)
 
+def send_text(t):
+    parent.send_message(t)
+
+def pair():
+    return "\\ud83d" + "\\ude00"
+
 def handler(m):
     v = m.read()
     if isinstance(v, str) and v.startswith("raise:"):
@@ -23,7 +29,7 @@ def handler(m):
     else:
         parent.send_message(["json", v, len(v[0]) if isinstance(v[0], str) else 0])
 
-__export__ = ["echo", "call_host"]
+__export__ = ["echo", "call_host", "send_text", "pair"]
 parent.on_message = handler
 '''
 
@@ -57,6 +63,24 @@ async def test_micropython_payloads_hostile(selenium_pyww, echo_mpy):
     with pytest.raises(RemoteError) as info:
         await w.receive(timeout=10)
     assert info.value.remote_message == "raise:\x00after"
+
+    # Surrogates: kept exact inside JSON (MicroPython's json writes their UTF-8-like
+    # bytes, which JavaScript read as U+FFFD), refused as text, a pair refused in JSON,
+    # as the host's payload rules do.
+    lone = ["x" * 20 + "\ud800", "\udfff\ud7ff\ue000", {"\udc00": "\U0001f600"}]
+    assert await w.exports.echo(lone) == [lone]
+    w.send_message(lone)
+    assert (await w.receive(timeout=10)).read() == ["json", lone, 21]
+    # A character past U+FFFF is one character inside (CPython's json writes it as two
+    # escapes, which MicroPython's json read as two surrogates).
+    w.send_message(["\U0001f600x"])
+    assert (await w.receive(timeout=10)).read() == ["json", ["\U0001f600x"], 2]
+    with pytest.raises(RemoteError) as info:
+        await w.exports.send_text("ab\u00e9\ud801")
+    assert info.value.remote_type == "PayloadError" and "U+D801 at position 3" in info.value.remote_message
+    with pytest.raises(RemoteError) as info:
+        await w.exports.pair()
+    assert info.value.remote_type == "PayloadError" and "U+D83D" in info.value.remote_message
 
     # Nesting up to the payload rules' 512 levels both ways (MicroPython's Python stack
     # used to overflow at ~100: "RuntimeError: pystack exhausted").
