@@ -47,14 +47,17 @@ async function pwwBoot(init) {
       stderr: (text) => pwwSay(PWW.OUTPUT, "stderr", text),
     }));
     mp.FS.mkdirTree("/lib");
-    mp.FS.writeFile("/lib/pywebworker.py", init.files["micropython/pywebworker.py"]);
+    // The module as bytecode (built by mpy-cross with the wheel), or as source.
+    const mpy = init.files["micropython/pywebworker.mpy"];
+    if (mpy) mp.FS.writeFile("/lib/pywebworker.mpy", mpy);
+    else mp.FS.writeFile("/lib/pywebworker.py", init.files["micropython/pywebworker.py"]);
     mp.registerJsModule("_pywebworker_mpy", pwwMpyApi(mp, filename));
     const code = init.url ? await pwwFetchText(init.url) : init.script;
     mod = mp.pyimport("pywebworker");
     // The config (pywebworker/_config.py; the host refused what MicroPython cannot do:
     // a config URL, env, archives): working directory and files, then sys.argv.
     if (init.config) {
-      await pwwConfigFiles(mp.FS, init.config, null, { keep: "/lib/pywebworker.py" });
+      await pwwConfigFiles(mp.FS, init.config, null, { keep: mpy ? "/lib/pywebworker.mpy" : "/lib/pywebworker.py" });
       if (init.config.argv) mod._set_argv(JSON.stringify(init.config.argv));
     }
     // Readiness as in pywebworker/_boot.py: a script that assigns __export__ at its top

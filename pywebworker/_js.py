@@ -524,11 +524,15 @@ def _package_files() -> Any:
 
 def _mpy_files(runtime: bool) -> Any:
     """What a MicroPython worker needs from this package, as a JS object ``{relative
-    path: Uint8Array}``: the C core, ``micropython/pywebworker.py``, and with
-    ``runtime`` MicroPython itself (``micropython.mjs``, ``micropython.wasm``)."""
+    path: Uint8Array}``: the C core, ``micropython/pywebworker.mpy`` (its bytecode,
+    built with the wheel; else the ``.py`` source), and with ``runtime`` MicroPython
+    itself (``micropython.mjs``, ``micropython.wasm``)."""
     if runtime not in _mpy_files_js:
         root = resources.files(__package__)
-        names = ["_core.wasm", "micropython/pywebworker.py", *(_MPY_RUNTIME if runtime else ())]
+        module = "micropython/pywebworker.mpy"
+        if not root.joinpath(module).is_file():
+            module = "micropython/pywebworker.py"
+        names = ["_core.wasm", module, *(_MPY_RUNTIME if runtime else ())]
         files = {}
         for name in names:
             node = root.joinpath(name)
