@@ -25,17 +25,7 @@ const PWW_MPY_MEMORY_MAX = 256 << 20;
 const PWW_MPY_PYSTACK = 64 << 10;
 
 async function pwwBoot(init) {
-  try {
-    pwwCoreInst = pwwCore(init.files["_core.wasm"], "host");
-    pwwParentId = pwwCoreInst.exports.pww_w_create(PWW_CORE.KIND_PYTHON);
-    pwwInboxInst = pwwInbox(pwwCoreInst, pwwParentId, "host");
-    pwwCoreInst.exports.pww_w_set_state(pwwParentId, PWW_CORE.STATE_STARTING);
-    pwwCoreInst.exports.pww_w_set_state(pwwParentId, PWW_CORE.STATE_RUNNING);
-  } catch (e) {
-    pwwCoreInst = null;
-    return pwwSay(PWW.FAILED, e);
-  }
-  pwwSay(PWW.STARTED);
+  if (!pwwOpenQueue(init)) return;
   const filename = `/worker/${init.name}.py`;
   let mod = null, lift = 0, mp = null;
   try {

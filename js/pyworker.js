@@ -142,6 +142,27 @@ function pwwControl(m) {
   }
 }
 
+// Step 3's start, for every interpreter's pwwBoot: this worker's own C core and inbound
+// queue (the `parent` endpoint), running; then "started". The queue takes messages from
+// now on, so the host may deliver while the interpreter loads: what the host sent before
+// start() is waiting here, all of it, when the script runs (not still on its way, racing
+// the script's first receive()). False once it said why it failed.
+function pwwOpenQueue(init) {
+  try {
+    pwwCoreInst = pwwCore(init.files["_core.wasm"], "host");
+    pwwParentId = pwwCoreInst.exports.pww_w_create(PWW_CORE.KIND_PYTHON);
+    pwwInboxInst = pwwInbox(pwwCoreInst, pwwParentId, "host");
+    pwwCoreInst.exports.pww_w_set_state(pwwParentId, PWW_CORE.STATE_STARTING);
+    pwwCoreInst.exports.pww_w_set_state(pwwParentId, PWW_CORE.STATE_RUNNING);
+  } catch (e) {
+    pwwCoreInst = null;
+    pwwSay(PWW.FAILED, e);
+    return false;
+  }
+  pwwSay(PWW.STARTED);
+  return true;
+}
+
 // Replies to this worker's calls, as host_calls.js onReturns: each ended in this worker's core
 // first; the late ones (timed out, cancelled) are listed for Python to drop.
 function pwwReturns(text, bufs, ids) {
