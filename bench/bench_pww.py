@@ -321,13 +321,20 @@ async def pyworker_boot(count: int) -> dict[str, Any]:
     for i in range(count):
         starts.append(perf())
         workers.append(PyWorker(BOOT_SCRIPT, name=f"boot-{i}").start())
+    return await first_replies(t0, workers, starts, "up", 120)
+
+
+async def first_replies(t0: float, workers: list[Any], starts: list[float], expect: str,
+                        timeout: float) -> dict[str, Any]:
+    """Each worker's first reply (which must be ``expect``), in ms from its own start
+    (``starts``) and all of them from ``t0``; then the workers are killed."""
 
     async def first_reply(i: int) -> float:
-        msg = await workers[i].receive(timeout=120)
-        assert msg.read() == "up"
+        msg = await workers[i].receive(timeout=timeout)
+        assert msg.read() == expect
         return (perf() - starts[i]) * 1000
 
-    each = await asyncio.gather(*(first_reply(i) for i in range(count)))
+    each = await asyncio.gather(*(first_reply(i) for i in range(len(workers))))
     total = (perf() - t0) * 1000
     for w in workers:
         w.kill()
@@ -387,17 +394,7 @@ async def mpy_boot(count: int, js: bool = False) -> dict[str, Any]:
         w = (JsWorker(JS_ECHO) if js else PyWorker(MPY_ECHO, interpreter="micropython", name=f"mpy-{i}")).start()
         w.send_message("ping")
         workers.append(w)
-
-    async def first_reply(i: int) -> float:
-        msg = await workers[i].receive(timeout=60)
-        assert msg.read() == "ping"
-        return (perf() - starts[i]) * 1000
-
-    each = await asyncio.gather(*(first_reply(i) for i in range(count)))
-    total = (perf() - t0) * 1000
-    for w in workers:
-        w.kill()
-    return {"each_ms": list(each), "all_ms": total}
+    return await first_replies(t0, workers, starts, "ping", 60)
 
 
 async def bench_mpy(reps: int) -> dict[str, Any]:

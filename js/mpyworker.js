@@ -112,7 +112,7 @@ async function pwwMpyURLs(init) {
   if (init.indexURL) return { moduleURL: init.moduleURL, wasmURL: init.indexURL + "micropython.wasm" };
   const mjs = init.files["micropython/micropython.mjs"], wasm = init.files["micropython/micropython.wasm"];
   if (!mjs || !wasm) throw new Error("pywebworker: the wheel has no MicroPython files (micropython.mjs, micropython.wasm); give index_url=");
-  if (!(globalThis.process && process.versions && process.versions.node)) {
+  if (!pwwInNode()) {
     const url = (bytes, type) => URL.createObjectURL(new Blob([bytes], { type }));
     return { moduleURL: url(mjs, "text/javascript"), wasmURL: url(wasm, "application/wasm") };
   }

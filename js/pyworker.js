@@ -174,13 +174,10 @@ function pwwReturns(text, bufs, ids) {
   pwwOnReturns(text, bufs.length ? bufs : undefined, late);
 }
 
+// The text at `url` (the script of `url=`): read as worker_config.js reads a config's
+// files (a path or file: URL from disk in Node; a failure names the URL and the status).
 async function pwwFetchText(url) {
-  if (globalThis.process && process.versions && process.versions.node && !/^(https?|data):/.test(url)) {
-    return require("node:fs").readFileSync(url.startsWith("file:") ? new URL(url) : url, "utf8");
-  }
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`could not load ${url}: HTTP ${r.status}`);
-  return r.text();
+  return new TextDecoder().decode(await pwwFetchBytes(url));
 }
 
 // What pywebworker.parent sees: the inbound-queue API plus sending and watching.
