@@ -19,6 +19,8 @@ Fixtures defined here:
   selenium_pyww        `selenium` with pywebworker installed by micropip, by name,
                        from pyww_index_url (the real wheel, as a user installs it)
   selenium_pyww_worker the same in `selenium_worker` (Pyodide in a module worker)
+  selenium_isolated    Chromium: a page served with COOP/COEP (crossOriginIsolated,
+                       shared memory), module-scoped, with the wheel; Node: selenium_pyww
 Both also install tests/py/pyodide_waits.py in Pyodide: `from pyodide_waits import
 wait_until` gives every test one bounded wait (a deadline and what it waited for).
 """
@@ -209,3 +211,39 @@ def selenium_pyww(selenium, pyww_index_url):
 def selenium_pyww_worker(selenium_worker, pyww_index_url):
     """Pyodide inside a module Web Worker (as a JupyterLite kernel) with the wheel."""
     return _install_pywebworker(selenium_worker, pyww_index_url)
+
+
+# The two headers that make a page cross-origin isolated (SharedArrayBuffer, Atomics.wait).
+ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
+
+
+@pytest.fixture(scope="module")
+def _isolated_runner(request, runtime, playwright_browsers) -> Iterator[object]:
+    """A browser on pytest-pyodide's own web server, which here also sends the COOP/COEP
+    headers (its `extra_headers`): the same test page and Pyodide, isolated. None on Node."""
+    if runtime == "node":
+        yield None
+        return
+    from pytest_pyodide.fixture import selenium_common
+
+    with spawn_web_server(request.config.option.dist_dir, extra_headers=ISOLATION_HEADERS) as server, \
+            selenium_common(request, runtime, server, browsers=playwright_browsers) as runner:
+        yield runner
+
+
+@pytest.fixture
+def selenium_isolated(request, _isolated_runner, pyww_index_url):
+    """Pyodide with the wheel on a page that has shared memory: Chromium on a cross-origin
+    isolated page (module-scoped browser), or Node (which always has it)."""
+    if _isolated_runner is None:
+        yield request.getfixturevalue("selenium_pyww")
+        return
+    from pytest_pyodide.fixture import selenium_context_manager
+    from pytest_pyodide.utils import parse_driver_timeout, set_webdriver_script_timeout
+
+    with selenium_context_manager(_isolated_runner) as s, set_webdriver_script_timeout(
+        s, script_timeout=parse_driver_timeout(request.node)
+    ):
+        if s.run_js("return self.crossOriginIsolated") is not True:
+            pytest.fail("the COOP/COEP page is not cross-origin isolated")
+        yield _install_pywebworker(s, pyww_index_url)
