@@ -50,7 +50,8 @@ pywebworker.expose({
     out.big = [big instanceof ArrayBuffer, big.byteLength, new Uint8Array(big)[255], new Uint8Array(big)[256]];
     try { pywebworker.sync.boom(); } catch (e) { out.boom = [e.name, e.message, e.remoteStack]; }
     const t = performance.now();
-    try { pywebworker.callSync("later", ["late", 0.5], 0.1); } catch (e) { out.timeout = [e.name, performance.now() - t]; }
+    try { pywebworker.callSync("later", ["late", 0.5], 0.1); }
+    catch (e) { out.timeout = [e.name, performance.now() - t]; }
     out.after = pywebworker.sync.add(1, 1);
     return out;
   },
@@ -63,6 +64,8 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("sync_py", [SYNC_PY], ids=["py"])
     if "sync_js" in metafunc.fixturenames:
         metafunc.parametrize("sync_js", [SYNC_JS], ids=["js"])
+    if "sync_mpy" in metafunc.fixturenames:
+        metafunc.parametrize("sync_mpy", [SYNC_MPY], ids=["mpy"])
 
 
 @run_in_pyodide
@@ -156,6 +159,52 @@ async def test_jsworker_sync_calls(selenium_isolated, sync_js):
     assert out["after"] == 2
 
 
+SYNC_MPY = '''
+from pywebworker import RemoteError, TimeoutError, parent, shared_memory_available
+
+def run_all():
+    out = [shared_memory_available(), parent.sync.add(2, 3), parent.sync.echo(b"\\x00\\xff", 2**70)]
+    try:
+        parent.sync.boom()
+    except RemoteError as e:
+        out.append([e.remote_type, e.remote_message])
+    try:
+        parent.sync.later("late", 0.5, timeout=0.1)
+    except TimeoutError as e:
+        out.append(str(e))
+    out.append(parent.sync.add(1, 1))
+    return out
+
+__export__ = ["run_all"]
+'''
+
+
+@run_in_pyodide
+async def test_micropython_sync_calls(selenium_isolated, sync_mpy):
+    import asyncio
+
+    from pywebworker import PyWorker
+
+    def boom():
+        raise ValueError("bad host")
+
+    async def later(x, seconds):
+        await asyncio.sleep(seconds)
+        return x
+
+    w = PyWorker(sync_mpy, interpreter="micropython")
+    w.expose(lambda a, b: a + b, name="add")
+    w.expose(lambda *args: list(args), name="echo")
+    w.expose(boom)
+    w.expose(later)
+    with w.start():
+        shared, five, echoed, error, timeout, two = await w.exports.run_all(timeout=60)
+    assert shared is True and five == 5 and two == 2
+    assert echoed == [b"\x00\xff", 2**70]
+    assert error == ["ValueError", "bad host"]
+    assert "later() within 0.1 s" in timeout
+
+
 NO_SHM_PY = '''
 from pywebworker import SharedMemoryError, parent, shared_memory_available
 
@@ -187,7 +236,7 @@ async def test_without_shared_memory(selenium_pyww, no_shm):
 
     assert not shared_memory_available()
     py_src, js_src = no_shm
-    for w in (PyWorker(py_src), JsWorker(js_src)):
+    for w in (PyWorker(py_src), JsWorker(js_src), PyWorker(py_src, interpreter="micropython")):
         w.expose(lambda a, b: a + b, name="add")
         with w.start():
             shared, error, three = await w.call("check", timeout=60)
