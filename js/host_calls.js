@@ -41,7 +41,7 @@ function pwwHostCalls(h) {
     if (m.kind === PWW_SYNC.FETCH) {
       const big = rec.syncBig;
       rec.syncBig = null;
-      if (m.channel && big && big.seq === seq) pwwSyncAnswer(pwwSyncChannel(m.channel), seq, big.bytes);
+      if (m.channel && big && big.seq === seq) pwwSyncWrite(pwwSyncChannel(m.channel), seq, big.bytes);
       return;
     }
     if (m.channel) rec.sync = pwwSyncChannel(m.channel);
@@ -62,8 +62,12 @@ function pwwHostCalls(h) {
   function syncAnswer(rec, text, bufLists, ids) {
     const seq = ids ? -ids[0] : rec.syncSeq;
     if (!rec.worker || !rec.sync || seq !== rec.syncSeq) return;
-    const bytes = pwwSyncEncode(text, bufLists.length ? bufLists[0] : []);
-    if (!pwwSyncAnswer(rec.sync, seq, bytes)) rec.syncBig = { seq, bytes };
+    let bytes;
+    try { bytes = pwwSyncAnswer(rec.sync, seq, text, bufLists.length ? bufLists[0] : []); } catch (e) {
+      // Never leave the worker waiting for its timeout: the failure is the answer.
+      bytes = pwwSyncAnswer(rec.sync, seq, pwwBatchText(pwwBatchFailed([-seq], pwwErrorInfo(e, "the answer could not be written: "))), []);
+    }
+    if (bytes !== null) rec.syncBig = { seq, bytes };
   }
 
   // The host's calls made in one JS task leave in one message (rec.calls, made in

@@ -17,15 +17,15 @@
 //            answer and the worker fetches it with a channel of that size (kind "fetch").
 // An answer is the text of a `returns` batch of one item ([-seq, ok, value, k], the
 // calls encoding, so that a host's reply to a sync call is built as any other) and its
-// bytes: u32 text length, u32 buffer count, u32 length of each buffer, the UTF-8 text,
-// the buffers.
+// bytes: u32 text length, u32 buffer count, u32 length of each buffer, the buffers, the
+// UTF-8 text (last: the host encodes it in place, its length known only then).
 //
 // Request kinds (the `kind` field of a `sync` message): "call" (a function the host
 // exposed: name, args JSON text, bufs), "fetch" (an answer too big for the channel, into
 // `channel`). A later kind (an operation on the host's globals: window/document) is one
 // more case in the host's onSync (host_calls.js), not a new channel.
 const PWW_SYNC = Object.freeze({
-  HEAD: 16, SIZE: 64 * 1024, CALL: "call", FETCH: "fetch",
+  HEAD: 16, SIZE: 64 * 1024, KEEP: 16 * 1024 * 1024, CALL: "call", FETCH: "fetch",
   // Said by every side that finds no shared memory (a JsWorker; Python has its own copy
   // in pywebworker/_sync.py).
   MISSING: "synchronous calls need shared memory (SharedArrayBuffer and Atomics.wait), which this worker "
@@ -46,37 +46,74 @@ function pwwSyncChannel(sabOrSize) {
   return { sab, head: new Int32Array(sab, 0, PWW_SYNC.HEAD >> 2), room: sab.byteLength - PWW_SYNC.HEAD };
 }
 
-// The bytes of an answer (text: a `returns` batch's text; bufs: ArrayBuffers) in one
-// Uint8Array, laid out as above.
-function pwwSyncEncode(text, bufs) {
-  const t = (pwwSyncEncode.encoder || (pwwSyncEncode.encoder = new TextEncoder())).encode(text);
-  const n = bufs.length, meta = 8 + 4 * n;
-  let total = meta + t.length;
-  for (const b of bufs) total += b.byteLength;
-  const out = new Uint8Array(total), dv = new DataView(out.buffer);
-  dv.setUint32(0, t.length, true);
-  dv.setUint32(4, n, true);
-  let off = meta;
-  out.set(t, off);
-  off += t.length;
-  for (let i = 0; i < n; i++) {
-    dv.setUint32(8 + 4 * i, bufs[i].byteLength, true);
-    out.set(new Uint8Array(bufs[i]), off);
-    off += bufs[i].byteLength;
+// Host side: write the answer to `seq` (text: a `returns` batch's text; bufs:
+// ArrayBuffers) and wake the worker. Returns null, or, when the channel is too small,
+// the answer's bytes, of which only the length was written: the worker fetches them
+// (kind "fetch") with a channel of that size, and the host writes them there
+// (pwwSyncWrite).
+function pwwSyncAnswer(ch, seq, text, bufs) {
+  const n = bufs.length;
+  let off = 8 + 4 * n;
+  for (const b of bufs) off += b.byteLength;
+  const u8 = new Uint8Array(ch.sab, PWW_SYNC.HEAD), dv = new DataView(ch.sab, PWW_SYNC.HEAD);
+  let t = null, len = 0;
+  // Room for the text if it is ASCII: encoded in place, where encodeInto takes shared
+  // memory (Node; Chromium 156 throws "must not be shared": then encoded apart, always).
+  if (pwwSyncAnswer.inPlace !== false && off + text.length <= ch.room) {
+    let r = null;
+    try { r = pwwSyncEncoder().encodeInto(text, u8.subarray(off)); } catch (_) { pwwSyncAnswer.inPlace = false; }
+    if (r !== null && r.read === text.length) len = off + r.written;
   }
-  return out;
+  if (len === 0) {
+    t = pwwSyncEncoder().encode(text);
+    if (off + t.length <= ch.room) { u8.set(t, off); len = off + t.length; }
+  }
+  if (len === 0) {
+    pwwSyncDone(ch, seq, off + t.length);
+    return pwwSyncEncode(t, bufs);
+  }
+  pwwSyncLayout(u8, dv, bufs, len - off);
+  pwwSyncDone(ch, seq, len);
+  return null;
 }
 
-// Host side: write `bytes` (pwwSyncEncode) as the answer to `seq` and wake the worker.
-// False, and only the length and seq written, when the channel is too small: the worker
-// then fetches the answer (kind "fetch") with a channel of that size.
-function pwwSyncAnswer(ch, seq, bytes) {
-  const fits = bytes.length <= ch.room;
-  if (fits) new Uint8Array(ch.sab, PWW_SYNC.HEAD, bytes.length).set(bytes);
-  Atomics.store(ch.head, 1, bytes.length);
-  Atomics.store(ch.head, 0, seq);
+// Host side: write `bytes` (pwwSyncEncode) as the answer to `seq` into `ch` (a fetch).
+function pwwSyncWrite(ch, seq, bytes) {
+  new Uint8Array(ch.sab, PWW_SYNC.HEAD, bytes.length).set(bytes);
+  pwwSyncDone(ch, seq, bytes.length);
+}
+
+function pwwSyncDone(ch, seq, len) {
+  Atomics.store(ch.head, 1, len);
+  Atomics.store(ch.head, 0, seq);  // last: the worker reads nothing before it
   Atomics.notify(ch.head, 0);
-  return fits;
+}
+
+const pwwSyncEncoder = () => pwwSyncEncode.encoder || (pwwSyncEncode.encoder = new TextEncoder());
+
+// The head and the buffers of an answer into u8 (its DataView dv), the text's `written`
+// bytes being after them already.
+function pwwSyncLayout(u8, dv, bufs, written) {
+  const n = bufs.length;
+  dv.setUint32(0, written, true);
+  dv.setUint32(4, n, true);
+  let off = 8 + 4 * n;
+  for (let i = 0; i < n; i++) {
+    dv.setUint32(8 + 4 * i, bufs[i].byteLength, true);
+    u8.set(new Uint8Array(bufs[i]), off);
+    off += bufs[i].byteLength;
+  }
+}
+
+// The bytes of an answer in a Uint8Array of its own (the answer a fetch writes); `t`
+// the text's UTF-8 bytes.
+function pwwSyncEncode(t, bufs) {
+  let off = 8 + 4 * bufs.length;
+  for (const b of bufs) off += b.byteLength;
+  const out = new Uint8Array(off + t.length);
+  out.set(t, off);
+  pwwSyncLayout(out, new DataView(out.buffer), bufs, t.length);
+  return out;
 }
 
 // Worker side: wait until `seq` is answered or `deadline` (performance.now() ms) passes.
@@ -90,23 +127,20 @@ function pwwSyncWait(ch, seq, deadline) {
   }
 }
 
-// Worker side: [text, bufs] of the answer in `ch` (copied out: TextDecoder and
+// Worker side: [text, bufs] of the answer in `ch`, each copied out once (TextDecoder and
 // structured clone refuse shared memory).
 function pwwSyncRead(ch) {
-  const len = Atomics.load(ch.head, 1);
-  const u8 = new Uint8Array(ch.sab, PWW_SYNC.HEAD, len).slice();
-  const dv = new DataView(u8.buffer);
+  const u8 = new Uint8Array(ch.sab, PWW_SYNC.HEAD), dv = new DataView(ch.sab, PWW_SYNC.HEAD);
   const tlen = dv.getUint32(0, true), n = dv.getUint32(4, true);
   let off = 8 + 4 * n;
-  const text = new TextDecoder().decode(u8.subarray(off, off + tlen));
-  off += tlen;
   const bufs = [];
   for (let i = 0; i < n; i++) {
     const blen = dv.getUint32(8 + 4 * i, true);
-    bufs.push(u8.buffer.slice(off, off + blen));
+    bufs.push(u8.slice(off, off + blen).buffer);
     off += blen;
   }
-  return [text, bufs];
+  const decoder = pwwSyncRead.decoder || (pwwSyncRead.decoder = new TextDecoder());
+  return [decoder.decode(u8.slice(off, off + tlen)), bufs];
 }
 
 // Worker side: the requests of one worker. post(message, transfer) posts to the host;
@@ -134,9 +168,15 @@ function pwwSyncClient(nonce, post) {
       if (!pwwSyncWait(ch, my, deadline)) return null;
       const len = Atomics.load(ch.head, 1);
       if (len <= ch.room) return pwwSyncRead(ch);
-      const big = pwwSyncChannel(len);  // dropped after this answer: memory comes back
+      // Up to KEEP bytes, the bigger channel (a power of two) becomes this worker's, the
+      // host is given it with the next request: a run of big answers costs one round
+      // trip each. Beyond, it serves this answer only and its memory comes back.
+      const keep = len <= PWW_SYNC.KEEP;
+      const big = pwwSyncChannel(keep ? 2 ** Math.ceil(Math.log2(len)) : len);
       post(pwwMessage(nonce, PWW.SYNC, PWW_SYNC.FETCH, my, "", "", [], big.sab), []);
-      return pwwSyncWait(big, my, deadline) ? pwwSyncRead(big) : null;
+      if (!pwwSyncWait(big, my, deadline)) return null;
+      if (keep) { ch = big; given = false; }
+      return pwwSyncRead(big);
     },
   };
 }

@@ -29,7 +29,7 @@ vm.runInContext(`${bundles.host}\nglobalThis.lib = { PWW, PWW_CORE, PWW_MESSAGES
   pwwErrorInfo, pwwErrorText, pwwErrorFrom, pwwBatch, pwwBatchAdd, pwwBatchText, pwwBatchFailed,
   pwwBatchIds, pwwOutbox, pwwOwnBuffers, pwwIds, pwwHost, pwwCore, pwwWorkerSource, pwwPackMessages,
   pwwEachMessage, pwwBatchTexts, PWW_SYNC, pwwSharedMemory, pwwSyncChannel, pwwSyncEncode, pwwSyncAnswer,
-  pwwSyncWait, pwwSyncRead };`, host);
+  pwwSyncWait, pwwSyncRead, pwwSyncWrite };`, host);
 const P = host.lib;
 const plain = (v) => JSON.parse(JSON.stringify(v));  // values from another realm, compared as data
 
@@ -61,20 +61,34 @@ test("a sync answer: written into the channel, read back; too big: only its leng
   const ch = P.pwwSyncChannel(64);
   assert.equal(ch.room, 64);
   assert.equal(P.pwwSyncWait(ch, 1, performance.now()), false);  // not answered: the deadline passed
-  const bytes = P.pwwSyncEncode('[[-1,1,"\u00e9t\u00e9",0]]', [new Uint8Array([1, 2, 3]).buffer, new ArrayBuffer(0)]);
-  assert.equal(P.pwwSyncAnswer(ch, 1, bytes), true);
+  const text = '[[-1,1,"\u00e9t\u00e9",0]]';
+  assert.equal(P.pwwSyncAnswer(ch, 1, text, [new Uint8Array([1, 2, 3]).buffer, new ArrayBuffer(0)]), null);
   assert.equal(P.pwwSyncWait(ch, 1, performance.now()), true);
-  const [text, bufs] = P.pwwSyncRead(ch);
-  assert.equal(text, '[[-1,1,"\u00e9t\u00e9",0]]');
+  let [got, bufs] = P.pwwSyncRead(ch);
+  assert.equal(got, text);
   assert.deepEqual(plain(bufs.map((b) => [...new Uint8Array(b)])), [[1, 2, 3], []]);
   assert.equal(Object.prototype.toString.call(bufs[0]), "[object ArrayBuffer]");  // not shared memory
-  const big = P.pwwSyncEncode("[[-2,1,0,0]]", [new ArrayBuffer(100)]);
-  assert.equal(P.pwwSyncAnswer(ch, 2, big), false);
-  assert.equal(P.pwwSyncWait(ch, 2, performance.now()), true);
+  // Non-ASCII text that fits only once encoded: encoded apart, then copied in.
+  const wide = "\u00e9".repeat(20);
+  assert.equal(P.pwwSyncAnswer(ch, 2, wide, []), null);
+  assert.equal(P.pwwSyncRead(ch)[0], wide);
+  const long = "\u00e9".repeat(40);  // 80 bytes: only its length is written
+  const big = P.pwwSyncAnswer(ch, 3, long, [new ArrayBuffer(5)]);
+  assert.ok(big !== null);
+  assert.equal(P.pwwSyncWait(ch, 3, performance.now()), true);
   assert.equal(Atomics.load(ch.head, 1), big.length);  // the worker fetches it with a channel of this size
   const ch2 = P.pwwSyncChannel(big.length);
-  assert.equal(P.pwwSyncAnswer(ch2, 2, big), true);
-  assert.equal(P.pwwSyncRead(ch2)[1][0].byteLength, 100);
+  P.pwwSyncWrite(ch2, 3, big);
+  [got, bufs] = P.pwwSyncRead(ch2);
+  assert.equal(got, long);
+  assert.equal(bufs[0].byteLength, 5);
+  // Where encodeInto refuses shared memory (Chromium), the text is encoded apart.
+  P.pwwSyncAnswer.inPlace = false;
+  assert.equal(P.pwwSyncAnswer(ch, 4, wide, [new Uint8Array([9]).buffer]), null);
+  [got, bufs] = P.pwwSyncRead(ch);
+  assert.equal(got, wide);
+  assert.deepEqual(plain([...new Uint8Array(bufs[0])]), [9]);
+  delete P.pwwSyncAnswer.inPlace;
   // A sync message carries its channel (shared memory), and nothing else in that field.
   const m = P.pwwRead("n", structuredClone(P.pwwMessage("n", P.PWW.SYNC, "call", 7, "f", "[]", [], ch.sab)));
   assert.equal(Object.prototype.toString.call(m.channel), "[object SharedArrayBuffer]");
