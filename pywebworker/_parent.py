@@ -166,7 +166,6 @@ class Parent(Endpoint, CallClient, CallServer):
         return _sync.SyncExports(self._sync_call)
 
     def _sync_call(self, name: str, args: tuple[Any, ...], timeout: float | None) -> Any:
-        self._serve()  # replies to earlier async calls need the handler too
         return _sync.call(self._port, name, args, self.sync_timeout if timeout is None else timeout, self._flush)
 
     @property
