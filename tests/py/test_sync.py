@@ -205,6 +205,18 @@ async def test_micropython_sync_calls(selenium_isolated, sync_mpy):
     assert "later() within 0.1 s" in timeout
 
 
+@run_in_pyodide
+async def test_sync_calls_from_a_worker_hosted_pyodide(selenium_isolated_worker):
+    # The host is itself a worker (a JupyterLite kernel): its workers share memory too.
+    from pywebworker import JsWorker, shared_memory_available
+
+    assert shared_memory_available()
+    w = JsWorker("pywebworker.expose({ run: () => [pywebworker.sync.add(2, 3), pywebworker.sync.add('a', 'b')] });")
+    w.expose(lambda a, b: a + b, name="add")
+    with w.start():
+        assert await w.call("run", timeout=60) == [5, "ab"]
+
+
 NO_SHM_PY = '''
 from pywebworker import SharedMemoryError, parent, shared_memory_available
 
