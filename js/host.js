@@ -33,8 +33,7 @@ function pwwHost(core, bundles, dispatch) {
   const nonce = () => Math.random().toString(36).slice(2) + pwwNow().toString(36);
   // Shared memory for a PyWorker's interrupt buffer: Node always, a browser only when the
   // page is cross-origin isolated (COOP + COEP); else null.
-  const sharedInt32 = () => (typeof SharedArrayBuffer === "function" && (globalThis.crossOriginIsolated ||
-    (globalThis.process && process.versions && process.versions.node)) ? new Int32Array(new SharedArrayBuffer(4)) : null);
+  const sharedInt32 = () => (pwwSharedMemory() ? new Int32Array(new SharedArrayBuffer(4)) : null);
   const { STATE_CREATED: CREATED, STATE_STARTING: STARTING, STATE_RUNNING: RUNNING, STATE_KILLED: KILLED,
     OUTBOUND, INBOUND } = PWW_CORE;
 

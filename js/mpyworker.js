@@ -200,6 +200,13 @@ function pwwMpyApi(mp, filename) {
     reply: (callId, ok, json, bufs) => returns.add(callId, ok ? 1 : 0, String(json), pwwOwnBuffers(bufsOf(bufs))),
     // Begin a call to the host: its id, or a negative core code.
     call: (name, json, bufs) => api.call(textOf(name), String(json), bufsOf(bufs)),
+    // Synchronous calls (js/sync.js): [text, bufs] of the answer (bufs: Uint8Arrays), or
+    // null after `timeout` seconds.
+    sharedMemory: () => pwwSharedMemory(),
+    sync: (name, json, bufs, timeout) => {
+      const r = api.sync(PWW_SYNC.CALL, textOf(name), String(json), bufsOf(bufs), Number(timeout));
+      return r === undefined ? null : [r[0], r[1].map((b) => new Uint8Array(b))];
+    },
     ready: (namesJson) => { pwwFlushLater(); pwwSay(PWW.READY, JSON.parse(namesJson)); },
   };
 }

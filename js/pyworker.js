@@ -41,6 +41,9 @@ const pwwCallsOut = pwwOutbox((b) => {
   }
 });
 
+// This worker's synchronous requests to the host (js/sync.js).
+const pwwSyncOut = pwwSyncClient(PWW_NONCE, (m, t) => postMessage(m, t));
+
 // Nothing thrown here may escape: an uncaught error would fail the whole worker. A
 // failure (of the glue, or of Python called from it) becomes an error message in
 // this worker's inbound queue, where `parent` reads it; a batch of the host's calls
@@ -242,6 +245,14 @@ function pwwParentApi() {
       return callId;
     },
     callCancel(callId) { return pwwCoreInst.exports.pww_w_call_cancel(pwwParentId, callId); },
+    // A synchronous request to the host (js/sync.js), after the calls made before it:
+    // blocks this thread; [text, bufs] of the answer, or undefined after `timeout` seconds.
+    sync(kind, name, args, bufs, timeout) {
+      pwwCallsOut.flush();
+      const r = pwwSyncOut.request(kind, String(name), args, pwwOwnBuffers(bufs) || [], timeout);
+      return r === null ? undefined : r;
+    },
+    sharedMemory: pwwSharedMemory,
     callStat(stat) { return pwwCoreInst.exports.pww_w_call_stat(pwwParentId, stat); },
     watch(on, notify) { pwwWatch = !!on; if (notify) pwwNotify = notify; },
   });

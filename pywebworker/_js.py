@@ -365,7 +365,8 @@ class _JsHostGlue:
         return int(self.js.memoryBytes())
 
 
-_PARENT = _INBOUND + ("send", "sendMany", "sendError", "watch", "serve", "call", "callCancel", "callStat", "replies")
+_PARENT = _INBOUND + ("send", "sendMany", "sendError", "watch", "serve", "call", "callCancel", "callStat", "replies",
+                      "sync", "sharedMemory")
 
 
 class _JsParentPort(_JsInbound):
@@ -425,6 +426,17 @@ class _JsParentPort(_JsInbound):
 
     def replies(self, batch: Batch) -> None:
         self._f.replies(batch.text(), _to_js(batch.bufs) if batch.bufs else None, ",".join(map(str, batch.ids)))
+
+    def shared_memory(self) -> bool:
+        return bool(self._f.sharedMemory())
+
+    def sync(self, kind: str, name: str, args: str, bufs: list[bytes],
+             timeout: float) -> tuple[str, list[bytes]] | None:
+        r = self._f.sync(kind, name, args, _js_bufs(bufs), timeout)
+        if r is None:
+            return None
+        text, js_bufs = r[0], r[1]
+        return str(text), [b.to_bytes() for b in js_bufs]
 
 
 class _JsBootPort:
@@ -491,6 +503,15 @@ class PyodideRuntime:
             get = getattr(getattr(g, "process", None), "getBuiltinModule", None)
             n = int(get("node:os").availableParallelism()) if get is not None else 1
         return max(1, n)
+
+    def shared_memory(self) -> bool:
+        # As js/sync.js pwwSharedMemory: Node always; a browser when cross-origin isolated.
+        g = _globals()
+        if getattr(g, "SharedArrayBuffer", None) is None or getattr(g, "Atomics", None) is None:
+            return False
+        if getattr(g, "crossOriginIsolated", None) is True:
+            return True
+        return getattr(getattr(getattr(g, "process", None), "versions", None), "node", None) is not None
 
     def package_files(self, name: str) -> dict[str, bytes] | None:
         if name not in _files_cache:

@@ -47,6 +47,23 @@ class NotExportedError(RemoteError):
     """A call to a name the other side does not export."""
 
 
+class SharedMemoryError(RuntimeError):
+    """No shared memory for synchronous calls, as pywebworker.SharedMemoryError."""
+
+
+# As pywebworker/_sync.py MISSING.
+_MISSING = (
+    "synchronous calls need shared memory (SharedArrayBuffer and Atomics.wait), which this worker "
+    "does not have: crossOriginIsolated is false. Serve the page with the headers "
+    "Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp"
+)
+
+
+def shared_memory_available():
+    """Whether this worker can share memory with the host (synchronous calls)."""
+    return bool(_glue.sharedMemory())
+
+
 def _error_from(info):
     name = str(info.get("name", "Error"))
     cls = NotExportedError if name == "NotExportedError" else RemoteError
@@ -313,8 +330,30 @@ class _Host:
         return call
 
 
+class _Sync:
+    """``parent.sync.name(*args, timeout=None)`` blocks until the host's answer."""
+
+    def __init__(self, sync_call):
+        self._sync_call = sync_call
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        def call(*args, timeout=None):
+            return self._sync_call(name, args, timeout)
+
+        return call
+
+
+# MicroPython has no builtin TimeoutError: its asyncio's is the one a timeout raises.
+TimeoutError = asyncio.TimeoutError  # noqa: A001
+
+
 class Parent:
     """The host, seen from inside a MicroPython worker (see the module docstring)."""
+
+    sync_timeout = 60.0  # seconds, as pywebworker.parent.sync_timeout
 
     def __init__(self):
         self._event = asyncio.Event()
@@ -490,6 +529,29 @@ class Parent:
         if not slot[1]:
             raise slot[2]
         return slot[2]
+
+    @property
+    def sync(self):
+        """Synchronous calls to the host's exposed functions, as in a Pyodide PyWorker
+        (``parent.sync.name(*args)``; shared memory needed: ``SharedMemoryError``)."""
+        return _Sync(self._sync_call)
+
+    def _sync_call(self, name, args, timeout):
+        if not _glue.sharedMemory():
+            raise SharedMemoryError(_MISSING)
+        seconds = self.sync_timeout if timeout is None else timeout
+        if not isinstance(seconds, (int, float)) or not seconds >= 0:
+            raise ValueError(f"timeout must be >= 0 seconds (or inf for none), not {seconds}")
+        bufs = []
+        text = _dumps(_check(list(args), "", 0, bufs))
+        r = _glue.sync(_text(name), text, bufs, seconds)
+        if r is None:
+            raise TimeoutError(f"the host did not answer {name}() within {seconds} s "
+                               "(a host whose Python is busy answers only once it awaits)")
+        call_id, ok, value, k = _loads(r[0])[0]
+        if not ok:
+            raise _error_from(value)
+        return value if k < 0 else _unpack(_loads(value), r[1])
 
     def _on_returns(self, text, bufs, late):
         late_ids = [int(i) for i in late.split(",")] if late else []
