@@ -64,6 +64,8 @@ __export__ = ["run_all", "ping"]
 def pytest_generate_tests(metafunc):
     if "hostile_py" in metafunc.fixturenames:
         metafunc.parametrize("hostile_py", [HOSTILE_PY], ids=["py"])
+    if "mpy_none" in metafunc.fixturenames:
+        metafunc.parametrize("mpy_none", [MPY_NONE], ids=["mpy"])
 
 
 @run_in_pyodide
@@ -132,3 +134,24 @@ async def test_pyworker_hostile_sync_calls(selenium_isolated, hostile_py):
     got = [(await w.receive(timeout=30)).read() for _ in range(5)]
     assert got == [["handled", i + 1] for i in range(5)]
     w.kill()
+
+
+MPY_NONE = '''
+from pywebworker import parent
+
+def run_all():
+    parent.sync_timeout = None  # no limit, as in a Pyodide PyWorker
+    return [parent.sync.add(1, 2), parent.sync.add(3, 4, timeout=float("inf"))]
+
+__export__ = ["run_all"]
+'''
+
+
+@run_in_pyodide
+async def test_micropython_sync_timeout_none(selenium_isolated, mpy_none):
+    from pywebworker import PyWorker
+
+    w = PyWorker(mpy_none, interpreter="micropython")
+    w.expose(lambda a, b: a + b, name="add")
+    with w.start():
+        assert await w.exports.run_all(timeout=60) == [3, 7]
