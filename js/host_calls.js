@@ -36,15 +36,21 @@ function pwwHostCalls(h) {
 
   // A worker's synchronous request. Every path ends in an answer (or the worker's
   // timeout): a failure here is answered as the call's error.
+  // A request no worker waits for is not served (a worker's script can forge one): a
+  // seq out of 1..2**31-1 (its reply, id -seq, would go out as a `returns` for the
+  // worker's own call seq), a channel too small for its head, a fetch of another seq or
+  // into too small a channel (the pending answer stays for the right fetch).
   function onSync(rec, m) {
     const seq = m.seq;
+    if (!(seq > 0 && seq <= 0x7fffffff)) return;
+    const channel = m.channel && m.channel.byteLength >= PWW_SYNC.HEAD ? m.channel : null;
     if (m.kind === PWW_SYNC.FETCH) {
       const big = rec.syncBig;
+      if (!channel || !big || big.seq !== seq || channel.byteLength - PWW_SYNC.HEAD < big.bytes.length) return;
       rec.syncBig = null;
-      if (m.channel && big && big.seq === seq) pwwSyncWrite(pwwSyncChannel(m.channel), seq, big.bytes);
-      return;
+      return pwwSyncWrite(pwwSyncChannel(channel), seq, big.bytes);
     }
-    if (m.channel) rec.sync = pwwSyncChannel(m.channel);
+    if (channel) rec.sync = pwwSyncChannel(channel);
     rec.syncSeq = seq;
     rec.syncBig = null;
     const b = pwwBatch();

@@ -212,7 +212,7 @@ const pwwSay = (type, ...args) => { pwwMsgsOut.flush(); pwwRawPost(pwwMessage(PW
     const [json, bufs] = pack(Array.from(args), `an argument of ${name}()`);
     const r = syncOut.request(PWW_SYNC.CALL, String(name), json, bufs, timeout);
     if (r === null) {
-      const e = new Error(`the host did not answer ${name}() within ${timeout} s (a host busy in Python answers only when it awaits)`);
+      const e = new Error(`the host did not answer ${name}() within ${timeout} s (a host busy in Python answers only when it awaits; a host function that calls this worker back waits until this call ends)`);
       e.name = "TimeoutError";
       throw e;
     }

@@ -141,7 +141,9 @@ class Parent(Endpoint, CallClient, CallServer):
         ``Cross-Origin-Embedder-Policy: require-corp``).
 
         The host answers from its event loop: while its Python is busy (a notebook cell
-        that does not await), this worker waits. Messages and calls sent before arrive
+        that does not await), this worker waits; a host function that calls this worker
+        back (``await worker.exports.f()``) waits until this call ends, so this call
+        times out. Messages and calls sent before arrive
         first. Payload rules as ``call``. ``timeout=`` (seconds; ``float("inf")``: none)
         overrides ``parent.sync_timeout`` (default 60 s) for one call.
 

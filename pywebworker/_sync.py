@@ -93,7 +93,8 @@ def call(port: ParentPort, name: str, args: tuple[Any, ...], timeout: float | No
     answer = port.sync(KIND_CALL, name, text, bufs, seconds)
     if answer is None:
         raise TimeoutError(f"the host did not answer {name}() within {timeout} s "
-                           "(a host whose Python is busy answers only once it awaits)")
+                           "(a host whose Python is busy answers only once it awaits; a host function "
+                           "that calls this worker back waits until this call ends)")
     reply_text, reply_bufs = answer
     failures: list[BaseException] = []
     items = read_batch(reply_text, lambda _id, exc: failures.append(exc))

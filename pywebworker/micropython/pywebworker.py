@@ -540,6 +540,8 @@ class Parent:
         if not _glue.sharedMemory():
             raise SharedMemoryError(_MISSING)
         seconds = self.sync_timeout if timeout is None else timeout
+        if seconds is None:  # parent.sync_timeout = None: no limit, as in a Pyodide PyWorker
+            seconds = float("inf")
         if not isinstance(seconds, (int, float)) or not seconds >= 0:
             raise ValueError(f"timeout must be >= 0 seconds (or inf for none), not {seconds}")
         bufs = []
@@ -547,7 +549,8 @@ class Parent:
         r = _glue.sync(_text(name), text, bufs, seconds)
         if r is None:
             raise TimeoutError(f"the host did not answer {name}() within {seconds} s "
-                               "(a host whose Python is busy answers only once it awaits)")
+                               "(a host whose Python is busy answers only once it awaits; a host function "
+                               "that calls this worker back waits until this call ends)")
         call_id, ok, value, k = _loads(r[0])[0]
         if not ok:
             raise _error_from(value)
