@@ -30,11 +30,47 @@ function pwwHostInbound(h) {
     }
   }
 
+  // Every post of the worker but a doorbell is counted as handled (the ring's order
+  // rule, js/ring.js) once what the ring held before it is read (it is older), and
+  // before the post is handled: handling it may run Python to the end of a cell (a
+  // resolved `await` goes on inside the event), which must find the ring open. The
+  // worker writes into the ring again from then on, and nothing reads it before the
+  // post is queued: every handler below queues before it tells Python.
   function onData(rec, d) {
     if (rec.worker === null) return;  // stopped: whatever was still on its way is late
-    const m = pwwRead(rec.nonce, d);
+    const ring = rec.box.ring;
+    let m;
+    if (ring !== null) {
+      try {
+        m = pwwRead(rec.nonce, d);
+        if (m !== null && m.type === PWW.BELL) return rang(rec, ring);
+        if (ring.pending() && drainRing(rec) > 0 && rec.watch) dispatch(rec.id, "message");
+      } finally { if (m === undefined || m === null || m.type !== PWW.BELL) ring.handled(); }
+    } else m = pwwRead(rec.nonce, d);
     if (m === null) receive(rec, d, false);
     else onControl(rec, m);
+  }
+
+  // The worker's ring (js/ring.js) into the inbound queue, as receive() queues a post;
+  // returns how many. Python is not told here: the caller does, from an event, or it
+  // is a reading call of Python's own (host.js), and the doorbell that follows tells.
+  function drainRing(rec) {
+    const st = x.pww_w_state(rec.id);
+    if (st !== RUNNING && st !== STARTING) return 0;
+    const inbox = rec.inbox;
+    const n = rec.box.ring.drain((kind, bytes) => inbox.encoded(kind, bytes));
+    if (n > 0) rec.ringUntold = true;
+    return n;
+  }
+
+  // A doorbell: the worker wrote into its ring. Taken first (BELL back to 0: the next
+  // write rings again), then read; Python is told of what was read here or, untold,
+  // by one of its own reading calls.
+  function rang(rec, ring) {
+    if (!ring) return;
+    ring.rang();
+    drainRing(rec);
+    if (rec.ringUntold && rec.watch) { rec.ringUntold = false; dispatch(rec.id, "message"); }
   }
 
   // A user message (or, with `json`, JSON text from a PyWorker) into the inbound queue.
@@ -98,6 +134,7 @@ function pwwHostInbound(h) {
   function fail(rec, error) {
     const st = x.pww_w_state(rec.id);
     if (st !== STARTING && st !== RUNNING) return;
+    if (rec.box && rec.box.ring) drainRing(rec);  // written before the failure: it comes first
     // Kept on the record too: readable even if the queue is full or the message released.
     rec.failure = pwwErrorText(error);
     rec.inbox.error(error);
@@ -107,5 +144,5 @@ function pwwHostInbound(h) {
     dispatch(rec.id, "state");
   }
 
-  return { guard, onData, pushError, fail };
+  return { guard, onData, pushError, fail, drainRing };
 }

@@ -200,7 +200,8 @@ class _JsInbound:
 
 
 _WORKER = _INBOUND + (
-    "state", "startJs", "startPy", "adopt", "isWarm", "interrupt", "send", "sendMany", "kill", "destroy", "watch",
+    "state", "startJs", "startPy", "adopt", "isWarm", "interrupt", "shared", "wait", "send", "sendMany", "kill",
+    "destroy", "watch",
     "setLimits", "dropped", "isReady", "failure", "exports", "call", "callBegin", "callSend", "callCancel", "callStat",
     "replies",
 )
@@ -244,6 +245,12 @@ class _JsWorkerPort(_JsInbound):
 
     def interrupt(self, signal: int) -> bool:
         return bool(self._f.interrupt(self.id, signal))
+
+    def has_ring(self) -> bool:
+        return bool(self._f.shared(self.id))
+
+    def wait(self, ms: float) -> int:
+        return int(self._f.wait(self.id, ms))
 
     def send(self, kind: int, payload: str | bytes | bytearray | memoryview,
              later: Callable[[], None] | None = None) -> int:

@@ -103,6 +103,12 @@ class WorkerPort(InboundPort, Protocol):
     # Store `signal` in a PyWorker's interrupt buffer (2: KeyboardInterrupt, 0: none);
     # False where there is no shared memory.
     def interrupt(self, signal: int) -> bool: ...
+    # Whether the worker has a shared ring (js/ring.js): shared memory exists here.
+    def has_ring(self) -> bool: ...
+    # Block until a message is unread, for at most `ms` milliseconds (< 0: no limit),
+    # reading the ring: 1 unread; 0 none in time or the worker gone; -1 the next message
+    # needs the event loop; -2 no shared memory; -3 this thread may not block.
+    def wait(self, ms: float) -> int: ...
     # One message now. With `later`: if it was posted at once, later() runs at the end of
     # this JS task and the index is returned; if it was queued in the core, the index plus
     # _outbox.QUEUED (later not called). See _outbox.py.

@@ -573,6 +573,15 @@ class FakeWorkerPort(FakeInbound):
         self.signals.append(signal)
         return True
 
+    def has_ring(self) -> bool:
+        return self.shared and self.spawned
+
+    def wait(self, ms: float) -> int:
+        """As js/host.js wait: no ring here (messages come by the fake's own path)."""
+        if not self.has_ring():
+            return -2
+        return 1 if self.core_worker.queues[consts.INBOUND].unread > 0 else 0
+
     def send(self, kind: int, payload: str | bytes | bytearray | memoryview,
              later: Callable[[], None] | None = None) -> int:
         data: str | bytes = payload if isinstance(payload, str) else bytes(payload)
