@@ -54,14 +54,26 @@ function pwwHostInbound(h) {
   // The worker's ring (js/ring.js) into the inbound queue, as receive() queues a post;
   // returns how many. Python is not told here: the caller does, from an event, or it
   // is a reading call of Python's own (host.js), and the doorbell that follows tells.
+  // The first record read, when it is a short text, is kept as the wake-up entry (see
+  // receive(): a lone message's reader then needs no crossing).
   function drainRing(rec) {
     const st = x.pww_w_state(rec.id);
     if (st !== RUNNING && st !== STARTING) return 0;
     const inbox = rec.inbox;
-    const n = rec.box.ring.drain((kind, bytes) => inbox.encoded(kind, bytes));
+    let first = true;
+    rec.ringWake = undefined;
+    const n = rec.box.ring.drain((kind, bytes) => {
+      const index = inbox.encoded(kind, bytes);
+      if (first && kind !== PWW_CORE.MSG_BYTES && bytes.length <= PWW_WAKE_TEXT) {
+        rec.ringWake = [index, decoder.decode(bytes.slice()), kind === PWW_CORE.MSG_JSON];
+      }
+      first = false;
+    });
     if (n > 0) rec.ringUntold = true;
+    if (n !== 1) rec.ringWake = undefined;
     return n;
   }
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
   // A doorbell: the worker wrote into its ring. Taken first (BELL back to 0: the next
   // write rings again), then read; Python is told of what was read here or, untold,
@@ -69,8 +81,12 @@ function pwwHostInbound(h) {
   function rang(rec, ring) {
     if (!ring) return;
     ring.rang();
-    drainRing(rec);
-    if (rec.ringUntold && rec.watch) { rec.ringUntold = false; dispatch(rec.id, "message"); }
+    const n = drainRing(rec), w = rec.ringWake;
+    if (rec.ringUntold && rec.watch) {
+      rec.ringUntold = false;
+      if (n === 1 && w !== undefined) dispatch(rec.id, "message", ...rec.inbox.wake(w[0], w[1], w[2]));
+      else dispatch(rec.id, "message");
+    }
   }
 
   // A user message (or, with `json`, JSON text from a PyWorker) into the inbound queue.
