@@ -197,6 +197,7 @@ class _Worker(Endpoint, CallClient, CallServer):
         try:
             return self._port.kill()
         finally:
+            self._inbound.arrived()  # the glue read the worker's shared ring first, untold (js/ring.js)
             self._state = None
             if self._listed_as is not None:
                 _named.workers._leave(self, self._listed_as)  # noqa: SLF001
