@@ -23,7 +23,7 @@ function pwwHostInbound(h) {
   function caught(rec, e) {
     try {
       rec.inbox.error(e, "pywebworker could not handle an event from the worker: ");
-      if (rec.watch) dispatch(rec.id, "message");
+      if (rec.watch) tell(rec);
     } catch (e2) {
       try { rec.inbox.error(e2, "pywebworker could not report an error: "); }
       catch (e3) { rec.inbox.lost(); }
@@ -35,7 +35,8 @@ function pwwHostInbound(h) {
   // before the post is handled: handling it may run Python to the end of a cell (a
   // resolved `await` goes on inside the event), which must find the ring open. The
   // worker writes into the ring again from then on, and nothing reads it before the
-  // post is queued: every handler below queues before it tells Python.
+  // post is queued: every handler below queues before it tells Python. Python is told
+  // of what the ring held with the post's own wake-up, or after it.
   function onData(rec, d) {
     if (rec.worker === null) return;  // stopped: whatever was still on its way is late
     const ring = rec.box.ring;
@@ -44,11 +45,19 @@ function pwwHostInbound(h) {
       try {
         m = pwwRead(rec.nonce, d);
         if (m !== null && m.type === PWW.BELL) return rang(rec, ring);
-        if (ring.pending() && drainRing(rec) > 0 && rec.watch) dispatch(rec.id, "message");
+        if (ring.pending()) drainRing(rec);
       } finally { if (m === undefined || m === null || m.type !== PWW.BELL) ring.handled(); }
     } else m = pwwRead(rec.nonce, d);
     if (m === null) receive(rec, d, false);
     else onControl(rec, m);
+    if (rec.ringUntold && rec.watch) tell(rec);
+  }
+
+  // Tell Python that messages arrived (with the message itself: see receive()). Any
+  // wake-up makes Python fetch what the ring held, untold, before (pywebworker/_inbox.py).
+  function tell(rec, ...entry) {
+    rec.ringUntold = false;
+    dispatch(rec.id, "message", ...entry);
   }
 
   // The worker's ring (js/ring.js) into the inbound queue, as receive() queues a post;
@@ -83,9 +92,8 @@ function pwwHostInbound(h) {
     ring.rang();
     const n = drainRing(rec), w = rec.ringWake;
     if (rec.ringUntold && rec.watch) {
-      rec.ringUntold = false;
-      if (n === 1 && w !== undefined) dispatch(rec.id, "message", ...rec.inbox.wake(w[0], w[1], w[2]));
-      else dispatch(rec.id, "message");
+      if (n === 1 && w !== undefined) tell(rec, ...rec.inbox.wake(w[0], w[1], w[2]));
+      else tell(rec);
     }
   }
 
@@ -96,7 +104,7 @@ function pwwHostInbound(h) {
     const st = x.pww_w_state(rec.id);
     if (st !== RUNNING && st !== STARTING) return;  // late message after kill/fail
     const index = json ? rec.inbox.json(data) : rec.inbox.value(data);
-    if (rec.watch) dispatch(rec.id, "message", ...rec.inbox.wake(index, data, json));
+    if (rec.watch) tell(rec, ...rec.inbox.wake(index, data, json));
   }
 
   // A `msgs` batch: every message into the inbound queue, Python told once.
@@ -104,7 +112,7 @@ function pwwHostInbound(h) {
     const st = x.pww_w_state(rec.id);
     if (st !== RUNNING && st !== STARTING) return;
     rec.inbox.batch(m);
-    if (rec.watch) dispatch(rec.id, "message");
+    if (rec.watch) tell(rec);
   }
 
   function onControl(rec, m) {
@@ -136,7 +144,7 @@ function pwwHostInbound(h) {
 
   function pushError(rec, error) {
     rec.inbox.error(error);
-    if (rec.watch) dispatch(rec.id, "message");
+    if (rec.watch) tell(rec);
   }
 
   function setRunning(rec) {

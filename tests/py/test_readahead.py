@@ -413,6 +413,11 @@ async def test_kill_and_failure_leave_the_read_ahead_readable(selenium_pyww):
     assert (await w.receive(timeout=20)).read() == "m0"  # m1..m3 read ahead (one batch)
     other = asyncio.ensure_future(w.receive(timeout=20))
     assert (await other).read() == "m1"
+    # Through the shared ring (js/ring.js, Node) each message arrives on its own: m2 and
+    # m3 may still be on their way. Once here, read ahead or not, they outlive the kill.
+    from pyodide_waits import wait_until
+
+    await wait_until(lambda: len(w.get_messages()) == 4, what="m2 and m3")
     w.kill()
     assert [m.read() async for m in w] == ["m2", "m3"]
     try:
