@@ -321,13 +321,20 @@ async def pyworker_boot(count: int) -> dict[str, Any]:
     for i in range(count):
         starts.append(perf())
         workers.append(PyWorker(BOOT_SCRIPT, name=f"boot-{i}").start())
+    return await first_replies(t0, workers, starts, "up", 120)
+
+
+async def first_replies(t0: float, workers: list[Any], starts: list[float], expect: str,
+                        timeout: float) -> dict[str, Any]:
+    """Each worker's first reply (which must be ``expect``), in ms from its own start
+    (``starts``) and all of them from ``t0``; then the workers are killed."""
 
     async def first_reply(i: int) -> float:
-        msg = await workers[i].receive(timeout=120)
-        assert msg.read() == "up"
+        msg = await workers[i].receive(timeout=timeout)
+        assert msg.read() == expect
         return (perf() - starts[i]) * 1000
 
-    each = await asyncio.gather(*(first_reply(i) for i in range(count)))
+    each = await asyncio.gather(*(first_reply(i) for i in range(len(workers))))
     total = (perf() - t0) * 1000
     for w in workers:
         w.kill()
@@ -387,17 +394,7 @@ async def mpy_boot(count: int, js: bool = False) -> dict[str, Any]:
         w = (JsWorker(JS_ECHO) if js else PyWorker(MPY_ECHO, interpreter="micropython", name=f"mpy-{i}")).start()
         w.send_message("ping")
         workers.append(w)
-
-    async def first_reply(i: int) -> float:
-        msg = await workers[i].receive(timeout=60)
-        assert msg.read() == "ping"
-        return (perf() - starts[i]) * 1000
-
-    each = await asyncio.gather(*(first_reply(i) for i in range(count)))
-    total = (perf() - t0) * 1000
-    for w in workers:
-        w.kill()
-    return {"each_ms": list(each), "all_ms": total}
+    return await first_replies(t0, workers, starts, "ping", 60)
 
 
 async def bench_mpy(reps: int) -> dict[str, Any]:
@@ -506,6 +503,77 @@ async def bench_original(ns: list[int], reps: int, versions: list[str], scripts:
     return out
 
 
+# -- 8. synchronous calls (shared memory) -----------------------------------------------
+# Timed inside the worker, round trip by round trip: a worker's call of the host's
+# exposed add(), blocking (parent.sync / pywebworker.sync) against awaited (parent.host /
+# pywebworker.host), in turns, on one worker; and a 1 MiB bytes result both ways.
+SYNC_PY = """
+import time
+from pywebworker import parent
+
+def sync_loop(n, big=0):
+    us = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        parent.sync.big(big) if big else parent.sync.add(i, 1)
+        us.append((time.perf_counter() - t0) * 1e6)
+    return us
+
+async def async_loop(n, big=0):
+    us = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        await (parent.host.big(big) if big else parent.host.add(i, 1))
+        us.append((time.perf_counter() - t0) * 1e6)
+    return us
+
+__export__ = ["sync_loop", "async_loop"]
+"""
+SYNC_JS = """
+const loop = (call) => async (n, big) => {
+  const us = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await (big ? call("big", big) : call("add", i, 1));
+    us.push((performance.now() - t0) * 1000);
+  }
+  return us;
+};
+pywebworker.expose({
+  sync_loop: loop((name, ...args) => pywebworker.callSync(name, args)),
+  async_loop: loop((name, ...args) => pywebworker.call(name, ...args)),
+});
+"""
+
+
+async def bench_sync(n: int, reps: int) -> dict[str, Any]:
+    if not pywebworker.shared_memory_available():
+        log("  skipped: no shared memory (the page is not cross-origin isolated)")
+        return {"skipped": "no shared memory"}
+    out: dict[str, Any] = {"n": n, "reps": reps}
+    big_n = max(4, n // 50)
+    for key, w in (("pyworker", PyWorker(SYNC_PY)), ("jsworker", JsWorker(SYNC_JS))):
+        w.expose(lambda a, b: a + b, name="add")
+        w.expose(lambda size: bytes(size), name="big")
+        w.start()
+        await w.ready(timeout=120)
+        times: dict[str, list[float]] = {"sync": [], "async": [], "sync_1mib": [], "async_1mib": []}
+        await w.call("sync_loop", 50)  # warm both paths
+        await w.call("async_loop", 50)
+        for _ in range(reps):  # interleaved: the same conditions for both
+            times["sync"] += await w.call("sync_loop", n, timeout=300)
+            times["async"] += await w.call("async_loop", n, timeout=300)
+            times["sync_1mib"] += await w.call("sync_loop", big_n, 1 << 20, timeout=300)
+            times["async_1mib"] += await w.call("async_loop", big_n, 1 << 20, timeout=300)
+        w.kill()
+        out[key] = {k: summary(v) for k, v in times.items()}
+        r = out[key]
+        log(f"  {key}: sync {r['sync']['median_us']:.0f} us, await {r['async']['median_us']:.0f} us "
+            f"({r['sync']['median_us'] / r['async']['median_us']:.2f}x); 1 MiB result: sync "
+            f"{r['sync_1mib']['median_us']:.0f} us, await {r['async_1mib']['median_us']:.0f} us")
+    return out
+
+
 # -- main ------------------------------------------------------------------------------
 async def main(config_json: str) -> str:
     cfg = json.loads(config_json)
@@ -516,7 +584,7 @@ async def main(config_json: str) -> str:
         "pywebworker": pywebworker.__version__,
         "user_agent": str(js.navigator.userAgent) if hasattr(js, "navigator") else None,
     }
-    only = set(cfg.get("only") or ["throughput", "ffi", "pingpong", "binary", "coldstart", "mpy", "original"])
+    only = set(cfg.get("only") or ["throughput", "ffi", "pingpong", "binary", "coldstart", "mpy", "sync", "original"])
     if "throughput" in only:
         log("[1] throughput")
         res["throughput"] = await bench_throughput(cfg["n_throughput"], cfg["reps"])
@@ -536,6 +604,9 @@ async def main(config_json: str) -> str:
     if "mpy" in only:
         log("[7] MicroPython worker start")
         res["mpy"] = await bench_mpy(cfg["boot_reps"])
+    if "sync" in only:
+        log("[8] synchronous calls to the host (shared memory)")
+        res["sync"] = await bench_sync(cfg.get("n_sync", 500), cfg["reps"])
     if "original" in only:
         log("[6] the original PyWebWorker's README workload")
         res["original"] = await bench_original(cfg["original_n"], cfg["original_reps"], cfg["original_versions"],

@@ -35,6 +35,10 @@ COLOURS = {
     "JsWorker batches": "#56b4e9",
     "JsWorker, original's code": "#003a63",
     "PyWorker": "#009e73",
+    "PyWorker awaited": "#009e73",
+    "PyWorker sync": "#00cc96",
+    "JsWorker awaited": "#0072b2",
+    "JsWorker sync": "#56b4e9",
 }
 
 Bar = tuple[str, float, float | None]  # system, figure, p99 or None
@@ -47,7 +51,7 @@ def panels(results: dict[str, Any]) -> list[Panel]:
     hosts: dict[str, Any] = results["hosts"]
     out: list[Panel] = []
 
-    def collect(key: str, make: Any) -> dict[str, Group]:
+    def collect(key: str, make: Any) -> dict[str, Group | None]:
         return {h: make(r[key], r["env"] == "browser") for h, r in hosts.items() if key in r}
 
     def echo(t: dict[str, Any], chrome: bool) -> Group:
@@ -82,6 +86,14 @@ def panels(results: dict[str, Any]) -> list[Panel]:
                 ("4 MicroPython at once", float(m["mpy4_ms"]), None), ("JsWorker", float(m["js_ms"]), None)], \
             py, (100.0, "100 ms")
 
+    def sync(s: dict[str, Any], chrome: bool) -> Group | None:
+        if "skipped" in s:
+            return None
+        bars: list[Bar] = [(f"{name} {how}", s[k][m]["median_us"], s[k][m]["p99_us"])
+                           for name, k in (("PyWorker", "pyworker"), ("JsWorker", "jsworker"))
+                           for how, m in (("awaited", "async"), ("sync", "sync"))]
+        return bars, s["pyworker"]["async"]["median_us"], None
+
     for key, title, unit, higher, base, make in (
         ("throughput", "1. echo throughput, 20 000 short strings", "msg/s", True, "raw JS postMessage", echo),
         ("pingpong", "2. round trip (bar: median; tick: p99)", "µs", False, "raw JS median", roundtrip),
@@ -89,8 +101,9 @@ def panels(results: dict[str, Any]) -> list[Panel]:
         ("coldstart", "4. cold start, one PyWorker", "ms", False, "a raw Pyodide worker", cold),
         ("coldstart", "4. cold start, four at once", "ms", False, "four raw Pyodide workers", cold4),
         ("mpy", "7. start → first reply, MicroPython worker", "ms", False, "a Pyodide PyWorker", mpy),
+        ("sync", "8. a worker's call of the host (bar: median; tick: p99)", "µs", False, "PyWorker awaited", sync),
     ):
-        data = collect(key, make)
+        data = {h: g for h, g in collect(key, make).items() if g is not None}
         if data:
             out.append((title, unit, higher, base, data))
 
@@ -131,6 +144,8 @@ def draw(results: dict[str, Any], path: Path) -> Path:
     labelled with its figure; the round-trip panel is logarithmic, for its p99 ticks."""
     plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "pywebworker", "font.size": 8})
     ps = panels(results)
+    if not ps:
+        raise SystemExit("bench/chart.py: nothing to draw in these results")
     cols = 2
     rows = (len(ps) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(12, 3.8 * rows), squeeze=False)

@@ -35,13 +35,13 @@ from chromium_launcher import chromium  # noqa: E402
 from serve import serve  # noqa: E402
 
 FULL = {
-    "n_throughput": 20000, "reps": 5, "n_pingpong": 2000,
+    "n_throughput": 20000, "reps": 5, "n_pingpong": 2000, "n_sync": 1000,
     "binary_bytes": 1 << 20, "binary_count": 32, "binary_reps": 3, "boot_reps": 4,
     "original_n": [2000, 20000], "original_reps": 5, "original_versions": ["0.0.6", "0.0.8"],
     "original_scripts": ["readme", "quiet"],
 }
 QUICK = {
-    "n_throughput": 20000, "reps": 2, "n_pingpong": 500,
+    "n_throughput": 20000, "reps": 2, "n_pingpong": 500, "n_sync": 300,
     "binary_bytes": 1 << 20, "binary_count": 8, "binary_reps": 1, "boot_reps": 2,
     "original_n": [2000, 20000], "original_reps": 2, "original_versions": ["0.0.6", "0.0.8"],
     "original_scripts": ["readme", "quiet"],
@@ -245,8 +245,30 @@ def rows_for(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             ("7. start → first reply, JsWorker (the floor: a thread and the glue)", fmt(m["js_ms"], " ms"),
              f"MicroPython {m['mpy_ms'] / m['js_ms']:.2f}x", ""),
         ]
+    if "sync" in res:
+        rows += sync_rows(res["sync"])
     if "original" in res:
         rows += original_rows(res["original"])
+    return rows
+
+
+def sync_rows(s: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """A worker's blocking call of the host (parent.sync / pywebworker.sync) against the
+    same call awaited (parent.host), on one worker, in turns (bench_pww.py bench_sync)."""
+    if "skipped" in s:
+        return [("8. synchronous calls", "skipped", s["skipped"], "")]
+    rows: list[tuple[str, str, str, str]] = []
+    for key, what in (("pyworker", "PyWorker parent.sync"), ("jsworker", "JsWorker pywebworker.sync")):
+        r = s[key]
+        for size, label in (("", "add(i, 1)"), ("_1mib", "a 1 MiB result")):
+            sync, awaited = r["sync" + size], r["async" + size]
+            rows += [
+                (f"8. {what}: {label}, awaited (median / p99)",
+                 f"{awaited['median_us']:.0f} / {awaited['p99_us']:.0f} µs", "1", ""),
+                (f"8. {what}: {label}, synchronous (median / p99)",
+                 f"{sync['median_us']:.0f} / {sync['p99_us']:.0f} µs",
+                 f"{sync['median_us'] / awaited['median_us']:.2f}x awaited", ""),
+            ]
     return rows
 
 
@@ -338,7 +360,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     ap.add_argument("--hosts", default="chromium,node")
-    ap.add_argument("--only", default="", help="comma list: throughput,ffi,pingpong,binary,coldstart,mpy,original")
+    ap.add_argument("--only", default="", help="comma list: throughput,ffi,pingpong,binary,coldstart,mpy,sync,original")
     ap.add_argument("--pyodide", default=os.environ.get("PYWW_PYODIDE", "314.0.7"))
     ap.add_argument("--no-core", action="store_true")
     ap.add_argument("--no-pool", action="store_true", help="skip bench/pool (make bench-pool)")

@@ -3,7 +3,7 @@
 # `await micropip.install("pywebworker")`.
 
 # %% A JavaScript worker: the echo script from the original PyWebWorker README.
-from pywebworker import JsWorker, PyWorker, WorkerPool
+from pywebworker import JsWorker, PyWorker, WorkerPool, workers
 
 echo = JsWorker("""
 console.log('worker created');
@@ -61,5 +61,19 @@ async with WorkerPool(2, name="pool") as pool:
     steps = await pool.map(collatz_steps, range(1, 100_001))
     print("pool of 2 workers:", max(steps), "steps, the longest Collatz chain below 100 000;", repr(pool))
 
-# %% Kill both; kill() reports messages that were never delivered.
-print("undelivered:", echo.kill(), primes.kill(), "| states:", echo.state, primes.state)
+# %% A named MicroPython worker (PyScript's create_named_worker / workers["name"]):
+# it starts in about a tenth of a second; config= takes PyScript's keys.
+PyWorker("""
+import sys
+from pywebworker import parent
+
+def greet(who):
+    return f"hello {who}, from {sys.implementation.name} ({' '.join(sys.argv)})"
+
+__export__ = ["greet"]
+""", interpreter="micropython", name="greeter", config={"argv": ["greeter", "--polite"]}).start()
+greeter = await workers["greeter"]                    # any code can look it up by name
+print(await greeter.exports.greet("notebook"))
+
+# %% Kill them; kill() reports messages that were never delivered.
+print("undelivered:", echo.kill(), primes.kill(), greeter.kill(), "| states:", echo.state, primes.state, greeter.state)

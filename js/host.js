@@ -44,7 +44,7 @@ function pwwHost(core, bundles, dispatch) {
   const nonce = () => Math.random().toString(36).slice(2) + pwwNow().toString(36);
   // Shared memory for a PyWorker's interrupt buffer: Node always, a browser only when the
   // page is cross-origin isolated (COOP + COEP); else null.
-  const sharedInt32 = () => (pwwShared() ? new Int32Array(new SharedArrayBuffer(4)) : null);
+  const sharedInt32 = () => (pwwSharedMemory() ? new Int32Array(new SharedArrayBuffer(4)) : null);
   // A worker's shared ring (js/ring.js): its buffer for the worker, its reader here.
   const ringFor = (rec) => {
     const sab = pwwRingBuffer();

@@ -2,6 +2,12 @@
 // in batches (js/protocol.js `calls` and `returns`). The host's calls are pending in the
 // core (pww_w_call_*) until their replies come; the worker's calls are answered by
 // Python. Its parts are in `h`, the context pwwHost makes.
+//
+// A worker's synchronous call (a `sync` request, js/sync.js) is served as a `calls`
+// batch of one item whose id is -seq: Python answers it as any call, and a reply batch
+// whose id is negative goes into the worker's shared channel instead of a `returns`
+// message. Only the newest request of a worker is answered: an answer to an older seq
+// (the worker timed out meanwhile) is dropped.
 
 function pwwHostCalls(h) {
   const { x, dispatch, record } = h;
@@ -28,6 +34,42 @@ function pwwHostCalls(h) {
     }
   }
 
+  // A worker's synchronous request. Every path ends in an answer (or the worker's
+  // timeout): a failure here is answered as the call's error.
+  function onSync(rec, m) {
+    const seq = m.seq;
+    if (m.kind === PWW_SYNC.FETCH) {
+      const big = rec.syncBig;
+      rec.syncBig = null;
+      if (m.channel && big && big.seq === seq) pwwSyncWrite(pwwSyncChannel(m.channel), seq, big.bytes);
+      return;
+    }
+    if (m.channel) rec.sync = pwwSyncChannel(m.channel);
+    rec.syncSeq = seq;
+    rec.syncBig = null;
+    const b = pwwBatch();
+    try {
+      if (m.kind !== PWW_SYNC.CALL) throw new TypeError(`unknown sync request kind ${JSON.stringify(m.kind)}`);
+      pwwBatchAdd(b, -seq, m.name, m.text, m.bufs);
+    } catch (e) {
+      return syncAnswer(rec, pwwBatchText(pwwBatchFailed([-seq], pwwErrorInfo(e, "the host could not answer the call: "))), []);
+    }
+    onCalls(rec, pwwBatchText(b), b.bufs);
+  }
+
+  // The reply (a batch of one item, id -seq) to a synchronous request, into the
+  // worker's channel; dropped when the worker is gone or waits for a newer request.
+  function syncAnswer(rec, text, bufLists, ids) {
+    const seq = ids ? -ids[0] : rec.syncSeq;
+    if (!rec.worker || !rec.sync || seq !== rec.syncSeq) return;
+    let bytes;
+    try { bytes = pwwSyncAnswer(rec.sync, seq, text, bufLists.length ? bufLists[0] : []); } catch (e) {
+      // Never leave the worker waiting for its timeout: the failure is the answer.
+      bytes = pwwSyncAnswer(rec.sync, seq, pwwBatchText(pwwBatchFailed([-seq], pwwErrorInfo(e, "the answer could not be written: "))), []);
+    }
+    if (bytes !== null) rec.syncBig = { seq, bytes };
+  }
+
   // The host's calls made in one JS task leave in one message (rec.calls, made in
   // host.js create): a Python loop that issues 1 000 calls costs the worker one message
   // event, not 1 000. A batch that cannot be posted (a DataCloneError) fails each of its
@@ -46,6 +88,7 @@ function pwwHostCalls(h) {
   // rather than hang there.
   function postReturns(rec, text, bufs, ids, transfer) {
     if (!rec.worker) return;
+    if (ids.length === 1 && ids[0] < 0) return syncAnswer(rec, text, bufs, ids);
     try {
       h.post(rec, pwwMessage(rec.nonce, PWW.RETURNS, text, bufs, ids), transfer);
     } catch (e) {
@@ -55,7 +98,7 @@ function pwwHostCalls(h) {
   }
 
   return {
-    onReturns, onCalls, sendCalls,
+    onReturns, onCalls, onSync, sendCalls,
 
     // Begin a call and post it with the others of this task (the worker is ready);
     // returns the call id or a negative core code. `args` is JSON text, `bufs` the

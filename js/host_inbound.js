@@ -139,6 +139,7 @@ function pwwHostInbound(h) {
       case PWW.EXIT: return fail(rec, { name: "WorkerExit", message: "the worker closed itself (close())" });
       case PWW.RETURNS: return h.onReturns(rec, m.text, m.bufs, m.ids);
       case PWW.CALLS: return h.onCalls(rec, m.text, m.bufs);
+      case PWW.SYNC: return h.onSync(rec, m);
     }
   }
 

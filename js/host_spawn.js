@@ -36,6 +36,7 @@ function pwwHostSpawn(h) {
   }
 
   function stop(rec) {
+    rec.sync = rec.syncBig = null;  // a synchronous request's channel and pending answer
     if (rec.worker) {
       const w = rec.worker;
       rec.worker = null;

@@ -15,50 +15,95 @@
 // MicroPython side reads and writes it with its json module: ints of any size stay
 // exact, which a JS number would not), bytes as Uint8Array, text as strings. What it
 // reads comes from this worker's C inbound queue, as in a Pyodide PyWorker.
-const PWW_MPY_HEAP = 16 << 20;  // bytes: MicroPython's heap is fixed at boot (its default is 1 MiB)
+const PWW_MPY_HEAP = 16 << 20;  // bytes: MicroPython's heap at boot (its default is 1 MiB)
+// MicroPython's wasm memory may grow past the heap (the build adds heap as needed) up to
+// this many bytes; past it an allocation raises MemoryError. Without a bound a script
+// that keeps allocating grows it to wasm's 2 GiB, in a Node host inside its process.
+const PWW_MPY_MEMORY_MAX = 256 << 20;
+// Words (4 bytes) of MicroPython's Python stack (its default, 2048, overflows at ~100
+// levels of nesting, below the payload rules' 512).
+const PWW_MPY_PYSTACK = 64 << 10;
 
 async function pwwBoot(init) {
-  try {
-    pwwCoreInst = pwwCore(init.files["_core.wasm"], "host");
-    pwwParentId = pwwCoreInst.exports.pww_w_create(PWW_CORE.KIND_PYTHON);
-    pwwInboxInst = pwwInbox(pwwCoreInst, pwwParentId, "host");
-    pwwCoreInst.exports.pww_w_set_state(pwwParentId, PWW_CORE.STATE_STARTING);
-    pwwCoreInst.exports.pww_w_set_state(pwwParentId, PWW_CORE.STATE_RUNNING);
-  } catch (e) {
-    pwwCoreInst = null;
-    return pwwSay(PWW.FAILED, e);
-  }
-  pwwSay(PWW.STARTED);
+  if (!pwwOpenQueue(init)) return;
   const filename = `/worker/${init.name}.py`;
-  let mod = null;
+  let mod = null, lift = 0, mp = null;
   try {
     const where = await pwwMpyURLs(init);
     const { loadMicroPython } = await import(where.moduleURL);
-    const mp = await loadMicroPython({
-      url: where.wasmURL, heapsize: PWW_MPY_HEAP, linebuffer: true,
+    mp = await pwwMpyBounded(() => loadMicroPython({
+      url: where.wasmURL, heapsize: PWW_MPY_HEAP, pystack: PWW_MPY_PYSTACK, linebuffer: true,
       stdout: (text) => pwwSay(PWW.OUTPUT, "stdout", text),
       stderr: (text) => pwwSay(PWW.OUTPUT, "stderr", text),
-    });
+    }));
     mp.FS.mkdirTree("/lib");
-    mp.FS.writeFile("/lib/pywebworker.py", init.files["micropython/pywebworker.py"]);
+    // The module as bytecode (built by mpy-cross with the wheel), or as source.
+    const mpy = init.files["micropython/pywebworker.mpy"];
+    if (mpy) mp.FS.writeFile("/lib/pywebworker.mpy", mpy);
+    else mp.FS.writeFile("/lib/pywebworker.py", init.files["micropython/pywebworker.py"]);
     mp.registerJsModule("_pywebworker_mpy", pwwMpyApi(mp, filename));
     const code = init.url ? await pwwFetchText(init.url) : init.script;
     mod = mp.pyimport("pywebworker");
     // The config (pywebworker/_config.py; the host refused what MicroPython cannot do:
     // a config URL, env, archives): working directory and files, then sys.argv.
     if (init.config) {
-      await pwwConfigFiles(mp.FS, init.config, null, { keep: "/lib/pywebworker.py" });
+      await pwwConfigFiles(mp.FS, init.config, null, { keep: mpy ? "/lib/pywebworker.mpy" : "/lib/pywebworker.py" });
       if (init.config.argv) mod._set_argv(JSON.stringify(init.config.argv));
     }
     // Readiness as in pywebworker/_boot.py: a script that assigns __export__ at its top
     // level is ready once __export__ exists (MicroPython has no ast: a line starting
     // with the assignment counts).
-    mod._boot(filename, /^[ \t]*__export__[ \t]*(=|:)/m.test(code));
-    await mp.runPythonAsync(code);
+    // MicroPython compiles a top-level `async for` or `async with` only after a top-level
+    // `await` (its compiler makes the module a coroutine there): a script with one runs
+    // after a first line that awaits nothing, and tracebacks count lines without it.
+    lift = /^[ \t]*async[ \t]+(for|with)\b/m.test(code) ? 1 : 0;
+    mod._boot(filename, /^[ \t]*__export__[ \t]*(=|:)/m.test(code), lift);
+    await mp.runPythonAsync(lift ? "await __import__('pywebworker')._nothing()\n" + code : code);
     mod._top_level_done();
   } catch (e) {
     pwwFlushLater();
-    pwwSay(PWW.FAILED, pwwMpyErr(e, filename));
+    if (mp) pwwMpyFlushOutput(mp._module);
+    pwwSay(PWW.FAILED, pwwMpyErr(e, filename, lift));
+  }
+}
+
+// load() (MicroPython's loadMicroPython) with the memory of the wasm instance it makes
+// bounded by PWW_MPY_MEMORY_MAX: loadMicroPython takes no Module options, so the
+// instance is caught as WebAssembly makes it (nothing else is instantiated meanwhile),
+// and its memory's grow() refuses past the bound (Emscripten's malloc then fails, and
+// MicroPython raises MemoryError).
+async function pwwMpyBounded(load) {
+  const W = WebAssembly, made = [];
+  const keep = (r) => { made.push(r.instance || r); return r; };
+  const { instantiate, instantiateStreaming } = W;
+  W.instantiate = (...a) => instantiate.apply(W, a).then(keep);
+  if (instantiateStreaming) W.instantiateStreaming = (...a) => instantiateStreaming.apply(W, a).then(keep);
+  let mp;
+  try { mp = await load(); } finally {
+    W.instantiate = instantiate;
+    if (instantiateStreaming) W.instantiateStreaming = instantiateStreaming;
+  }
+  for (const inst of made) {
+    const mem = inst.exports && inst.exports.memory;
+    if (!(mem instanceof W.Memory)) continue;
+    const grow = mem.grow;
+    mem.grow = (pages) => {
+      if (mem.buffer.byteLength + pages * 65536 > PWW_MPY_MEMORY_MAX) throw new RangeError("pywebworker: MicroPython's memory is at its bound");
+      return grow.call(mem, pages);
+    };
+  }
+  return mp;
+}
+
+// The line of output the script began but did not end (loadMicroPython's linebuffer
+// holds it until a newline), said before the worker fails instead of lost with it.
+function pwwMpyFlushOutput(Module) {
+  for (const [key, stream] of [["_stdoutBuffer", "stdout"], ["_stderrBuffer", "stderr"]]) {
+    const buf = Module && Module[key];
+    if (Array.isArray(buf) && buf.length) {
+      pwwSay(PWW.OUTPUT, stream, Module._textDecoder.decode(new Uint8Array(buf)));
+      buf.length = 0;
+    }
   }
 }
 
@@ -67,7 +112,7 @@ async function pwwMpyURLs(init) {
   if (init.indexURL) return { moduleURL: init.moduleURL, wasmURL: init.indexURL + "micropython.wasm" };
   const mjs = init.files["micropython/micropython.mjs"], wasm = init.files["micropython/micropython.wasm"];
   if (!mjs || !wasm) throw new Error("pywebworker: the wheel has no MicroPython files (micropython.mjs, micropython.wasm); give index_url=");
-  if (!(globalThis.process && process.versions && process.versions.node)) {
+  if (!pwwInNode()) {
     const url = (bytes, type) => URL.createObjectURL(new Blob([bytes], { type }));
     return { moduleURL: url(mjs, "text/javascript"), wasmURL: url(wasm, "application/wasm") };
   }
@@ -89,10 +134,14 @@ async function pwwMpyURLs(init) {
 }
 
 // {name, message, stack} of an error MicroPython raised into JS (a PythonError: `type`,
-// and the traceback as its message), the script's name in place of "<stdin>".
-function pwwMpyErr(e, filename) {
+// and the traceback as its message), the script's name in place of "<stdin>", its line
+// numbers less `lift` (the line pwwBoot put first), pywebworker's own frames dropped.
+function pwwMpyErr(e, filename, lift) {
   if (!e || e.name !== "PythonError" || typeof e.message !== "string") return pwwErrorInfo(e);
-  const stack = e.message.split('File "<stdin>"').join(`File "${filename}"`);
+  const stack = e.message
+    .replace(/File "<stdin>", line (\d+)/g, (_, n) => `File "${filename}", line ${n - lift}`)
+    .split('File "<stdin>"').join(`File "${filename}"`)
+    .split("\n").filter((l) => !l.startsWith('  File "/lib/pywebworker.py"')).join("\n");
   const lines = stack.replace(/\n+$/, "").split("\n");
   const type = e.type || "Error";
   const last = lines.findLastIndex((l) => l === type || l.startsWith(type + ":"));
@@ -106,6 +155,10 @@ function pwwMpyApi(mp, filename) {
   const api = pwwParentApi(), id = pwwParentId, toJs = mp.PyProxy.toJs;
   const bytesOf = (b) => { const u = toJs(b); return ArrayBuffer.isView(u) ? u : new Uint8Array(0); };
   const bufsOf = (list) => (list ? Array.from(toJs(list), (b) => (ArrayBuffer.isView(b) ? b : new Uint8Array(0))) : undefined);
+  // Text from MicroPython: a str, or its UTF-8 bytes when it holds a NUL (MicroPython's
+  // FFI ends a str at its first NUL).
+  const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+  const textOf = (t) => (typeof t === "string" ? t : utf8.decode(bytesOf(t)));
   const u8Lists = (bufs) => (bufs || []).map((list) => list.map((b) => new Uint8Array(b)));
   const check = (r) => {
     if (typeof r === "number" && r < 0) throw pwwCoreInst.coreError(r);
@@ -133,10 +186,10 @@ function pwwMpyApi(mp, filename) {
       return [e[0], ArrayBuffer.isView(e[1]) ? e[1].slice() : e[1]];
     },
     releaseOpened: () => api.releaseOpened(id),
-    sendText: (text) => api.send(PWW_CORE.MSG_TEXT, String(text)),
+    sendText: (text) => api.send(PWW_CORE.MSG_TEXT, textOf(text)),
     sendJson: (text) => api.send(PWW_CORE.MSG_JSON, String(text)),
     sendBytes: (b) => api.send(PWW_CORE.MSG_BYTES, bytesOf(b)),
-    sendError: (name, message, stack) => api.sendError(name, message, stack),
+    sendError: (name, message, stack) => api.sendError(textOf(name), textOf(message), textOf(stack)),
     // wake() is called (no arguments) when a message or an error arrives.
     watch: (wake) => api.watch(true, () => wake()),
     // onCalls(text, bufs): the host's batches; onReturns(text, bufs, late): replies to
@@ -146,7 +199,14 @@ function pwwMpyApi(mp, filename) {
       (text, bufs, late) => onReturns(text, u8Lists(bufs), (late || []).join(","))),
     reply: (callId, ok, json, bufs) => returns.add(callId, ok ? 1 : 0, String(json), pwwOwnBuffers(bufsOf(bufs))),
     // Begin a call to the host: its id, or a negative core code.
-    call: (name, json, bufs) => api.call(String(name), String(json), bufsOf(bufs)),
+    call: (name, json, bufs) => api.call(textOf(name), String(json), bufsOf(bufs)),
+    // Synchronous calls (js/sync.js): [text, bufs] of the answer (bufs: Uint8Arrays), or
+    // null after `timeout` seconds.
+    sharedMemory: () => pwwSharedMemory(),
+    sync: (name, json, bufs, timeout) => {
+      const r = api.sync(PWW_SYNC.CALL, textOf(name), String(json), bufsOf(bufs), Number(timeout));
+      return r === undefined ? null : [r[0], r[1].map((b) => new Uint8Array(b))];
+    },
     ready: (namesJson) => { pwwFlushLater(); pwwSay(PWW.READY, JSON.parse(namesJson)); },
   };
 }

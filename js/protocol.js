@@ -10,7 +10,7 @@ const PWW = Object.freeze({
   TAG: "__pywebworker__",
   INIT: "init", STARTED: "started", READY: "ready", FAILED: "failed", OUTPUT: "output",
   ERROR: "error", EXIT: "exit", JSON: "json", CALLS: "calls", RETURNS: "returns",
-  WARM: "warm", RUN: "run", MSGS: "msgs", RING: "ring", BELL: "bell",
+  WARM: "warm", RUN: "run", MSGS: "msgs", RING: "ring", BELL: "bell", SYNC: "sync",
 });
 
 const pwwStr = (v, dflt = "") => (v === undefined || v === null ? dflt : String(v));
@@ -75,6 +75,13 @@ const PWW_MESSAGES = Object.freeze(Object.assign(Object.create(null), {
   // receiving glue ends each in its core before the batch is read.
   returns: { dir: "both", build: (text, bufs, ids) => ({ text, bufs: bufs || [], ids }),
     read: (d) => ({ text: pwwStr(d.text, "[]"), bufs: pwwList(d.bufs), ids: pwwList(d.ids) }) },
+  // A worker's synchronous request (js/sync.js): it waits in Atomics.wait until the host
+  // answers into the shared channel. `kind` "call": `name`, `text` (args JSON text) and
+  // `bufs` as a `calls` item; "fetch": write the answer to `seq` into `channel` (it was
+  // too big). `channel`: the worker's SharedArrayBuffer, with its first request.
+  sync: { dir: "worker->host", build: (kind, seq, name, text, bufs, channel) => ({ kind, seq, name, text, bufs, channel: channel || null }),
+    read: (d) => ({ kind: pwwStr(d.kind), seq: Number.isInteger(d.seq) ? d.seq : 0, name: pwwStr(d.name), text: pwwStr(d.text, "[]"),
+      bufs: pwwList(d.bufs), channel: Object.prototype.toString.call(d.channel) === "[object SharedArrayBuffer]" ? d.channel : null }) },
 }));
 
 const pwwIsInt32 = (v) => Object.prototype.toString.call(v) === "[object Int32Array]";

@@ -45,6 +45,9 @@ const pwwCallsOut = pwwOutbox((b) => {
   }
 });
 
+// This worker's synchronous requests to the host (js/sync.js).
+const pwwSyncOut = pwwSyncClient(PWW_NONCE, (m, t) => pwwPost(m, t));
+
 // Nothing thrown here may escape: an uncaught error would fail the whole worker. A
 // failure (of the glue, or of Python called from it) becomes an error message in
 // this worker's inbound queue, where `parent` reads it; a batch of the host's calls
@@ -146,6 +149,27 @@ function pwwControl(m) {
   }
 }
 
+// Step 3's start, for every interpreter's pwwBoot: this worker's own C core and inbound
+// queue (the `parent` endpoint), running; then "started". The queue takes messages from
+// now on, so the host may deliver while the interpreter loads: what the host sent before
+// start() is waiting here, all of it, when the script runs (not still on its way, racing
+// the script's first receive()). False once it said why it failed.
+function pwwOpenQueue(init) {
+  try {
+    pwwCoreInst = pwwCore(init.files["_core.wasm"], "host");
+    pwwParentId = pwwCoreInst.exports.pww_w_create(PWW_CORE.KIND_PYTHON);
+    pwwInboxInst = pwwInbox(pwwCoreInst, pwwParentId, "host");
+    pwwCoreInst.exports.pww_w_set_state(pwwParentId, PWW_CORE.STATE_STARTING);
+    pwwCoreInst.exports.pww_w_set_state(pwwParentId, PWW_CORE.STATE_RUNNING);
+  } catch (e) {
+    pwwCoreInst = null;
+    pwwSay(PWW.FAILED, e);
+    return false;
+  }
+  pwwSay(PWW.STARTED);
+  return true;
+}
+
 // Replies to this worker's calls, as host_calls.js onReturns: each ended in this worker's core
 // first; the late ones (timed out, cancelled) are listed for Python to drop.
 function pwwReturns(text, bufs, ids) {
@@ -157,13 +181,10 @@ function pwwReturns(text, bufs, ids) {
   pwwOnReturns(text, bufs.length ? bufs : undefined, late);
 }
 
+// The text at `url` (the script of `url=`): read as worker_config.js reads a config's
+// files (a path or file: URL from disk in Node; a failure names the URL and the status).
 async function pwwFetchText(url) {
-  if (globalThis.process && process.versions && process.versions.node && !/^(https?|data):/.test(url)) {
-    return require("node:fs").readFileSync(url.startsWith("file:") ? new URL(url) : url, "utf8");
-  }
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`could not load ${url}: HTTP ${r.status}`);
-  return r.text();
+  return new TextDecoder().decode(await pwwFetchBytes(url));
 }
 
 // One message of parent.send into the shared ring (js/ring.js); false when it does not
@@ -249,6 +270,14 @@ function pwwParentApi() {
       return callId;
     },
     callCancel(callId) { return pwwCoreInst.exports.pww_w_call_cancel(pwwParentId, callId); },
+    // A synchronous request to the host (js/sync.js), after the calls made before it:
+    // blocks this thread; [text, bufs] of the answer, or undefined after `timeout` seconds.
+    sync(kind, name, args, bufs, timeout) {
+      pwwCallsOut.flush();
+      const r = pwwSyncOut.request(kind, String(name), args, pwwOwnBuffers(bufs) || [], timeout);
+      return r === null ? undefined : r;
+    },
+    sharedMemory: pwwSharedMemory,
     callStat(stat) { return pwwCoreInst.exports.pww_w_call_stat(pwwParentId, stat); },
     watch(on, notify) { pwwWatch = !!on; if (notify) pwwNotify = notify; },
   });

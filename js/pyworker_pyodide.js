@@ -3,20 +3,7 @@
 // and the requested packages, applies the config and runs the script (steps 3-5 of js/pyworker.js).
 
 async function pwwBoot(init) {
-  try {
-    pwwCoreInst = pwwCore(init.files["_core.wasm"], "host");
-    pwwParentId = pwwCoreInst.exports.pww_w_create(PWW_CORE.KIND_PYTHON);
-    pwwInboxInst = pwwInbox(pwwCoreInst, pwwParentId, "host");
-    pwwCoreInst.exports.pww_w_set_state(pwwParentId, PWW_CORE.STATE_STARTING);
-    pwwCoreInst.exports.pww_w_set_state(pwwParentId, PWW_CORE.STATE_RUNNING);
-  } catch (e) {
-    pwwCoreInst = null;
-    return pwwSay(PWW.FAILED, e);
-  }
-  // This worker's queue takes messages from now on, so the host may deliver while
-  // Pyodide loads: what the host sent before start() is waiting here, all of it, when
-  // the script runs (not still on its way, racing the script's first receive()).
-  pwwSay(PWW.STARTED);
+  if (!pwwOpenQueue(init)) return;
   let boot = null, quiet = false, py = null;
   try {
     const { loadPyodide } = await import(init.moduleURL);

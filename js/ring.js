@@ -2,7 +2,7 @@
 // isolated page): the worker writes its user messages into it, and the host reads them
 // into the C core (which stays the owner of the queues and their limits) at once, at
 // the start of every reading call, even while its Python is busy in a cell and its
-// event loop cannot run. Included in the host's bundle and in every worker's.
+// event loop cannot run. Included in the host's bundle and in every worker's, after sync.js.
 //
 // Layout (one SharedArrayBuffer): a header of Int32 slots (PWW_RING below), then the
 // data, a power of two bytes, holding records [kind, byte length, payload padded to 8
@@ -30,13 +30,8 @@ const PWW_RING = Object.freeze({
   SIZE: 1 << 20,  // data bytes of a worker's ring
 });
 
-// Whether this side can make shared memory: Node always; a browser (or a worker inside
-// it) only when cross-origin isolated (COOP same-origin + COEP require-corp).
-const pwwShared = () => typeof SharedArrayBuffer === "function" && typeof Atomics === "object"
-  && !!(globalThis.crossOriginIsolated || (globalThis.process && process.versions && process.versions.node));
-
-// A new ring's buffer, or null without shared memory.
-const pwwRingBuffer = (size = PWW_RING.SIZE) => (pwwShared() ? new SharedArrayBuffer(PWW_RING.HEADER + size) : null);
+// A new ring's buffer, or null without shared memory (js/sync.js pwwSharedMemory).
+const pwwRingBuffer = (size = PWW_RING.SIZE) => (pwwSharedMemory() ? new SharedArrayBuffer(PWW_RING.HEADER + size) : null);
 
 // The worker's side. `post(data, transfer)` posts a message. Every post of the worker
 // but a doorbell goes through post() here, from the worker's start (also before the

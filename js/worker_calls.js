@@ -6,6 +6,7 @@
 //
 //   pywebworker.expose({ add(a, b) { return a + b; }, async fetchIt(url) { ... } });
 //   const n = await pywebworker.host.count_words("some text");   // or .call("name", ...)
+//   const m = pywebworker.sync.count_words("some text");  // blocks (shared memory: js/sync.js)
 //
 // Values follow DESIGN.md's payload rules. On the wire, arguments and results are JSON
 // text; calls both ways travel in batches (protocol.js `calls` and `returns`), one
@@ -213,6 +214,22 @@ const pwwSay = (type, ...args) => { pwwMsgsOut.flush(); pwwRawPost(pwwMessage(PW
     pwwSay(PWW.FAILED, ev.reason);
   });
 
+  // Synchronous calls (js/sync.js): messages and calls made before one leave first.
+  const syncOut = pwwSyncClient(PWW_NONCE, (m, t) => { calls.flush(); pwwMsgsOut.flush(); rawPost(m, t); });
+  function callSync(name, args = [], timeout = 60) {
+    if (typeof timeout !== "number" || !(timeout >= 0)) throw new TypeError(`pywebworker.callSync: timeout must be a number of seconds >= 0, not ${timeout}`);
+    const [json, bufs] = pack(Array.from(args), `an argument of ${name}()`);
+    const r = syncOut.request(PWW_SYNC.CALL, String(name), json, bufs, timeout);
+    if (r === null) {
+      const e = new Error(`the host did not answer ${name}() within ${timeout} s (a host busy in Python answers only when it awaits)`);
+      e.name = "TimeoutError";
+      throw e;
+    }
+    const [[, ok, value, k]] = JSON.parse(r[0]);
+    if (!ok) throw pwwErrorFrom(value);
+    return k < 0 ? value : unpack(value, r[1]);
+  }
+
   function call(name, ...args) {
     return new Promise((resolve, reject) => {
       const [json, bufs] = pack(args, `an argument of ${name}()`);
@@ -238,6 +255,15 @@ const pwwSay = (type, ...args) => { pwwMsgsOut.flush(); pwwRawPost(pwwMessage(PW
     call,
     // pywebworker.host.name(...args) === pywebworker.call("name", ...args)
     host: new Proxy({}, { get: (_, name) => (typeof name === "string" && name !== "then") ? (...args) => call(name, ...args) : undefined }),
+    // Call a function the host exposed and block this worker until its result (thrown:
+    // its error; a TimeoutError after `timeout` seconds, default 60; a SharedMemoryError
+    // where the page is not cross-origin isolated). The host answers from its event
+    // loop: while its Python is busy in a cell, this worker waits.
+    callSync,
+    // pywebworker.sync.name(...args) === pywebworker.callSync("name", args)
+    sync: new Proxy({}, { get: (_, name) => (typeof name === "string" && name !== "then") ? (...args) => callSync(name, args) : undefined }),
+    // Whether this worker can share memory (and so make synchronous calls).
+    sharedMemoryAvailable: pwwSharedMemory,
   };
   Object.defineProperty(api, "exportedNames", { value: () => [...exported.keys()] });
   globalThis.pywebworker = Object.freeze(api);

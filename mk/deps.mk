@@ -34,13 +34,13 @@ test-py: pyodide-dist
 	  echo "=== pytest tests/py: Pyodide $$v, runtimes $(PYODIDE_RUNTIMES)"; \
 	  if [ "$(TEST_PY_PARALLEL)" = 1 ]; then \
 	    { PYWW_PYODIDE=$$v $(PYTHON) -m pytest tests/py --rt $(PYODIDE_RUNTIMES) -p no:cacheprovider $(RERUN_ARGS) $(PYTEST_ARGS) 2>&1; \
-	      echo $$? > build/test-py/$$v.rc; } | sed -u "s/^/[$$v] /" & \
+	      echo $$? > build/test-py/$$v.rc; } | tee build/test-py/$$v.log | sed -u "s/^/[$$v] /" & \
 	  else \
-	    PYWW_PYODIDE=$$v $(PYTHON) -m pytest tests/py --rt $(PYODIDE_RUNTIMES) -p no:cacheprovider $(RERUN_ARGS) $(PYTEST_ARGS); \
-	    echo $$? > build/test-py/$$v.rc; \
+	    { PYWW_PYODIDE=$$v $(PYTHON) -m pytest tests/py --rt $(PYODIDE_RUNTIMES) -p no:cacheprovider $(RERUN_ARGS) $(PYTEST_ARGS) 2>&1; \
+	      echo $$? > build/test-py/$$v.rc; } | tee build/test-py/$$v.log; \
 	  fi; \
 	done; wait; rc=0; \
 	for v in $(PYODIDE_VERSIONS); do \
 	  r=$$(cat build/test-py/$$v.rc 2>/dev/null || echo missing); echo "=== Pyodide $$v: pytest exit status $$r"; \
-	  [ "$$r" = 0 ] || rc=1; \
+	  [ "$$r" = 0 ] || { rc=1; $(PYTHON) tools/failure_digest.py build/test-py/$$v.log; }; \
 	done; exit $$rc

@@ -10,6 +10,7 @@ from ._errors import (
     PyWebWorkerError,
     QueueFullError,
     RemoteError,
+    SharedMemoryError,
     WorkerFailedError,
     WorkerKilledError,
     WorkerStartError,
@@ -21,6 +22,7 @@ from ._named import create_named_worker, workers
 from ._parent import Parent, parent
 from ._pool import WorkerPool
 from ._spares import prestart
+from ._sync import shared_memory_available
 from ._version import __version__
 from ._worker import JsWorker, PyWorker, Worker
 
@@ -37,6 +39,7 @@ __all__ = [
     "PyWorker",
     "QueueFullError",
     "RemoteError",
+    "SharedMemoryError",
     "Worker",
     "WorkerFailedError",
     "WorkerKilledError",
@@ -48,5 +51,6 @@ __all__ = [
     "create_named_worker",
     "parent",
     "prestart",
+    "shared_memory_available",
     "workers",
 ]

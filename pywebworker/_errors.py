@@ -31,6 +31,7 @@ __all__ = [
     "WorkerKilledError",
     "WorkerFailedError",
     "NotExportedError",
+    "SharedMemoryError",
 ]
 
 
@@ -44,6 +45,14 @@ class WorkerStateError(PyWebWorkerError):
     Raised by ``start()`` on a worker already started, and by ``send_message()`` on a
     worker that is killed or failed.
     """
+
+
+class SharedMemoryError(PyWebWorkerError, RuntimeError):
+    """This page or worker cannot share memory (``SharedArrayBuffer`` and
+    ``Atomics.wait``), which synchronous calls, ``wait_for_messages()`` and
+    ``interrupt()`` need: the page is not cross-origin isolated. Its message names the
+    two headers a page needs. Also raised by ``wait_for_messages()`` on a browser page's
+    main thread, which may not block."""
 
 
 class QueueFullError(PyWebWorkerError):

@@ -372,7 +372,8 @@ class _JsHostGlue:
         return int(self.js.memoryBytes())
 
 
-_PARENT = _INBOUND + ("send", "sendMany", "sendError", "watch", "serve", "call", "callCancel", "callStat", "replies")
+_PARENT = _INBOUND + ("send", "sendMany", "sendError", "watch", "serve", "call", "callCancel", "callStat", "replies",
+                      "sync", "sharedMemory")
 
 
 class _JsParentPort(_JsInbound):
@@ -432,6 +433,17 @@ class _JsParentPort(_JsInbound):
 
     def replies(self, batch: Batch) -> None:
         self._f.replies(batch.text(), _to_js(batch.bufs) if batch.bufs else None, ",".join(map(str, batch.ids)))
+
+    def shared_memory(self) -> bool:
+        return bool(self._f.sharedMemory())
+
+    def sync(self, kind: str, name: str, args: str, bufs: list[bytes],
+             timeout: float) -> tuple[str, list[bytes]] | None:
+        r = self._f.sync(kind, name, args, _js_bufs(bufs), timeout)
+        if r is None:
+            return None
+        text, js_bufs = r[0], r[1]
+        return str(text), [b.to_bytes() for b in js_bufs]
 
 
 class _JsBootPort:
@@ -499,6 +511,15 @@ class PyodideRuntime:
             n = int(get("node:os").availableParallelism()) if get is not None else 1
         return max(1, n)
 
+    def shared_memory(self) -> bool:
+        # As js/sync.js pwwSharedMemory: Node always; a browser when cross-origin isolated.
+        g = _globals()
+        if getattr(g, "SharedArrayBuffer", None) is None or getattr(g, "Atomics", None) is None:
+            return False
+        if getattr(g, "crossOriginIsolated", None) is True:
+            return True
+        return getattr(getattr(getattr(g, "process", None), "versions", None), "node", None) is not None
+
     def package_files(self, name: str) -> dict[str, bytes] | None:
         if name not in _files_cache:
             try:
@@ -531,11 +552,15 @@ def _package_files() -> Any:
 
 def _mpy_files(runtime: bool) -> Any:
     """What a MicroPython worker needs from this package, as a JS object ``{relative
-    path: Uint8Array}``: the C core, ``micropython/pywebworker.py``, and with
-    ``runtime`` MicroPython itself (``micropython.mjs``, ``micropython.wasm``)."""
+    path: Uint8Array}``: the C core, ``micropython/pywebworker.mpy`` (its bytecode,
+    built with the wheel; else the ``.py`` source), and with ``runtime`` MicroPython
+    itself (``micropython.mjs``, ``micropython.wasm``)."""
     if runtime not in _mpy_files_js:
         root = resources.files(__package__)
-        names = ["_core.wasm", "micropython/pywebworker.py", *(_MPY_RUNTIME if runtime else ())]
+        module = "micropython/pywebworker.mpy"
+        if not root.joinpath(module).is_file():
+            module = "micropython/pywebworker.py"
+        names = ["_core.wasm", module, *(_MPY_RUNTIME if runtime else ())]
         files = {}
         for name in names:
             node = root.joinpath(name)

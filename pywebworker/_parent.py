@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import _js
+from . import _js, _sync
 from ._client import CallClient
 from ._constants import MSG_TEXT
 from ._endpoint import Endpoint, Handler
@@ -50,6 +50,7 @@ class Parent(Endpoint, CallClient, CallServer):
         # Set by the bootstrap (_boot.py, through set_wait_hook) until the worker is
         # ready: the script is waiting for the host, which may make it ready.
         self._on_wait: Callable[[], None] | None = None
+        self.sync_timeout: float | None = _sync.DEFAULT_TIMEOUT
 
     def __getattr__(self, name: str) -> Any:
         # Bind to the bootstrap's glue on first use, so that importing pywebworker
@@ -129,6 +130,43 @@ class Parent(Endpoint, CallClient, CallServer):
         ``RemoteError`` with ``remote_type == "NotExportedError"``, listing them.
         """
         return Exports(self.call, self._export_names, self._not_exported)
+
+    @property
+    def sync(self) -> _sync.SyncExports:
+        """Synchronous calls to the functions the host exposed:
+        ``parent.sync.name(*args)`` blocks this worker until the result and returns it
+        (no ``await``), as PyScript's ``sync.name()``. Needs shared memory
+        (``pywebworker.shared_memory_available()``: Node, or a page served with
+        ``Cross-Origin-Opener-Policy: same-origin`` and
+        ``Cross-Origin-Embedder-Policy: require-corp``).
+
+        The host answers from its event loop: while its Python is busy (a notebook cell
+        that does not await), this worker waits. Messages and calls sent before arrive
+        first. Payload rules as ``call``. ``timeout=`` (seconds; ``float("inf")``: none)
+        overrides ``parent.sync_timeout`` (default 60 s) for one call.
+
+        Raises
+        ------
+        SharedMemoryError
+            where shared memory is missing, naming the two headers.
+        RemoteError
+            if the host's function raised (with its traceback), is not exposed, or
+            returned something that cannot be sent.
+        TimeoutError
+            when the host did not answer in time (a later answer is dropped).
+        PayloadError
+            (also a ``TypeError``) if an argument cannot be sent.
+
+        Examples
+        --------
+        >>> from pywebworker import parent  # doctest: +SKIP
+        >>> parent.sync.add(1, 2)  # doctest: +SKIP
+        3
+        """
+        return _sync.SyncExports(self._sync_call)
+
+    def _sync_call(self, name: str, args: tuple[Any, ...], timeout: float | None) -> Any:
+        return _sync.call(self._port, name, args, self.sync_timeout if timeout is None else timeout, self._flush)
 
     @property
     def call_stats(self) -> dict[str, int]:

@@ -26,6 +26,7 @@ from ._endpoint import Endpoint
 from ._errors import (
     PyWebWorkerError,
     RemoteError,
+    SharedMemoryError,
     WorkerFailedError,
     WorkerKilledError,
     WorkerStartError,
@@ -39,7 +40,7 @@ from ._outbox import Outbox
 from ._payload import encode
 from ._ports import Entry, HostGlue, PyStart, WorkerPort
 from ._server import CallServer
-from ._shared import SharedMemoryError, unavailable
+from ._sync import missing
 from ._timeouts import deadline as make_deadline
 from ._wire import Batch
 
@@ -344,7 +345,7 @@ class _Worker(Endpoint, CallClient, CallServer):
         """
         until = make_deadline(timeout)
         if not self._port.has_ring():
-            raise unavailable("wait_for_messages()")
+            raise SharedMemoryError(missing("wait_for_messages() needs", "page"))
         if self._inbound.unread_count() > 0:  # also sends the marks read() made (_inbox.py)
             return True
         ms = -1.0 if until is None else max(0.0, (until - time.monotonic()) * 1000)
@@ -353,7 +354,7 @@ class _Worker(Endpoint, CallClient, CallServer):
         if code == 1:
             return True
         if code == -2:
-            raise unavailable("wait_for_messages()")
+            raise SharedMemoryError(missing("wait_for_messages() needs", "page"))
         if code == -3:
             raise SharedMemoryError(
                 "wait_for_messages() cannot block a browser page's main thread (Atomics.wait is not allowed "
@@ -827,7 +828,7 @@ class PyWorker(_Worker):
                 f"cannot interrupt {self.name}: a MicroPython worker has no interrupt buffer; kill() it"
             )
         if not self._port.interrupt(2):
-            raise unavailable("interrupt()")
+            raise SharedMemoryError(missing("interrupt() needs", "page"))
 
 
 def _interpreter(interpreter: str, packages: list[str], index_urls: list[str] | None, tasks: bool) -> str:

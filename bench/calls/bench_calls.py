@@ -4,7 +4,8 @@ chromium_main.py, in the same interpreter as the PyScript measurement).
 Measures:
 - PyWorker (Python host -> Python worker): sequential round trips, and N calls at once;
 - JsWorker (Python host -> JS worker): the same;
-- PyWorker -> host (Python worker calling a function the host exposed).
+- PyWorker -> host (Python worker calling a function the host exposed), awaited
+  (``parent.host``) and, where shared memory exists, blocking (``parent.sync``).
 ``measure(add, ...)`` takes any awaitable ``add(a, b)``, so the PyScript baseline uses
 the very same loop. Returns JSON text. Nothing here asserts a time.
 """
@@ -18,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pywebworker import JsWorker, PyWorker
+from pywebworker import JsWorker, PyWorker, shared_memory_available
 
 perf = time.perf_counter
 PY = """
@@ -29,7 +30,11 @@ async def ask_host(n):
     for i in range(n):
         await parent.host.inc(i)
     return n
-__export__ = ["add", "ask_host"]
+def ask_host_sync(n):
+    for i in range(n):
+        parent.sync.inc(i)
+    return n
+__export__ = ["add", "ask_host", "ask_host_sync"]
 """
 JS = "pywebworker.expose({ add: (a, b) => a + b });"
 
@@ -74,6 +79,11 @@ async def main(config_json: str) -> str:
         t = perf()
         await w.exports.ask_host(seq)
         out["pyworker_to_host"] = {"latency_us": (perf() - t) / seq * 1e6}
+        if shared_memory_available():
+            await w.exports.ask_host_sync(200)  # warm up
+            t = perf()
+            await w.exports.ask_host_sync(seq)
+            out["pyworker_sync_to_host"] = {"latency_us": (perf() - t) / seq * 1e6}
     async with JsWorker(JS) as w:
         out["jsworker"] = await measure(w.exports.add, seq, burst, rounds)
     return json.dumps(out)

@@ -4,9 +4,11 @@ leaves the results in ``window.__benchCalls`` (JSON text)."""
 
 import json
 import sys
+import time
 import traceback
 
 import pyodide_js
+from pyodide.ffi import create_proxy
 from pyscript import workers
 
 import js
@@ -33,6 +35,14 @@ async def run():
     log("PyScript named-worker exports (Python -> Python) ...")
     w = await workers["pyscript-bench"]
     out["pyscript"] = await measure(w.add, seq, burst, rounds)
+
+    log("PyScript worker -> main, pyscript.sync ...")
+    inc = create_proxy(lambda i: i + 1)  # kept for the page's life
+    js.document.querySelector('script[name="pyscript-bench"]').xworker.sync.inc = inc
+    await w.ask_host_sync(200)  # warm up
+    t = time.perf_counter()
+    await w.ask_host_sync(seq)
+    out["pyscript_sync_to_host"] = {"latency_us": (time.perf_counter() - t) / seq * 1e6}
 
     log("pywebworker ...")
     out.update(json.loads(await ns["main"](json.dumps(cfg))))

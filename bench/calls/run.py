@@ -31,6 +31,7 @@ ROWS = {
         ("pyworker", "pywebworker PyWorker (Python -> Python)"),
         ("jsworker", "pywebworker JsWorker (Python -> JS)"),
         ("pyworker_to_host", "pywebworker PyWorker -> host (Python -> Python)"),
+        ("pyworker_sync_to_host", "pywebworker PyWorker -> host, parent.sync (blocking)"),
     ],
     "chromium": [
         ("comlink", "comlink (JS -> JS)"),
@@ -38,6 +39,8 @@ ROWS = {
         ("pyworker", "pywebworker PyWorker (Python -> Python)"),
         ("jsworker", "pywebworker JsWorker (Python -> JS)"),
         ("pyworker_to_host", "pywebworker PyWorker -> host (Python -> Python)"),
+        ("pyscript_sync_to_host", "PyScript worker -> main, pyscript.sync (blocking)"),
+        ("pyworker_sync_to_host", "pywebworker PyWorker -> host, parent.sync (blocking)"),
     ],
 }
 

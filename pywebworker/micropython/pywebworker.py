@@ -47,6 +47,23 @@ class NotExportedError(RemoteError):
     """A call to a name the other side does not export."""
 
 
+class SharedMemoryError(RuntimeError):
+    """No shared memory for synchronous calls, as pywebworker.SharedMemoryError."""
+
+
+# As pywebworker/_sync.py MISSING.
+_MISSING = (
+    "synchronous calls need shared memory (SharedArrayBuffer and Atomics.wait), which this worker "
+    "does not have: crossOriginIsolated is false. Serve the page with the headers "
+    "Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp"
+)
+
+
+def shared_memory_available():
+    """Whether this worker can share memory with the host (synchronous calls)."""
+    return bool(_glue.sharedMemory())
+
+
 def _error_from(info):
     name = str(info.get("name", "Error"))
     cls = NotExportedError if name == "NotExportedError" else RemoteError
@@ -58,61 +75,186 @@ def error_info(exc):
     in place of "<stdin>"."""
     out = io.StringIO()
     sys.print_exception(exc, out)
-    lines = out.getvalue().replace('File "<stdin>"', f'File "{_glue.filename}"').split("\n")
     # This module's frames are not the user's (as _pyodide's are dropped in Pyodide).
+    lines = [_script_line(line) for line in out.getvalue().split("\n")]
     stack = "\n".join(line for line in lines if not line.startswith('  File "/lib/pywebworker.py"'))
     return {"name": type(exc).__name__, "message": str(exc), "stack": stack}
 
 
+def _script_line(line):
+    """A traceback line with the script's file name in place of "<stdin>", and its line
+    number less the line js/mpyworker.js put first (``_lift``)."""
+    head = '  File "<stdin>", line '
+    if not line.startswith(head):
+        return line
+    number, sep, rest = line[len(head) :].partition(",")
+    try:
+        number = str(int(number) - _lift)
+    except ValueError:
+        pass
+    return f'  File "{_glue.filename}", line {number}{sep}{rest}'
+
+
 def _check(value, path, depth, bufs):
     """``value`` checked against the payload rules; with a ``bufs`` list (calls) bytes
-    become markers, else they are refused inside JSON."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    where = path or "top"
-    if isinstance(value, int):
-        if -_FEW_DIGITS <= value <= _FEW_DIGITS or abs(value) < _MAX_INT:
-            return value
-        raise PayloadError(
-            f"cannot send an int of over {_MAX_DIGITS} digits at {where}: the host's Python does not read it "
-            "as JSON (sys.get_int_max_str_digits()); send it as str or bytes"
-        )
-    if depth > MAX_DEPTH:
-        raise PayloadError(f"cannot send: nesting deeper than {MAX_DEPTH} levels at {where}")
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise PayloadError(f"cannot send float {value!r} at {where}: JSON has no such number")
-        return value
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        if bufs is None:
-            raise PayloadError(f"cannot send bytes inside JSON data at {where}: send them as a message of their own")
-        bufs.append(bytes(value))
-        return {MARK: len(bufs) - 1}
-    if isinstance(value, (list, tuple)):
-        return [_check(item, f"{path}[{i}]", depth + 1, bufs) for i, item in enumerate(value)]
-    if isinstance(value, dict):
-        if bufs is not None and len(value) == 1 and MARK in value:
+    become markers, else they are refused inside JSON. A copy: tuples become lists.
+
+    Iterative, not recursive: MicroPython's C stack ends at ~150 nested Python calls,
+    below the rules' 512 levels."""
+    top = [None]
+    todo = [(value, top, 0, path, depth)]
+    while todo:
+        value, into, slot, path, depth = todo.pop()
+        into[slot] = value
+        if value is None or isinstance(value, (bool, str)):
+            continue
+        where = path or "top"
+        if isinstance(value, int):
+            if -_FEW_DIGITS <= value <= _FEW_DIGITS or abs(value) < _MAX_INT:
+                continue
             raise PayloadError(
-                f"cannot send a dict whose only key is {MARK!r} at {where}: in a call that is the marker of bytes"
+                f"cannot send an int of over {_MAX_DIGITS} digits at {where}: the host's Python does not read it "
+                "as JSON (sys.get_int_max_str_digits()); send it as str or bytes"
             )
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise PayloadError(f"cannot send a dict key of type {type(key).__name__} at {where}: keys must be str")
-            out[key] = _check(item, f"{path}[{key!r}]", depth + 1, bufs)
-        return out
-    raise PayloadError(f"cannot send a {type(value).__name__} at {where}: not str, bytes or JSON data")
+        if depth > MAX_DEPTH:
+            raise PayloadError(f"cannot send: nesting deeper than {MAX_DEPTH} levels at {where}")
+        if isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                raise PayloadError(f"cannot send float {value!r} at {where}: JSON has no such number")
+            continue
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            if bufs is None:
+                raise PayloadError(
+                    f"cannot send bytes inside JSON data at {where}: send them as a message of their own"
+                )
+            bufs.append(bytes(value))
+            into[slot] = {MARK: len(bufs) - 1}
+            continue
+        if isinstance(value, (list, tuple)):
+            out = into[slot] = [None] * len(value)
+            # Pushed last first: taken in order, so bytes are numbered as they appear.
+            for i in range(len(value) - 1, -1, -1):
+                todo.append((value[i], out, i, f"{path}[{i}]", depth + 1))
+            continue
+        if isinstance(value, dict):
+            if bufs is not None and len(value) == 1 and MARK in value:
+                raise PayloadError(
+                    f"cannot send a dict whose only key is {MARK!r} at {where}: in a call that is the marker of bytes"
+                )
+            out = into[slot] = {}
+            items = list(value.items())
+            for key, _item in items:
+                if not isinstance(key, str):
+                    raise PayloadError(
+                        f"cannot send a dict key of type {type(key).__name__} at {where}: keys must be str"
+                    )
+                out[key] = None
+            for key, item in reversed(items):
+                todo.append((item, out, key, f"{path}[{key!r}]", depth + 1))
+            continue
+        raise PayloadError(f"cannot send a {type(value).__name__} at {where}: not str, bytes or JSON data")
+    return top[0]
 
 
 def _unpack(value, bufs):
-    """A call's JSON value with its byte markers replaced by the bytes they stand for."""
-    if isinstance(value, list):
-        return [_unpack(v, bufs) for v in value]
-    if isinstance(value, dict):
-        if len(value) == 1 and isinstance(value.get(MARK), int):
-            return bytes(bufs[value[MARK]])
-        return {k: _unpack(v, bufs) for k, v in value.items()}
-    return value
+    """A call's JSON value (fresh from json.loads: changed in place) with its byte
+    markers replaced by the bytes they stand for; iterative, as _check."""
+    top = [value]
+    todo = [(top, 0)]
+    while todo:
+        into, slot = todo.pop()
+        v = into[slot]
+        if isinstance(v, list):
+            todo.extend((v, i) for i in range(len(v)))
+        elif isinstance(v, dict):
+            if len(v) == 1 and isinstance(v.get(MARK), int):
+                into[slot] = bytes(bufs[v[MARK]])
+            else:
+                todo.extend((v, k) for k in v)
+    return top[0]
+
+
+def _text(s):
+    """``s`` to cross to JavaScript: MicroPython's FFI ends a str at its first NUL, so a
+    str holding one crosses as its UTF-8 bytes (js/mpyworker.js textOf)."""
+    return s.encode() if isinstance(s, str) and "\x00" in s else s
+
+
+def _surrogates(s):
+    """Byte offsets of the surrogate code points in ``s`` (MicroPython keeps "\\ud800"
+    as the bytes ED A0 80, which JavaScript reads as U+FFFD), from its UTF-8 bytes:
+    empty at once for text below U+D800, the common case."""
+    if not s or max(s) < "\ud800":
+        return []
+    b = s.encode()
+    found = []
+    i = b.find(b"\xed")
+    while i >= 0:
+        if b[i + 1] >= 0xA0:
+            found.append(i)
+        i = b.find(b"\xed", i + 1)
+    return found
+
+
+def _surrogate_at(s):
+    """The position (in characters) of the first surrogate code point in ``s``, or -1."""
+    found = _surrogates(s)
+    return len(s.encode()[: found[0]].decode()) if found else -1
+
+
+def _dumps(value):
+    """JSON text of a checked value, its surrogates written as ``\\uXXXX`` escapes (as
+    CPython's json writes them; MicroPython's writes their bytes). A high surrogate
+    followed by a low one is refused, as in pywebworker/_payload.py: every JSON reader
+    would join the two into one character."""
+    text = json.dumps(value)
+    found = _surrogates(text)
+    if not found:
+        return text
+    b = text.encode()
+    out, start = [], 0
+    for i in found:
+        code = ((b[i] & 0x0F) << 12) | ((b[i + 1] & 0x3F) << 6) | (b[i + 2] & 0x3F)
+        if code < 0xDC00 and i + 3 in found and b[i + 4] >= 0xB0:
+            raise PayloadError(
+                f"cannot send the surrogates U+{code:04X} and the next in a row inside JSON data: "
+                "JSON readers join them into one character; send them as bytes"
+            )
+        out.append(b[start:i].decode())
+        out.append(f"\\u{code:04x}")
+        start = i + 3
+    out.append(b[start:].decode())
+    return "".join(out)
+
+
+def _loads(text):
+    """``json.loads(text)``, a ``\\uXXXX`` escape of a high surrogate followed by one of
+    a low surrogate read as the one character they stand for (as every JSON reader does;
+    MicroPython's json keeps them as two surrogates: CPython's json writes any character
+    past U+FFFF so)."""
+    if "\\ud" not in text and "\\uD" not in text:
+        return json.loads(text)
+    b = text.encode()
+    out, start = [], 0
+    i = b.find(b"\\u")
+    while i >= 0:
+        j = i
+        while j > 0 and b[j - 1] == 0x5C:  # a backslash before: an escaped one?
+            j -= 1
+        if (i - j) % 2 == 0 and b[i + 6 : i + 8] == b"\\u":
+            try:
+                high, low = int(b[i + 2 : i + 6], 16), int(b[i + 8 : i + 12], 16)
+            except ValueError:
+                high = low = 0
+            if 0xD800 <= high < 0xDC00 and 0xDC00 <= low < 0xE000:
+                out.append(b[start:i])
+                out.append(chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)).encode())
+                start = i + 12
+                i = b.find(b"\\u", start)
+                continue
+        i = b.find(b"\\u", i + 2)
+    out.append(b[start:])
+    return json.loads(b"".join(out).decode())
 
 
 def _is_awaitable(result):
@@ -163,9 +305,9 @@ class WorkerMessage:
             self._raw = bytes(r[1]) if r[0] == MSG_BYTES else r[1]
             self._opened = True
         if self._kind == MSG_JSON:
-            return json.loads(self._raw)
+            return _loads(self._raw)
         if self._kind == MSG_ERROR:
-            return _error_from(json.loads(self._raw))
+            return _error_from(_loads(self._raw))
         return self._raw
 
     def __repr__(self):
@@ -188,8 +330,30 @@ class _Host:
         return call
 
 
+class _Sync:
+    """``parent.sync.name(*args, timeout=None)`` blocks until the host's answer."""
+
+    def __init__(self, sync_call):
+        self._sync_call = sync_call
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        def call(*args, timeout=None):
+            return self._sync_call(name, args, timeout)
+
+        return call
+
+
+# MicroPython has no builtin TimeoutError: its asyncio's is the one a timeout raises.
+TimeoutError = asyncio.TimeoutError  # noqa: A001
+
+
 class Parent:
     """The host, seen from inside a MicroPython worker (see the module docstring)."""
+
+    sync_timeout = 60.0  # seconds, as pywebworker.parent.sync_timeout
 
     def __init__(self):
         self._event = asyncio.Event()
@@ -212,11 +376,17 @@ class Parent:
             (a ``TypeError``) if ``data`` cannot be sent.
         """
         if isinstance(data, str):
-            _glue.sendText(data)
+            at = _surrogate_at(data)
+            if at >= 0:
+                raise PayloadError(
+                    f"cannot send a str holding the surrogate U+{ord(data[at]):04X} at position {at} as text: "
+                    "UTF-8 has no form for it; send it inside a list or dict (JSON escapes it) or as bytes"
+                )
+            _glue.sendText(_text(data))
         elif isinstance(data, (bytes, bytearray, memoryview)):
             _glue.sendBytes(bytes(data))
         else:
-            _glue.sendJson(json.dumps(_check(data, "", 0, None)))
+            _glue.sendJson(_dumps(_check(data, "", 0, None)))
 
     postMessage = send_message  # noqa: N815 - the Web Worker spelling
 
@@ -326,7 +496,7 @@ class Parent:
             info = error_info(exc)
             print(f"pywebworker: on_message handler raised for message {msg.index}:", file=sys.stderr)
             print(info["stack"], end="", file=sys.stderr)
-            _glue.sendError(info["name"], info["message"], info["stack"])
+            _glue.sendError(_text(info["name"]), _text(info["message"]), _text(info["stack"]))
         except BaseException:  # noqa: BLE001, S110 - nowhere left to report it
             pass
 
@@ -348,9 +518,9 @@ class Parent:
             if an argument cannot be sent.
         """
         bufs = []
-        text = json.dumps(_check(list(args), "", 0, bufs))
+        text = _dumps(_check(list(args), "", 0, bufs))
         self._serve()
-        call_id = _glue.call(name, text, bufs)
+        call_id = _glue.call(_text(name), text, bufs)
         if call_id < 0:
             raise RuntimeError(f"pywebworker: the call could not begin (core code {call_id})")
         slot = [asyncio.Event(), None, None]
@@ -360,9 +530,32 @@ class Parent:
             raise slot[2]
         return slot[2]
 
+    @property
+    def sync(self):
+        """Synchronous calls to the host's exposed functions, as in a Pyodide PyWorker
+        (``parent.sync.name(*args)``; shared memory needed: ``SharedMemoryError``)."""
+        return _Sync(self._sync_call)
+
+    def _sync_call(self, name, args, timeout):
+        if not _glue.sharedMemory():
+            raise SharedMemoryError(_MISSING)
+        seconds = self.sync_timeout if timeout is None else timeout
+        if not isinstance(seconds, (int, float)) or not seconds >= 0:
+            raise ValueError(f"timeout must be >= 0 seconds (or inf for none), not {seconds}")
+        bufs = []
+        text = _dumps(_check(list(args), "", 0, bufs))
+        r = _glue.sync(_text(name), text, bufs, seconds)
+        if r is None:
+            raise TimeoutError(f"the host did not answer {name}() within {seconds} s "
+                               "(a host whose Python is busy answers only once it awaits)")
+        call_id, ok, value, k = _loads(r[0])[0]
+        if not ok:
+            raise _error_from(value)
+        return value if k < 0 else _unpack(_loads(value), r[1])
+
     def _on_returns(self, text, bufs, late):
         late_ids = [int(i) for i in late.split(",")] if late else []
-        for item in json.loads(text):
+        for item in _loads(text):
             call_id, ok, value, k = item
             slot = self._pending.pop(call_id, None)
             if slot is None or call_id in late_ids:
@@ -371,7 +564,7 @@ class Parent:
                 if not ok:
                     slot[1], slot[2] = False, _error_from(value)
                 else:
-                    slot[1], slot[2] = True, (value if k < 0 else _unpack(json.loads(value), bufs[k]))
+                    slot[1], slot[2] = True, (value if k < 0 else _unpack(_loads(value), bufs[k]))
             except BaseException as exc:  # noqa: BLE001 - fails this call only
                 slot[1], slot[2] = False, exc
             slot[0].set()
@@ -382,7 +575,7 @@ class Parent:
             self._serving = True
 
     def _on_calls(self, text, bufs):
-        for item in json.loads(text):
+        for item in _loads(text):
             call_id, name, args, k = item
             try:
                 fn = self._exposed.get(name)
@@ -391,7 +584,7 @@ class Parent:
                         "NotExportedError",
                         "{!r} is not exported; exported: {}".format(name, ", ".join(self._exposed) or "(none)"),
                     )
-                result = fn(*(args if k < 0 else _unpack(json.loads(args), bufs[k])))
+                result = fn(*(args if k < 0 else _unpack(_loads(args), bufs[k])))
                 if _is_awaitable(result):
                     asyncio.create_task(self._finish(call_id, result))
                 else:
@@ -408,7 +601,7 @@ class Parent:
     def _reply(self, call_id, result):
         try:
             bufs = []
-            text = json.dumps(_check(result, "", 0, bufs))
+            text = _dumps(_check(result, "", 0, bufs))
         except BaseException as exc:  # noqa: BLE001
             return self._reply_error(call_id, exc)
         _glue.reply(call_id, True, text, bufs)
@@ -439,6 +632,12 @@ parent = Parent()
 # -- readiness (js/mpyworker.js), as pywebworker/_boot.py ------------------------------
 _wants_export = False
 _ready = False
+_lift = 0
+
+
+async def _nothing():
+    """Awaited by the line js/mpyworker.js puts first in a script with a top-level
+    ``async for`` or ``async with``; returns at once."""
 
 
 def _namespace():
@@ -460,10 +659,12 @@ def _on_wait():
         _say_ready()
 
 
-def _boot(filename, wants_export):
-    """Before the script runs: ``wants_export``, its top level assigns ``__export__``."""
-    global _wants_export
+def _boot(filename, wants_export, lift=0):
+    """Before the script runs: ``wants_export``, its top level assigns ``__export__``;
+    ``lift``, lines js/mpyworker.js put before the script's first."""
+    global _wants_export, _lift
     _wants_export = bool(wants_export)
+    _lift = int(lift)
     parent._on_wait = _on_wait  # noqa: SLF001 - this module's own object
 
 

@@ -28,7 +28,9 @@ const host = vm.createContext({ console, TextEncoder, TextDecoder, WebAssembly, 
 vm.runInContext(`${bundles.host}\nglobalThis.lib = { PWW, PWW_CORE, PWW_MESSAGES, pwwMessage, pwwRead,
   pwwErrorInfo, pwwErrorText, pwwErrorFrom, pwwBatch, pwwBatchAdd, pwwBatchText, pwwBatchFailed,
   pwwBatchIds, pwwOutbox, pwwOwnBuffers, pwwIds, pwwHost, pwwCore, pwwWorkerSource, pwwPackMessages,
-  pwwEachMessage, pwwBatchTexts, PWW_RING, pwwRingWriter, pwwRingReader };`, host);
+  pwwEachMessage, pwwBatchTexts, PWW_RING, pwwRingWriter, pwwRingReader,
+  PWW_SYNC, pwwSharedMemory, pwwSyncChannel, pwwSyncEncode, pwwSyncAnswer,
+  pwwSyncWait, pwwSyncRead, pwwSyncWrite };`, host);
 const P = host.lib;
 const plain = (v) => JSON.parse(JSON.stringify(v));  // values from another realm, compared as data
 
@@ -41,6 +43,7 @@ test("every message is built, then read back the same", () => {
     json: ['{"a": 1.0}'], calls: ['[[1,"add",[1,2],-1]]', []],
     returns: ['[[1,1,3,-1]]', [], [1]], msgs: [new Int32Array([1, 3]), new ArrayBuffer(3), true],
     ring: [new SharedArrayBuffer(8)], bell: [],
+    sync: ["call", 3, "add", "[1,2]", [], null],
   };
   assert.deepEqual(Object.keys(P.PWW_MESSAGES).sort(), Object.keys(args).sort());
   for (const type of Object.keys(P.PWW_MESSAGES)) {
@@ -54,6 +57,45 @@ test("every message is built, then read back the same", () => {
     delete expected[P.PWW.TAG];
     assert.deepEqual(plain(read), plain(expected), type);
   }
+});
+
+test("a sync answer: written into the channel, read back; too big: only its length", () => {
+  const ch = P.pwwSyncChannel(64);
+  assert.equal(ch.room, 64);
+  assert.equal(P.pwwSyncWait(ch, 1, performance.now()), false);  // not answered: the deadline passed
+  const text = '[[-1,1,"\u00e9t\u00e9",0]]';
+  assert.equal(P.pwwSyncAnswer(ch, 1, text, [new Uint8Array([1, 2, 3]).buffer, new ArrayBuffer(0)]), null);
+  assert.equal(P.pwwSyncWait(ch, 1, performance.now()), true);
+  let [got, bufs] = P.pwwSyncRead(ch);
+  assert.equal(got, text);
+  assert.deepEqual(plain(bufs.map((b) => [...new Uint8Array(b)])), [[1, 2, 3], []]);
+  assert.equal(Object.prototype.toString.call(bufs[0]), "[object ArrayBuffer]");  // not shared memory
+  // Non-ASCII text that fits only once encoded: encoded apart, then copied in.
+  const wide = "\u00e9".repeat(20);
+  assert.equal(P.pwwSyncAnswer(ch, 2, wide, []), null);
+  assert.equal(P.pwwSyncRead(ch)[0], wide);
+  const long = "\u00e9".repeat(40);  // 80 bytes: only its length is written
+  const big = P.pwwSyncAnswer(ch, 3, long, [new ArrayBuffer(5)]);
+  assert.ok(big !== null);
+  assert.equal(P.pwwSyncWait(ch, 3, performance.now()), true);
+  assert.equal(Atomics.load(ch.head, 1), big.length);  // the worker fetches it with a channel of this size
+  const ch2 = P.pwwSyncChannel(big.length);
+  P.pwwSyncWrite(ch2, 3, big);
+  [got, bufs] = P.pwwSyncRead(ch2);
+  assert.equal(got, long);
+  assert.equal(bufs[0].byteLength, 5);
+  // Where encodeInto refuses shared memory (Chromium), the text is encoded apart.
+  P.pwwSyncAnswer.inPlace = false;
+  assert.equal(P.pwwSyncAnswer(ch, 4, wide, [new Uint8Array([9]).buffer]), null);
+  [got, bufs] = P.pwwSyncRead(ch);
+  assert.equal(got, wide);
+  assert.deepEqual(plain([...new Uint8Array(bufs[0])]), [9]);
+  delete P.pwwSyncAnswer.inPlace;
+  // A sync message carries its channel (shared memory), and nothing else in that field.
+  const m = P.pwwRead("n", structuredClone(P.pwwMessage("n", P.PWW.SYNC, "call", 7, "f", "[]", [], ch.sab)));
+  assert.equal(Object.prototype.toString.call(m.channel), "[object SharedArrayBuffer]");
+  assert.equal(P.pwwRead("n", { __pywebworker__: "n", type: "sync", channel: new ArrayBuffer(4), seq: 1.5 }).channel, null);
+  assert.equal(P.pwwSharedMemory(), false);  // this context is neither Node's main realm nor isolated
 });
 
 test("a msgs batch: packed once, read back in order; a malformed one is refused whole", () => {

@@ -19,6 +19,9 @@ Fixtures defined here:
   selenium_pyww        `selenium` with pywebworker installed by micropip, by name,
                        from pyww_index_url (the real wheel, as a user installs it)
   selenium_pyww_worker the same in `selenium_worker` (Pyodide in a module worker)
+  selenium_isolated    Chromium: a page served with COOP/COEP (crossOriginIsolated,
+                       shared memory), module-scoped, with the wheel; Node: selenium_pyww
+  selenium_isolated_worker  the same with Pyodide in a module worker of that page
 Both also install tests/py/pyodide_waits.py in Pyodide: `from pyodide_waits import
 wait_until` gives every test one bounded wait (a deadline and what it waited for).
 """
@@ -31,7 +34,7 @@ import re
 import shutil
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -209,3 +212,61 @@ def selenium_pyww(selenium, pyww_index_url):
 def selenium_pyww_worker(selenium_worker, pyww_index_url):
     """Pyodide inside a module Web Worker (as a JupyterLite kernel) with the wheel."""
     return _install_pywebworker(selenium_worker, pyww_index_url)
+
+
+# The two headers that make a page cross-origin isolated (SharedArrayBuffer, Atomics.wait).
+ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
+
+
+@contextmanager
+def _isolated(request, runtime, playwright_browsers, worker: bool) -> Iterator[object]:
+    """A browser on pytest-pyodide's own web server, which here also sends the COOP/COEP
+    headers (its `extra_headers`): the same test page and Pyodide (in the page, or with
+    `worker` in a module Web Worker), isolated. None on Node."""
+    if runtime == "node":
+        yield None
+        return
+    from pytest_pyodide.fixture import selenium_common
+
+    with spawn_web_server(request.config.option.dist_dir, extra_headers=ISOLATION_HEADERS) as server, \
+            selenium_common(request, runtime, server, browsers=playwright_browsers, worker=worker) as runner:
+        yield runner
+
+
+@pytest.fixture(scope="module")
+def _isolated_runner(request, runtime, playwright_browsers) -> Iterator[object]:
+    with _isolated(request, runtime, playwright_browsers, False) as runner:
+        yield runner
+
+
+@pytest.fixture(scope="module")
+def _isolated_worker_runner(request, runtime, playwright_browsers) -> Iterator[object]:
+    with _isolated(request, runtime, playwright_browsers, True) as runner:
+        yield runner
+
+
+def _isolated_selenium(request, runner, index_url: str, fallback: str) -> Iterator[object]:
+    if runner is None:
+        yield request.getfixturevalue(fallback)
+        return
+    from pytest_pyodide.fixture import selenium_context_manager
+    from pytest_pyodide.utils import parse_driver_timeout, set_webdriver_script_timeout
+
+    with selenium_context_manager(runner) as s, set_webdriver_script_timeout(
+        s, script_timeout=parse_driver_timeout(request.node)
+    ):
+        yield _install_pywebworker(s, index_url)
+
+
+@pytest.fixture
+def selenium_isolated(request, _isolated_runner, pyww_index_url):
+    """Pyodide with the wheel on a page that has shared memory: Chromium on a cross-origin
+    isolated page (module-scoped browser), or Node (which always has it)."""
+    yield from _isolated_selenium(request, _isolated_runner, pyww_index_url, "selenium_pyww")
+
+
+@pytest.fixture
+def selenium_isolated_worker(request, _isolated_worker_runner, pyww_index_url):
+    """As selenium_isolated, with Pyodide inside a module Web Worker of the isolated page
+    (as a JupyterLite kernel); Node: selenium_pyww."""
+    yield from _isolated_selenium(request, _isolated_worker_runner, pyww_index_url, "selenium_pyww")

@@ -413,8 +413,11 @@ async def test_kill_and_failure_leave_the_read_ahead_readable(selenium_pyww):
     assert (await w.receive(timeout=20)).read() == "m0"  # m1..m3 read ahead (one batch)
     other = asyncio.ensure_future(w.receive(timeout=20))
     assert (await other).read() == "m1"
-    # Through the shared ring (js/ring.js, Node) each message arrives on its own: m2 and
-    # m3 may still be on their way. Once here, read ahead or not, they outlive the kill.
+    # The script's messages after the first leave as one batch unless more than 1 ms
+    # passes between two of them (js/worker_calls.js), and through the shared ring
+    # (js/ring.js, Node) each arrives on its own: m2 and m3 may still be on their way, and
+    # a kill rightly drops what has not arrived. Once here, read ahead or not, they
+    # outlive the kill.
     from pyodide_waits import wait_until
 
     await wait_until(lambda: len(w.get_messages()) == 4, what="m2 and m3")

@@ -138,7 +138,9 @@ def test_readme_print_comments_are_values_or_known_prose():
     assert checked >= 9
 
 
-def test_readme_python_blocks_run_and_print_what_they_say(selenium_pyww, pyww_index_url):
+def test_readme_python_blocks_run_and_print_what_they_say(selenium_isolated, pyww_index_url):
+    # An isolated page (shared memory, as Node always has): the README's synchronous calls run.
+    selenium_pyww = selenium_isolated
     blocks = python_blocks()
     assert len(blocks) >= 5
     selenium_pyww.run(RUNNER)

@@ -825,6 +825,11 @@ class FakeParentPort(FakeInbound):
         self.on_calls: Callable[[str, list[list[bytes]]], None] | None = None
         self.on_returns: Callable[[str, list[list[bytes]], set[int]], None] | None = None
         self._batch: _Batch | None = None
+        # Synchronous requests (js/sync.js): whether this worker shares memory, and the
+        # test's host answering one: sync_host(name, args_text, bufs, timeout) -> the
+        # reply batch's (text, bufs), or None (timed out).
+        self.shared = True
+        self.sync_host: Callable[[str, str, list[bytes], float], tuple[str, list[bytes]] | None] | None = None
 
     def _flush_calls(self) -> None:
         b, self._batch = self._batch, None
@@ -880,6 +885,16 @@ class FakeParentPort(FakeInbound):
     def replies(self, batch: Any) -> None:
         self._flush_calls()
         self.posted.append(Post("returns", 0, batch.text(), [list(b) for b in batch.bufs], list(batch.ids)))
+
+    def shared_memory(self) -> bool:
+        return self.shared
+
+    def sync(self, kind: str, name: str, args: str, bufs: list[bytes],
+             timeout: float) -> tuple[str, list[bytes]] | None:
+        assert self.shared and kind == "call" and self.sync_host is not None
+        self._flush_calls()  # calls made before go first, as js/pyworker.js sync()
+        self.posted.append(Post("sync", 0, args, [list(bufs)], []))
+        return self.sync_host(name, args, list(bufs), timeout)
 
     # -- hooks: the test plays the host --------------------------------------------------
     def _event(self, fn: Callable[..., None] | None, *args: Any) -> None:
@@ -982,6 +997,9 @@ class FakeRuntime:
 
     def cpu_count(self) -> int:
         return 3
+
+    def shared_memory(self) -> bool:
+        return True
 
     def package_files(self, name: str) -> dict[str, bytes] | None:
         return {"__init__.py": f"# {name}".encode()} if name == "cloudpickle" else None

@@ -344,8 +344,7 @@ def test_the_worker_calls_the_host(rt: FakeRuntime, turn: Turn) -> None:
 
 
 def test_interrupt_and_wait_name_what_is_missing(rt: FakeRuntime) -> None:
-    from pywebworker import PyWebWorkerError
-    from pywebworker._shared import SharedMemoryError
+    from pywebworker import PyWebWorkerError, SharedMemoryError
 
     w = PyWorker("pass")
     with pytest.raises(WorkerStateError, match="it is created"):
