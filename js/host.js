@@ -32,9 +32,10 @@ function pwwHost(core, bundles, dispatch) {
 
   // Every reading call reads the worker's shared ring first (js/ring.js): what the worker
   // sent is visible at once, even while Python is busy and the event loop cannot run.
+  // Not while Python has an on_message handler (`handler` below).
   const polled = (id) => {
     const rec = records.get(id);
-    if (rec !== undefined && rec.box && rec.box.ring && rec.box.ring.pending()) drainRing(rec);
+    if (rec !== undefined && !rec.handler && rec.box && rec.box.ring && rec.box.ring.pending()) drainRing(rec);
   };
   for (const k of ["length", "unreadCount", "firstUnread", "held", "info", "read", "takeMany"]) {
     const f = api[k];
@@ -58,7 +59,7 @@ function pwwHost(core, bundles, dispatch) {
     create(kind) {
       const id = x.pww_w_create(kind);
       if (id > 0) {
-        const rec = { id, kind, worker: null, nonce: nonce(), watch: false, ready: false, urls: [],
+        const rec = { id, kind, worker: null, nonce: nonce(), watch: false, handler: false, ready: false, urls: [],
           inbox: pwwInbox(core, id, "worker"), exports: null, calls: null };
         rec.calls = pwwOutbox((b) => sendCalls(rec, b));
         records.set(id, rec);
@@ -201,6 +202,10 @@ function pwwHost(core, bundles, dispatch) {
     // Limits of one queue (0 = unlimited); see pww_w_set_limits.
     setLimits(id, queue, maxMessages, maxBytes) { return x.pww_w_set_limits(id, queue, maxMessages, maxBytes); },
     watch(id, on) { record(id).watch = !!on; },
+    // Whether Python has an on_message handler for the worker: then reading calls leave
+    // the ring to the doorbell, whose wake-up gives each message to the handler before
+    // anything else can open it.
+    handler(id, on) { record(id).handler = !!on; },
     isReady(id) { return record(id).ready; },
     // Why the worker failed: the {name, message, stack} JSON text, or undefined.
     failure(id) { return record(id).failure; },

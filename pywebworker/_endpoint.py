@@ -146,6 +146,9 @@ class Endpoint:
     def _watch(self, on: bool) -> None:
         raise NotImplementedError
 
+    def _handler_set(self, on: bool) -> None:
+        """An ``on_message`` handler was set (``on``) or removed; see Worker."""
+
     def _wake(self, index: int | None = None, kind: int = 0, payload: str | bytes | None = None) -> None:
         """The glue's wake-up: a message arrived (with it, when the glue gives it: a
         short text), the worker became ready or changed state."""
@@ -280,6 +283,8 @@ class Endpoint:
     def on_message(self, handler: Handler | None) -> None:
         if handler is not None:
             self._set_watch(True)  # first: outside a worker, parent raises here
+        if (handler is None) != (self._handler is None):
+            self._handler_set(handler is not None)
         self._handler = handler
         if handler is not None:
             self._deliver()

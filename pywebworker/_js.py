@@ -201,7 +201,7 @@ class _JsInbound:
 
 _WORKER = _INBOUND + (
     "state", "startJs", "startPy", "adopt", "isWarm", "interrupt", "shared", "wait", "send", "sendMany", "kill",
-    "destroy", "watch",
+    "destroy", "watch", "handler",
     "setLimits", "dropped", "isReady", "failure", "exports", "call", "callBegin", "callSend", "callCancel", "callStat",
     "replies",
 )
@@ -279,6 +279,9 @@ class _JsWorkerPort(_JsInbound):
 
     def watch(self, on: bool) -> None:
         self._f.watch(self.id, on)
+
+    def set_handler(self, on: bool) -> None:
+        self._f.handler(self.id, on)
 
     def set_limits(self, queue: int, max_messages: int, max_bytes: int) -> None:
         _ok(self._f.setLimits(self.id, queue, max_messages, max_bytes), "set_queue_limits")

@@ -432,6 +432,12 @@ class _Worker(Endpoint, CallClient, CallServer):
     def _watch(self, on: bool) -> None:
         self._port.watch(on)
 
+    def _handler_set(self, on: bool) -> None:
+        # With a handler, messages come only with their wake-ups (as without shared
+        # memory): a reading call that read the shared ring would let receive() or a
+        # read() open a message before its wake-up gives it to the handler.
+        self._port.set_handler(on)
+
     def _on_output(self, stream: str, text: str) -> None:
         try:
             print(text, file=sys.stderr if stream == "stderr" else sys.stdout)

@@ -462,6 +462,7 @@ class FakeWorkerPort(FakeInbound):
         self.started_with: dict[str, Any] | PyStart | None = None
         self.posted: list[Post] = []
         self.watch_calls: list[bool] = []
+        self.handler = False  # an on_message handler is set (js/host.js handler)
         self._batch: _Batch | None = None
         self.destroyed = False
         self.warm = False  # a spare said "warm"
@@ -646,6 +647,9 @@ class FakeWorkerPort(FakeInbound):
     def watch(self, on: bool) -> None:
         self.watching = bool(on)
         self.watch_calls.append(bool(on))
+
+    def set_handler(self, on: bool) -> None:
+        self.handler = bool(on)
 
     def set_limits(self, queue: int, max_messages: int, max_bytes: int) -> None:
         if queue not in (consts.OUTBOUND, consts.INBOUND) or max_messages < 0 or max_bytes < 0:
