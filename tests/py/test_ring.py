@@ -2,8 +2,10 @@
 ``wait_for_messages`` and ``interrupt()``: in Node (always shared memory) all of it in
 one synchronous block each, as in one notebook cell; in Chromium without cross-origin
 isolation (the main page, and Pyodide inside a worker) the one clear error each, and the
-asynchronous API unchanged."""
+asynchronous API unchanged; in Chromium on an isolated page, mid-cell and interrupt() on
+the page and in Pyodide inside a worker, wait_for_messages() only in the worker."""
 
+import pytest
 from pytest_pyodide import run_in_pyodide
 from scripts import ECHO_JS
 
@@ -185,3 +187,64 @@ async def test_ring_from_a_worker_host(selenium_pyww_worker, ring_py, echo_js):
             j.wait_for_messages(timeout=1)
         j.send_message("nested")
         assert (await j.receive(timeout=20)).read() == "nested"
+
+
+@run_in_pyodide
+async def _ring_isolated(selenium, ring_py, main_thread):
+    # Chromium with shared memory (a cross-origin isolated page): messages are visible
+    # mid-cell and interrupt() works, on the page and in Pyodide inside a worker; only a
+    # worker may block in wait_for_messages (Atomics.wait is not allowed on a page).
+    import time
+
+    import pytest
+
+    from pywebworker import PyWorker, SharedMemoryError, shared_memory_available
+
+    def polled(w, n, seconds=20.0):
+        """n messages read in one synchronous block (no await), without blocking."""
+        got, end = [], time.monotonic() + seconds
+        while len(got) < n:
+            assert time.monotonic() < end, f"mid-cell: {got}"
+            got += [m.read() for m in w.get_unread_messages()]
+        return got
+
+    assert shared_memory_available()
+    w = PyWorker(ring_py).start()
+    await w.ready(timeout=60)
+    assert w._port.has_ring()
+    w.send_message("ping")
+    assert polled(w, 1) == ["ping"]
+    w.send_message("spin")
+    assert polled(w, 1) == ["spinning"]
+    w.interrupt()
+    assert polled(w, 1) == ["interrupted"]
+    if main_thread:
+        with pytest.raises(SharedMemoryError, match="cannot block a browser page's main thread"):
+            w.wait_for_messages(timeout=1)
+        w.send_message("async")
+        assert (await w.receive(timeout=20)).read() == "async"  # unchanged
+    else:
+        w.send_message(b"\xff" * 5)
+        assert w.wait_for_messages() is True
+        assert [m.read() for m in w.get_unread_messages()] == [b"\xff" * 5]
+        t0 = time.monotonic()
+        assert w.wait_for_messages(timeout=0.3) is False
+        assert 0.25 <= time.monotonic() - t0 < 10
+        w.send_message("many 3")
+        got = []
+        while len(got) < 3 and w.wait_for_messages(timeout=20):
+            got += [m.read() for m in w.get_unread_messages()]
+        assert got == ["0", "1", "2"]
+    w.kill()
+
+
+def test_ring_isolated_page(selenium_isolated, ring_py, echo_js):
+    if selenium_isolated.browser == "node":
+        pytest.skip("Node: test_ring_page")
+    _ring_isolated(selenium_isolated, ring_py, True)
+
+
+def test_ring_isolated_worker(selenium_isolated_worker, ring_py, echo_js):
+    if selenium_isolated_worker.browser == "node":
+        pytest.skip("Node: test_ring_page")
+    _ring_isolated(selenium_isolated_worker, ring_py, False)
