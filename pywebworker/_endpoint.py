@@ -272,6 +272,10 @@ class Endpoint:
         call ``read()``), or ``None``. A coroutine function is scheduled as a task.
 
         Setting it delivers the messages already waiting that no handler saw yet.
+        While one is set, a worker's messages come with their wake-ups, as without
+        shared memory: the polling calls do not read them early from the worker's
+        shared ring (mid-cell), so the handler sees each message before ``receive()``
+        can take it.
         Errors raised by the handler, ``BaseException`` included (``SystemExit``,
         ``KeyboardInterrupt``), are printed to ``sys.stderr`` with their traceback
         (as ``asyncio`` does for callbacks) and do not stop delivery; inside a
