@@ -38,7 +38,7 @@ const pwwRingBuffer = (size = PWW_RING.SIZE) => (pwwSharedMemory() ? new SharedA
 // ring is attached: the count must match the host's).
 function pwwRingWriter(rawPost, nonce) {
   const { W, R, BELL, HANDLED, POSTED, WAITING, SEQ, HEADER, SKIP } = PWW_RING;
-  let hdr = null, u8 = null, i32 = null, N = 0, MAX = 0, posted = 0;
+  let hdr = null, u8 = null, i32 = null, N = 0, MAX = 0, posted = 0, inPlace = true;
   const encoder = new TextEncoder();
   const bell = pwwMessage(nonce, PWW.BELL);
   const wake = () => { if (Atomics.load(hdr, WAITING)) { Atomics.add(hdr, SEQ, 1); Atomics.notify(hdr, SEQ); } };
@@ -63,6 +63,9 @@ function pwwRingWriter(rawPost, nonce) {
     // MSG_BYTES with a Uint8Array); false when it does not fit (post it instead).
     // Call only when open().
     write(kind, data) {
+      // Chromium refuses encodeInto into shared memory ("must not be shared", as
+      // js/sync.js found): there a string is encoded apart, then copied.
+      if (!inPlace && typeof data === "string") data = encoder.encode(data);
       const str = typeof data === "string";
       const max = str ? data.length * 3 : data.byteLength;
       if (max > MAX) {
@@ -79,7 +82,11 @@ function pwwRingWriter(rawPost, nonce) {
       }
       let n;
       if (str) {
-        const res = encoder.encodeInto(data, u8.subarray(at + 8, at + 8 + room));
+        let res;
+        try { res = encoder.encodeInto(data, u8.subarray(at + 8, at + 8 + room)); } catch (_) {
+          inPlace = false;
+          return this.write(kind, data);
+        }
         if (res.read < data.length) return false;
         n = res.written;
       } else {
