@@ -28,12 +28,30 @@ function pwwHost(core, bundles, dispatch) {
   // parts call each other both ways), never more than once per message.
   const h = { core, x, bundles, dispatch, records, record };
   Object.assign(h, pwwHostSpawn(h), pwwHostInbound(h), pwwHostCalls(h), pwwHostOutbound(h));
-  const { spawn, stop, jsSource, pySource, absolute, indexURLs, guard, fail, sendCalls, post } = h;
+  const { spawn, stop, jsSource, pySource, absolute, indexURLs, guard, fail, sendCalls, post, drainRing } = h;
+
+  // Every reading call reads the worker's shared ring first (js/ring.js): what the worker
+  // sent is visible at once, even while Python is busy and the event loop cannot run.
+  // Not while Python has an on_message handler (`handler` below).
+  const polled = (id) => {
+    const rec = records.get(id);
+    if (rec !== undefined && !rec.handler && rec.box && rec.box.ring && rec.box.ring.pending()) drainRing(rec);
+  };
+  for (const k of ["length", "unreadCount", "firstUnread", "held", "info", "read", "takeMany"]) {
+    const f = api[k];
+    api[k] = (id, a, b, c) => { polled(id); return f(id, a, b, c); };
+  }
 
   const nonce = () => Math.random().toString(36).slice(2) + pwwNow().toString(36);
   // Shared memory for a PyWorker's interrupt buffer: Node always, a browser only when the
   // page is cross-origin isolated (COOP + COEP); else null.
   const sharedInt32 = () => (pwwSharedMemory() ? new Int32Array(new SharedArrayBuffer(4)) : null);
+  // A worker's shared ring (js/ring.js): its buffer for the worker, its reader here.
+  const ringFor = (rec) => {
+    const sab = pwwRingBuffer();
+    rec.box.ring = sab && pwwRingReader(sab);
+    return sab;
+  };
   const { STATE_CREATED: CREATED, STATE_STARTING: STARTING, STATE_RUNNING: RUNNING, STATE_KILLED: KILLED,
     OUTBOUND, INBOUND } = PWW_CORE;
 
@@ -41,7 +59,7 @@ function pwwHost(core, bundles, dispatch) {
     create(kind) {
       const id = x.pww_w_create(kind);
       if (id > 0) {
-        const rec = { id, kind, worker: null, nonce: nonce(), watch: false, ready: false, urls: [],
+        const rec = { id, kind, worker: null, nonce: nonce(), watch: false, handler: false, ready: false, urls: [],
           inbox: pwwInbox(core, id, "worker"), exports: null, calls: null };
         rec.calls = pwwOutbox((b) => sendCalls(rec, b));
         records.set(id, rec);
@@ -54,8 +72,11 @@ function pwwHost(core, bundles, dispatch) {
       const rec = record(id);
       const code = x.pww_w_set_state(id, STARTING);
       if (code < 0) return code;
-      try { rec.worker = spawn(rec, jsSource(rec, opts), opts.type, opts.name); }
-      catch (e) { guard(rec, fail, e); }
+      try {
+        rec.worker = spawn(rec, jsSource(rec, opts), opts.type, opts.name);
+        const sab = ringFor(rec);
+        if (sab) post(rec, pwwMessage(rec.nonce, PWW.RING, sab));
+      } catch (e) { guard(rec, fail, e); }
       return 0;
     },
 
@@ -73,6 +94,7 @@ function pwwHost(core, bundles, dispatch) {
         const mpy = opts.interpreter === "micropython";
         rec.worker = spawn(rec, pySource(rec, opts.interpreter), "module", opts.name);
         rec.interrupt = mpy ? null : sharedInt32();
+        const ring = ringFor(rec);
         rec.spare = !!opts.spare;
         const urls = mpy && !opts.indexURL ? { indexURL: null, moduleURL: null }
           : indexURLs(opts.indexURL, mpy ? "micropython.mjs" : "pyodide.mjs");
@@ -83,7 +105,7 @@ function pwwHost(core, bundles, dispatch) {
           script: opts.script, url: opts.url ? absolute(opts.url) : null,
           packages: opts.packages, files, indexes: opts.indexes, modules: opts.modules || {},
           spare: !!opts.spare, tasks: !!opts.tasks, interrupt: rec.interrupt, config: opts.config || null,
-          interpreter: opts.interpreter || "pyodide",
+          interpreter: opts.interpreter || "pyodide", ring,
         }));
       } catch (e) { guard(rec, fail, e); }
       return 0;
@@ -126,11 +148,37 @@ function pwwHost(core, bundles, dispatch) {
 
     send: h.send, sendMany: h.sendMany,
 
+    // Whether the worker has a shared ring (shared memory exists here).
+    shared(id) { const rec = record(id); return !!(rec.box && rec.box.ring); },
+    // Block this thread until the worker's inbound queue holds an unread message, for at
+    // most `ms` milliseconds (< 0: no limit), reading the ring as it fills. Returns 1:
+    // unread messages; 0: none in time, or the worker is gone; -1: what the worker sent
+    // next was posted and needs the event loop (js/ring.js: too large, the ring full, or
+    // behind a post on its way); -2: no shared memory; -3: this thread may not block
+    // (a browser page's main thread).
+    wait(id, ms) {
+      const rec = record(id), ring = rec.box && rec.box.ring;
+      if (!ring) return -2;
+      if (!pwwCanBlock()) return -3;
+      const end = ms < 0 ? Infinity : pwwNow() + ms;
+      for (;;) {
+        if (ring.pending()) drainRing(rec);
+        if (x.pww_w_unread(id, INBOUND) > 0) return 1;
+        const st = x.pww_w_state(id);
+        if ((st !== STARTING && st !== RUNNING) || !rec.worker) return 0;
+        if (ring.behind()) return -1;
+        const left = end - pwwNow();
+        if (left <= 0) return 0;
+        ring.wait(left);
+      }
+    },
+
     // Terminate at once; returns how many outbound messages were never delivered.
     kill(id) {
       const rec = record(id);
       const st = x.pww_w_state(id);
       if (st === CREATED || st === STARTING || st === RUNNING) {
+        if (rec.box && rec.box.ring) drainRing(rec);  // sent before the kill: kept, as a received message
         stop(rec);
         x.pww_w_set_state(id, KILLED);
         x.pww_w_call_cancel_all(id);
@@ -154,6 +202,10 @@ function pwwHost(core, bundles, dispatch) {
     // Limits of one queue (0 = unlimited); see pww_w_set_limits.
     setLimits(id, queue, maxMessages, maxBytes) { return x.pww_w_set_limits(id, queue, maxMessages, maxBytes); },
     watch(id, on) { record(id).watch = !!on; },
+    // Whether Python has an on_message handler for the worker: then reading calls leave
+    // the ring to the doorbell, whose wake-up gives each message to the handler before
+    // anything else can open it.
+    handler(id, on) { record(id).handler = !!on; },
     isReady(id) { return record(id).ready; },
     // Why the worker failed: the {name, message, stack} JSON text, or undefined.
     failure(id) { return record(id).failure; },
@@ -164,7 +216,7 @@ function pwwHost(core, bundles, dispatch) {
       if (n > 0 && rec) rec.inbox.released();
       return n;
     },
-    dropped(id) { return record(id).inbox.dropped; },
+    dropped(id) { polled(id); return record(id).inbox.dropped; },
     liveWorkers() { let n = 0; for (const r of records.values()) if (r.worker) n++; return n; },
   });
 }

@@ -23,18 +23,78 @@ function pwwHostInbound(h) {
   function caught(rec, e) {
     try {
       rec.inbox.error(e, "pywebworker could not handle an event from the worker: ");
-      if (rec.watch) dispatch(rec.id, "message");
+      if (rec.watch) tell(rec);
     } catch (e2) {
       try { rec.inbox.error(e2, "pywebworker could not report an error: "); }
       catch (e3) { rec.inbox.lost(); }
     }
   }
 
+  // Every post of the worker but a doorbell is counted as handled (the ring's order
+  // rule, js/ring.js) once what the ring held before it is read (it is older), and
+  // before the post is handled: handling it may run Python to the end of a cell (a
+  // resolved `await` goes on inside the event), which must find the ring open. The
+  // worker writes into the ring again from then on, and nothing reads it before the
+  // post is queued: every handler below queues before it tells Python. Python is told
+  // of what the ring held with the post's own wake-up, or after it.
   function onData(rec, d) {
     if (rec.worker === null) return;  // stopped: whatever was still on its way is late
-    const m = pwwRead(rec.nonce, d);
+    const ring = rec.box.ring;
+    let m;
+    if (ring !== null) {
+      try {
+        m = pwwRead(rec.nonce, d);
+        if (m !== null && m.type === PWW.BELL) return rang(rec, ring);
+        if (ring.pending()) drainRing(rec);
+      } finally { if (m === undefined || m === null || m.type !== PWW.BELL) ring.handled(); }
+    } else m = pwwRead(rec.nonce, d);
     if (m === null) receive(rec, d, false);
     else onControl(rec, m);
+    if (rec.ringUntold && rec.watch) tell(rec);
+  }
+
+  // Tell Python that messages arrived (with the message itself: see receive()). Any
+  // wake-up makes Python fetch what the ring held, untold, before (pywebworker/_inbox.py).
+  function tell(rec, ...entry) {
+    rec.ringUntold = false;
+    dispatch(rec.id, "message", ...entry);
+  }
+
+  // The worker's ring (js/ring.js) into the inbound queue, as receive() queues a post;
+  // returns how many. Python is not told here: the caller does, from an event, or it
+  // is a reading call of Python's own (host.js), and the doorbell that follows tells.
+  // The first record read, when it is a short text, is kept as the wake-up entry (see
+  // receive(): a lone message's reader then needs no crossing).
+  function drainRing(rec) {
+    const st = x.pww_w_state(rec.id);
+    if (st !== RUNNING && st !== STARTING) return 0;
+    const inbox = rec.inbox;
+    let first = true;
+    rec.ringWake = undefined;
+    const n = rec.box.ring.drain((kind, bytes) => {
+      const index = inbox.encoded(kind, bytes);
+      if (first && kind !== PWW_CORE.MSG_BYTES && bytes.length <= PWW_WAKE_TEXT) {
+        rec.ringWake = [index, decoder.decode(bytes.slice()), kind === PWW_CORE.MSG_JSON];
+      }
+      first = false;
+    });
+    if (n > 0) rec.ringUntold = true;
+    if (n !== 1) rec.ringWake = undefined;
+    return n;
+  }
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+  // A doorbell: the worker wrote into its ring. Taken first (BELL back to 0: the next
+  // write rings again), then read; Python is told of what was read here or, untold,
+  // by one of its own reading calls.
+  function rang(rec, ring) {
+    if (!ring) return;
+    ring.rang();
+    const n = drainRing(rec), w = rec.ringWake;
+    if (rec.ringUntold && rec.watch) {
+      if (n === 1 && w !== undefined) tell(rec, ...rec.inbox.wake(w[0], w[1], w[2]));
+      else tell(rec);
+    }
   }
 
   // A user message (or, with `json`, JSON text from a PyWorker) into the inbound queue.
@@ -44,7 +104,7 @@ function pwwHostInbound(h) {
     const st = x.pww_w_state(rec.id);
     if (st !== RUNNING && st !== STARTING) return;  // late message after kill/fail
     const index = json ? rec.inbox.json(data) : rec.inbox.value(data);
-    if (rec.watch) dispatch(rec.id, "message", ...rec.inbox.wake(index, data, json));
+    if (rec.watch) tell(rec, ...rec.inbox.wake(index, data, json));
   }
 
   // A `msgs` batch: every message into the inbound queue, Python told once.
@@ -52,7 +112,7 @@ function pwwHostInbound(h) {
     const st = x.pww_w_state(rec.id);
     if (st !== RUNNING && st !== STARTING) return;
     rec.inbox.batch(m);
-    if (rec.watch) dispatch(rec.id, "message");
+    if (rec.watch) tell(rec);
   }
 
   function onControl(rec, m) {
@@ -85,7 +145,7 @@ function pwwHostInbound(h) {
 
   function pushError(rec, error) {
     rec.inbox.error(error);
-    if (rec.watch) dispatch(rec.id, "message");
+    if (rec.watch) tell(rec);
   }
 
   function setRunning(rec) {
@@ -99,6 +159,7 @@ function pwwHostInbound(h) {
   function fail(rec, error) {
     const st = x.pww_w_state(rec.id);
     if (st !== STARTING && st !== RUNNING) return;
+    if (rec.box && rec.box.ring) drainRing(rec);  // written before the failure: it comes first
     // Kept on the record too: readable even if the queue is full or the message released.
     rec.failure = pwwErrorText(error);
     rec.inbox.error(error);
@@ -108,5 +169,5 @@ function pwwHostInbound(h) {
     dispatch(rec.id, "state");
   }
 
-  return { guard, onData, pushError, fail };
+  return { guard, onData, pushError, fail, drainRing };
 }

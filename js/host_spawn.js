@@ -14,11 +14,11 @@ function pwwHostSpawn(h) {
   // takes it (host.js adopt).
   function spawn(rec, source, type, name) {
     const { guard, onData, pushError, fail } = h;  // looked up once per worker, not per message
-    const box = rec.box = { rec };
+    const box = rec.box = { rec, ring: null };  // ring: js/ring.js pwwRingReader, host.js sets it
     if (WT) {
       const w = new WT.Worker(source, { eval: true, name: name || undefined });
       w.on("message", (d) => guard(box.rec, onData, d));
-      w.on("messageerror", () => guard(box.rec, pushError, { name: "DataCloneError", message: "a message from the worker could not be deserialised" }));
+      w.on("messageerror", () => { if (box.ring) box.ring.handled(); guard(box.rec, pushError, { name: "DataCloneError", message: "a message from the worker could not be deserialised" }); });
       w.on("error", (e) => guard(box.rec, fail, e));
       w.on("exit", (code) => guard(box.rec, fail, { name: "WorkerExit", message: `the worker exited with code ${code}` }));
       return w;
@@ -26,7 +26,7 @@ function pwwHostSpawn(h) {
     const url = blobURL(rec, source);
     const w = new Worker(url, { type, name: name || undefined });
     w.onmessage = (ev) => guard(box.rec, onData, ev.data);
-    w.onmessageerror = () => guard(box.rec, pushError, { name: "DataCloneError", message: "a message from the worker could not be deserialised" });
+    w.onmessageerror = () => { if (box.ring) box.ring.handled(); guard(box.rec, pushError, { name: "DataCloneError", message: "a message from the worker could not be deserialised" }); };
     w.onerror = (ev) => {
       ev.preventDefault();
       const where = ev.filename ? ` (${ev.filename}:${ev.lineno}:${ev.colno})` : "";

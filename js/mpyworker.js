@@ -166,7 +166,7 @@ function pwwMpyApi(mp, filename) {
   };
   // Replies to the host's calls made in one JS task leave in one `returns`.
   const returns = pwwOutbox((b) => {
-    try { postMessage(pwwMessage(PWW_NONCE, PWW.RETURNS, pwwBatchText(b), b.bufs, b.ids), b.transfer); } catch (e) {
+    try { pwwPost(pwwMessage(PWW_NONCE, PWW.RETURNS, pwwBatchText(b), b.bufs, b.ids), b.transfer); } catch (e) {
       const failed = pwwBatchFailed(b.ids, pwwErrorInfo(e, "the reply could not be posted: "));
       try { pwwSay(PWW.RETURNS, pwwBatchText(failed), [], failed.ids); } catch (e2) { pwwCaught(e2); }
     }

@@ -10,13 +10,13 @@ const PWW = Object.freeze({
   TAG: "__pywebworker__",
   INIT: "init", STARTED: "started", READY: "ready", FAILED: "failed", OUTPUT: "output",
   ERROR: "error", EXIT: "exit", JSON: "json", CALLS: "calls", RETURNS: "returns",
-  WARM: "warm", RUN: "run", MSGS: "msgs", SYNC: "sync",
+  WARM: "warm", RUN: "run", MSGS: "msgs", RING: "ring", BELL: "bell", SYNC: "sync",
 });
 
 const pwwStr = (v, dflt = "") => (v === undefined || v === null ? dflt : String(v));
 const pwwList = (v) => (Array.isArray(v) ? v : []);
 const PWW_INIT_FIELDS = ["indexURL", "moduleURL", "name", "script", "url", "packages", "files", "indexes", "modules",
-  "spare", "tasks", "interrupt", "config", "interpreter"];
+  "spare", "tasks", "interrupt", "config", "interpreter", "ring"];
 // What a spare waits for: the script to run, as in `init` (see `warm`).
 const PWW_RUN_FIELDS = ["name", "script", "url", "tasks", "config"];
 const pwwPick = (o, keys) => { const out = {}; for (const k of keys) out[k] = o[k]; return out; };
@@ -31,6 +31,7 @@ const PWW_MESSAGES = Object.freeze(Object.assign(Object.create(null), {
   // `config`: the PyWorker's config (pywebworker/_config.py worker_part) or null.
   // `interpreter`: "pyodide" (js/pyworker_pyodide.js) or "micropython" (js/mpyworker.js,
   // which reads MicroPython from indexURL, or from `files` when indexURL is null).
+  // `ring`: the worker's shared ring (js/ring.js, a SharedArrayBuffer) or null.
   init: { dir: "host->pyworker", build: (opts) => pwwPick(opts, PWW_INIT_FIELDS), read: (d) => pwwPick(d, PWW_INIT_FIELDS) },
   // A spare's Pyodide and packages are up, its script not given yet (pywebworker.prestart).
   warm: { dir: "pyworker->host", build: () => ({}), read: () => ({}) },
@@ -61,6 +62,12 @@ const PWW_MESSAGES = Object.freeze(Object.assign(Object.create(null), {
   msgs: { dir: "both", build: (meta, buf, ascii) => ({ meta, buf, ascii: !!ascii }),
     read: (d) => ({ meta: pwwIsInt32(d.meta) ? d.meta : new Int32Array(0), buf: pwwIsBuffer(d.buf) ? d.buf : new ArrayBuffer(0),
       ascii: d.ascii === true }) },
+  // A JsWorker's shared ring (js/ring.js): its user messages go there while it has room.
+  ring: { dir: "host->jsworker", build: (buf) => ({ buf }),
+    read: (d) => ({ buf: Object.prototype.toString.call(d.buf) === "[object SharedArrayBuffer]" ? d.buf : null }) },
+  // The worker wrote into its ring: the host reads it (js/ring.js). Carries nothing, so
+  // it is not counted among the posts the ring's order rule counts.
+  bell: { dir: "worker->host", build: () => ({}), read: () => ({}) },
   // A batch of calls (items [id, name, args, k]), every call made in one JS task.
   calls: { dir: "both", build: (text, bufs) => ({ text, bufs: bufs || [] }),
     read: (d) => ({ text: pwwStr(d.text, "[]"), bufs: pwwList(d.bufs) }) },

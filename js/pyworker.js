@@ -25,7 +25,11 @@
 // to the Python handler `parent` registers (serve), this worker's to the host pending in
 // this worker's own C core (pww_w_call_*) until their reply.
 const PWW_NONCE = PWW_PARAMS.nonce;
-const pwwSay = (type, ...args) => postMessage(pwwMessage(PWW_NONCE, type, ...args));
+// Every post goes through the shared ring's writer, which counts it (js/ring.js);
+// parent.send puts the user's messages into the ring itself while it is open.
+const pwwRing = pwwRingWriter(globalThis.postMessage.bind(globalThis), PWW_NONCE);
+const pwwPost = pwwRing.post;
+const pwwSay = (type, ...args) => pwwPost(pwwMessage(PWW_NONCE, type, ...args));
 let pwwCoreInst = null, pwwParentId = 0, pwwWatch = false, pwwNotify = null;
 let pwwOnReturns = null, pwwOnCalls = null;
 let pwwInboxInst = null;  // this worker's inbound queue (core.js pwwInbox): drops counted and reported
@@ -35,14 +39,14 @@ const pwwRunTaken = new Promise((resolve) => { pwwRunGiven = resolve; });
 // This worker's calls to the host, made in one JS task, leave in one `calls` message.
 // One that cannot be posted fails its calls here, as the host's answer would.
 const pwwCallsOut = pwwOutbox((b) => {
-  try { postMessage(pwwMessage(PWW_NONCE, PWW.CALLS, pwwBatchText(b), b.bufs), b.transfer); } catch (e) {
+  try { pwwPost(pwwMessage(PWW_NONCE, PWW.CALLS, pwwBatchText(b), b.bufs), b.transfer); } catch (e) {
     try { pwwReturns(pwwBatchText(pwwBatchFailed(b.ids, pwwErrorInfo(e, "the call could not be posted to the host: "))), [], b.ids); }
     catch (e2) { pwwCaught(e2); }
   }
 });
 
 // This worker's synchronous requests to the host (js/sync.js).
-const pwwSyncOut = pwwSyncClient(PWW_NONCE, (m, t) => postMessage(m, t));
+const pwwSyncOut = pwwSyncClient(PWW_NONCE, (m, t) => pwwPost(m, t));
 
 // Nothing thrown here may escape: an uncaught error would fail the whole worker. A
 // failure (of the glue, or of Python called from it) becomes an error message in
@@ -52,7 +56,7 @@ addEventListener("message", (ev) => {
   try {
     const m = pwwRead(PWW_NONCE, ev.data);
     if (pwwCoreInst === null) {
-      if (m !== null && m.type === PWW.INIT) pwwBoot(m);
+      if (m !== null && m.type === PWW.INIT) { pwwRing.attach(m.ring); pwwBoot(m); }
     } else if (m === null) pwwReceive(ev.data, false);
     else pwwControl(m);
   } catch (e) { if (pwwInboxInst !== null) pwwCaught(e); }
@@ -183,6 +187,15 @@ async function pwwFetchText(url) {
   return new TextDecoder().decode(await pwwFetchBytes(url));
 }
 
+// One message of parent.send into the shared ring (js/ring.js); false when it does not
+// fit or cannot go there (text that is not well formed: the post path says why).
+function pwwRingSend(kind, data) {
+  if (typeof data === "string") return pwwWellFormed(data) && pwwRing.write(kind, data);
+  if (ArrayBuffer.isView(data)) return pwwRing.write(PWW_CORE.MSG_BYTES, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  const buf = data.getBuffer("u8");
+  try { return pwwRing.write(PWW_CORE.MSG_BYTES, buf.data); } finally { buf.release(); }
+}
+
 // What pywebworker.parent sees: the inbound-queue API plus sending and watching.
 function pwwParentApi() {
   const api = pwwInboundApi(pwwCoreInst);
@@ -201,8 +214,9 @@ function pwwParentApi() {
     send(kind, data, later) {
       pwwCallsOut.flush();
       if (later) { pwwLater = later; pwwSoon(pwwFlushLater); }
-      if (kind === PWW_CORE.MSG_JSON) postMessage(pwwMessage(PWW_NONCE, PWW.JSON, data));
-      else if (typeof data === "string") postMessage(data);
+      if (pwwRing.open() && pwwRingSend(kind, data)) return 0;
+      if (kind === PWW_CORE.MSG_JSON) pwwPost(pwwMessage(PWW_NONCE, PWW.JSON, data));
+      else if (typeof data === "string") pwwPost(data);
       else {
         // One copy, into a buffer of a released message when one has the size.
         let copy;
@@ -211,7 +225,7 @@ function pwwParentApi() {
           const buf = data.getBuffer("u8");
           try { copy = pwwCoreInst.copyOut(buf.data); } finally { buf.release(); }
         }
-        postMessage(copy.buffer, [copy.buffer]);
+        pwwPost(copy.buffer, [copy.buffer]);
       }
       return 0;
     },
@@ -219,8 +233,19 @@ function pwwParentApi() {
     // them (meta [kind, byte length] pairs, data their UTF-8 text), in one `msgs` message.
     sendMany(meta, data, ascii) {
       pwwCallsOut.flush();
-      const m = pwwOwnInt32(meta), buf = pwwOwnBuffers([data])[0];
-      postMessage(pwwMessage(PWW_NONCE, PWW.MSGS, m, buf, ascii), [buf, m.buffer]);
+      let m = pwwOwnInt32(meta), buf = pwwOwnBuffers([data])[0];
+      if (pwwRing.open()) {
+        // Into the ring while they fit (already UTF-8); the rest leave in one post.
+        const u8 = new Uint8Array(buf);
+        let k = 0, off = 0;
+        for (; k < m.length; k += 2) {
+          if (!pwwRing.write(m[k], u8.subarray(off, off + m[k + 1]))) break;
+          off += m[k + 1];
+        }
+        if (k === m.length) return 0;
+        if (k > 0) { m = m.slice(k); buf = buf.slice(off); }
+      }
+      pwwPost(pwwMessage(PWW_NONCE, PWW.MSGS, m, buf, ascii), [buf, m.buffer]);
       return 0;
     },
     sendError(name, message, stack) { pwwSay(PWW.ERROR, { name, message, stack }); },
@@ -232,7 +257,7 @@ function pwwParentApi() {
     replies(text, bufs, ids) {
       const [own, transfer] = pwwOwnBufferLists(bufs);
       const list = pwwIds(ids);
-      try { postMessage(pwwMessage(PWW_NONCE, PWW.RETURNS, text, own, list), transfer); } catch (e) {
+      try { pwwPost(pwwMessage(PWW_NONCE, PWW.RETURNS, text, own, list), transfer); } catch (e) {
         const b = pwwBatchFailed(list, pwwErrorInfo(e, "the reply could not be posted: "));
         pwwSay(PWW.RETURNS, pwwBatchText(b), [], b.ids);
       }

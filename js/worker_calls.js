@@ -21,7 +21,12 @@
 // any value it cannot carry. No listener here throws: an uncaught error would fail
 // the worker.
 const PWW_NONCE = PWW_PARAMS.nonce;
-const pwwRawPost = globalThis.postMessage.bind(globalThis);
+// Every post goes through the shared ring's writer, which counts it (js/ring.js); the
+// script's text, JSON and bytes messages go into the ring itself while it is open and
+// nothing of theirs waits here, so that a busy host reads them at once.
+const pwwRing = pwwRingWriter(globalThis.postMessage.bind(globalThis), PWW_NONCE);
+const pwwRawPost = pwwRing.post;
+const pwwRingTake = (kind, data) => pwwMsgsOut.items.length === 0 && pwwRing.open() && pwwRing.write(kind, data);
 // The script's text and JSON messages posted in one JS task leave in one `msgs` message
 // (protocol.js), encoded here, off the host's thread. As pywebworker/_outbox.py does on
 // the Python side: the task's first message is posted at once (the latency of a lone
@@ -153,6 +158,7 @@ const pwwSay = (type, ...args) => { pwwMsgsOut.flush(); pwwRawPost(pwwMessage(PW
       if (m.type === PWW.CALLS) { for (const item of JSON.parse(m.text)) serveItem(item, m.bufs); }
       else if (m.type === PWW.RETURNS) onReturns(m);
       else if (m.type === PWW.MSGS) deliverAll(m);
+      else if (m.type === PWW.RING) pwwRing.attach(m.buf);
     } catch (e) {
       reportError(e);
     }
@@ -185,9 +191,12 @@ const pwwSay = (type, ...args) => { pwwMsgsOut.flush(); pwwRawPost(pwwMessage(PW
         item = [PWW_CORE.MSG_JSON, JSON.stringify(data)];
       } else if (pwwWellFormed(data)) item = [PWW_CORE.MSG_TEXT, data];
       if (item !== null) {
-        pwwMsgsOut.add(item, endOfTask);
+        if (!pwwRingTake(item[0], item[1])) pwwMsgsOut.add(item, endOfTask);
         return undefined;
       }
+    } else if (transfer === undefined && data !== undefined
+      && pwwRingTake(PWW_CORE.MSG_BYTES, ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data))) {
+      return undefined;
     }
     pwwMsgsOut.flush();
     return transfer === undefined ? rawPost(data) : rawPost(data, transfer);

@@ -146,6 +146,9 @@ class Endpoint:
     def _watch(self, on: bool) -> None:
         raise NotImplementedError
 
+    def _handler_set(self, on: bool) -> None:
+        """An ``on_message`` handler was set (``on``) or removed; see Worker."""
+
     def _wake(self, index: int | None = None, kind: int = 0, payload: str | bytes | None = None) -> None:
         """The glue's wake-up: a message arrived (with it, when the glue gives it: a
         short text), the worker became ready or changed state."""
@@ -269,6 +272,10 @@ class Endpoint:
         call ``read()``), or ``None``. A coroutine function is scheduled as a task.
 
         Setting it delivers the messages already waiting that no handler saw yet.
+        While one is set, a worker's messages come with their wake-ups, as without
+        shared memory: the polling calls do not read them early from the worker's
+        shared ring (mid-cell), so the handler sees each message before ``receive()``
+        can take it.
         Errors raised by the handler, ``BaseException`` included (``SystemExit``,
         ``KeyboardInterrupt``), are printed to ``sys.stderr`` with their traceback
         (as ``asyncio`` does for callbacks) and do not stop delivery; inside a
@@ -280,6 +287,8 @@ class Endpoint:
     def on_message(self, handler: Handler | None) -> None:
         if handler is not None:
             self._set_watch(True)  # first: outside a worker, parent raises here
+        if (handler is None) != (self._handler is None):
+            self._handler_set(handler is not None)
         self._handler = handler
         if handler is not None:
             self._deliver()

@@ -49,8 +49,10 @@ class WorkerStateError(PyWebWorkerError):
 
 class SharedMemoryError(PyWebWorkerError, RuntimeError):
     """This page or worker cannot share memory (``SharedArrayBuffer`` and
-    ``Atomics.wait``), which synchronous calls need: the page is not cross-origin
-    isolated. Its message names the two headers a page needs."""
+    ``Atomics.wait``), which synchronous calls, ``wait_for_messages()`` and
+    ``interrupt()`` need: the page is not cross-origin isolated. Its message names the
+    two headers a page needs. Also raised by ``wait_for_messages()`` on a browser page's
+    main thread, which may not block."""
 
 
 class QueueFullError(PyWebWorkerError):

@@ -40,7 +40,9 @@ class Inbox:
         self._seen = 0
 
     def _sync(self) -> InboundPort:
-        """The port, with the waiting marks sent."""
+        """The port, with the waiting marks sent. Any crossing may read messages from
+        the worker's shared ring (js/ring.js) into the core, untold: fetch next time."""
+        self._drained = False
         if self._marks:
             marks, self._marks = self._marks, []
             self._port.mark_many(marks)

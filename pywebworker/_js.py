@@ -200,7 +200,8 @@ class _JsInbound:
 
 
 _WORKER = _INBOUND + (
-    "state", "startJs", "startPy", "adopt", "isWarm", "interrupt", "send", "sendMany", "kill", "destroy", "watch",
+    "state", "startJs", "startPy", "adopt", "isWarm", "interrupt", "shared", "wait", "send", "sendMany", "kill",
+    "destroy", "watch", "handler",
     "setLimits", "dropped", "isReady", "failure", "exports", "call", "callBegin", "callSend", "callCancel", "callStat",
     "replies",
 )
@@ -245,6 +246,12 @@ class _JsWorkerPort(_JsInbound):
     def interrupt(self, signal: int) -> bool:
         return bool(self._f.interrupt(self.id, signal))
 
+    def has_ring(self) -> bool:
+        return bool(self._f.shared(self.id))
+
+    def wait(self, ms: float) -> int:
+        return int(self._f.wait(self.id, ms))
+
     def send(self, kind: int, payload: str | bytes | bytearray | memoryview,
              later: Callable[[], None] | None = None) -> int:
         return _ok(self._f.send(self.id, kind, payload, None if later is None else self._proxy(later)), "send_message")
@@ -272,6 +279,9 @@ class _JsWorkerPort(_JsInbound):
 
     def watch(self, on: bool) -> None:
         self._f.watch(self.id, on)
+
+    def set_handler(self, on: bool) -> None:
+        self._f.handler(self.id, on)
 
     def set_limits(self, queue: int, max_messages: int, max_bytes: int) -> None:
         _ok(self._f.setLimits(self.id, queue, max_messages, max_bytes), "set_queue_limits")

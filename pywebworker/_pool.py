@@ -2,8 +2,10 @@
 
 Each worker is a PyWorker started with ``_tasks`` (it serves ``_task.run_task``) that
 runs one task at a time; tasks wait in this pool's queue, in order, for a free worker.
-Workers take spares (``prestart``) when they start. A worker that crashes, is killed or
-runs a task past its timeout is replaced.
+Workers take spares (``prestart``) when they start. A worker that crashes or is killed
+is replaced; one that runs a task past its timeout is interrupted where there is shared
+memory (``PyWorker.interrupt()``), and replaced if that does not stop the task in time or
+there is none.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from . import _config, _js
 from ._errors import (
     PayloadError,
+    PyWebWorkerError,
     QueueFullError,
     WorkerFailedError,
     WorkerKilledError,
@@ -283,10 +286,12 @@ class WorkerPool:
             return
         task = slot.task
         task.expired = True
-        if worker._port.interrupt(2):  # noqa: SLF001 - the pool's own worker
-            task.cancel_timer = _js.runtime().set_timeout(lambda: self._give_up(slot, worker, call), INTERRUPT_GRACE)
-        else:
+        try:
+            worker.interrupt()  # the public path: SharedMemoryError without shared memory
+        except PyWebWorkerError:
             self._give_up(slot, worker, call)
+        else:
+            task.cancel_timer = _js.runtime().set_timeout(lambda: self._give_up(slot, worker, call), INTERRUPT_GRACE)
 
     def _give_up(self, slot: _Slot, worker: PyWorker, call: asyncio.Future[Any]) -> None:
         if not call.done() and slot.worker is worker:
@@ -455,8 +460,11 @@ class WorkerPool:
             there is shared memory (Node; a cross-origin isolated page) the worker's
             Python is interrupted first (``KeyboardInterrupt`` through Pyodide's
             interrupt buffer) and the worker kept if the task stops within
-            ``INTERRUPT_GRACE`` (2) seconds; otherwise the worker is killed and
-            replaced: Python in a worker cannot be stopped any other way.
+            ``INTERRUPT_GRACE`` (2) seconds (``PyWorker.interrupt()``); a task that
+            catches the interrupt and runs on past those seconds, and every task where
+            there is no shared memory (a page that is not cross-origin isolated), has
+            its worker killed and replaced: Python in a worker cannot be stopped any
+            other way. The ``TimeoutError``'s message says which happened.
         retries : int
             How many times to run the task again in another worker if its worker
             crashes or is killed under it (``WorkerFailedError``). Default 0: no
@@ -492,7 +500,7 @@ class WorkerPool:
         asyncio.Future
             The function's result; raises as ``PyWorker.call`` (``NotExportedError``,
             ``RemoteError``), and ``TimeoutError`` past ``timeout`` seconds of running
-            (the worker is replaced, as for :meth:`apply`).
+            (the worker interrupted or replaced, as for :meth:`apply`).
 
         Raises
         ------

@@ -27,12 +27,21 @@ if TYPE_CHECKING:
 # The request kinds of js/sync.js (PWW_SYNC): "call" is a function the host exposed.
 KIND_CALL = "call"
 
+
+
+def missing(needs: str, where: str = "worker") -> str:
+    """The one text of every ``SharedMemoryError`` for missing shared memory: ``needs``
+    (``"synchronous calls need"``, ``"interrupt() needs"``) and the headers the page
+    lacks; ``where``: ``"worker"`` or ``"page"``, the thread that has none."""
+    return (
+        f"{needs} shared memory (SharedArrayBuffer and Atomics.wait), which this {where} "
+        "does not have: crossOriginIsolated is false. Serve the page with the headers "
+        "Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp"
+    )
+
+
 # As js/sync.js PWW_SYNC.MISSING says it in a JsWorker.
-MISSING = (
-    "synchronous calls need shared memory (SharedArrayBuffer and Atomics.wait), which this worker "
-    "does not have: crossOriginIsolated is false. Serve the page with the headers "
-    "Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp"
-)
+MISSING = missing("synchronous calls need")
 
 DEFAULT_TIMEOUT = 60.0  # seconds: a host that never answers does not block a worker for ever
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import sys
+import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
@@ -25,6 +26,7 @@ from ._endpoint import Endpoint
 from ._errors import (
     PyWebWorkerError,
     RemoteError,
+    SharedMemoryError,
     WorkerFailedError,
     WorkerKilledError,
     WorkerStartError,
@@ -38,6 +40,7 @@ from ._outbox import Outbox
 from ._payload import encode
 from ._ports import Entry, HostGlue, PyStart, WorkerPort
 from ._server import CallServer
+from ._sync import missing
 from ._timeouts import deadline as make_deadline
 from ._wire import Batch
 
@@ -195,6 +198,7 @@ class _Worker(Endpoint, CallClient, CallServer):
         try:
             return self._port.kill()
         finally:
+            self._inbound.arrived()  # the glue read the worker's shared ring first, untold (js/ring.js)
             self._state = None
             if self._listed_as is not None:
                 _named.workers._leave(self, self._listed_as)  # noqa: SLF001
@@ -300,6 +304,68 @@ class _Worker(Endpoint, CallClient, CallServer):
         if OUTBOUND in queues:
             self._outbox.set_max_bytes(max_bytes)
 
+    def wait_for_messages(self, timeout: float | None = None) -> bool:
+        """Block until a message from the worker is unread, without giving the event
+        loop a turn and without spinning (``Atomics.wait``): for a synchronous loop in
+        one cell. Needs shared memory, and a thread that may block: Node, or Pyodide
+        inside a worker (a JupyterLite kernel); not a browser page's main thread.
+
+        With shared memory the worker writes its messages into a ring the host reads
+        at once (``get_unread_messages()`` and the other reading calls read it too).
+        A message that does not fit there (larger than 128 KiB, or the 1 MiB ring is
+        full) or that the worker sent behind one still on its way (any ``print`` output
+        and calls go that way too) comes through the event loop, as without shared
+        memory: then this returns ``False`` at once, and ``await worker.receive()``
+        (or the end of the cell) gets it.
+
+        Parameters
+        ----------
+        timeout : float | None
+            Seconds to wait at most (any finite value >= 0); ``None`` or
+            ``float("inf")``: as long as the worker lives and nothing needs the event
+            loop.
+
+        Returns
+        -------
+        bool
+            ``True`` once an unread message is there (``has_unread_messages()``);
+            ``False`` when ``timeout`` passed first, or what the worker sent next needs
+            the event loop.
+
+        Raises
+        ------
+        TypeError, ValueError
+            for a ``timeout`` that is not a number, NaN or negative.
+        SharedMemoryError
+            (a ``PyWebWorkerError``) without shared memory (the page is not
+            cross-origin isolated: the message names the two headers it needs), or on
+            a browser page's main thread, where ``Atomics.wait`` is not allowed.
+        WorkerKilledError, WorkerFailedError, WorkerStartError
+            if the worker is gone and nothing is left unread.
+        """
+        until = make_deadline(timeout)
+        if not self._port.has_ring():
+            raise SharedMemoryError(missing("wait_for_messages() needs", "page"))
+        if self._inbound.unread_count() > 0:  # also sends the marks read() made (_inbox.py)
+            return True
+        ms = -1.0 if until is None else max(0.0, (until - time.monotonic()) * 1000)
+        code = self._port.wait(ms)
+        self._inbound.arrived()  # read into the core meanwhile, untold: fetch next time
+        if code == 1:
+            return True
+        if code == -2:
+            raise SharedMemoryError(missing("wait_for_messages() needs", "page"))
+        if code == -3:
+            raise SharedMemoryError(
+                "wait_for_messages() cannot block a browser page's main thread (Atomics.wait is not allowed "
+                "there): await worker.receive() instead, or run Pyodide in a worker"
+            )
+        if code == 0:
+            err = self._closed_error()
+            if err is not None:
+                raise err
+        return False
+
     @property
     def dropped_messages(self) -> int:
         """How many messages from the worker were dropped because the inbound queue
@@ -365,6 +431,12 @@ class _Worker(Endpoint, CallClient, CallServer):
 
     def _watch(self, on: bool) -> None:
         self._port.watch(on)
+
+    def _handler_set(self, on: bool) -> None:
+        # With a handler, messages come only with their wake-ups (as without shared
+        # memory): a reading call that read the shared ring would let receive() or a
+        # read() open a message before its wake-up gives it to the handler.
+        self._port.set_handler(on)
 
     def _on_output(self, stream: str, text: str) -> None:
         try:
@@ -523,6 +595,17 @@ class JsWorker(_Worker):
             raise TypeError(f'type must be "classic" or "module", not {type!r}')
         self.type = type
         super().__init__(script, url, name)
+
+    def interrupt(self) -> None:
+        """A JsWorker cannot be interrupted: JavaScript has no interrupt (a busy loop
+        holds its thread until it returns). ``kill()`` it.
+
+        Raises
+        ------
+        PyWebWorkerError
+            always.
+        """
+        raise PyWebWorkerError(f"cannot interrupt {self.name}: JavaScript has no interrupt; kill() it")
 
     def _start(self) -> None:
         self._port.start_js(self.script, self.url, self.type, self.name)
@@ -722,6 +805,36 @@ class PyWorker(_Worker):
 
     def _is_ready(self) -> bool:
         return self._port.is_ready()
+
+    def interrupt(self) -> None:
+        """Raise ``KeyboardInterrupt`` in the worker's running Python (Pyodide's
+        interrupt buffer, ``pyodide.setInterruptBuffer``), as Ctrl+C would: a busy
+        loop stops at its next bytecode, the script's ``except KeyboardInterrupt`` or
+        ``finally`` runs, and the worker stays alive and serves on (an uncaught one in
+        a call fails that call with a ``RemoteError``; in the script's top level it
+        fails the worker, as any uncaught exception). Returns at once, before the
+        worker stops. An interrupt sent while its Python is idle raises in the next
+        Python it runs. Needs shared memory (Node; a cross-origin isolated page).
+
+        Raises
+        ------
+        WorkerStateError
+            if the worker is not started, or is killed or failed.
+        SharedMemoryError
+            (a ``PyWebWorkerError``) without shared memory: the message names the two
+            headers the page needs.
+        PyWebWorkerError
+            for a MicroPython worker, which has no interrupt buffer: ``kill()`` it.
+        """
+        state = self.state
+        if state not in ("starting", "running"):
+            raise WorkerStateError(f"cannot interrupt {self.name}: it is {state}")
+        if self.interpreter == "micropython":
+            raise PyWebWorkerError(
+                f"cannot interrupt {self.name}: a MicroPython worker has no interrupt buffer; kill() it"
+            )
+        if not self._port.interrupt(2):
+            raise SharedMemoryError(missing("interrupt() needs", "page"))
 
 
 def _interpreter(interpreter: str, packages: list[str], index_urls: list[str] | None, tasks: bool) -> str:

@@ -28,7 +28,8 @@ const host = vm.createContext({ console, TextEncoder, TextDecoder, WebAssembly, 
 vm.runInContext(`${bundles.host}\nglobalThis.lib = { PWW, PWW_CORE, PWW_MESSAGES, pwwMessage, pwwRead,
   pwwErrorInfo, pwwErrorText, pwwErrorFrom, pwwBatch, pwwBatchAdd, pwwBatchText, pwwBatchFailed,
   pwwBatchIds, pwwOutbox, pwwOwnBuffers, pwwIds, pwwHost, pwwCore, pwwWorkerSource, pwwPackMessages,
-  pwwEachMessage, pwwBatchTexts, PWW_SYNC, pwwSharedMemory, pwwSyncChannel, pwwSyncEncode, pwwSyncAnswer,
+  pwwEachMessage, pwwBatchTexts, PWW_RING, pwwRingWriter, pwwRingReader,
+  PWW_SYNC, pwwSharedMemory, pwwSyncChannel, pwwSyncEncode, pwwSyncAnswer,
   pwwSyncWait, pwwSyncRead, pwwSyncWrite };`, host);
 const P = host.lib;
 const plain = (v) => JSON.parse(JSON.stringify(v));  // values from another realm, compared as data
@@ -41,6 +42,7 @@ test("every message is built, then read back the same", () => {
     output: ["stderr", "a line"], error: [{ name: "E", message: "m", stack: "" }], exit: [],
     json: ['{"a": 1.0}'], calls: ['[[1,"add",[1,2],-1]]', []],
     returns: ['[[1,1,3,-1]]', [], [1]], msgs: [new Int32Array([1, 3]), new ArrayBuffer(3), true],
+    ring: [new SharedArrayBuffer(8)], bell: [],
     sync: ["call", 3, "add", "[1,2]", [], null],
   };
   assert.deepEqual(Object.keys(P.PWW_MESSAGES).sort(), Object.keys(args).sort());
@@ -269,6 +271,38 @@ test("a JsWorker serves a batch of calls and answers it in one returns", async (
     assert.equal(byId[3][1], 0);
     assert.equal(byId[3][2].name, "NotExportedError");
   });
+});
+
+test("the shared ring: order kept across wraps, full is refused, posts close it until handled", () => {
+  const { MSG_TEXT: TEXT, MSG_BYTES: BYTES, MSG_JSON: JSONK } = P.PWW_CORE;
+  const sab = new SharedArrayBuffer(P.PWW_RING.HEADER + 256);
+  const posts = [];
+  const writer = P.pwwRingWriter((d) => posts.push(d), "n1");
+  writer.post("before the ring");  // counted from the worker's start
+  writer.attach(sab);
+  const reader = P.pwwRingReader(sab);
+  assert.equal(writer.open(), false, "a post not handled closes the ring");
+  reader.handled();
+  assert.equal(writer.open(), true);
+  const sent = [], got = [];
+  const drain = () => reader.drain((kind, bytes) => got.push([kind, kind === BYTES ? Array.from(bytes) : new TextDecoder().decode(bytes.slice())]));
+  for (let k = 0; k < 200; k++) {
+    const item = k % 3 === 0 ? [BYTES, new Uint8Array([k & 255, 1, 2].slice(0, 1 + (k % 3)))]
+      : [k % 3 === 1 ? TEXT : JSONK, k % 7 === 0 ? `é${k}` : `${"x".repeat(k % 11)}${k}`];
+    if (!writer.write(item[0], item[1])) { drain(); assert.ok(writer.write(item[0], item[1]), `room after a drain (${k})`); }
+    sent.push([item[0], item[0] === BYTES ? Array.from(item[1]) : item[1]]);
+    if (k % 5 === 0) drain();
+  }
+  drain();
+  assert.deepEqual(got, sent);
+  assert.equal(writer.write(TEXT, "x".repeat(33)), false, "over an eighth of the ring: posted instead");
+  assert.equal(posts.filter((d) => d && d.type === "bell").length >= 1, true, "rang");
+  writer.post("after");
+  assert.equal(writer.open(), false);
+  assert.equal(reader.behind(), true);
+  reader.handled();
+  assert.equal(writer.open(), true);
+  assert.equal(reader.behind(), false);
 });
 
 await Promise.all(pending);

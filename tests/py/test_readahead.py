@@ -414,9 +414,10 @@ async def test_kill_and_failure_leave_the_read_ahead_readable(selenium_pyww):
     other = asyncio.ensure_future(w.receive(timeout=20))
     assert (await other).read() == "m1"
     # The script's messages after the first leave as one batch unless more than 1 ms
-    # passes between two of them (js/worker_calls.js): on a loaded machine m2 and m3 may
-    # still be on their way, and a kill rightly drops what has not arrived. Once here,
-    # read ahead or not, they outlive the kill.
+    # passes between two of them (js/worker_calls.js), and through the shared ring
+    # (js/ring.js, Node) each arrives on its own: m2 and m3 may still be on their way, and
+    # a kill rightly drops what has not arrived. Once here, read ahead or not, they
+    # outlive the kill.
     from pyodide_waits import wait_until
 
     await wait_until(lambda: len(w.get_messages()) == 4, what="m2 and m3")

@@ -462,6 +462,7 @@ class FakeWorkerPort(FakeInbound):
         self.started_with: dict[str, Any] | PyStart | None = None
         self.posted: list[Post] = []
         self.watch_calls: list[bool] = []
+        self.handler = False  # an on_message handler is set (js/host.js handler)
         self._batch: _Batch | None = None
         self.destroyed = False
         self.warm = False  # a spare said "warm"
@@ -573,6 +574,15 @@ class FakeWorkerPort(FakeInbound):
         self.signals.append(signal)
         return True
 
+    def has_ring(self) -> bool:
+        return self.shared and self.spawned
+
+    def wait(self, ms: float) -> int:
+        """As js/host.js wait: no ring here (messages come by the fake's own path)."""
+        if not self.has_ring():
+            return -2
+        return 1 if self.core_worker.queues[consts.INBOUND].unread > 0 else 0
+
     def send(self, kind: int, payload: str | bytes | bytearray | memoryview,
              later: Callable[[], None] | None = None) -> int:
         data: str | bytes = payload if isinstance(payload, str) else bytes(payload)
@@ -637,6 +647,9 @@ class FakeWorkerPort(FakeInbound):
     def watch(self, on: bool) -> None:
         self.watching = bool(on)
         self.watch_calls.append(bool(on))
+
+    def set_handler(self, on: bool) -> None:
+        self.handler = bool(on)
 
     def set_limits(self, queue: int, max_messages: int, max_bytes: int) -> None:
         if queue not in (consts.OUTBOUND, consts.INBOUND) or max_messages < 0 or max_bytes < 0:

@@ -171,6 +171,20 @@ def test_on_message_delivery(rt: FakeRuntime, turn: Callable[[], None]) -> None:
     assert [m.read() for m in w.get_unread_messages()] == ["unhandled"]
 
 
+def test_a_handler_leaves_the_ring_to_the_wake_ups(rt: FakeRuntime) -> None:
+    """With an on_message handler, reading calls do not read the shared ring (js/host.js
+    handler): a message then reaches the handler, at its wake-up, before receive() or a
+    read() can open it (tests/py/test_readahead.py fuzz)."""
+    w, port = running(rt)
+    assert not port.handler
+    w.on_message = lambda m: None
+    assert port.handler
+    w.on_message = lambda m: None  # replaced: still one
+    assert port.handler
+    w.on_message = None
+    assert not port.handler
+
+
 def test_on_message_errors_are_printed_and_delivery_goes_on(
     rt: FakeRuntime, turn: Callable[[], None], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -338,3 +338,41 @@ def test_the_worker_calls_the_host(rt: FakeRuntime, turn: Turn) -> None:
     assert items[0] == [1, 1, 5, -1]
     assert items[1][:2] == [2, 0] and items[1][2]["name"] == "ValueError"
     assert items[2][:2] == [3, 0] and "add" in items[2][2]["message"]
+
+
+# -- shared memory: interrupt() and wait_for_messages() -----------------------------------
+
+
+def test_interrupt_and_wait_name_what_is_missing(rt: FakeRuntime) -> None:
+    from pywebworker import PyWebWorkerError, SharedMemoryError
+
+    w = PyWorker("pass")
+    with pytest.raises(WorkerStateError, match="it is created"):
+        w.interrupt()
+    w.start()
+    port = rt.port(w)
+    port.say("started")
+    # Without shared memory: one error naming the two headers, nothing stored or waited.
+    for call in (w.interrupt, lambda: w.wait_for_messages(0)):
+        with pytest.raises(SharedMemoryError, match="crossOriginIsolated is false") as info:
+            call()
+        assert "Cross-Origin-Opener-Policy: same-origin" in str(info.value)
+        assert "Cross-Origin-Embedder-Policy: require-corp" in str(info.value)
+    assert port.signals == []
+    port.shared = True
+    w.interrupt()
+    assert port.signals == [2]
+    assert w.wait_for_messages(0) is False
+    port.post("hi")
+    assert w.wait_for_messages(0) is True
+    with pytest.raises(TypeError):
+        w.wait_for_messages("1")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        w.wait_for_messages(-1)
+    w.kill()
+    with pytest.raises(WorkerStateError, match="it is killed"):
+        w.interrupt()
+    with pytest.raises(PyWebWorkerError, match="JavaScript has no interrupt"):
+        JsWorker("x").start().interrupt()
+    with pytest.raises(PyWebWorkerError, match="MicroPython worker has no interrupt buffer"):
+        PyWorker("pass", interpreter="micropython").start().interrupt()
