@@ -7,5 +7,9 @@
     ok = false;
     pwwSay(PWW.FAILED, e);
   }
-  if (ok) pwwSay(PWW.READY, pywebworker.exportedNames());
+  // Ready once the worker's first task (this script) has ended: Chromium holds the page's
+  // messages to a worker until the page has seen that task end, so a READY said inside
+  // it would let the host send into a queue that moves only when the host's thread is
+  // free (a first message sent mid-cell, right after ready(), would wait for the cell).
+  if (ok) setTimeout(() => pwwSay(PWW.READY, pywebworker.exportedNames()), 0);
 }

@@ -2,7 +2,8 @@
 // PWW_PARAMS {nonce, url}. Imports the user's module, then says ready.
 try {
   await import(PWW_PARAMS.url);
-  pwwSay(PWW.READY, pywebworker.exportedNames());
+  // Ready in a task of its own, as worker_classic.js says why (Chromium's first task).
+  setTimeout(() => pwwSay(PWW.READY, pywebworker.exportedNames()), 0);
 } catch (e) {
   pwwSay(PWW.FAILED, e);
 }

@@ -198,7 +198,7 @@ async def _ring_isolated(selenium, ring_py, main_thread):
 
     import pytest
 
-    from pywebworker import PyWorker, SharedMemoryError, shared_memory_available
+    from pywebworker import JsWorker, PyWorker, SharedMemoryError, shared_memory_available
 
     def polled(w, n, seconds=20.0):
         """n messages read in one synchronous block (no await), without blocking."""
@@ -218,6 +218,11 @@ async def _ring_isolated(selenium, ring_py, main_thread):
     assert polled(w, 1) == ["spinning"]
     w.interrupt()
     assert polled(w, 1) == ["interrupted"]
+    j = JsWorker("onmessage = (e) => postMessage(e.data + ' back')").start()
+    await j.ready(timeout=60)
+    j.send_message("js")
+    assert polled(j, 1) == ["js back"]
+    j.kill()
     if main_thread:
         with pytest.raises(SharedMemoryError, match="cannot block a browser page's main thread"):
             w.wait_for_messages(timeout=1)
