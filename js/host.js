@@ -27,7 +27,7 @@ function pwwHost(core, bundles, dispatch) {
   // made; the functions of the other parts it looks up in `h` when it calls them (the
   // parts call each other both ways), never more than once per message.
   const h = { core, x, bundles, dispatch, records, record };
-  Object.assign(h, pwwHostSpawn(h), pwwHostInbound(h), pwwHostCalls(h), pwwHostOutbound(h));
+  Object.assign(h, pwwHostSpawn(h), pwwHostInbound(h), pwwHostCalls(h), pwwHostOutbound(h), pwwHostDom(h));
   const { spawn, stop, jsSource, pySource, absolute, indexURLs, guard, fail, sendCalls, post } = h;
 
   const nonce = () => Math.random().toString(36).slice(2) + pwwNow().toString(36);
@@ -165,6 +165,7 @@ function pwwHost(core, bundles, dispatch) {
       return n;
     },
     dropped(id) { return record(id).inbox.dropped; },
+    domHandles: h.domHandles,  // internal, for tests: the size of a worker's host object table (js/host_dom.js)
     liveWorkers() { let n = 0; for (const r of records.values()) if (r.worker) n++; return n; },
   });
 }

@@ -44,9 +44,15 @@ function pwwHostCalls(h) {
       if (m.channel && big && big.seq === seq) pwwSyncWrite(pwwSyncChannel(m.channel), seq, big.bytes);
       return;
     }
+    if (m.kind === PWW_SYNC.RELEASE) return h.domRelease(rec, m.text);
     if (m.channel) rec.sync = pwwSyncChannel(m.channel);
     rec.syncSeq = seq;
     rec.syncBig = null;
+    if (m.kind === PWW_SYNC.DOM) {
+      let answer;
+      try { answer = h.dom(rec, m, seq); } catch (e) { answer = [pwwBatchText(pwwBatchFailed([-seq], pwwErrorInfo(e))), []]; }
+      return syncAnswer(rec, answer[0], answer[1]);
+    }
     const b = pwwBatch();
     try {
       if (m.kind !== PWW_SYNC.CALL) throw new TypeError(`unknown sync request kind ${JSON.stringify(m.kind)}`);
