@@ -95,9 +95,9 @@ def pytest_generate_tests(metafunc):
 
 @run_in_pyodide
 async def test_page_handles_release_and_kill(selenium_isolated, dom_py):
-    import js
     from pyodide_waits import wait_until
 
+    import js
     from pywebworker import PyWorker
 
     node = not hasattr(js, "document")
