@@ -27,7 +27,7 @@ function pwwHost(core, bundles, dispatch) {
   // made; the functions of the other parts it looks up in `h` when it calls them (the
   // parts call each other both ways), never more than once per message.
   const h = { core, x, bundles, dispatch, records, record };
-  Object.assign(h, pwwHostSpawn(h), pwwHostInbound(h), pwwHostCalls(h), pwwHostOutbound(h));
+  Object.assign(h, pwwHostSpawn(h), pwwHostInbound(h), pwwHostCalls(h), pwwHostOutbound(h), pwwHostDom(h));
   const { spawn, stop, jsSource, pySource, absolute, indexURLs, guard, fail, sendCalls, post, drainRing } = h;
 
   // Every reading call reads the worker's shared ring first (js/ring.js): what the worker
@@ -217,6 +217,7 @@ function pwwHost(core, bundles, dispatch) {
       return n;
     },
     dropped(id) { polled(id); return record(id).inbox.dropped; },
+    domHandles: h.domHandles,  // internal, for tests: the size of a worker's host object table (js/host_dom.js)
     liveWorkers() { let n = 0; for (const r of records.values()) if (r.worker) n++; return n; },
   });
 }

@@ -41,6 +41,7 @@ function pwwHostCalls(h) {
   // worker's own call seq), a channel too small for its head, a fetch of another seq or
   // into too small a channel (the pending answer stays for the right fetch).
   function onSync(rec, m) {
+    if (m.kind === PWW_SYNC.RELEASE) return h.domRelease(rec, m.text);  // nothing waits: no seq
     const seq = m.seq;
     if (!(seq > 0 && seq <= 0x7fffffff)) return;
     const channel = m.channel && m.channel.byteLength >= PWW_SYNC.HEAD ? m.channel : null;
@@ -53,6 +54,11 @@ function pwwHostCalls(h) {
     if (channel) rec.sync = pwwSyncChannel(channel);
     rec.syncSeq = seq;
     rec.syncBig = null;
+    if (m.kind === PWW_SYNC.DOM) {
+      let answer;
+      try { answer = h.dom(rec, m, seq); } catch (e) { answer = [pwwBatchText(pwwBatchFailed([-seq], pwwErrorInfo(e))), []]; }
+      return syncAnswer(rec, answer[0], answer[1]);
+    }
     const b = pwwBatch();
     try {
       if (m.kind !== PWW_SYNC.CALL) throw new TypeError(`unknown sync request kind ${JSON.stringify(m.kind)}`);

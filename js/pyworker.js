@@ -277,6 +277,8 @@ function pwwParentApi() {
       const r = pwwSyncOut.request(kind, String(name), args, pwwOwnBuffers(bufs) || [], timeout);
       return r === null ? undefined : r;
     },
+    // A request nothing waits for (js/sync.js; "release": handles the worker dropped).
+    syncPost(kind, text) { pwwSyncOut.send(kind, "", String(text)); },
     sharedMemory: pwwSharedMemory,
     callStat(stat) { return pwwCoreInst.exports.pww_w_call_stat(pwwParentId, stat); },
     watch(on, notify) { pwwWatch = !!on; if (notify) pwwNotify = notify; },

@@ -22,10 +22,13 @@
 //
 // Request kinds (the `kind` field of a `sync` message): "call" (a function the host
 // exposed: name, args JSON text, bufs), "fetch" (an answer too big for the channel, into
-// `channel`). A later kind (an operation on the host's globals: window/document) is one
-// more case in the host's onSync (host_calls.js), not a new channel.
+// `channel`), "dom" (an operation on a host object: window, document and what they give,
+// js/host_dom.js), "release" (the handles a worker dropped; no answer, nothing waits).
 const PWW_SYNC = Object.freeze({
   HEAD: 16, SIZE: 64 * 1024, KEEP: 16 * 1024 * 1024, CALL: "call", FETCH: "fetch",
+  // An operation on a host object (js/host_dom.js), and the ids of the handles a worker
+  // dropped (posted without waiting: no answer).
+  DOM: "dom", RELEASE: "release",
   // Said by every side that finds no shared memory (a JsWorker; Python has its own copy
   // in pywebworker/_sync.py).
   MISSING: "synchronous calls need shared memory (SharedArrayBuffer and Atomics.wait), which this worker "
@@ -177,6 +180,10 @@ function pwwSyncClient(nonce, post) {
       if (!pwwSyncWait(big, my, deadline)) return null;
       if (keep) { ch = big; given = false; }
       return pwwSyncRead(big);
+    },
+    // A request nothing waits for (kind "release"): no channel, no seq.
+    send(kind, name, text) {
+      post(pwwMessage(nonce, PWW.SYNC, kind, 0, name, text, [], null), []);
     },
   };
 }

@@ -1,6 +1,7 @@
 """pywebworker: background workers for Python in Pyodide, running Python or JavaScript,
 with message queues that remember what has been read."""
 
+from ._dom import HostProxy
 from ._errors import (
     CoreError,
     MessageIndexError,
@@ -28,6 +29,7 @@ from ._worker import JsWorker, PyWorker, Worker
 
 __all__ = [
     "CoreError",
+    "HostProxy",
     "JsWorker",
     "MessageIndexError",
     "MessageReleasedError",

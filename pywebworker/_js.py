@@ -376,7 +376,7 @@ class _JsHostGlue:
 
 
 _PARENT = _INBOUND + ("send", "sendMany", "sendError", "watch", "serve", "call", "callCancel", "callStat", "replies",
-                      "sync", "sharedMemory")
+                      "sync", "syncPost", "sharedMemory")
 
 
 class _JsParentPort(_JsInbound):
@@ -447,6 +447,9 @@ class _JsParentPort(_JsInbound):
             return None
         text, js_bufs = r[0], r[1]
         return str(text), [b.to_bytes() for b in js_bufs]
+
+    def sync_post(self, kind: str, text: str) -> None:
+        self._f.syncPost(kind, text)
 
 
 class _JsBootPort:

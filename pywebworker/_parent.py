@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import _js, _sync
+from . import _dom, _js, _sync
 from ._client import CallClient
 from ._constants import MSG_TEXT
 from ._endpoint import Endpoint, Handler
@@ -55,6 +55,11 @@ class Parent(Endpoint, CallClient, CallServer):
     def __getattr__(self, name: str) -> Any:
         # Bind to the bootstrap's glue on first use, so that importing pywebworker
         # on the host (where there is no parent) costs nothing and fails nowhere.
+        if name == "_dom":
+            self._dom: _dom.HostDom = _dom.HostDom(lambda: self._port, self._flush, lambda: self.sync_timeout)
+            return self._dom
+        if name == "document":  # its property raised AttributeError: raise it again, not a bare one
+            return self._dom.document()
         if name not in ("_port", "_inbound", "_outbox"):
             raise AttributeError(name)
         port = _js.runtime().parent()
@@ -166,6 +171,50 @@ class Parent(Endpoint, CallClient, CallServer):
         3
         """
         return _sync.SyncExports(self._sync_call)
+
+    @property
+    def window(self) -> _dom.HostProxy:
+        """The host's global object (``window`` on a page), as a proxy: every use of it
+        is a synchronous request to the host, as ``parent.sync`` (shared memory,
+        ``parent.sync_timeout``). ``parent.window.document.title``,
+        ``parent.window.localStorage.getItem("k")``, ``parent.window.Date.new()``.
+
+        Values that copy (None, bool, numbers, str, bytes, lists and dicts of them) come
+        back as Python values; objects (DOM nodes, functions) as ``HostProxy`` handles,
+        released on the host when dropped. See ``pywebworker.HostProxy``.
+
+        Where the host has no page: in Node, the host's ``globalThis``; in a worker-hosted
+        kernel (Pyodide in a Web Worker, as JupyterLite), that worker's global scope
+        (``self``), whose ``document`` does not exist.
+
+        Raises
+        ------
+        SharedMemoryError
+            where shared memory is missing (as ``parent.sync``).
+
+        Examples
+        --------
+        >>> from pywebworker import parent  # doctest: +SKIP
+        >>> parent.window.location.href  # doctest: +SKIP
+        'https://example.org/'
+        """
+        return self._dom.window()
+
+    @property
+    def document(self) -> _dom.HostProxy:
+        """The host page's ``document``, as a proxy (see ``window``):
+        ``parent.document.title = "x"``,
+        ``parent.document.getElementById("out").textContent = "done"``.
+
+        Raises
+        ------
+        AttributeError
+            where the host has no document: it runs in Node, or in a worker (Pyodide in
+            a Web Worker, as a JupyterLite kernel); the message says which.
+        SharedMemoryError
+            where shared memory is missing (as ``parent.sync``).
+        """
+        return self._dom.document()
 
     def _sync_call(self, name: str, args: tuple[Any, ...], timeout: float | None) -> Any:
         return _sync.call(self._port, name, args, self.sync_timeout if timeout is None else timeout, self._flush)

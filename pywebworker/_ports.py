@@ -181,6 +181,8 @@ class ParentPort(InboundPort, Protocol):
     # `timeout` seconds (math.inf: none).
     def sync(self, kind: str, name: str, args: str, bufs: list[bytes],
              timeout: float) -> tuple[str, list[bytes]] | None: ...
+    # A request nothing waits for (kind "release": the host objects _dom.py dropped).
+    def sync_post(self, kind: str, text: str) -> None: ...
 
 
 class BootPort(Protocol):

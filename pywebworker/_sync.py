@@ -24,9 +24,11 @@ from ._wire import pack, read_batch, unpack
 if TYPE_CHECKING:
     from ._ports import ParentPort
 
-# The request kinds of js/sync.js (PWW_SYNC): "call" is a function the host exposed.
+# The request kinds of js/sync.js (PWW_SYNC): "call" is a function the host exposed,
+# "dom" an operation on a host object (_dom.py), "release" the host objects dropped.
 KIND_CALL = "call"
-
+KIND_DOM = "dom"
+KIND_RELEASE = "release"
 
 
 def missing(needs: str, where: str = "worker") -> str:
@@ -95,13 +97,30 @@ def call(port: ParentPort, name: str, args: tuple[Any, ...], timeout: float | No
     """
     if not port.shared_memory():
         raise SharedMemoryError(MISSING)
+    text, bufs = pack(list(args), f"arguments of {name}()")
+    value, k, reply_bufs = request(port, KIND_CALL, name, text, bufs, timeout, flush, f"{name}()")
+    return unpack(value, reply_bufs) if k >= 0 else value
+
+
+def request(port: ParentPort, kind: str, name: str, text: str, bufs: list[bytes], timeout: float | None,
+            flush: Callable[[], None], what: str) -> tuple[Any, int, list[bytes]]:
+    """One request of ``kind`` to the host, blocking: ``(value, k, bufs)`` of its
+    answer (a ``returns`` item: ``value`` is JSON text when ``k >= 0``, else decoded).
+    ``what`` names the request in a timeout's message.
+
+    Raises
+    ------
+    SharedMemoryError, TimeoutError, RemoteError, TypeError, ValueError
+        as :func:`call`.
+    """
+    if not port.shared_memory():
+        raise SharedMemoryError(MISSING)
     end = deadline(timeout)
     seconds = math.inf if end is None else float(timeout)  # type: ignore[arg-type]
-    text, bufs = pack(list(args), f"arguments of {name}()")
     flush()
-    answer = port.sync(KIND_CALL, name, text, bufs, seconds)
+    answer = port.sync(kind, name, text, bufs, seconds)
     if answer is None:
-        raise TimeoutError(f"the host did not answer {name}() within {timeout} s "
+        raise TimeoutError(f"the host did not answer {what} within {timeout} s "
                            "(a host whose Python is busy answers only once it awaits; a host function "
                            "that calls this worker back waits until this call ends)")
     reply_text, reply_bufs = answer
@@ -112,7 +131,7 @@ def call(port: ParentPort, name: str, args: tuple[Any, ...], timeout: float | No
     _id, ok, value, k = items[0]
     if not ok:
         raise remote_error(value, RemoteError)
-    return unpack(value, reply_bufs) if k >= 0 else value
+    return value, k, reply_bufs
 
 
 class SyncExports:

@@ -30,7 +30,7 @@ vm.runInContext(`${bundles.host}\nglobalThis.lib = { PWW, PWW_CORE, PWW_MESSAGES
   pwwBatchIds, pwwOutbox, pwwOwnBuffers, pwwIds, pwwHost, pwwCore, pwwWorkerSource, pwwPackMessages,
   pwwEachMessage, pwwBatchTexts, PWW_RING, pwwRingWriter, pwwRingReader,
   PWW_SYNC, pwwSharedMemory, pwwSyncChannel, pwwSyncEncode, pwwSyncAnswer,
-  pwwSyncWait, pwwSyncRead, pwwSyncWrite };`, host);
+  pwwSyncWait, pwwSyncRead, pwwSyncWrite, pwwHostDom };`, host);
 const P = host.lib;
 const plain = (v) => JSON.parse(JSON.stringify(v));  // values from another realm, compared as data
 
@@ -307,6 +307,51 @@ test("the shared ring: order kept across wraps, full is refused, posts close it 
   reader.handled();
   assert.equal(writer.open(), true);
   assert.equal(reader.behind(), false);
+});
+
+test("host objects (js/host_dom.js): handles, markers, bound methods, release, errors", () => {
+  const rec = { id: 1 };
+  const dom = P.pwwHostDom({ records: new Map([[1, rec]]) });
+  const ask = (op, h, key = null, args = [], released = [], bufs = []) => {
+    let text, out;
+    // A throw is answered as the request's error by host_calls.js onSync.
+    try { [text, out] = dom.dom(rec, { text: JSON.stringify([op, h, key, args, released]), bufs }, 7); }
+    catch (e) { return [{ error: { name: e.name, message: e.message } }, []]; }
+    const [[id, ok, value, k]] = JSON.parse(text);
+    assert.equal(id, -7);
+    return ok ? [k >= 0 ? JSON.parse(value) : value, out] : [{ error: value }, out];
+  };
+  vm.runInContext(`globalThis.document = { title: "T", items: [1, "a"], big: 2n ** 70n, u8: new Uint8Array([1, 2]),
+    el: { tag: "P", get self() { return this; }, twice(x) { return [this.tag, x * 2]; } }, nodes: [{ n: 1 }, new Date(0)] };`, host);
+  assert.deepEqual(ask("doc", 0)[0], { "\u0000h": [1, "Object"] });  // a plain object holding a function: a handle
+  assert.equal(ask("get", 1, "title")[0], "T");
+  assert.deepEqual(plain(ask("get", 1, "items")[0]), [1, "a"]);  // copied
+  assert.deepEqual(ask("get", 1, "nope")[0], { "\u0000u": 1 });
+  assert.deepEqual(ask("get", 1, "big")[0], { "\u0000i": "1180591620717411303424" });
+  const [u8, bufs] = ask("get", 1, "u8");
+  assert.deepEqual(u8, { "\u0000b": 0 });
+  assert.deepEqual(Array.from(new Uint8Array(bufs[0][0])), [1, 2]);
+  assert.deepEqual(ask("get", 1, "el")[0], { "\u0000h": [2, "Object"] });
+  assert.deepEqual(ask("get", 2, "twice")[0], { "\u0000h": [3, "Function"] });
+  assert.deepEqual(plain(ask("call", 3, null, [21])[0]), ["P", 42]);  // called on the object it was read from
+  assert.deepEqual(plain(ask("get", 2, "self", [], [3])[0]), { "\u0000h": [4, "Object"] });
+  assert.equal(ask("eq", 4, null, [{ "\u0000h": 2 }])[0], true);  // a handle as an argument
+  assert.equal(dom.domHandles(1), 4);  // window, document, el, el.self (twice released)
+  const [list] = ask("list", 0, null, [], [4]);  // window is not iterable: an error, and 4 released anyway
+  assert.equal(list.error.name, "TypeError");
+  assert.equal(ask("len", 1)[0].error.message, "object of type Object has no len()");
+  assert.deepEqual(plain(ask("get", 1, "nodes")[0]), { "\u0000h": [5, "Array"] });  // a Date inside: not copied
+  assert.equal(ask("len", 5)[0], 2);
+  assert.deepEqual(plain(ask("item", 5, -1)[0]), { "\u0000h": [6, "Date"] });
+  assert.deepEqual(ask("item", 5, 2)[0], { "\u0000u": 1 });
+  assert.deepEqual(plain(ask("list", 5)[0]), [{ n: 1 }, { "\u0000h": [7, "Date"] }]);
+  assert.equal(ask("call", 2, null, [])[0].error.message, "Object is not a function");
+  dom.domRelease(rec, "[5,6,7]");
+  assert.equal(ask("get", 7, "x")[0].error.name, "ReferenceError");
+  assert.equal(ask("get", 1, "title", [], [0, 1])[0].error.name, "ReferenceError");  // 1 released; window never
+  assert.equal(dom.domHandles(1), 2);
+  vm.runInContext("delete globalThis.document", host);
+  assert.equal(ask("doc", 0)[0], "worker");  // no document, no Node process in this context
 });
 
 await Promise.all(pending);

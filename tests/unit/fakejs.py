@@ -834,6 +834,10 @@ class FakeParentPort(FakeInbound):
         # reply batch's (text, bufs), or None (timed out).
         self.shared = True
         self.sync_host: Callable[[str, str, list[bytes], float], tuple[str, list[bytes]] | None] | None = None
+        # The same for requests of kind "dom" (host objects, pywebworker/_dom.py); the
+        # "release" requests posted without waiting are in `released` (JSON texts).
+        self.dom_host: Callable[[str, str, list[bytes], float], tuple[str, list[bytes]] | None] | None = None
+        self.released: list[str] = []
 
     def _flush_calls(self) -> None:
         b, self._batch = self._batch, None
@@ -895,10 +899,15 @@ class FakeParentPort(FakeInbound):
 
     def sync(self, kind: str, name: str, args: str, bufs: list[bytes],
              timeout: float) -> tuple[str, list[bytes]] | None:
-        assert self.shared and kind == "call" and self.sync_host is not None
+        host = self.dom_host if kind == "dom" else self.sync_host
+        assert self.shared and kind in ("call", "dom") and host is not None
         self._flush_calls()  # calls made before go first, as js/pyworker.js sync()
         self.posted.append(Post("sync", 0, args, [list(bufs)], []))
-        return self.sync_host(name, args, list(bufs), timeout)
+        return host(name, args, list(bufs), timeout)
+
+    def sync_post(self, kind: str, text: str) -> None:
+        assert kind == "release"
+        self.released.append(text)
 
     # -- hooks: the test plays the host --------------------------------------------------
     def _event(self, fn: Callable[..., None] | None, *args: Any) -> None:
