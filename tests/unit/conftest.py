@@ -40,6 +40,17 @@ def rt(loop: asyncio.AbstractEventLoop) -> Iterator[FakeRuntime]:
 
 
 @pytest.fixture
+def inside(loop: asyncio.AbstractEventLoop) -> Iterator[FakeRuntime]:
+    """A fake runtime inside a PyWorker (``parent()`` is a port)."""
+    runtime = FakeRuntime(loop, parent=True)
+    old = _js.install(runtime)
+    try:
+        yield runtime
+    finally:
+        _js.install(old)
+
+
+@pytest.fixture
 def run(loop: asyncio.AbstractEventLoop) -> Callable[[Awaitable[Any]], Any]:
     """Run a coroutine or future on the test's loop to its end (at most
     ``TEST_TIMEOUT`` s)."""

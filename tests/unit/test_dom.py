@@ -8,23 +8,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fakejs import FakeRuntime
 
-from pywebworker import HostProxy, Parent, PayloadError, RemoteError, SharedMemoryError, _js
-
-
-@pytest.fixture
-def inside(loop: asyncio.AbstractEventLoop) -> Iterator[FakeRuntime]:
-    runtime = FakeRuntime(loop, parent=True)
-    old = _js.install(runtime)
-    try:
-        yield runtime
-    finally:
-        _js.install(old)
+from pywebworker import HostProxy, Parent, PayloadError, RemoteError, SharedMemoryError
 
 
 class FakeHost:

@@ -5,7 +5,7 @@ runs it in real Pyodide."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -19,7 +19,6 @@ from pywebworker import (
     WorkerFailedError,
     WorkerKilledError,
     WorkerStateError,
-    _js,
 )
 from pywebworker._constants import MSG_BYTES, MSG_JSON
 from pywebworker._parent import Parent
@@ -248,16 +247,6 @@ def test_watch_is_toggled_only_when_needed(rt: FakeRuntime, run: Run, turn: Call
 
 # -- the same endpoint inside a PyWorker: pywebworker.parent --------------------------
 
-
-@pytest.fixture
-def inside(loop: asyncio.AbstractEventLoop) -> Iterator[FakeRuntime]:
-    """A fake runtime inside a PyWorker (``parent()`` is a port)."""
-    runtime = FakeRuntime(loop, parent=True)
-    old = _js.install(runtime)
-    try:
-        yield runtime
-    finally:
-        _js.install(old)
 
 
 def test_parent_outside_a_worker(rt: FakeRuntime) -> None:

@@ -4,25 +4,13 @@ tests/py/test_sync.py."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fakejs import FakeRuntime
 
-from pywebworker import Parent, PayloadError, RemoteError, SharedMemoryError, _js, shared_memory_available
-
-
-@pytest.fixture
-def inside(loop: asyncio.AbstractEventLoop) -> Iterator[FakeRuntime]:
-    runtime = FakeRuntime(loop, parent=True)
-    old = _js.install(runtime)
-    try:
-        yield runtime
-    finally:
-        _js.install(old)
+from pywebworker import Parent, PayloadError, RemoteError, SharedMemoryError, shared_memory_available
 
 
 def test_sync_values_bytes_errors_and_order(inside: FakeRuntime) -> None:
