@@ -406,3 +406,21 @@ async def test_kill_before_start_and_limit_range(selenium_pyww, echo):
     for bad in (2**31, -1):
         with pytest.raises(ValueError, match="limits must be from 0"):
             w.set_queue_limits(max_bytes=bad)
+
+
+@run_in_pyodide
+async def _closes_at_top_level(selenium):
+    import pytest
+
+    from pywebworker import JsWorker, RemoteError
+
+    # A script that closes itself at its top level never becomes ready: its start fails
+    # (in a browser, ready is said in the task after the script's, which close() ends).
+    w = JsWorker("postMessage('bye'); close();").start()
+    with pytest.raises(RemoteError):
+        await w.ready(timeout=30)
+    assert w.state in ("failed", "killed")
+
+
+def test_script_closing_at_its_top_level_fails_its_start(selenium_pyww):
+    _closes_at_top_level(selenium_pyww)
