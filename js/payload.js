@@ -97,3 +97,39 @@ function pwwLoneSurrogate(s) {
   if (i < 0) return "";
   return `U+${s.charCodeAt(i).toString(16).toUpperCase()} at index ${i}`;
 }
+
+// Calls' values on the wire (pywebworker/_wire.py pack/unpack): JSON text with bytes
+// beside it, each referred to by the marker object {"\u0000b": index}.
+const PWW_BYTES_MARK = "\u0000b";
+
+// [json, bufs] for `value` (undefined is null): bufs are fresh ArrayBuffers this side
+// owns, so that they can be transferred. Throws a TypeError naming `what` and where in
+// the value for anything the payload rules refuse (pwwWhyNot).
+function pwwPack(value, what) {
+  const MARK = PWW_BYTES_MARK;
+  const why = value === undefined ? null : pwwWhyNot(value, true, false);
+  if (why) throw new TypeError(`pywebworker: ${what} cannot be carried: ${why}`);
+  const bufs = [];
+  const json = JSON.stringify(value === undefined ? null : value, (k, v) => {
+    if (v === null || typeof v !== "object") return v;
+    if (!pwwIsBytes(v)) {
+      // Such an object would read back as bytes: refused, as Python refuses it.
+      if (!Array.isArray(v) && MARK in v && Object.keys(v).length === 1) {
+        throw new TypeError(`pywebworker: ${what} cannot be carried: an object whose only key is the bytes marker "\\u0000b"`);
+      }
+      return v;
+    }
+    const u = ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v);
+    bufs.push(u.slice().buffer);
+    return { [MARK]: bufs.length - 1 };
+  });
+  return [json, bufs];
+}
+
+// The value of pwwPack's [json, bufs] (or Python's _wire.pack): markers become bufs[i].
+function pwwUnpack(json, bufs) {
+  const MARK = PWW_BYTES_MARK;
+  if (!bufs || bufs.length === 0) return JSON.parse(json);
+  return JSON.parse(json, (k, v) => (v !== null && typeof v === "object" && !Array.isArray(v)
+    && typeof v[MARK] === "number" && Object.keys(v).length === 1) ? bufs[v[MARK]] : v);
+}

@@ -65,35 +65,8 @@ const pwwMsgsOut = { items: [], open: false, start: 0, last: 0, MAX_WAIT: 1,
 };
 const pwwSay = (type, ...args) => { pwwMsgsOut.flush(); pwwRawPost(pwwMessage(PWW_NONCE, type, ...args)); };
 {
-  const MARK = "\u0000b";
   const rawPost = pwwRawPost;
-
-  // [json, bufs]: bufs are fresh ArrayBuffers this side owns (so they can be transferred).
-  function pack(value, what) {
-    const why = value === undefined ? null : pwwWhyNot(value, true, false);
-    if (why) throw new TypeError(`pywebworker: ${what} cannot be carried: ${why}`);
-    const bufs = [];
-    const json = JSON.stringify(value === undefined ? null : value, (k, v) => {
-      if (v === null || typeof v !== "object") return v;
-      if (!pwwIsBytes(v)) {
-        // Such an object would read back as bytes: refused, as Python refuses it.
-        if (!Array.isArray(v) && MARK in v && Object.keys(v).length === 1) {
-          throw new TypeError(`pywebworker: ${what} cannot be carried: an object whose only key is the bytes marker "\\u0000b"`);
-        }
-        return v;
-      }
-      const u = ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v);
-      bufs.push(u.slice().buffer);
-      return { [MARK]: bufs.length - 1 };
-    });
-    return [json, bufs];
-  }
-
-  function unpack(json, bufs) {
-    if (!bufs || bufs.length === 0) return JSON.parse(json);
-    return JSON.parse(json, (k, v) => (v !== null && typeof v === "object" && !Array.isArray(v)
-      && typeof v[MARK] === "number" && Object.keys(v).length === 1) ? bufs[v[MARK]] : v);
-  }
+  const pack = pwwPack, unpack = pwwUnpack;
 
   const exported = new Map();     // name -> function
   const pending = new Map();      // call id -> {resolve, reject}: calls to the host

@@ -1,6 +1,7 @@
 """pywebworker: background workers for Python in Pyodide, running Python or JavaScript,
 with message queues that remember what has been read."""
 
+from . import page
 from ._dom import HostProxy
 from ._errors import (
     CoreError,
@@ -51,6 +52,7 @@ __all__ = [
     "WorkerStateError",
     "__version__",
     "create_named_worker",
+    "page",
     "parent",
     "prestart",
     "shared_memory_available",

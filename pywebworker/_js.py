@@ -24,7 +24,7 @@ from ._errors import error_info, from_core, guarded, report
 from ._ports import Entry, ErrorInfo, MessageInfo, PyStart, State, WorkerPort
 
 if TYPE_CHECKING:
-    from ._ports import BootPort, HostEvents, HostGlue, ParentPort, Runtime
+    from ._ports import BootPort, HostEvents, HostGlue, PageDispatch, PagePort, ParentPort, Runtime
     from ._wire import Batch
 
 _runtime: Runtime | None = None
@@ -333,6 +333,7 @@ class _JsHostGlue:
 
         sources = bundles()
         make = "(wasm, bundles, dispatch) => pwwHost(pwwCore(wasm), bundles, dispatch)"
+        sources.pop("page")  # not for workers
         factory = run_js(f"(function () {{\n{sources.pop('host')}\nreturn {make};\n}})()")
         self._events = events
         self._proxy = create_proxy(self._dispatch)  # lives as long as the process
@@ -536,6 +537,45 @@ class PyodideRuntime:
 
     async def run_script(self, source: str, namespace: dict[str, Any], filename: str) -> None:
         await run_script(source, namespace, filename)
+
+    def page(self, name: str, dispatch: PageDispatch) -> PagePort:
+        return _JsPage(name, dispatch)
+
+
+_page_factory: Any = None
+
+
+class _JsPage:
+    """The page object ``globalThis[name]`` (``js/page.js`` ``pwwPage``): ``_ports.PagePort``.
+    Its dispatch proxy lives until :meth:`close`."""
+
+    def __init__(self, name: str, dispatch: PageDispatch) -> None:
+        from pyodide.code import run_js
+        from pyodide.ffi import create_proxy
+
+        global _page_factory
+        if _page_factory is None:
+            _page_factory = run_js(f"(function () {{\n{bundles()['page']}\nreturn pwwPage;\n}})()")
+
+        def on_call(call_id: int, fname: str, text: str, bufs: Any) -> None:
+            dispatch(int(call_id), str(fname), str(text), [] if bufs is None else [b.to_bytes() for b in bufs])
+
+        self._proxy = create_proxy(on_call)
+        made = _page_factory(name, self._proxy)
+        if isinstance(made, str):
+            self._proxy.destroy()
+            raise ValueError(made)
+        self.js = made
+
+    def update(self, added: list[str], removed: list[str]) -> None:
+        self.js.update(_to_js(added), _to_js(removed))
+
+    def settle(self, call_id: int, ok: bool, text: str, bufs: list[bytes]) -> bool:
+        return bool(self.js.settle(call_id, 1 if ok else 0, text, _js_bufs(bufs)))
+
+    def close(self) -> None:
+        self.js.close()
+        self._proxy.destroy()
 
 
 _package_files_js: Any = None

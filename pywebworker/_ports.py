@@ -194,6 +194,19 @@ class BootPort(Protocol):
     def quiet(self, on: bool) -> None: ...
 
 
+class PagePort(Protocol):
+    """The page's object through which JavaScript calls Python (``js/page.js``,
+    ``page.py``): Python says which names exist and answers each call once."""
+
+    def update(self, added: list[str], removed: list[str]) -> None: ...
+    def settle(self, call_id: int, ok: bool, text: str, bufs: list[bytes]) -> bool: ...  # False: not pending
+    def close(self) -> None: ...  # removes the object; calls still pending reject
+
+
+# dispatch(call_id, name, args_json, bufs) for each call from the page; never raises.
+PageDispatch = Callable[[int, str, str, list[bytes]], None]
+
+
 class Runtime(Protocol):
     """Everything the package needs from its host JavaScript (``_js.py`` in Pyodide, a
     fake in the unit tests). ``set_timeout`` takes seconds (any finite float >= 0) and
@@ -212,3 +225,5 @@ class Runtime(Protocol):
     def cpu_count(self) -> int: ...  # logical cores this host reports (>= 1)
     def shared_memory(self) -> bool: ...  # SharedArrayBuffer usable here (_sync.py)
     async def run_script(self, source: str, namespace: dict[str, Any], filename: str) -> None: ...
+    # The page object `globalThis[name]`; ValueError when that name is taken.
+    def page(self, name: str, dispatch: PageDispatch) -> PagePort: ...

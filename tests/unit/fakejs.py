@@ -44,9 +44,10 @@ from pywebworker import _constants as consts
 from pywebworker._errors import error_info, from_core, report
 from pywebworker._outbox import QUEUED
 from pywebworker._ports import Entry, ErrorInfo, MessageInfo, PyStart, State
+from pywebworker._wire import pack, unpack
 
 if TYPE_CHECKING:
-    from pywebworker._ports import BootPort, HostGlue, Inbound, ParentPort, Runtime, WorkerPort
+    from pywebworker._ports import BootPort, HostGlue, Inbound, PagePort, ParentPort, Runtime, WorkerPort
 
 _ALLOWED = {
     consts.STATE_CREATED: {consts.STATE_STARTING, consts.STATE_KILLED},
@@ -960,6 +961,45 @@ class FakeBootPort:
         self.said.append(("quiet", on))
 
 
+class FakePage:
+    """``_ports.PagePort``: the page object ``globalThis[name]`` (js/page.js) without JS.
+    :meth:`call` plays the page calling a name; answers land in ``answers``."""
+
+    def __init__(self, name: str, dispatch: Callable[[int, str, str, list[bytes]], None]) -> None:
+        self.name = name
+        self.dispatch = dispatch
+        self.names: set[str] = set()
+        self.pending: set[int] = set()
+        self.answers: dict[int, tuple[bool, Any]] = {}  # id -> (ok, value or error data)
+        self.closed = False
+        self._ids = itertools.count(1)
+
+    def update(self, added: list[str], removed: list[str]) -> None:
+        self.names.difference_update(removed)
+        self.names.update(added)
+
+    def settle(self, call_id: int, ok: bool, text: str, bufs: list[bytes]) -> bool:
+        if call_id not in self.pending:
+            return False
+        self.pending.discard(call_id)
+        self.answers[call_id] = (True, unpack(text, bufs, js_numbers=True)) if ok else (False, json.loads(text))
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+        self.names.clear()
+        self.pending.clear()
+
+    def call(self, fname: str, *args: Any) -> int:
+        """The page calls ``fname(*args)`` (JSON values and bytes); returns the call's id."""
+        assert fname in self.names, f"the page would reject {fname}: not registered"
+        call_id = next(self._ids)
+        self.pending.add(call_id)
+        text, bufs = pack(list(args), "arguments", js_numbers=True)
+        self.dispatch(call_id, fname, text, bufs)
+        return call_id
+
+
 class FakeRuntime:
     """``_ports.Runtime`` for tests: one host glue, an optional parent, and a clock.
 
@@ -977,6 +1017,7 @@ class FakeRuntime:
         self.parent_port = FakeParentPort(self) if parent else None
         self.boot_port = FakeBootPort()
         self.clock_ms = 1_700_000_000_000.0
+        self.pages: dict[str, FakePage] = {}
 
     def now(self) -> float:
         """Milliseconds since the epoch, as ``pwwNow``: advances 1 ms a call."""
@@ -1025,6 +1066,13 @@ class FakeRuntime:
         if asyncio.iscoroutine(result):
             await result
 
+    def page(self, name: str, dispatch: Callable[[int, str, str, list[bytes]], None]) -> FakePage:
+        page = self.pages.get(name)
+        if page is not None and not page.closed:
+            raise ValueError(f"globalThis.{name} is already a pywebworker page object: close() that one first")
+        self.pages[name] = page = FakePage(name, dispatch)
+        return page
+
     # -- test helpers ------------------------------------------------------------------
     def port(self, worker: Any) -> FakeWorkerPort:
         """The fake port behind a ``JsWorker``/``PyWorker``."""
@@ -1052,3 +1100,4 @@ if TYPE_CHECKING:  # mypy checks that the fakes implement the interface (tests/u
         _boot: BootPort = rt.boot()
         _glue: HostGlue = rt.host(None)
         _inbound: Inbound = inbound()
+        _page: PagePort = rt.page("backend", lambda i, n, t, b: None)

@@ -1,0 +1,217 @@
+"""pywebworker.page against the fake runtime: the page (fakejs.FakePage) calls names,
+bindings run here, tasks in a pool whose workers the test plays (test_pool.Workers).
+The JS object itself (ready, unknown names, argument checks) is tests/js/test_page.mjs;
+the whole path in real Pyodide and Chromium is tests/py/test_page.py."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from fakejs import FakePage, FakeRuntime
+from test_pool import Workers
+
+from pywebworker import PyWebWorkerError, WorkerPool, page
+from pywebworker.page import Backend
+
+Run = Callable[[Awaitable[Any]], Any]
+Turn = Callable[[], None]
+
+
+@pytest.fixture
+def backend(rt: FakeRuntime) -> Any:
+    b = Backend()
+    yield b
+    b.close()
+
+
+def the_page(rt: FakeRuntime, name: str = "backend") -> FakePage:
+    return rt.pages[name]
+
+
+def test_bindings_json_bytes_and_names(rt: FakeRuntime, backend: Backend, turn: Turn) -> None:
+    def hello() -> str:
+        return "Hello from Python!"
+
+    def echo(*args: Any) -> Any:
+        return {"args": list(args), "types": [type(a).__name__ for a in args]}
+
+    backend.register_binding(hello)
+    backend.register_bindings([echo])
+    p = the_page(rt)
+    assert p.names == {"hello", "echo"} and backend.names == {"hello": "binding", "echo": "binding"}
+    i = p.call("hello")
+    assert p.answers[i] == (True, "Hello from Python!")  # a plain function answers at once
+    i = p.call("echo", 1, 1.5, "é\U0001f600", None, True, [1, {"a": b"\x00\xff"}], b"raw")
+    ok, value = p.answers[i]
+    assert ok and value["args"] == [1, 1.5, "é\U0001f600", None, True, [1, {"a": b"\x00\xff"}], b"raw"]
+    assert value["types"] == ["int", "float", "str", "NoneType", "bool", "list", "bytes"]
+
+
+def test_decorators_rename_replace_unregister(rt: FakeRuntime, backend: Backend) -> None:
+    @backend.register_binding
+    def one() -> int:
+        return 1
+
+    @backend.register_binding(name="two")
+    def second() -> int:
+        return 2
+
+    p = the_page(rt)
+    assert one() == 1 and p.names == {"one", "two"}
+    backend.register_binding(lambda: 22, name="two")  # replaces
+    assert p.answers[p.call("two")] == (True, 22)
+    backend.unregister("two")
+    assert p.names == {"one"} and "two" not in backend.names
+    with pytest.raises(KeyError, match="backend.two is not registered"):
+        backend.unregister("two")
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    ((42,), (TypeError, "callable")),
+    ((lambda: 1,), (ValueError, "give name=")),
+    ((print, 5), (TypeError, "name must be str")),
+    ((print, "ready"), (ValueError, "the object's own names")),
+    ((print, "then"), (ValueError, "the object's own names")),
+    ((print, ""), (ValueError, "the object's own names")),
+])
+def test_bad_registrations(rt: FakeRuntime, backend: Backend, args: tuple[Any, ...],
+                           error: tuple[type[Exception], str]) -> None:
+    with pytest.raises(error[0], match=error[1]):
+        backend.register_binding(*args)
+    assert backend.names == {}
+
+
+def test_errors_reach_the_page_and_nothing_escapes(rt: FakeRuntime, backend: Backend) -> None:
+    def boom(x: int) -> float:
+        return x / 0
+
+    def leave() -> None:
+        sys.exit(3)
+
+    class HostileError(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    def hostile() -> None:
+        raise HostileError
+
+    backend.register_bindings([boom, leave, hostile])
+    backend.register_binding(lambda: {1, 2}, name="a_set")
+    backend.register_binding(lambda: 2**60, name="huge")
+    backend.register_binding(lambda: float("nan"), name="nan")
+    p = the_page(rt)
+    ok, err = p.answers[p.call("boom", 1)]
+    assert not ok and err["type"] == "ZeroDivisionError" and err["message"] == "division by zero"
+    assert "in boom" in err["traceback"] and "x / 0" in err["traceback"] and err["js"] == ""
+    assert "pywebworker" not in err["traceback"]  # trimmed to the user's frames
+    ok, err = p.answers[p.call("leave")]  # SystemExit does not leave the handler
+    assert not ok and err["type"] == "SystemExit" and err["message"] == "3"
+    ok, err = p.answers[p.call("hostile")]
+    assert not ok and err["type"] == "HostileError" and "str() failed" in err["message"]
+    for name, what in [("a_set", "set"), ("huge", "int"), ("nan", "nan")]:
+        ok, err = p.answers[p.call(name)]
+        assert not ok and err["js"] == "TypeError", name
+        assert f"the result of backend.{name}()" in err["message"] and what in err["message"].lower()
+
+
+def test_async_binding_and_close_cancels(rt: FakeRuntime, backend: Backend, run: Run, turn: Turn) -> None:
+    gate: asyncio.Future[int] = asyncio.get_event_loop().create_future()
+
+    async def slow(x: int) -> int:
+        return x + await gate
+
+    started: list[int] = []
+
+    async def never() -> None:
+        started.append(1)
+        await asyncio.Event().wait()
+
+    backend.register_bindings([slow, never])
+    p = the_page(rt)
+    i = p.call("slow", 1)
+    turn()
+    assert i not in p.answers
+    gate.set_result(41)
+    turn()
+    assert p.answers[i] == (True, 42)
+    j = p.call("never")
+    turn()
+    assert started == [1] and backend._running
+    backend.close()
+    turn()
+    assert p.closed and not backend._running and j not in p.answers  # the page rejected it itself
+    backend.close()  # twice: nothing
+    with pytest.raises(PyWebWorkerError, match="closed"):
+        backend.register_binding(print)
+
+
+def test_one_object_per_name(rt: FakeRuntime, backend: Backend) -> None:
+    backend.register_binding(print)
+    other = Backend("backend")
+    with pytest.raises(ValueError, match="close\\(\\) that one first"):
+        other.register_binding(print)
+    backend.close()
+    other.register_binding(print)  # the name is free again
+    assert the_page(rt).names == {"print"}
+    other.close()
+    with pytest.raises(TypeError):
+        Backend(3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        Backend("")
+
+
+def test_tasks_run_in_the_given_pool(rt: FakeRuntime, backend: Backend, run: Run, turn: Turn) -> None:
+    pool = WorkerPool(2)
+    workers = Workers(rt, pool)
+
+    def square(x: int) -> int:
+        return x * x
+
+    def fails() -> None:
+        raise KeyError("missing")
+
+    backend.register_task(square, pool=pool)
+    backend.register_tasks([fails], pool=pool)
+    assert backend.names == {"square": "task", "fails": "task"} and backend.pool is None
+    p = the_page(rt)
+    ids = [p.call("square", n) for n in range(6)]
+    bad = p.call("fails")
+    turn()
+    assert not p.answers  # nothing runs before the workers are ready
+    run(workers.serve(asyncio.ensure_future(asyncio.sleep(0.05))))
+    assert [p.answers[i] for i in ids] == [(True, n * n) for n in range(6)]
+    ok, err = p.answers[bad]  # the worker's exception, not a RemoteError
+    assert not ok and err["type"] == "KeyError" and err["message"] == "'missing'"
+    pool.kill()
+
+
+def test_default_pool_made_once_and_closed(rt: FakeRuntime, backend: Backend) -> None:
+    backend.register_task(abs)
+    backend.register_task(round, timeout=5)
+    pool = backend.pool
+    assert isinstance(pool, WorkerPool) and pool.name == "backend-tasks"
+    with pytest.raises(ValueError, match="timeout"):
+        backend.register_task(abs, timeout=0)
+    with pytest.raises(TypeError, match="WorkerPool"):
+        backend.register_task(abs, pool="pool")  # type: ignore[arg-type]
+    backend.close()
+    assert pool.state in ("closing", "closed")
+
+
+def test_module_functions_use_the_default_object(rt: FakeRuntime, turn: Turn) -> None:
+    assert page.backend.name == "backend"
+
+    def ping() -> str:
+        return "pong"
+
+    page.register_binding(ping)
+    try:
+        p = the_page(rt)
+        assert p.answers[p.call("ping")] == (True, "pong")
+    finally:
+        page.unregister("ping")
+    assert the_page(rt).names == set()
