@@ -6,7 +6,9 @@
 #                bench/results.svg (~12 minutes); fetches the original PyWebWorker's
 #                wheels from PyPI into build/bench/ (a peer in the Chromium page)
 #   make serve   serve the repository on http://127.0.0.1:$(SERVE_PORT)/ : the demo
-#                page is /examples/web/ (Pyodide from node_modules/pyodide)
+#                page is /examples/web/ (Pyodide from node_modules/pyodide), page
+#                JavaScript calling Python /examples/web/backend.html (Pyodide from
+#                the offline dist dir build/pyodide/$(DEMO_PYODIDE)/, made here)
 #   make soak    one million messages through a JsWorker echo in Chromium and one
 #                hundred workers created and killed; prints memory over time
 #                (not part of `make test`; ~3 minutes)
@@ -31,6 +33,7 @@ bench-quick: deps deps-bench wheel
 	$(PYTHON) bench/run.py --quick --pyodide $(BENCH_PYODIDE) $(BENCH_ARGS)
 
 serve: deps wheel
+	$(PYTHON) tools/make_dist.py $(DEMO_PYODIDE)
 	$(PYTHON) examples/web/serve.py --port $(SERVE_PORT)
 
 soak: deps wheel

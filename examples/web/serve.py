@@ -3,7 +3,9 @@
 
     python examples/web/serve.py [--port 8000] [--isolated]   # or: make serve
 
-Then open http://127.0.0.1:8000/examples/web/ . Everything is local and offline:
+Then open http://127.0.0.1:8000/examples/web/ (a PyWorker keeps the page alive) or
+http://127.0.0.1:8000/examples/web/backend.html (page JavaScript calls Python, as
+PyQWebWindow's examples). Everything is local and offline:
 
 * ``/node_modules/pyodide/`` is Pyodide from the npm package (``npm ci``);
   ``/build/pyodide/<version>/`` the dist dirs of ``tools/make_dist.py``.
@@ -93,6 +95,7 @@ def main() -> None:
     newest_wheel()
     with serve(args.port, isolated=args.isolated) as url:
         print(f"demo page:  {url}/examples/web/")
+        print(f"page JavaScript calls Python:  {url}/examples/web/backend.html")
         print(f"benchmark:  {url}/bench/index.html  (make bench drives it headless)")
         print("Ctrl-C to stop")
         with contextlib.suppress(KeyboardInterrupt):
