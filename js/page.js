@@ -88,11 +88,13 @@ function pwwPage(name, dispatch) {
     });
   }
 
+  // The function for `fname`: the same one each time for a registered name (a page
+  // probing unknown names gets a fresh one each time, so that nothing piles up here).
   function fnFor(fname) {
     let f = fns.get(fname);
     if (f === undefined) {
       f = { [fname]: (...args) => call(fname, args) }[fname];  // its name shows in stacks
-      fns.set(fname, f);
+      if (names.has(fname)) fns.set(fname, f);
     }
     return f;
   }
@@ -130,7 +132,7 @@ function pwwPage(name, dispatch) {
   return {
     // Python registered `added` (and unregistered `removed`): the names calls may use.
     update(added, removed) {
-      for (const n of removed || []) names.delete(String(n));
+      for (const n of removed || []) { names.delete(String(n)); fns.delete(String(n)); }
       for (const n of added || []) names.add(String(n));
       if (!readyScheduled && names.size) {
         readyScheduled = true;

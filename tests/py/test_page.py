@@ -146,6 +146,11 @@ async def test_page_object_errors_and_a_second_object(selenium_pyww):
     assert got["huge"][0] == "TypeError" and "the result of api.huge()" in got["huge"][1] and "2**53" in got["huge"][1]
     assert got["a_set"][0] == "TypeError" and "set" in got["a_set"][1]
     assert got["leave"] == ["PythonError", "4", "SystemExit"]  # the host's Python goes on
+    api.unregister("huge")
+    gone = (await run_js("api.huge().then(() => 'resolved', (e) => e.message)"))
+    assert gone == "api.huge is not registered; registered: a_set, forever, leave"
+    api.register_binding(lambda: "back", name="huge")
+    assert await run_js("api.huge()") == "back"
     await asyncio.sleep(0.05)
     assert len(api._running) == 1
     api.close()  # the forever binding is cancelled; the page's call rejects
