@@ -574,6 +574,69 @@ async def bench_sync(n: int, reps: int) -> dict[str, Any]:
     return out
 
 
+# -- 9. page JavaScript calls Python (pywebworker.page) -----------------------------------
+# Timed in JavaScript: n calls `await obj.add(i, 1)` one after the other, through a Backend
+# (a binding, an async binding, a task in a WorkerPool(1)) against the same Python function
+# called from JS as a raw PyProxy (what a hand-written page does: pyodide.globals.get("add"))
+# and awaited, and the task against `await pool.submit(add, i, 1)` from Python; in turns.
+# Per call: the run's total over n (a raw call is ~1 µs, below a browser clock's tick).
+PAGE_LOOP = """async (n, call) => {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await call(i);
+  return (performance.now() - t0) * 1000 / n;
+}"""
+
+
+def page_add(a: int, b: int) -> int:
+    return a + b
+
+
+async def page_add_async(a: int, b: int) -> int:
+    return a + b
+
+
+async def bench_page(n: int, reps: int) -> dict[str, Any]:
+    from pyodide.code import run_js
+
+    from pywebworker import WorkerPool
+    from pywebworker.page import Backend
+
+    await pyodide_js.loadPackage("cloudpickle")  # a pool's dependency (the dist dir has it)
+    backend = Backend("pwwBenchBackend")
+    backend.register_binding(page_add, name="add")
+    backend.register_binding(page_add_async, name="add_async")
+    pool = WorkerPool(1, name="bench-page")
+    backend.register_task(page_add, name="add_task", pool=pool)
+    await pool.ready(timeout=120)
+    raw = create_proxy(page_add)
+    loop = run_js(PAGE_LOOP)
+    calls = {
+        "raw": run_js("(f) => (i) => f(i, 1)")(raw),
+        "binding": run_js("(i) => pwwBenchBackend.add(i, 1)"),
+        "binding_async": run_js("(i) => pwwBenchBackend.add_async(i, 1)"),
+    }
+    task = run_js("(i) => pwwBenchBackend.add_task(i, 1)")
+    times: dict[str, list[float]] = {k: [] for k in (*calls, "task", "submit")}
+    n_task = max(10, n // 10)
+    for rep in range(reps + 1):  # the first round warms every path and is dropped
+        round_ = {key: float(await loop(n, call)) for key, call in calls.items()}
+        round_["task"] = float(await loop(n_task, task))
+        t0 = perf()
+        for i in range(n_task):
+            await pool.submit(page_add, i, 1)
+        round_["submit"] = (perf() - t0) * 1e6 / n_task
+        if rep:
+            for key, value in round_.items():
+                times[key].append(value)
+    backend.close()
+    pool.kill()
+    raw.destroy()
+    out = {k: min(v) for k, v in times.items()}  # µs per call, the best round
+    log(f"  binding {out['binding']:.1f} us a call ({out['binding'] / out['raw']:.1f}x a raw PyProxy call, "
+        f"{out['raw']:.1f} us); task {out['task']:.0f} us ({out['task'] / out['submit']:.2f}x pool.submit)")
+    return out
+
+
 # -- main ------------------------------------------------------------------------------
 async def main(config_json: str) -> str:
     cfg = json.loads(config_json)
@@ -584,7 +647,8 @@ async def main(config_json: str) -> str:
         "pywebworker": pywebworker.__version__,
         "user_agent": str(js.navigator.userAgent) if hasattr(js, "navigator") else None,
     }
-    only = set(cfg.get("only") or ["throughput", "ffi", "pingpong", "binary", "coldstart", "mpy", "sync", "original"])
+    only = set(cfg.get("only") or ["throughput", "ffi", "pingpong", "binary", "coldstart", "mpy", "sync", "page",
+                                          "original"])
     if "throughput" in only:
         log("[1] throughput")
         res["throughput"] = await bench_throughput(cfg["n_throughput"], cfg["reps"])
@@ -607,6 +671,9 @@ async def main(config_json: str) -> str:
     if "sync" in only:
         log("[8] synchronous calls to the host (shared memory)")
         res["sync"] = await bench_sync(cfg.get("n_sync", 500), cfg["reps"])
+    if "page" in only:
+        log("[9] page JavaScript calls Python")
+        res["page"] = await bench_page(cfg.get("n_page", 500), cfg["reps"])
     if "original" in only:
         log("[6] the original PyWebWorker's README workload")
         res["original"] = await bench_original(cfg["original_n"], cfg["original_reps"], cfg["original_versions"],

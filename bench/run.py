@@ -35,13 +35,13 @@ from chromium_launcher import chromium  # noqa: E402
 from serve import serve  # noqa: E402
 
 FULL = {
-    "n_throughput": 20000, "reps": 5, "n_pingpong": 2000, "n_sync": 1000,
+    "n_throughput": 20000, "reps": 5, "n_pingpong": 2000, "n_sync": 1000, "n_page": 1000,
     "binary_bytes": 1 << 20, "binary_count": 32, "binary_reps": 3, "boot_reps": 4,
     "original_n": [2000, 20000], "original_reps": 5, "original_versions": ["0.0.6", "0.0.8"],
     "original_scripts": ["readme", "quiet"],
 }
 QUICK = {
-    "n_throughput": 20000, "reps": 2, "n_pingpong": 500, "n_sync": 300,
+    "n_throughput": 20000, "reps": 2, "n_pingpong": 500, "n_sync": 300, "n_page": 300,
     "binary_bytes": 1 << 20, "binary_count": 8, "binary_reps": 1, "boot_reps": 2,
     "original_n": [2000, 20000], "original_reps": 2, "original_versions": ["0.0.6", "0.0.8"],
     "original_scripts": ["readme", "quiet"],
@@ -247,6 +247,8 @@ def rows_for(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         ]
     if "sync" in res:
         rows += sync_rows(res["sync"])
+    if "page" in res:
+        rows += page_rows(res["page"])
     if "original" in res:
         rows += original_rows(res["original"])
     return rows
@@ -270,6 +272,23 @@ def sync_rows(s: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                  f"{sync['median_us'] / awaited['median_us']:.2f}x awaited", ""),
             ]
     return rows
+
+
+def page_rows(p: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Page JavaScript calling Python through a Backend, n calls in a row timed in JS
+    (bench_pww.py bench_page; µs per call, the best round): bindings against a raw
+    PyProxy call, a task against pool.submit from Python."""
+    raw, submit = p["raw"], p["submit"]
+    return [
+        ("9. page JS → Python: a raw PyProxy call, awaited (µs per call)", f"{raw:.1f} µs", "1", ""),
+        ("9. page JS → Python: `await backend.add(i, 1)`, a binding", f"{p['binding']:.1f} µs",
+         f"{p['binding'] / raw:.1f}x raw", ""),
+        ("9. page JS → Python: an async binding", f"{p['binding_async']:.1f} µs", f"{p['binding_async'] / raw:.1f}x raw",
+         ""),
+        ("9. page JS → Python: `await pool.submit(add, i, 1)` from Python", f"{submit:.0f} µs", "1", ""),
+        ("9. page JS → Python: `await backend.add_task(i, 1)`, a task", f"{p['task']:.0f} µs",
+         f"{p['task'] / submit:.2f}x pool.submit", ""),
+    ]
 
 
 SCRIPT_NAMES = {"readme": "its README script", "quiet": "no console.log"}
@@ -360,7 +379,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     ap.add_argument("--hosts", default="chromium,node")
-    ap.add_argument("--only", default="", help="comma list: throughput,ffi,pingpong,binary,coldstart,mpy,sync,original")
+    ap.add_argument("--only", default="", help="comma list: throughput,ffi,pingpong,binary,coldstart,mpy,sync,page,original")
     ap.add_argument("--pyodide", default=os.environ.get("PYWW_PYODIDE", "314.0.7"))
     ap.add_argument("--no-core", action="store_true")
     ap.add_argument("--no-pool", action="store_true", help="skip bench/pool (make bench-pool)")

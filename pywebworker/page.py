@@ -117,7 +117,7 @@ class Backend:
         self._entries: dict[str, _Entry] = {}
         self._port: PagePort | None = None
         self._pool: WorkerPool | None = None  # the one made for tasks registered without one
-        self._running: set[asyncio.Future[Any]] = set()
+        self._running: set[asyncio.Future[Any]] = set()  # the tasks answering calls
         self._closed = False
 
     # -- registering ---------------------------------------------------------------
@@ -290,7 +290,7 @@ class Backend:
             if entry.kind == "binding":
                 result = entry.fn(*args)
                 if inspect.isawaitable(result):
-                    self._follow(call_id, name, asyncio.ensure_future(result))
+                    self._follow(call_id, name, result)
                 else:
                     self._answer(call_id, name, result)
                 return
@@ -304,21 +304,27 @@ class Backend:
         except BaseException as exc:  # SystemExit too: nothing may leave a JS event handler
             self._fail(call_id, exc)
 
-    def _follow(self, call_id: int, name: str, fut: asyncio.Future[Any]) -> None:
-        self._running.add(fut)
+    def _follow(self, call_id: int, name: str, awaitable: Any) -> None:
+        """Answer call ``call_id`` with what ``awaitable`` gives, from a task that answers
+        as soon as it has it (one trip through the event loop fewer than a done callback).
+        :meth:`close` cancels the task, and with it what it awaits."""
+        task = asyncio.ensure_future(self._settle_later(call_id, name, awaitable))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
-        def done(f: asyncio.Future[Any]) -> None:
-            self._running.discard(f)
-            if f.cancelled():
-                self._fail(call_id, asyncio.CancelledError(f"{self.name}.{name}() was cancelled"))
-                return
-            exc = f.exception()
-            if exc is not None:
-                self._fail(call_id, exc)
-            else:
-                self._answer(call_id, name, f.result())
-
-        fut.add_done_callback(done)
+    async def _settle_later(self, call_id: int, name: str, awaitable: Any) -> None:
+        try:
+            result = await awaitable
+        except asyncio.CancelledError as exc:
+            if self._closed:
+                raise  # close(): the page's call was rejected then
+            # Cancelled by someone else (the pool closed with its queue cancelled): say so.
+            self._fail(call_id, asyncio.CancelledError(f"{self.name}.{name}() was cancelled: {exc}".rstrip(": ")))
+            return
+        except BaseException as exc:
+            self._fail(call_id, exc)
+            return
+        self._answer(call_id, name, result)
 
     def _answer(self, call_id: int, name: str, result: Any) -> None:
         try:

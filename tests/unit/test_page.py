@@ -186,6 +186,15 @@ def test_tasks_run_in_the_given_pool(rt: FakeRuntime, backend: Backend, run: Run
     assert [p.answers[i] for i in ids] == [(True, n * n) for n in range(6)]
     ok, err = p.answers[bad]  # the worker's exception, not a RemoteError
     assert not ok and err["type"] == "KeyError" and err["message"] == "'missing'"
+    # Tasks still queued when the pool is closed with its queue cancelled: answered too
+    # (the two running ones finish first: these fake workers never answer them).
+    queued = [p.call("square", n) for n in range(6)]
+    turn()
+    pool.close(cancel_queued=True)
+    turn()
+    answered = [p.answers[i] for i in queued if i in p.answers]
+    assert len(answered) == 4 and all(not ok and e["type"] == "WorkerKilledError" and "was closed before" in e["message"]
+                                      for ok, e in answered)
     pool.kill()
 
 
