@@ -283,8 +283,8 @@ def page_rows(p: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         ("9. page JS → Python: a raw PyProxy call, awaited (µs per call)", f"{raw:.1f} µs", "1", ""),
         ("9. page JS → Python: `await backend.add(i, 1)`, a binding", f"{p['binding']:.1f} µs",
          f"{p['binding'] / raw:.1f}x raw", ""),
-        ("9. page JS → Python: an async binding", f"{p['binding_async']:.1f} µs", f"{p['binding_async'] / raw:.1f}x raw",
-         ""),
+        ("9. page JS → Python: an async binding", f"{p['binding_async']:.1f} µs",
+         f"{p['binding_async'] / raw:.1f}x raw", ""),
         ("9. page JS → Python: `await pool.submit(add, i, 1)` from Python", f"{submit:.0f} µs", "1", ""),
         ("9. page JS → Python: `await backend.add_task(i, 1)`, a task", f"{p['task']:.0f} µs",
          f"{p['task'] / submit:.2f}x pool.submit", ""),
@@ -379,7 +379,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     ap.add_argument("--hosts", default="chromium,node")
-    ap.add_argument("--only", default="", help="comma list: throughput,ffi,pingpong,binary,coldstart,mpy,sync,page,original")
+    ap.add_argument("--only", default="",
+                    help="comma list: throughput,ffi,pingpong,binary,coldstart,mpy,sync,page,original")
     ap.add_argument("--pyodide", default=os.environ.get("PYWW_PYODIDE", "314.0.7"))
     ap.add_argument("--no-core", action="store_true")
     ap.add_argument("--no-pool", action="store_true", help="skip bench/pool (make bench-pool)")

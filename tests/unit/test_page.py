@@ -193,8 +193,8 @@ def test_tasks_run_in_the_given_pool(rt: FakeRuntime, backend: Backend, run: Run
     pool.close(cancel_queued=True)
     turn()
     answered = [p.answers[i] for i in queued if i in p.answers]
-    assert len(answered) == 4 and all(not ok and e["type"] == "WorkerKilledError" and "was closed before" in e["message"]
-                                      for ok, e in answered)
+    assert len(answered) == 4
+    assert all(not ok and e["type"] == "WorkerKilledError" and "was closed before" in e["message"] for ok, e in answered)
     pool.kill()
 
 
