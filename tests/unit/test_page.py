@@ -194,7 +194,8 @@ def test_tasks_run_in_the_given_pool(rt: FakeRuntime, backend: Backend, run: Run
     turn()
     answered = [p.answers[i] for i in queued if i in p.answers]
     assert len(answered) == 4
-    assert all(not ok and e["type"] == "WorkerKilledError" and "was closed before" in e["message"] for ok, e in answered)
+    for ok, err in answered:
+        assert not ok and err["type"] == "WorkerKilledError" and "was closed before" in err["message"]
     pool.kill()
 
 
