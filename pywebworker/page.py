@@ -306,9 +306,14 @@ class Backend:
 
     def _follow(self, call_id: int, name: str, awaitable: Any) -> None:
         """Answer call ``call_id`` with what ``awaitable`` gives, from a task that answers
-        as soon as it has it (one trip through the event loop fewer than a done callback).
+        as soon as it has it (no done callback: one trip through the event loop fewer).
         :meth:`close` cancels the task, and with it what it awaits."""
-        task = asyncio.ensure_future(self._settle_later(call_id, name, awaitable))
+        coro = self._settle_later(call_id, name, awaitable)
+        loop = asyncio.get_event_loop()
+        eager = getattr(asyncio, "eager_task_factory", None)  # Python >= 3.12
+        # Started at once, as a plain call is: an `async def` that does not wait for
+        # anything answers before this returns, with no trip through the event loop.
+        task = eager(loop, coro) if eager is not None and loop.is_running() else asyncio.ensure_future(coro)
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
