@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from . import _js
-from ._errors import PayloadError, PyWebWorkerError, RemoteError, error_info, report
+from ._errors import PayloadError, RemoteError, error_info, report
 from ._payload import dumps
 from ._pool import WorkerPool
 from ._ports import PagePort
@@ -118,7 +118,6 @@ class Backend:
         self._port: PagePort | None = None
         self._pool: WorkerPool | None = None  # the one made for tasks registered without one
         self._running: set[asyncio.Future[Any]] = set()  # the tasks answering calls
-        self._closed = False
 
     # -- registering ---------------------------------------------------------------
 
@@ -233,21 +232,20 @@ class Backend:
         """Remove the object from the page: calls still waiting or running reject
         (their Python work is cancelled where it can be: a binding's coroutine, a task
         still queued), names are forgotten, and the pool this object made is closed.
-        The name may then be used again. Closing twice does nothing."""
-        if self._closed:
-            return
-        self._closed = True
+        Registering again makes the object anew (a new ``ready``). Closing twice, or
+        before any registration, does nothing."""
         self._entries.clear()
-        if self._port is not None:
-            self._port.close()
-            self._port = None
+        port, self._port = self._port, None
+        if port is not None:
+            port.close()
         for fut in list(self._running):
             fut.cancel()
-        if self._pool is not None:
-            self._pool.close(cancel_queued=True)
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close(cancel_queued=True)
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else f"{len(self._entries)} names"
+        state = "not on the page" if self._port is None else f"{len(self._entries)} names"
         return f"<pywebworker.page.Backend {self.name!r} ({state})>"
 
     # -- inside --------------------------------------------------------------------
@@ -264,8 +262,6 @@ class Backend:
             raise TypeError(f"name must be str, not {type(name).__name__}")
         if not name or name in RESERVED:
             raise ValueError(f"{name!r} cannot be registered: the object's own names are {sorted(RESERVED)}")
-        if self._closed:
-            raise PyWebWorkerError(f"{self!r} is closed: make a new Backend")
         port = self._open()
         if kind == "task" and pool is None:
             if self._pool is None:
@@ -282,6 +278,9 @@ class Backend:
     def _dispatch(self, call_id: int, name: str, text: str, bufs: list[bytes]) -> None:
         """A call from the page. Never raises into JavaScript: every outcome, also a
         failure here, is answered through the port."""
+        if self._port is None:  # closed: the page rejected its calls then
+            return
+        call = _Call(self._port, call_id, f"{self.name}.{name}()")
         try:
             entry = self._entries.get(name)
             if entry is None:  # unregistered between the page's check and now
@@ -290,25 +289,25 @@ class Backend:
             if entry.kind == "binding":
                 result = entry.fn(*args)
                 if inspect.isawaitable(result):
-                    self._follow(call_id, name, result)
+                    self._follow(call, result)
                 else:
-                    self._answer(call_id, name, result)
+                    call.answer(result)
                 return
             assert entry.pool is not None
             try:
                 fut = entry.pool.apply(entry.fn, args, timeout=entry.timeout)
             except PayloadError as exc:  # the function cannot be pickled
-                self._fail(call_id, exc, type_error=True)
+                call.fail(exc, type_error=True)
                 return
-            self._follow(call_id, name, fut)
+            self._follow(call, fut)
         except BaseException as exc:  # SystemExit too: nothing may leave a JS event handler
-            self._fail(call_id, exc)
+            call.fail(exc)
 
-    def _follow(self, call_id: int, name: str, awaitable: Any) -> None:
-        """Answer call ``call_id`` with what ``awaitable`` gives, from a task that answers
-        as soon as it has it (no done callback: one trip through the event loop fewer).
+    def _follow(self, call: _Call, awaitable: Any) -> None:
+        """Answer ``call`` with what ``awaitable`` gives, from a task that answers as soon
+        as it has it (no done callback: one trip through the event loop fewer).
         :meth:`close` cancels the task, and with it what it awaits."""
-        coro = self._settle_later(call_id, name, awaitable)
+        coro = self._settle_later(call, awaitable)
         loop = asyncio.get_event_loop()
         eager = getattr(asyncio, "eager_task_factory", None)  # Python >= 3.12
         # Started at once, as a plain call is: an `async def` that does not wait for
@@ -317,42 +316,51 @@ class Backend:
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
-    async def _settle_later(self, call_id: int, name: str, awaitable: Any) -> None:
+    async def _settle_later(self, call: _Call, awaitable: Any) -> None:
         try:
             result = await awaitable
         except asyncio.CancelledError as exc:
-            if self._closed:
+            if call.port is not self._port:
                 raise  # close(): the page's call was rejected then
-            # Cancelled by someone else (the pool closed with its queue cancelled): say so.
-            self._fail(call_id, asyncio.CancelledError(f"{self.name}.{name}() was cancelled: {exc}".rstrip(": ")))
+            # Cancelled by someone else: say so.
+            call.fail(asyncio.CancelledError(f"{call.what} was cancelled: {exc}".rstrip(": ")))
             return
         except BaseException as exc:
-            self._fail(call_id, exc)
+            call.fail(exc)
             return
-        self._answer(call_id, name, result)
+        call.answer(result)
 
-    def _answer(self, call_id: int, name: str, result: Any) -> None:
+
+class _Call:
+    """One call from the page, answered once through the port it came from (a port
+    closed since answers nothing)."""
+
+    __slots__ = ("id", "port", "what")
+
+    def __init__(self, port: PagePort, call_id: int, what: str) -> None:
+        self.port = port
+        self.id = call_id
+        self.what = what  # "backend.name()"
+
+    def answer(self, result: Any) -> None:
         try:
-            text, bufs = pack(result, f"the result of {self.name}.{name}()", js_numbers=True)
+            text, bufs = pack(result, f"the result of {self.what}", js_numbers=True)
         except PayloadError as exc:
-            self._fail(call_id, exc, type_error=True)
+            self.fail(exc, type_error=True)
             return
         except BaseException as exc:  # a hostile object's hooks (__len__, __iter__...)
-            self._fail(call_id, exc)
+            self.fail(exc)
             return
-        self._settle(call_id, True, text, bufs)
+        self._settle(True, text, bufs)
 
-    def _fail(self, call_id: int, exc: BaseException, *, type_error: bool = False) -> None:
-        self._settle(call_id, False, _error_data(exc, type_error), [])
+    def fail(self, exc: BaseException, *, type_error: bool = False) -> None:
+        self._settle(False, _error_data(exc, type_error), [])
 
-    def _settle(self, call_id: int, ok: bool, text: str, bufs: list[bytes]) -> None:
-        port = self._port
-        if port is None:  # closed: the page's call was rejected then
-            return
+    def _settle(self, ok: bool, text: str, bufs: list[bytes]) -> None:
         try:
-            port.settle(call_id, ok, text, bufs)
+            self.port.settle(self.id, ok, text, bufs)
         except BaseException as exc:
-            report(f"pywebworker: could not answer call {call_id} of {self.name}", exc)
+            report(f"pywebworker: could not answer the page's call of {self.what}", exc)
 
 
 backend = Backend()

@@ -14,7 +14,7 @@ import pytest
 from fakejs import FakePage, FakeRuntime
 from test_pool import Workers
 
-from pywebworker import PyWebWorkerError, WorkerPool, page
+from pywebworker import WorkerPool, page
 from pywebworker.page import Backend
 
 Run = Callable[[Awaitable[Any]], Any]
@@ -145,8 +145,9 @@ def test_async_binding_and_close_cancels(rt: FakeRuntime, backend: Backend, run:
     turn()
     assert p.closed and not backend._running and j not in p.answers  # the page rejected it itself
     backend.close()  # twice: nothing
-    with pytest.raises(PyWebWorkerError, match="closed"):
-        backend.register_binding(print)
+    backend.register_binding(print)  # the object is made anew
+    again = the_page(rt)
+    assert again is not p and again.names == {"print"} and backend.names == {"print": "binding"}
 
 
 def test_one_object_per_name(rt: FakeRuntime, backend: Backend) -> None:
