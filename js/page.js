@@ -14,7 +14,8 @@
 // Event is dispatched on globalThis (where it is an EventTarget) at the end of the JS
 // task of the first registration, so that every name Python registers in one go is
 // there first. Calls made before that wait for it; after it, a call of a name that is
-// not registered rejects at once with the registered names.
+// not registered rejects at once with the registered names. close() before that rejects
+// `ready` (a page awaiting it does not wait forever).
 //
 // Returns the control object for Python, or a string saying why the object cannot be
 // made (the name is taken by something else): nothing is thrown into Python.
@@ -52,8 +53,9 @@ function pwwPage(name, dispatch) {
   const pending = new Map();  // call id -> {resolve, reject}
   const early = [];           // calls made before ready: [name, args, resolve, reject]
   let lastId = 0, isReady = false, closed = false, readyScheduled = false;
-  let readyResolve;
-  const ready = new Promise((resolve) => { readyResolve = resolve; });
+  let readyResolve, readyReject;
+  const ready = new Promise((resolve, reject) => { readyResolve = resolve; readyReject = reject; });
+  ready.catch(() => {});  // closed before ready: it rejects, and no one need be listening
   const flag = `${name}loaded`;
 
   const notRegistered = (fname) => new TypeError(
@@ -108,10 +110,18 @@ function pwwPage(name, dispatch) {
     for (const [fname, args, resolve, reject] of early.splice(0)) start(fname, args, resolve, reject);
   }
 
+  // What String(obj), `${obj}` and Object.prototype.toString show. Without it a
+  // conversion would call the names toString and valueOf: two calls of Python, or two
+  // rejections no one handles (which end a Node process), then a TypeError.
+  const label = `pywebworker ${name}`;
+  const toPrimitive = (hint) => (hint === "number" ? NaN : `[object ${label}]`);
+
   const target = Object.create(null);
   const proxy = new Proxy(target, {
     get(t, prop) {
       if (prop === PWW_PAGE) return true;
+      if (prop === Symbol.toPrimitive) return toPrimitive;
+      if (prop === Symbol.toStringTag) return label;
       if (typeof prop !== "string" || prop === "then" || prop === "toJSON") return undefined;
       if (prop === "ready") return ready;
       return fnFor(prop);
@@ -163,6 +173,7 @@ function pwwPage(name, dispatch) {
       names.clear();
       if (g[name] === proxy) delete g[name];
       g[flag] = false;
+      if (!isReady) readyReject(closedError());
       for (const [, , , reject] of early.splice(0)) reject(closedError());
       for (const p of pending.values()) p.reject(closedError());
       pending.clear();

@@ -157,6 +157,65 @@ test("close: waiting and running calls reject, the global and flag go, the name 
   assert.equal(typeof g.pwwPage("backend", () => {}), "object");
 });
 
+// Rejections nobody handles while `fn` runs (in Node they would end the process).
+async function unhandledDuring(fn) {
+  const seen = [];
+  const on = (e) => seen.push(e && e.message);
+  process.on("unhandledRejection", on);
+  try {
+    await fn();
+    await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    process.off("unhandledRejection", on);
+  }
+  return seen;
+}
+
+test("the object as a string or number calls nothing and leaves no rejection behind", async () => {
+  const { ctl, calls, obj } = made();
+  ctl.update(["f"], []);
+  await obj.ready;
+  const seen = await unhandledDuring(() => {
+    assert.equal(String(obj), "[object pywebworker backend]");
+    assert.equal(`${obj}`, "[object pywebworker backend]");
+    assert.equal(obj + "", "[object pywebworker backend]");
+    assert.ok(Number.isNaN(+obj));
+    assert.equal(Object.prototype.toString.call(obj), "[object pywebworker backend]");
+  });
+  assert.deepEqual(seen, []);
+  assert.equal(calls.length, 0);
+  // Registered under those names, they are Python's like any other.
+  ctl.update(["toString", "valueOf"], []);
+  obj.toString(1);
+  assert.deepEqual(calls.map((c) => c.fname), ["toString"]);
+  assert.equal(String(obj), "[object pywebworker backend]");  // conversion still calls nothing
+  assert.equal(calls.length, 1);
+});
+
+test("Object.prototype's names and odd names are plain names; symbols are not calls", async () => {
+  const { ctl, calls, obj } = made();
+  const odd = ["__proto__", "constructor", "hasOwnProperty", "valueOf", "1", "a.b", "é😀", "x".repeat(10000)];
+  ctl.update(odd, []);
+  await obj.ready;
+  for (const n of odd) obj[n](n.length);
+  assert.deepEqual(calls.map((c) => c.fname), odd);
+  assert.deepEqual(Object.keys(obj), odd);
+  assert.equal(Object.getPrototypeOf(obj), null);  // nothing inherited shadows a name
+  assert.equal(obj[Symbol.iterator], undefined);
+  assert.equal(obj[Symbol.asyncIterator], undefined);
+  await assert.rejects(obj[""](), /backend\. is not registered/);
+});
+
+test("close before ready: ready rejects (nothing waits forever), unhandled or not", async () => {
+  const { ctl, obj } = made();
+  const ready = obj.ready;
+  const early = assert.rejects(obj.f(), /backend was closed/);
+  const seen = await unhandledDuring(() => ctl.close());
+  assert.deepEqual(seen, []);  // nobody awaited ready: no unhandled rejection for it
+  await assert.rejects(ready, /backend was closed/);
+  await early;
+});
+
 let failures = 0;
 for (const [name, fn] of tests) {
   try {
