@@ -83,6 +83,26 @@ def _error_data(exc: BaseException, type_error: bool) -> str:
                   "js": "TypeError" if type_error else ""})
 
 
+class _Raised:
+    """What :func:`_contained` returns for a ``KeyboardInterrupt`` or ``SystemExit``."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+async def _contained(awaitable: Any) -> Any:
+    """Await a binding's awaitable, returning a ``KeyboardInterrupt`` or ``SystemExit``
+    it raises as :class:`_Raised`: asyncio re-raises those two out of the task's step,
+    through the event loop, which in Pyodide is a JS timer callback (in Node, the end of
+    the process). Every other exception, cancellation included, stays the task's."""
+    try:
+        return await awaitable
+    except (KeyboardInterrupt, SystemExit) as exc:
+        return _Raised(exc)
+
+
 class Backend:
     """One object of the page, ``globalThis[name]``, through which JavaScript calls
     the Python functions registered on it.
@@ -290,7 +310,7 @@ class Backend:
             if entry.kind == "binding":
                 result = entry.fn(*args)
                 if inspect.isawaitable(result):
-                    self._follow(call_id, name, asyncio.ensure_future(result))
+                    self._follow(call_id, name, asyncio.ensure_future(_contained(result)))
                 else:
                     self._answer(call_id, name, result)
                 return
@@ -313,10 +333,14 @@ class Backend:
                 self._fail(call_id, asyncio.CancelledError(f"{self.name}.{name}() was cancelled"))
                 return
             exc = f.exception()
+            if exc is None:
+                result = f.result()
+                if isinstance(result, _Raised):
+                    exc = result.exc
             if exc is not None:
                 self._fail(call_id, exc)
             else:
-                self._answer(call_id, name, f.result())
+                self._answer(call_id, name, result)
 
         fut.add_done_callback(done)
 

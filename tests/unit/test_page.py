@@ -215,3 +215,22 @@ def test_module_functions_use_the_default_object(rt: FakeRuntime, turn: Turn) ->
     finally:
         page.unregister("ping")
     assert the_page(rt).names == set()
+
+
+@pytest.mark.parametrize("exc_type", [KeyboardInterrupt, SystemExit, GeneratorExit, BaseException])
+def test_async_binding_base_exception_stays_inside(rt: FakeRuntime, backend: Backend, turn: Turn,
+                                                   exc_type: type[BaseException]) -> None:
+    # asyncio lets KeyboardInterrupt and SystemExit out of a task's step, through the
+    # loop: in Pyodide out of a JS timer callback, which ends a Node process.
+    async def leave() -> None:
+        await asyncio.sleep(0)
+        raise exc_type("bye")
+
+    backend.register_binding(leave)
+    p = the_page(rt)
+    i = p.call("leave")
+    turn()  # raises here if it escapes the loop
+    ok, err = p.answers[i]
+    assert not ok and err["type"] == exc_type.__name__ and err["message"] == "bye" and "in leave" in err["traceback"]
+    assert "pywebworker" not in err["traceback"]
+    assert not backend._running
