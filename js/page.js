@@ -134,7 +134,12 @@ function pwwPage(name, dispatch) {
     defineProperty: () => false,
     deleteProperty: () => false,
   });
-  g[name] = proxy;
+  // A read-only global (globalThis.undefined, a frozen property, a setter) ignores the
+  // assignment, or throws in strict code: refused, rather than an object no page sees.
+  try {
+    g[name] = proxy;
+  } catch (_) { /* checked below */ }
+  if (g[name] !== proxy) return `globalThis.${name} cannot be set (a read-only property): choose another name`;
   if (g[flag] !== true) g[flag] = false;
 
   return {

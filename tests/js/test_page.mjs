@@ -216,6 +216,20 @@ test("close before ready: ready rejects (nothing waits forever), unhandled or no
   await early;
 });
 
+test("a name whose global cannot be set (undefined, a read-only property) is refused, not silently dead", async () => {
+  const s = scope();
+  s.g.undefined = undefined;
+  Object.defineProperty(s.g, "undefined", { value: undefined, writable: false, configurable: false });
+  Object.defineProperty(s.g, "fixed", { value: undefined, writable: false, configurable: true });
+  Object.defineProperty(s.g, "setterOnly", { set(v) {}, configurable: true });
+  for (const name of ["undefined", "fixed", "setterOnly"]) {
+    const made = s.g.pwwPage(name, () => {});
+    assert.equal(typeof made, "string", name);
+    assert.match(made, new RegExp(`globalThis\\.${name} cannot be set`));
+    assert.equal(s.g[`${name}loaded`], undefined);
+  }
+});
+
 let failures = 0;
 for (const [name, fn] of tests) {
   try {
