@@ -74,8 +74,10 @@ def _error_data(exc: BaseException, type_error: bool) -> str:
     rejection: a JS ``TypeError`` when ``type_error`` (a value that cannot cross), else
     a ``PythonError``. A task's ``RemoteError`` is shown as the worker's exception."""
     if type(exc) is RemoteError:  # raised by the task in its worker
+        # PayloadError (a TypeError): the worker could not pickle the task's result.
+        js = "TypeError" if exc.remote_type == "PayloadError" else ""
         return dumps({"type": exc.remote_type, "message": exc.remote_message, "traceback": exc.remote_traceback,
-                      "js": ""})
+                      "js": js})
     info = error_info(exc)
     if isinstance(exc, RemoteError):  # WorkerStartError, WorkerFailedError: the worker's traceback
         info["stack"] = exc.remote_traceback

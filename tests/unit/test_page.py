@@ -234,3 +234,19 @@ def test_async_binding_base_exception_stays_inside(rt: FakeRuntime, backend: Bac
     assert not ok and err["type"] == exc_type.__name__ and err["message"] == "bye" and "in leave" in err["traceback"]
     assert "pywebworker" not in err["traceback"]
     assert not backend._running
+
+
+def test_a_task_result_that_cannot_cross_is_a_type_error() -> None:
+    # The worker refuses to pickle the result (a lock, a generator): a value that cannot
+    # cross, as a result refused here, so the page sees a TypeError too.
+    import json
+
+    from pywebworker._errors import RemoteError
+    from pywebworker.page import _error_data
+
+    refused = RemoteError("PayloadError", "the task's result (lock) cannot be pickled", "Traceback...")
+    err = json.loads(_error_data(refused, False))
+    assert err == {"type": "PayloadError", "message": "the task's result (lock) cannot be pickled",
+                   "traceback": "Traceback...", "js": "TypeError"}
+    other = json.loads(_error_data(RemoteError("KeyError", "'k'", ""), False))
+    assert other["js"] == "" and other["type"] == "KeyError"
