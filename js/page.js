@@ -133,6 +133,10 @@ function pwwPage(name, dispatch) {
     set: () => false,
     defineProperty: () => false,
     deleteProperty: () => false,
+    // Forwarded, these would change the target: a non-extensible one makes every later
+    // Object.keys and property descriptor of a name a TypeError (Proxy invariants).
+    preventExtensions: () => false,
+    setPrototypeOf: () => false,
   });
   // A read-only global (globalThis.undefined, a frozen property, a setter) ignores the
   // assignment, or throws in strict code: refused, rather than an object no page sees.

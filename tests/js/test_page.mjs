@@ -230,6 +230,22 @@ test("a name whose global cannot be set (undefined, a read-only property) is ref
   }
 });
 
+test("freezing or re-prototyping the object is refused and leaves it whole", async () => {
+  const { ctl, calls, obj } = made();
+  ctl.update(["f"], []);
+  await obj.ready;
+  assert.throws(() => Object.freeze(obj), TypeError);
+  assert.throws(() => Object.preventExtensions(obj), TypeError);
+  assert.throws(() => Object.setPrototypeOf(obj, Object.prototype), TypeError);
+  assert.equal(Object.isExtensible(obj), true);
+  assert.equal(Object.getPrototypeOf(obj), null);
+  ctl.update(["g"], []);
+  assert.deepEqual(Object.keys(obj), ["f", "g"]);  // the names still list
+  assert.ok(Object.getOwnPropertyDescriptor(obj, "g"));
+  obj.g(1);
+  assert.deepEqual(calls.map((c) => c.fname), ["g"]);
+});
+
 let failures = 0;
 for (const [name, fn] of tests) {
   try {
