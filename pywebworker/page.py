@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from . import _js
-from ._errors import PayloadError, PyWebWorkerError, RemoteError, error_info, report
+from ._errors import PayloadError, RemoteError, error_info, report
 from ._payload import dumps
 from ._pool import WorkerPool
 from ._ports import PagePort
@@ -255,7 +255,10 @@ class Backend:
         """Remove the object from the page: calls still waiting or running reject
         (their Python work is cancelled where it can be: a binding's coroutine, a task
         still queued), names are forgotten, and the pool this object made is closed.
-        The name may then be used again. Closing twice does nothing."""
+        The name may then be used again, also by this object: a later registration
+        makes a new JS object (and, for a task, a new pool), as a notebook re-running
+        its cells needs (the module's functions are bound to the default object).
+        Closing twice does nothing."""
         if self._closed:
             return
         self._closed = True
@@ -267,6 +270,7 @@ class Backend:
             fut.cancel()
         if self._pool is not None:
             self._pool.close(cancel_queued=True)
+            self._pool = None
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self._entries)} names"
@@ -286,9 +290,8 @@ class Backend:
             raise TypeError(f"name must be str, not {type(name).__name__}")
         if not name or name in RESERVED:
             raise ValueError(f"{name!r} cannot be registered: the object's own names are {sorted(RESERVED)}")
-        if self._closed:
-            raise PyWebWorkerError(f"{self!r} is closed: make a new Backend")
         port = self._open()
+        self._closed = False
         if kind == "task" and pool is None:
             if self._pool is None:
                 self._pool = WorkerPool(name=f"{self.name}-tasks")
@@ -304,6 +307,9 @@ class Backend:
     def _dispatch(self, call_id: int, name: str, text: str, bufs: list[bytes]) -> None:
         """A call from the page. Never raises into JavaScript: every outcome, also a
         failure here, is answered through the port."""
+        port = self._port
+        if port is None:  # closed: the page's object rejected the call itself
+            return
         try:
             entry = self._entries.get(name)
             if entry is None:  # unregistered between the page's check and now
@@ -312,27 +318,27 @@ class Backend:
             if entry.kind == "binding":
                 result = entry.fn(*args)
                 if inspect.isawaitable(result):
-                    self._follow(call_id, name, asyncio.ensure_future(_contained(result)))
+                    self._follow(port, call_id, name, asyncio.ensure_future(_contained(result)))
                 else:
-                    self._answer(call_id, name, result)
+                    self._answer(port, call_id, name, result)
                 return
             assert entry.pool is not None
             try:
                 fut = entry.pool.apply(entry.fn, args, timeout=entry.timeout)
             except PayloadError as exc:  # the function cannot be pickled
-                self._fail(call_id, exc, type_error=True)
+                self._fail(port, call_id, exc, type_error=True)
                 return
-            self._follow(call_id, name, fut)
+            self._follow(port, call_id, name, fut)
         except BaseException as exc:  # SystemExit too: nothing may leave a JS event handler
-            self._fail(call_id, exc)
+            self._fail(port, call_id, exc)
 
-    def _follow(self, call_id: int, name: str, fut: asyncio.Future[Any]) -> None:
+    def _follow(self, port: PagePort, call_id: int, name: str, fut: asyncio.Future[Any]) -> None:
         self._running.add(fut)
 
         def done(f: asyncio.Future[Any]) -> None:
             self._running.discard(f)
             if f.cancelled():
-                self._fail(call_id, asyncio.CancelledError(f"{self.name}.{name}() was cancelled"))
+                self._fail(port, call_id, asyncio.CancelledError(f"{self.name}.{name}() was cancelled"))
                 return
             exc = f.exception()
             if exc is None:
@@ -340,29 +346,30 @@ class Backend:
                 if isinstance(result, _Raised):
                     exc = result.exc
             if exc is not None:
-                self._fail(call_id, exc)
+                self._fail(port, call_id, exc)
             else:
-                self._answer(call_id, name, result)
+                self._answer(port, call_id, name, result)
 
         fut.add_done_callback(done)
 
-    def _answer(self, call_id: int, name: str, result: Any) -> None:
+    def _answer(self, port: PagePort, call_id: int, name: str, result: Any) -> None:
         try:
             text, bufs = pack(result, f"the result of {self.name}.{name}()", js_numbers=True)
         except PayloadError as exc:
-            self._fail(call_id, exc, type_error=True)
+            self._fail(port, call_id, exc, type_error=True)
             return
         except BaseException as exc:  # a hostile object's hooks (__len__, __iter__...)
-            self._fail(call_id, exc)
+            self._fail(port, call_id, exc)
             return
-        self._settle(call_id, True, text, bufs)
+        self._settle(port, call_id, True, text, bufs)
 
-    def _fail(self, call_id: int, exc: BaseException, *, type_error: bool = False) -> None:
-        self._settle(call_id, False, _error_data(exc, type_error), [])
+    def _fail(self, port: PagePort, call_id: int, exc: BaseException, *, type_error: bool = False) -> None:
+        self._settle(port, call_id, False, _error_data(exc, type_error), [])
 
-    def _settle(self, call_id: int, ok: bool, text: str, bufs: list[bytes]) -> None:
-        port = self._port
-        if port is None:  # closed: the page's call was rejected then
+    def _settle(self, port: PagePort, call_id: int, ok: bool, text: str, bufs: list[bytes]) -> None:
+        # To the object the call came from: once that is closed (the page's call was
+        # rejected then), a new one's ids start again and must not be answered.
+        if port is not self._port:
             return
         try:
             port.settle(call_id, ok, text, bufs)

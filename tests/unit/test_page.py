@@ -14,7 +14,7 @@ import pytest
 from fakejs import FakePage, FakeRuntime
 from test_pool import Workers
 
-from pywebworker import PyWebWorkerError, WorkerPool, page
+from pywebworker import WorkerPool, page
 from pywebworker.page import Backend
 
 Run = Callable[[Awaitable[Any]], Any]
@@ -145,8 +145,8 @@ def test_async_binding_and_close_cancels(rt: FakeRuntime, backend: Backend, run:
     turn()
     assert p.closed and not backend._running and j not in p.answers  # the page rejected it itself
     backend.close()  # twice: nothing
-    with pytest.raises(PyWebWorkerError, match="closed"):
-        backend.register_binding(print)
+    backend.register_binding(print)  # and again: a new page object
+    assert the_page(rt) is not p and the_page(rt).names == {"print"}
 
 
 def test_one_object_per_name(rt: FakeRuntime, backend: Backend) -> None:
@@ -250,3 +250,48 @@ def test_a_task_result_that_cannot_cross_is_a_type_error() -> None:
                    "traceback": "Traceback...", "js": "TypeError"}
     other = json.loads(_error_data(RemoteError("KeyError", "'k'", ""), False))
     assert other["js"] == "" and other["type"] == "KeyError"
+
+
+def test_the_default_object_works_again_after_close(rt: FakeRuntime, turn: Turn) -> None:
+    # A notebook closes page.backend in one cell and registers again in the next: the
+    # module's functions are bound to that one object, so a closed object that could
+    # never register again would leave page.register_binding dead until a restart.
+    page.backend.close()  # an earlier test's object, of another fake runtime
+    page.register_binding(lambda: 1, name="one")
+    first = the_page(rt)
+    page.backend.close()
+    assert first.closed and page.backend.names == {}
+    page.register_binding(lambda: 2, name="two")
+    try:
+        second = the_page(rt)
+        assert second is not first and second.names == {"two"}
+        assert second.answers[second.call("two")] == (True, 2)
+    finally:
+        page.backend.close()
+
+
+def test_answers_go_to_the_object_the_call_came_from(rt: FakeRuntime, backend: Backend, turn: Turn) -> None:
+    # Closed and registered again in one go: the old calls' cancellations, delivered
+    # later, must not settle the new object's calls (ids start again at 1 there).
+    async def never() -> None:
+        await asyncio.Event().wait()
+
+    gate: asyncio.Future[str] = asyncio.get_event_loop().create_future()
+
+    async def later() -> str:
+        return await gate
+
+    backend.register_binding(never)
+    old = the_page(rt)
+    old.call("never")
+    turn()
+    backend.close()
+    backend.register_binding(later)
+    new = the_page(rt)
+    new._ids = iter(range(1, 100))  # as a fresh JS object numbers its calls
+    i = new.call("later")
+    turn()
+    assert i not in new.answers  # not the old call's cancellation
+    gate.set_result("late")
+    turn()
+    assert new.answers[i] == (True, "late")
