@@ -254,7 +254,8 @@ class Backend:
     def close(self) -> None:
         """Remove the object from the page: calls still waiting or running reject
         (their Python work is cancelled where it can be: a binding's coroutine, a task
-        still queued), names are forgotten, and the pool this object made is closed.
+        still queued), names are forgotten, and the pool this object made is killed
+        (its running tasks too: their calls were rejected).
         The name may then be used again, also by this object: a later registration
         makes a new JS object (and, for a task, a new pool), as a notebook re-running
         its cells needs (the module's functions are bound to the default object).
@@ -269,7 +270,9 @@ class Backend:
         for fut in list(self._running):
             fut.cancel()
         if self._pool is not None:
-            self._pool.close(cancel_queued=True)
+            # Killed, not closed: every call of it was rejected above, so a task still
+            # running (a loop that never ends) would only hold a worker for no one.
+            self._pool.kill()
             self._pool = None
 
     def __repr__(self) -> str:

@@ -199,7 +199,7 @@ def test_default_pool_made_once_and_closed(rt: FakeRuntime, backend: Backend) ->
     with pytest.raises(TypeError, match="WorkerPool"):
         backend.register_task(abs, pool="pool")  # type: ignore[arg-type]
     backend.close()
-    assert pool.state in ("closing", "closed")
+    assert pool.state == "killed"
 
 
 def test_module_functions_use_the_default_object(rt: FakeRuntime, turn: Turn) -> None:
@@ -295,3 +295,27 @@ def test_answers_go_to_the_object_the_call_came_from(rt: FakeRuntime, backend: B
     gate.set_result("late")
     turn()
     assert new.answers[i] == (True, "late")
+
+
+def test_close_stops_a_task_running_forever_in_its_own_pool(rt: FakeRuntime, backend: Backend, turn: Turn) -> None:
+    # Its call was rejected at close(): no one can receive its result, so the worker of
+    # the pool this object made is stopped rather than left running (a notebook's loop).
+    def forever() -> None:
+        while True:
+            pass
+
+    backend.register_task(forever)
+    pool = backend.pool
+    assert pool is not None
+    workers = Workers(rt, pool)
+    workers.boot()
+    turn()
+    p = the_page(rt)
+    p.call("forever")
+    turn()
+    running = [port for port in workers.ports() if workers.calls(port)]
+    assert len(running) == 1
+    backend.close()
+    turn()
+    assert not running[0].spawned  # terminated: the never-ending task is gone
+    assert pool.state == "killed"
