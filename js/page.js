@@ -44,6 +44,10 @@ function pwwPage(name, dispatch) {
     if (existing !== undefined) {
       return `globalThis.${name} already exists (${Object.prototype.toString.call(existing)}) and is not a pywebworker page object: choose another name`;
     }
+    const loaded = g[`${name}loaded`];
+    if (loaded !== undefined && typeof loaded !== "boolean") {
+      return `globalThis.${name}loaded, the flag of ${name}, exists and is not a boolean (${Object.prototype.toString.call(loaded)}): choose another name`;
+    }
   } catch (e) {
     return `globalThis.${name} cannot be read (${e && e.message}): choose another name`;
   }

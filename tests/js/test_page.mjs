@@ -246,6 +246,18 @@ test("freezing or re-prototyping the object is refused and leaves it whole", asy
   assert.deepEqual(calls.map((c) => c.fname), ["g"]);
 });
 
+test("the loaded flag's global is not overwritten when it is something else (another object named apiloaded)", async () => {
+  const s = scope();
+  const other = s.g.pwwPage("apiloaded", () => {});
+  assert.equal(typeof other, "object");
+  const proxy = s.g.apiloaded;
+  const made = s.g.pwwPage("api", () => {});
+  assert.equal(typeof made, "string");
+  assert.match(made, /globalThis\.apiloaded, the flag of api, exists and is not a boolean/);
+  assert.equal(s.g.apiloaded, proxy);
+  assert.equal(s.g.api, undefined);
+});
+
 let failures = 0;
 for (const [name, fn] of tests) {
   try {
