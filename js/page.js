@@ -14,7 +14,8 @@
 // Event is dispatched on globalThis (where it is an EventTarget) at the end of the JS
 // task of the first registration, so that every name Python registers in one go is
 // there first. Calls made before that wait for it; after it, a call of a name that is
-// not registered rejects at once with the registered names.
+// not registered rejects at once with the registered names. close() before that rejects
+// `ready` (a page awaiting it does not wait forever).
 //
 // Returns the control object for Python, or a string saying why the object cannot be
 // made (the name is taken by something else): nothing is thrown into Python.
@@ -43,6 +44,10 @@ function pwwPage(name, dispatch) {
     if (existing !== undefined) {
       return `globalThis.${name} already exists (${Object.prototype.toString.call(existing)}) and is not a pywebworker page object: choose another name`;
     }
+    const loaded = g[`${name}loaded`];
+    if (loaded !== undefined && typeof loaded !== "boolean") {
+      return `globalThis.${name}loaded, the flag of ${name}, exists and is not a boolean (${Object.prototype.toString.call(loaded)}): choose another name`;
+    }
   } catch (e) {
     return `globalThis.${name} cannot be read (${e && e.message}): choose another name`;
   }
@@ -52,8 +57,9 @@ function pwwPage(name, dispatch) {
   const pending = new Map();  // call id -> {resolve, reject}
   const early = [];           // calls made before ready: [name, args, resolve, reject]
   let lastId = 0, isReady = false, closed = false, readyScheduled = false;
-  let readyResolve;
-  const ready = new Promise((resolve) => { readyResolve = resolve; });
+  let readyResolve, readyReject;
+  const ready = new Promise((resolve, reject) => { readyResolve = resolve; readyReject = reject; });
+  ready.catch(() => {});  // closed before ready: it rejects, and no one need be listening
   const flag = `${name}loaded`;
 
   const notRegistered = (fname) => new TypeError(
@@ -110,10 +116,18 @@ function pwwPage(name, dispatch) {
     for (const [fname, args, resolve, reject] of early.splice(0)) start(fname, args, resolve, reject);
   }
 
+  // What String(obj), `${obj}` and Object.prototype.toString show. Without it a
+  // conversion would call the names toString and valueOf: two calls of Python, or two
+  // rejections no one handles (which end a Node process), then a TypeError.
+  const label = `pywebworker ${name}`;
+  const toPrimitive = (hint) => (hint === "number" ? NaN : `[object ${label}]`);
+
   const target = Object.create(null);
   const proxy = new Proxy(target, {
     get(t, prop) {
       if (prop === PWW_PAGE) return true;
+      if (prop === Symbol.toPrimitive) return toPrimitive;
+      if (prop === Symbol.toStringTag) return label;
       if (typeof prop !== "string" || prop === "then" || prop === "toJSON") return undefined;
       if (prop === "ready") return ready;
       return fnFor(prop);
@@ -125,8 +139,17 @@ function pwwPage(name, dispatch) {
     set: () => false,
     defineProperty: () => false,
     deleteProperty: () => false,
+    // Forwarded, these would change the target: a non-extensible one makes every later
+    // Object.keys and property descriptor of a name a TypeError (Proxy invariants).
+    preventExtensions: () => false,
+    setPrototypeOf: () => false,
   });
-  g[name] = proxy;
+  // A read-only global (globalThis.undefined, a frozen property, a setter) ignores the
+  // assignment, or throws in strict code: refused, rather than an object no page sees.
+  try {
+    g[name] = proxy;
+  } catch (_) { /* checked below */ }
+  if (g[name] !== proxy) return `globalThis.${name} cannot be set (a read-only property): choose another name`;
   if (g[flag] !== true) g[flag] = false;
 
   return {
@@ -165,6 +188,7 @@ function pwwPage(name, dispatch) {
       names.clear();
       if (g[name] === proxy) delete g[name];
       g[flag] = false;
+      if (!isReady) readyReject(closedError());
       for (const [, , , reject] of early.splice(0)) reject(closedError());
       for (const p of pending.values()) p.reject(closedError());
       pending.clear();

@@ -48,7 +48,7 @@ from typing import Any, Literal
 from . import _js
 from ._errors import PayloadError, RemoteError, error_info, report
 from ._payload import dumps
-from ._pool import WorkerPool
+from ._pool import WorkerPool, _pickle
 from ._ports import PagePort
 from ._wire import pack, unpack
 
@@ -74,8 +74,10 @@ def _error_data(exc: BaseException, type_error: bool) -> str:
     rejection: a JS ``TypeError`` when ``type_error`` (a value that cannot cross), else
     a ``PythonError``. A task's ``RemoteError`` is shown as the worker's exception."""
     if type(exc) is RemoteError:  # raised by the task in its worker
+        # PayloadError (a TypeError): the worker could not pickle the task's result.
+        js = "TypeError" if exc.remote_type == "PayloadError" else ""
         return dumps({"type": exc.remote_type, "message": exc.remote_message, "traceback": exc.remote_traceback,
-                      "js": ""})
+                      "js": js})
     info = error_info(exc)
     if isinstance(exc, RemoteError):  # WorkerStartError, WorkerFailedError: the worker's traceback
         info["stack"] = exc.remote_traceback
@@ -94,6 +96,10 @@ class Backend:
     dispatched on ``globalThis``) at the end of that JavaScript task: register every
     function in one go, before the first ``await``. Calls made before that wait for it.
 
+    There is one object per name, as ``logging.getLogger`` has one logger per name:
+    ``Backend("api") is Backend("api")``, so a notebook cell run again finds the object
+    it made the first time.
+
     Parameters
     ----------
     name : str
@@ -104,20 +110,34 @@ class Backend:
     TypeError
         if ``name`` is not a ``str``.
     ValueError
-        at the first registration, if ``globalThis[name]`` exists already (something
-        of the page's, or another live ``Backend`` of that name: :meth:`close` it first).
+        for an empty name; at the first registration, if ``globalThis[name]`` (or
+        ``globalThis[name + "loaded"]``) is something of the page's already, or cannot
+        be set.
     """
 
-    def __init__(self, name: str = DEFAULT_NAME) -> None:
+    _made: dict[str, Backend] = {}  # name -> the one object of that name
+
+    def __new__(cls, name: str = DEFAULT_NAME) -> Backend:
         if not isinstance(name, str):
             raise TypeError(f"name must be str, not {type(name).__name__}")
         if not name:
             raise ValueError("name must not be empty")
-        self.name = name
-        self._entries: dict[str, _Entry] = {}
-        self._port: PagePort | None = None
-        self._pool: WorkerPool | None = None  # the one made for tasks registered without one
-        self._running: set[asyncio.Future[Any]] = set()  # the tasks answering calls
+        made = cls._made.get(name)
+        if made is None:
+            made = super().__new__(cls)
+            made.name = name
+            made._entries = {}
+            made._port = None
+            made._pool = None  # the one made for tasks registered without one
+            made._running = set()  # the tasks answering calls
+            cls._made[name] = made
+        return made
+
+    name: str
+    _entries: dict[str, _Entry]
+    _port: PagePort | None
+    _pool: WorkerPool | None
+    _running: set[asyncio.Future[Any]]
 
     # -- registering ---------------------------------------------------------------
 
@@ -194,6 +214,9 @@ class Backend:
         TypeError
             if ``fn`` is not callable, ``name`` not a ``str`` or ``pool`` not a
             ``WorkerPool``; ValueError as :meth:`register_binding`.
+        PayloadError
+            (also a ``TypeError``) if cloudpickle cannot pickle ``fn`` (it is tried
+            here once, so that the mistake shows here and not at each page call).
         """
         if fn is None:
             return lambda f: self.register_task(f, name, pool=pool, timeout=timeout)
@@ -201,6 +224,8 @@ class Backend:
             raise TypeError(f"pool must be a WorkerPool, not {type(pool).__name__}")
         if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
             raise ValueError(f"timeout must be a positive number of seconds or None, not {timeout!r}")
+        if callable(fn):
+            _pickle(fn, (), {})  # here, where the mistake is made, not at every call of the page
         self._add(fn, name, "task", pool, timeout)
         return fn
 
@@ -231,8 +256,10 @@ class Backend:
     def close(self) -> None:
         """Remove the object from the page: calls still waiting or running reject
         (their Python work is cancelled where it can be: a binding's coroutine, a task
-        still queued), names are forgotten, and the pool this object made is closed.
-        Registering again makes the object anew (a new ``ready``). Closing twice, or
+        still queued), names are forgotten, and the pool this object made is killed
+        (its running tasks too: their calls were rejected). Registering again makes the
+        object anew (a new ``ready``; for a task, a new pool), as a notebook re-running
+        its cells needs (the module's functions are bound to the default object). Closing twice, or
         before any registration, does nothing."""
         self._entries.clear()
         port, self._port = self._port, None
@@ -242,7 +269,9 @@ class Backend:
             fut.cancel()
         pool, self._pool = self._pool, None
         if pool is not None:
-            pool.close(cancel_queued=True)
+            # Killed, not closed: every call of it was rejected above, so a task still
+            # running (a loop that never ends) would only hold a worker for no one.
+            pool.kill()
 
     def __repr__(self) -> str:
         state = "not on the page" if self._port is None else f"{len(self._entries)} names"

@@ -157,6 +157,107 @@ test("close: waiting and running calls reject, the global and flag go, the name 
   assert.equal(typeof g.pwwPage("backend", () => {}), "object");
 });
 
+// Rejections nobody handles while `fn` runs (in Node they would end the process).
+async function unhandledDuring(fn) {
+  const seen = [];
+  const on = (e) => seen.push(e && e.message);
+  process.on("unhandledRejection", on);
+  try {
+    await fn();
+    await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    process.off("unhandledRejection", on);
+  }
+  return seen;
+}
+
+test("the object as a string or number calls nothing and leaves no rejection behind", async () => {
+  const { ctl, calls, obj } = made();
+  ctl.update(["f"], []);
+  await obj.ready;
+  const seen = await unhandledDuring(() => {
+    assert.equal(String(obj), "[object pywebworker backend]");
+    assert.equal(`${obj}`, "[object pywebworker backend]");
+    assert.equal(obj + "", "[object pywebworker backend]");
+    assert.ok(Number.isNaN(+obj));
+    assert.equal(Object.prototype.toString.call(obj), "[object pywebworker backend]");
+  });
+  assert.deepEqual(seen, []);
+  assert.equal(calls.length, 0);
+  // Registered under those names, they are Python's like any other.
+  ctl.update(["toString", "valueOf"], []);
+  obj.toString(1);
+  assert.deepEqual(calls.map((c) => c.fname), ["toString"]);
+  assert.equal(String(obj), "[object pywebworker backend]");  // conversion still calls nothing
+  assert.equal(calls.length, 1);
+});
+
+test("Object.prototype's names and odd names are plain names; symbols are not calls", async () => {
+  const { ctl, calls, obj } = made();
+  const odd = ["__proto__", "constructor", "hasOwnProperty", "valueOf", "1", "a.b", "é😀", "x".repeat(10000)];
+  ctl.update(odd, []);
+  await obj.ready;
+  for (const n of odd) obj[n](n.length);
+  assert.deepEqual(calls.map((c) => c.fname), odd);
+  assert.deepEqual(Object.keys(obj), odd);
+  assert.equal(Object.getPrototypeOf(obj), null);  // nothing inherited shadows a name
+  assert.equal(obj[Symbol.iterator], undefined);
+  assert.equal(obj[Symbol.asyncIterator], undefined);
+  await assert.rejects(obj[""](), /backend\. is not registered/);
+});
+
+test("close before ready: ready rejects (nothing waits forever), unhandled or not", async () => {
+  const { ctl, obj } = made();
+  const ready = obj.ready;
+  const early = assert.rejects(obj.f(), /backend was closed/);
+  const seen = await unhandledDuring(() => ctl.close());
+  assert.deepEqual(seen, []);  // nobody awaited ready: no unhandled rejection for it
+  await assert.rejects(ready, /backend was closed/);
+  await early;
+});
+
+test("a name whose global cannot be set (undefined, a read-only property) is refused, not silently dead", async () => {
+  const s = scope();
+  s.g.undefined = undefined;
+  Object.defineProperty(s.g, "undefined", { value: undefined, writable: false, configurable: false });
+  Object.defineProperty(s.g, "fixed", { value: undefined, writable: false, configurable: true });
+  Object.defineProperty(s.g, "setterOnly", { set(v) {}, configurable: true });
+  for (const name of ["undefined", "fixed", "setterOnly"]) {
+    const made = s.g.pwwPage(name, () => {});
+    assert.equal(typeof made, "string", name);
+    assert.match(made, new RegExp(`globalThis\\.${name} cannot be set`));
+    assert.equal(s.g[`${name}loaded`], undefined);
+  }
+});
+
+test("freezing or re-prototyping the object is refused and leaves it whole", async () => {
+  const { ctl, calls, obj } = made();
+  ctl.update(["f"], []);
+  await obj.ready;
+  assert.throws(() => Object.freeze(obj), TypeError);
+  assert.throws(() => Object.preventExtensions(obj), TypeError);
+  assert.throws(() => Object.setPrototypeOf(obj, Object.prototype), TypeError);
+  assert.equal(Object.isExtensible(obj), true);
+  assert.equal(Object.getPrototypeOf(obj), null);
+  ctl.update(["g"], []);
+  assert.deepEqual(Object.keys(obj), ["f", "g"]);  // the names still list
+  assert.ok(Object.getOwnPropertyDescriptor(obj, "g"));
+  obj.g(1);
+  assert.deepEqual(calls.map((c) => c.fname), ["g"]);
+});
+
+test("the loaded flag's global is not overwritten when it is something else (another object named apiloaded)", async () => {
+  const s = scope();
+  const other = s.g.pwwPage("apiloaded", () => {});
+  assert.equal(typeof other, "object");
+  const proxy = s.g.apiloaded;
+  const made = s.g.pwwPage("api", () => {});
+  assert.equal(typeof made, "string");
+  assert.match(made, /globalThis\.apiloaded, the flag of api, exists and is not a boolean/);
+  assert.equal(s.g.apiloaded, proxy);
+  assert.equal(s.g.api, undefined);
+});
+
 let failures = 0;
 for (const [name, fn] of tests) {
   try {

@@ -172,3 +172,67 @@ async def test_in_a_worker_hosted_pyodide(selenium_pyww_worker):
     got = (await run_js("(async () => { await backend.ready; return [await backend.add(2, 3), events]; })()")).to_py()
     assert got == [5, ["backendloaded"]]
     page.backend.close()
+
+
+# A hostile page and notebook: what only the real event loop and JS engine show (an
+# exception leaving Pyodide's event loop ends a Node process). The pieces are in
+# tests/unit/test_page.py and tests/js/test_page.mjs.
+@run_in_pyodide
+async def test_hostile_bindings_leave_the_page_and_process_alive(selenium_pyww):
+    import asyncio
+
+    import pytest
+    from pyodide.code import run_js
+    from pyodide.ffi import JsException
+
+    from pywebworker import page
+
+    async def interrupted():
+        await asyncio.sleep(0)
+        raise KeyboardInterrupt("stop")
+
+    async def leaves():
+        await asyncio.sleep(0)
+        raise SystemExit(7)
+
+    def lone(s):
+        return [s, "\ud800x\udc00"]
+
+    gate = asyncio.get_event_loop().create_future()
+    page.backend.close()  # a notebook's earlier cell
+    page.register_bindings([interrupted, leaves, lone])
+    page.register_binding(lambda: gate, name="future")
+    got = (await run_js("""(async () => {
+      await backend.ready;
+      const out = {};
+      for (const name of ["interrupted", "leaves"]) {
+        try { await backend[name](); out[name] = "resolved"; } catch (e) {
+          out[name] = [e.name, e.message, e.pythonType];
+        }
+      }
+      const l = await backend.lone("\\ud800a");
+      out.lone = [l[0] === "\\ud800a", l[1] === "\\ud800x\\udc00"];
+      out.text = [String(backend), `${backend}`];
+      globalThis.futureCall = backend.future();
+      return out;
+    })()""")).to_py()
+    assert got["interrupted"] == ["PythonError", "stop", "KeyboardInterrupt"]
+    assert got["leaves"] == ["PythonError", "7", "SystemExit"]
+    assert got["lone"] == [True, True]
+    assert got["text"] == ["[object pywebworker backend]"] * 2
+    gate.set_result({"n": 1})  # an asyncio.Future returned by a plain function
+    assert (await run_js("futureCall")).to_py() == {"n": 1}
+
+    # Closed, then used again through the module's functions (a notebook's next cell).
+    page.backend.close()
+    page.register_binding(lambda: "again", name="again")
+    assert await run_js("backend.again()") == "again"
+
+    # Closed before ready: ready rejects rather than leaving the page waiting.
+    page.backend.close()
+    page.register_binding(lambda: 0, name="zero")
+    ready = run_js("backend.ready")
+    page.backend.close()
+    with pytest.raises(JsException, match="backend was closed"):
+        await asyncio.wait_for(ready, 5)
+    assert run_js("globalThis.backend === undefined && globalThis.backendloaded === false")

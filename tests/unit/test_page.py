@@ -14,7 +14,7 @@ import pytest
 from fakejs import FakePage, FakeRuntime
 from test_pool import Workers
 
-from pywebworker import WorkerPool, page
+from pywebworker import PayloadError, WorkerPool, page
 from pywebworker.page import Backend
 
 Run = Callable[[Awaitable[Any]], Any]
@@ -23,7 +23,8 @@ Turn = Callable[[], None]
 
 @pytest.fixture
 def backend(rt: FakeRuntime) -> Any:
-    b = Backend()
+    b = Backend()  # the module's default object (one per name): fresh for each test
+    b.close()
     yield b
     b.close()
 
@@ -152,13 +153,13 @@ def test_async_binding_and_close_cancels(rt: FakeRuntime, backend: Backend, run:
 
 def test_one_object_per_name(rt: FakeRuntime, backend: Backend) -> None:
     backend.register_binding(print)
-    other = Backend("backend")
-    with pytest.raises(ValueError, match="close\\(\\) that one first"):
-        other.register_binding(print)
-    backend.close()
-    other.register_binding(print)  # the name is free again
-    assert the_page(rt).names == {"print"}
-    other.close()
+    assert Backend("backend") is backend is page.backend  # as logging.getLogger: a cell run again finds it
+    assert backend.names == {"print": "binding"}
+    api = Backend("api")
+    assert api is not backend and Backend("api") is api
+    api.register_binding(len)
+    assert the_page(rt, "api").names == {"len"} and the_page(rt).names == {"print"}
+    api.close()
     with pytest.raises(TypeError):
         Backend(3)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
@@ -209,8 +210,18 @@ def test_default_pool_made_once_and_closed(rt: FakeRuntime, backend: Backend) ->
         backend.register_task(abs, timeout=0)
     with pytest.raises(TypeError, match="WorkerPool"):
         backend.register_task(abs, pool="pool")  # type: ignore[arg-type]
+    import threading
+
+    lock = threading.Lock()
+
+    def holds_a_lock() -> bool:
+        return lock.locked()
+
+    with pytest.raises(PayloadError, match="cannot send .*holds_a_lock.*cannot pickle"):
+        backend.register_task(holds_a_lock)  # refused here, not at each call of the page
+    assert "holds_a_lock" not in backend.names
     backend.close()
-    assert pool.state in ("closing", "closed")
+    assert pool.state == "killed"
 
 
 def test_module_functions_use_the_default_object(rt: FakeRuntime, turn: Turn) -> None:
@@ -226,3 +237,108 @@ def test_module_functions_use_the_default_object(rt: FakeRuntime, turn: Turn) ->
     finally:
         page.unregister("ping")
     assert the_page(rt).names == set()
+    page.backend.close()
+
+
+@pytest.mark.parametrize("exc_type", [KeyboardInterrupt, SystemExit, GeneratorExit, BaseException])
+def test_async_binding_base_exception_stays_inside(rt: FakeRuntime, backend: Backend, turn: Turn,
+                                                   exc_type: type[BaseException]) -> None:
+    # asyncio lets KeyboardInterrupt and SystemExit out of a task's step, through the
+    # loop: in Pyodide out of a JS timer callback, which ends a Node process.
+    async def leave() -> None:
+        await asyncio.sleep(0)
+        raise exc_type("bye")
+
+    backend.register_binding(leave)
+    p = the_page(rt)
+    i = p.call("leave")
+    turn()  # raises here if it escapes the loop
+    ok, err = p.answers[i]
+    assert not ok and err["type"] == exc_type.__name__ and err["message"] == "bye" and "in leave" in err["traceback"]
+    assert "pywebworker" not in err["traceback"]
+    assert not backend._running
+
+
+def test_a_task_result_that_cannot_cross_is_a_type_error() -> None:
+    # The worker refuses to pickle the result (a lock, a generator): a value that cannot
+    # cross, as a result refused here, so the page sees a TypeError too.
+    import json
+
+    from pywebworker._errors import RemoteError
+    from pywebworker.page import _error_data
+
+    refused = RemoteError("PayloadError", "the task's result (lock) cannot be pickled", "Traceback...")
+    err = json.loads(_error_data(refused, False))
+    assert err == {"type": "PayloadError", "message": "the task's result (lock) cannot be pickled",
+                   "traceback": "Traceback...", "js": "TypeError"}
+    other = json.loads(_error_data(RemoteError("KeyError", "'k'", ""), False))
+    assert other["js"] == "" and other["type"] == "KeyError"
+
+
+def test_the_default_object_works_again_after_close(rt: FakeRuntime, turn: Turn) -> None:
+    # A notebook closes page.backend in one cell and registers again in the next: the
+    # module's functions are bound to that one object, so a closed object that could
+    # never register again would leave page.register_binding dead until a restart.
+    page.backend.close()  # an earlier test's object, of another fake runtime
+    page.register_binding(lambda: 1, name="one")
+    first = the_page(rt)
+    page.backend.close()
+    assert first.closed and page.backend.names == {}
+    page.register_binding(lambda: 2, name="two")
+    try:
+        second = the_page(rt)
+        assert second is not first and second.names == {"two"}
+        assert second.answers[second.call("two")] == (True, 2)
+    finally:
+        page.backend.close()
+
+
+def test_answers_go_to_the_object_the_call_came_from(rt: FakeRuntime, backend: Backend, turn: Turn) -> None:
+    # Closed and registered again in one go: the old calls' cancellations, delivered
+    # later, must not settle the new object's calls (ids start again at 1 there).
+    async def never() -> None:
+        await asyncio.Event().wait()
+
+    gate: asyncio.Future[str] = asyncio.get_event_loop().create_future()
+
+    async def later() -> str:
+        return await gate
+
+    backend.register_binding(never)
+    old = the_page(rt)
+    old.call("never")
+    turn()
+    backend.close()
+    backend.register_binding(later)
+    new = the_page(rt)
+    new._ids = iter(range(1, 100))  # as a fresh JS object numbers its calls
+    i = new.call("later")
+    turn()
+    assert i not in new.answers  # not the old call's cancellation
+    gate.set_result("late")
+    turn()
+    assert new.answers[i] == (True, "late")
+
+
+def test_close_stops_a_task_running_forever_in_its_own_pool(rt: FakeRuntime, backend: Backend, turn: Turn) -> None:
+    # Its call was rejected at close(): no one can receive its result, so the worker of
+    # the pool this object made is stopped rather than left running (a notebook's loop).
+    def forever() -> None:
+        while True:
+            pass
+
+    backend.register_task(forever)
+    pool = backend.pool
+    assert pool is not None
+    workers = Workers(rt, pool)
+    workers.boot()
+    turn()
+    p = the_page(rt)
+    p.call("forever")
+    turn()
+    running = [port for port in workers.ports() if workers.calls(port)]
+    assert len(running) == 1
+    backend.close()
+    turn()
+    assert not running[0].spawned  # terminated: the never-ending task is gone
+    assert pool.state == "killed"
