@@ -6,6 +6,7 @@ async function pwwBoot(init) {
   if (!pwwOpenQueue(init)) return;
   let boot = null, quiet = false, py = null;
   try {
+    pwwSay(PWW.STAGE, "loading");
     const { loadPyodide } = await import(init.moduleURL);
     py = await loadPyodide({
       indexURL: init.indexURL,
@@ -31,6 +32,7 @@ async function pwwBoot(init) {
   // False once it said why it failed.
   const install = async (packages) => {
     if (!packages.length) return true;
+    pwwSay(PWW.STAGE, "installing");
     quiet = true;
     try { await py.loadPackage("micropip", { messageCallback: () => {} }); } finally { quiet = false; }
     return boot.install(JSON.stringify(packages), JSON.stringify(init.indexes || {}));
@@ -44,6 +46,7 @@ async function pwwBoot(init) {
     }
     const config = await pwwPyConfig(py, boot, job.config, install);
     if (!config) return;
+    pwwSay(PWW.STAGE, "script");
     const code = job.url ? await pwwFetchText(job.url) : job.script;
     // A filename not in <...> makes Pyodide put the source in linecache: tracebacks show lines.
     await boot.run(code, `/worker/${job.name}.py`, !!job.tasks, JSON.stringify(config));
@@ -60,6 +63,7 @@ async function pwwBoot(init) {
 // _boot.run applies ({env, argv}), or null once it said why the start failed.
 async function pwwPyConfig(py, boot, config, install) {
   if (!config) return {};
+  if (config.url || (config.files && config.files.length)) pwwSay(PWW.STAGE, "files");
   if (config.url) {
     const checked = boot.load_config(new TextDecoder().decode(await pwwFetchBytes(config.url)), config.url);
     if (!checked) return null;

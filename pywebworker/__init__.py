@@ -1,6 +1,7 @@
 """pywebworker: background workers for Python in Pyodide, running Python or JavaScript,
 with message queues that remember what has been read."""
 
+from ._display import messages_table, set_progress
 from ._dom import HostProxy
 from ._errors import (
     CoreError,
@@ -51,8 +52,10 @@ __all__ = [
     "WorkerStateError",
     "__version__",
     "create_named_worker",
+    "messages_table",
     "parent",
     "prestart",
+    "set_progress",
     "shared_memory_available",
     "workers",
 ]
