@@ -162,12 +162,30 @@ except PayloadError as e:
 async def test_packages_and_url(selenium_pyww):
     from pywebworker import PyWorker
 
-    async with PyWorker("import packaging\nfrom pywebworker import parent\n"
-                        "parent.send_message(packaging.__name__)", packages=["packaging"]) as w:
-        assert (await w.receive(timeout=60)).read() == "packaging"
+    from pywebworker._display import Progress
+
+    w = PyWorker("import packaging\nfrom pywebworker import parent\n"
+                 "parent.send_message(packaging.__name__)", packages=["packaging"], name="pkg<1>").start()
+    assert Progress.open(True) is None  # no IPython here: ready() shows nothing
+    await w.ready(timeout=60, progress=True)
+    assert (await w.receive(timeout=60)).read() == "packaging"
+    # The start-up stages, reported by the worker in order, timed from start().
+    assert [s for s, _ in w.stages] == ["loading", "installing", "script"]
+    times = [t for _, t in w.stages]
+    assert times == sorted(times) and 0 <= times[0] < w.uptime
+    w.send_message("undelivered? no")
+    html = w._repr_html_()
+    cell = "</th><td style='text-align:left'>"
+    for part in ("Python worker <b>pkg&lt;1&gt;</b>", f"state{cell}running<", f"received / unread{cell}1 / 0<",
+                 f"sent / undelivered{cell}1 / 0<", f"pending calls{cell}0<", "running for"):
+        assert part in html, (part, html)
+    w.kill()
+    assert "ran for" in w._repr_html_() and ">killed<" in w._repr_html_()
     url = "data:text/x-python,from%20pywebworker%20import%20parent%0Aparent.send_message('from%20url')"
     async with PyWorker(url=url) as w:
         assert (await w.receive(timeout=60)).read() == "from url"
+        assert [s for s, _ in w.stages] == ["loading", "script"]
+        assert "from url" in w.get_message(0)._repr_html_()
 
 
 @run_in_pyodide
