@@ -63,13 +63,13 @@ async function pwwBoot(init) {
 // _boot.run applies ({env, argv}), or null once it said why the start failed.
 async function pwwPyConfig(py, boot, config, install) {
   if (!config) return {};
-  if (config.url || (config.files && config.files.length)) pwwSay(PWW.STAGE, "files");
   if (config.url) {
     const checked = boot.load_config(new TextDecoder().decode(await pwwFetchBytes(config.url)), config.url);
     if (!checked) return null;
     config = JSON.parse(checked);
     if (!await install(config.packages)) return null;
   }
+  if (config.files && config.files.length) pwwSay(PWW.STAGE, "files");
   await pwwConfigFiles(py.FS, config, (bytes, dir, format) => py.unpackArchive(bytes, format, { extractDir: dir }), {
     keep: PWW_HOST_ROOT,
     strerror: (errno) => py.runPython(`import os; os.strerror(${errno | 0})`),

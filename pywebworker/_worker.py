@@ -868,7 +868,8 @@ class PyWorker(_Worker):
         if self.warm_start:
             return ["script"]
         config = self.config
-        files = self.interpreter == "pyodide" and (isinstance(config, str) or bool(config and config.files))
+        # A config URL's files and packages are known only once the worker fetched it.
+        files = self.interpreter == "pyodide" and isinstance(config, WorkerConfig) and bool(config.files)
         return ["loading", *(["installing"] if self.packages else []), *(["files"] if files else []), "script"]
 
     def interrupt(self) -> None:

@@ -161,7 +161,6 @@ except PayloadError as e:
 @run_in_pyodide
 async def test_packages_and_url(selenium_pyww):
     from pywebworker import PyWorker
-
     from pywebworker._display import Progress
 
     w = PyWorker("import packaging\nfrom pywebworker import parent\n"
