@@ -313,3 +313,43 @@ def test_a_pool_shows_its_workers_starting_then_a_summary(rt: FakeRuntime, run: 
     assert "⏳ p: 1 of 2 workers ready; p-2 installing packages" in lines, ipython
     assert re.fullmatch(r"✓ p ready in [\d.]+ s: 2 workers", ipython[-1]), ipython
     pool.kill()
+
+
+def test_with_ipythons_own_display_machinery(rt: FakeRuntime, run: Run, loop: asyncio.AbstractEventLoop,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real IPython (tools/requirements-test.txt): one display with a display_id,
+    then updates of it (``update_display_data``), text/plain and text/html each time."""
+    ipython = pytest.importorskip("IPython", reason="IPython is pinned in tools/requirements-test.txt; not installed")
+    from IPython.core.displaypub import DisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+
+    published: list[tuple[dict[str, str], bool, str]] = []
+
+    class Capture(DisplayPublisher):  # type: ignore[misc]
+        def publish(self, data: dict[str, str], metadata: Any = None, source: Any = None, *,
+                    transient: dict[str, str] | None = None, update: bool = False, **kw: Any) -> None:
+            published.append((data, update, (transient or {}).get("display_id", "")))
+
+    monkeypatch.setattr(_display, "REFRESH", 0.01)
+    shell = InteractiveShell.instance(display_pub_class=Capture)
+    try:
+        assert ipython.get_ipython() is shell
+        w = PyWorker("x", name="<w>").start()
+        port = rt.port(w)
+
+        async def boot() -> None:
+            await asyncio.sleep(0.05)
+            port.say("stage", stage="loading")
+            await asyncio.sleep(0.05)
+            port.say("started")
+            port.say("ready", exports=[])
+
+        loop.create_task(boot())
+        run(w.ready())
+    finally:
+        InteractiveShell.clear_instance()
+    assert len(published) >= 3 and not published[0][1] and all(u for _, u, _ in published[1:])  # shown, then updated
+    assert len({d for _, _, d in published}) == 1 and published[0][2]  # one display, one id
+    assert published[-1][0]["text/plain"].startswith("✓ <w> ready in ")
+    assert "&lt;w&gt;" in published[-1][0]["text/html"]
+    assert any("loading Pyodide" in data["text/plain"] for data, _, _ in published)
