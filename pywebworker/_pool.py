@@ -207,7 +207,7 @@ class WorkerPool:
     async def _until_ready(self, slot: _Slot) -> None:
         worker = slot.worker
         try:
-            await worker.ready()
+            await worker.ready(progress=False)  # in the background: no progress line
         except BaseException as exc:
             if self._state == "killed" or slot.worker is not worker:
                 return

@@ -312,6 +312,7 @@ def test_a_pool_shows_its_workers_starting_then_a_summary(rt: FakeRuntime, run: 
     assert "⏳ p: 0 of 2 workers ready; p-1 starting, p-2 starting" in lines, ipython
     assert "⏳ p: 1 of 2 workers ready; p-2 installing packages" in lines, ipython
     assert re.fullmatch(r"✓ p ready in [\d.]+ s: 2 workers", ipython[-1]), ipython
+    assert all(line.startswith(("⏳ p:", "✓ p ")) for line in ipython)  # no line of the workers' own
     pool.kill()
 
 
