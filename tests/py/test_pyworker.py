@@ -160,13 +160,39 @@ except PayloadError as e:
 
 @run_in_pyodide
 async def test_packages_and_url(selenium_pyww):
+    import re
+    import sys
+    import types
+
     from pywebworker import PyWorker
     from pywebworker._display import Progress
 
     w = PyWorker("import packaging\nfrom pywebworker import parent\n"
                  "parent.send_message(packaging.__name__)", packages=["packaging"], name="pkg<1>").start()
     assert Progress.open(True) is None  # no IPython here: ready() shows nothing
-    await w.ready(timeout=60, progress=True)
+    # The progress line on this event loop, through a stand-in for IPython's display.
+    shown = []
+
+    class Handle:
+        def update(self, line):
+            shown.append(repr(line))
+
+    def display(line, display_id=False):
+        shown.append(repr(line))
+        return Handle()
+
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: object()
+    ipython.display = types.ModuleType("IPython.display")
+    ipython.display.display = display
+    sys.modules.update({"IPython": ipython, "IPython.display": ipython.display})
+    try:
+        await w.ready(timeout=60)
+    finally:
+        del sys.modules["IPython"], sys.modules["IPython.display"]
+    assert shown[0].startswith("⏳ pkg<1>: ") and len(shown) >= 2, shown
+    assert re.fullmatch(r"✓ pkg<1> ready in \S+ s \(loading Pyodide \S+ s, installing packages \S+ s, "
+                        r"running the script \S+ s\)", shown[-1]), shown
     assert (await w.receive(timeout=60)).read() == "packaging"
     # The start-up stages, reported by the worker in order, timed from start().
     assert [s for s, _ in w.stages] == ["loading", "installing", "script"]
