@@ -187,6 +187,9 @@ function pwwHost(core, bundles, dispatch) {
       return x.pww_w_unread(id, OUTBOUND);
     },
 
+    // [messages sent so far, of which not delivered yet]: the outbound queue's counts.
+    outbound(id) { return [x.pww_w_length(id, OUTBOUND), x.pww_w_unread(id, OUTBOUND)]; },
+
     // Forget a worker entirely (terminating it if needed) and free its messages.
     destroy(id) {
       const rec = records.get(id);

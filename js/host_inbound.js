@@ -133,6 +133,7 @@ function pwwHostInbound(h) {
         return dispatch(rec.id, "state");
       case PWW.FAILED: return fail(rec, m.error);
       case PWW.OUTPUT: return dispatch(rec.id, "output", m.stream, m.text);
+      case PWW.STAGE: return m.stage ? dispatch(rec.id, "stage", m.stage) : undefined;
       case PWW.ERROR: return pushError(rec, m.error);
       case PWW.JSON: return receive(rec, m.text, true);
       case PWW.MSGS: return receiveMany(rec, m);

@@ -29,6 +29,7 @@ async function pwwBoot(init) {
   const filename = `/worker/${init.name}.py`;
   let mod = null, lift = 0, mp = null;
   try {
+    pwwSay(PWW.STAGE, "loading");
     const where = await pwwMpyURLs(init);
     const { loadMicroPython } = await import(where.moduleURL);
     mp = await pwwMpyBounded(() => loadMicroPython({
@@ -57,6 +58,7 @@ async function pwwBoot(init) {
     // `await` (its compiler makes the module a coroutine there): a script with one runs
     // after a first line that awaits nothing, and tracebacks count lines without it.
     lift = /^[ \t]*async[ \t]+(for|with)\b/m.test(code) ? 1 : 0;
+    pwwSay(PWW.STAGE, "script");
     mod._boot(filename, /^[ \t]*__export__[ \t]*(=|:)/m.test(code), lift);
     await mp.runPythonAsync(lift ? "await __import__('pywebworker')._nothing()\n" + code : code);
     mod._top_level_done();

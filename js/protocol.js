@@ -10,9 +10,12 @@ const PWW = Object.freeze({
   TAG: "__pywebworker__",
   INIT: "init", STARTED: "started", READY: "ready", FAILED: "failed", OUTPUT: "output",
   ERROR: "error", EXIT: "exit", JSON: "json", CALLS: "calls", RETURNS: "returns",
-  WARM: "warm", RUN: "run", MSGS: "msgs", RING: "ring", BELL: "bell", SYNC: "sync",
+  WARM: "warm", RUN: "run", MSGS: "msgs", RING: "ring", BELL: "bell", SYNC: "sync", STAGE: "stage",
 });
 
+// A PyWorker's start-up stages, in order (a start skips those it does not need):
+// loading the interpreter, installing packages, fetching the config's files, running the script.
+const PWW_STAGES = Object.freeze(["loading", "installing", "files", "script"]);
 const pwwStr = (v, dflt = "") => (v === undefined || v === null ? dflt : String(v));
 const pwwList = (v) => (Array.isArray(v) ? v : []);
 const PWW_INIT_FIELDS = ["indexURL", "moduleURL", "name", "script", "url", "packages", "files", "indexes", "modules",
@@ -39,6 +42,10 @@ const PWW_MESSAGES = Object.freeze(Object.assign(Object.create(null), {
   run: { dir: "host->pyworker", build: (opts) => pwwPick(opts, PWW_RUN_FIELDS), read: (d) => pwwPick(d, PWW_RUN_FIELDS) },
   // A PyWorker's Pyodide and packages are up: the host may deliver user messages.
   started: { dir: "pyworker->host", build: () => ({}), read: () => ({}) },
+  // A PyWorker's start-up reached a stage (PWW_STAGES), for the host's progress line
+  // (pywebworker/_display.py): a few per start, none once the script runs.
+  stage: { dir: "pyworker->host", build: (stage) => ({ stage: String(stage) }),
+    read: (d) => ({ stage: PWW_STAGES.includes(d.stage) ? d.stage : "" }) },
   // The script's top level has run (or waits for the host); `exports` are its names.
   ready: { dir: "worker->host", build: (exports) => ({ exports: Array.from(exports || [], String) }),
     read: (d) => ({ exports: pwwList(d.exports).map(String) }) },

@@ -6,6 +6,7 @@ async function pwwBoot(init) {
   if (!pwwOpenQueue(init)) return;
   let boot = null, quiet = false, py = null;
   try {
+    pwwSay(PWW.STAGE, "loading");
     const { loadPyodide } = await import(init.moduleURL);
     py = await loadPyodide({
       indexURL: init.indexURL,
@@ -31,6 +32,7 @@ async function pwwBoot(init) {
   // False once it said why it failed.
   const install = async (packages) => {
     if (!packages.length) return true;
+    pwwSay(PWW.STAGE, "installing");
     quiet = true;
     try { await py.loadPackage("micropip", { messageCallback: () => {} }); } finally { quiet = false; }
     return boot.install(JSON.stringify(packages), JSON.stringify(init.indexes || {}));
@@ -44,6 +46,7 @@ async function pwwBoot(init) {
     }
     const config = await pwwPyConfig(py, boot, job.config, install);
     if (!config) return;
+    pwwSay(PWW.STAGE, "script");
     const code = job.url ? await pwwFetchText(job.url) : job.script;
     // A filename not in <...> makes Pyodide put the source in linecache: tracebacks show lines.
     await boot.run(code, `/worker/${job.name}.py`, !!job.tasks, JSON.stringify(config));
@@ -66,6 +69,7 @@ async function pwwPyConfig(py, boot, config, install) {
     config = JSON.parse(checked);
     if (!await install(config.packages)) return null;
   }
+  if (config.files && config.files.length) pwwSay(PWW.STAGE, "files");
   await pwwConfigFiles(py.FS, config, (bytes, dir, format) => py.unpackArchive(bytes, format, { extractDir: dir }), {
     keep: PWW_HOST_ROOT,
     strerror: (errno) => py.runPython(`import os; os.strerror(${errno | 0})`),

@@ -2,6 +2,7 @@
 with message queues that remember what has been read."""
 
 from . import page
+from ._display import messages_table, set_progress
 from ._dom import HostProxy
 from ._errors import (
     CoreError,
@@ -52,9 +53,11 @@ __all__ = [
     "WorkerStateError",
     "__version__",
     "create_named_worker",
+    "messages_table",
     "page",
     "parent",
     "prestart",
+    "set_progress",
     "shared_memory_available",
     "workers",
 ]

@@ -201,7 +201,7 @@ class _JsInbound:
 
 _WORKER = _INBOUND + (
     "state", "startJs", "startPy", "adopt", "isWarm", "interrupt", "shared", "wait", "send", "sendMany", "kill",
-    "destroy", "watch", "handler",
+    "destroy", "watch", "handler", "outbound",
     "setLimits", "dropped", "isReady", "failure", "exports", "call", "callBegin", "callSend", "callCancel", "callStat",
     "replies",
 )
@@ -289,6 +289,10 @@ class _JsWorkerPort(_JsInbound):
     def dropped(self) -> int:
         return int(self._f.dropped(self.id))
 
+    def outbound(self) -> tuple[int, int]:
+        sent, undelivered = self._f.outbound(self.id).to_py()
+        return int(sent), int(undelivered)
+
     def is_ready(self) -> bool:
         return bool(self._f.isReady(self.id))
 
@@ -360,6 +364,8 @@ class _JsHostGlue:
                 events.state(worker_id)
             elif event == "output":
                 events.output(worker_id, str(a), str(b))
+            elif event == "stage":
+                events.stage(worker_id, str(a))
         except BaseException as exc:
             report(f"pywebworker: error while handling the event {event!r} of worker {worker_id}", exc)
 

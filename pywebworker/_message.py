@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._constants import MSG_KIND_NAMES, MSG_TEXT
+from ._display import message_html
 from ._errors import MessageReleasedError
 from ._payload import decode
 
@@ -131,6 +132,9 @@ class WorkerMessage:
         if self._kind == MSG_TEXT:
             return raw  # the common case, without a call
         return decode(self._kind, raw, self._js_numbers)
+
+    def _repr_html_(self) -> str:
+        return message_html(self)
 
     def __repr__(self) -> str:
         try:

@@ -75,6 +75,11 @@ class Outbox:
         """Whether text and JSON messages wait for the end of the task (see :meth:`add`)."""
         return self._open
 
+    @property
+    def waiting(self) -> int:
+        """Messages waiting here for the end of the task (sent, not yet in the core)."""
+        return len(self._texts)
+
     def set_max_bytes(self, max_bytes: int) -> None:
         """The outbound queue's byte limit (0: none), as the owner set it in the core."""
         self._fast_max = min(max_bytes or MAX_LEN, MAX_LEN)

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import html
 import math
 import operator
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import _config, _js
+from . import _config, _display, _js
 from ._errors import (
     PayloadError,
     PyWebWorkerError,
@@ -208,7 +207,7 @@ class WorkerPool:
     async def _until_ready(self, slot: _Slot) -> None:
         worker = slot.worker
         try:
-            await worker.ready()
+            await worker.ready(progress=False)  # in the background: no progress line
         except BaseException as exc:
             if self._state == "killed" or slot.worker is not worker:
                 return
@@ -389,13 +388,17 @@ class WorkerPool:
             await asyncio.shield(self._room)
 
     # -- the API ---------------------------------------------------------------------------
-    async def ready(self, timeout: float | None = None) -> WorkerPool:
+    async def ready(self, timeout: float | None = None, *, progress: bool | None = None) -> WorkerPool:
         """Wait until every worker is ready; returns ``self``.
 
         Parameters
         ----------
         timeout : float | None
             Seconds; ``None`` waits for ever.
+        progress : bool | None
+            In a notebook (an IPython kernel), a pool that is not ready yet shows a
+            line with how many workers are ready and the stage of each other one, then
+            a one-line summary; as ``PyWorker.ready``'s.
 
         Raises
         ------
@@ -413,7 +416,12 @@ class WorkerPool:
             raise WorkerKilledError(f"{self.name} was killed")
         if self._start_error is not None and self._ready.done() and self._ready.exception() is None:
             raise self._start_error  # a replacement worker could not start: the pool stopped
-        await asyncio.wait_for(asyncio.shield(self._ready), timeout)
+        waiting = asyncio.wait_for(asyncio.shield(self._ready), timeout)
+        line = None if self._ready.done() else _display.Progress.open(progress)
+        if line is None:
+            await waiting
+        else:
+            await line.follow(waiting, self._status, self._summary)
         return self
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
@@ -679,20 +687,38 @@ class WorkerPool:
         )
 
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td>{html.escape(w.name)}</td><td>{html.escape(w.state)}</td>"
-            f"<td>{'busy' if s.task else ('idle' if s.ready else 'starting')}</td>"
-            f"<td>{html.escape(s.task.label) if s.task else ''}</td></tr>"
-            for s, w in ((s, s.worker) for s in self._slots)
-        )
+        rows = [(s.worker.name, s.worker.state, self._doing(s), s.task.label if s.task else "") for s in self._slots]
         head = (
-            f"<b>WorkerPool {html.escape(self.name)}</b> ({html.escape(self._state)}): size {self.size}, "
+            f"WorkerPool {self.name} ({self._state}): size {self.size}, "
             f"busy {self.busy}, queued {self.queued}, done {self.done}, failed {self.failed}, "
             f"replaced {self.replaced}, up {time.monotonic() - self._started:.1f} s"
         )
-        return (
-            f"<div>{head}<table><tr><th>worker</th><th>state</th><th>now</th><th>task</th></tr>{rows}</table></div>"
-        )
+        return _display.pool_html(head, rows)
+
+    @staticmethod
+    def _doing(slot: _Slot) -> str:
+        """What a slot's worker does now: busy, idle, or the stage of its start."""
+        if slot.task is not None:
+            return "busy"
+        if slot.ready:
+            return "idle"
+        stages = slot.worker._stages  # noqa: SLF001
+        return _display.stage_name(slot.worker, stages[-1][0]) if stages else "starting"
+
+    def _status(self) -> str:
+        """The progress line of a pool that starts (ready(), in a notebook)."""
+        ready = sum(1 for s in self._slots if s.ready)
+        starting = ", ".join(f"{s.worker.name} {self._doing(s)}" for s in self._slots if not s.ready)
+        return (f"⏳ {self.name}: {ready} of {self.size} workers ready"
+                f"{'; ' + starting if starting else ''}, {time.monotonic() - self._started:.1f} s")
+
+    def _summary(self, error: BaseException | None) -> str:
+        took = f"{time.monotonic() - self._started:.1f} s"
+        if error is None:
+            return f"✓ {self.name} ready in {took}: {self.size} workers"
+        if isinstance(error, TimeoutError):
+            return f"⏳ {self.name}: still starting after {took} (ready() timed out)"
+        return f"✗ {self.name} did not start ({took}): {type(error).__name__}: {error}"
 
     async def __aenter__(self) -> WorkerPool:
         try:

@@ -59,7 +59,7 @@ class _Spare(PyWorker):
     async def up(self) -> None:
         """Wait until warm, or taken; raises ``WorkerStartError`` if it failed to boot."""
         try:
-            await self.ready()
+            await self.ready(progress=False)  # in the background: no progress line
         except WorkerKilledError:
             if not self.taken:
                 raise
@@ -100,7 +100,7 @@ def refill_after(worker: PyWorker, k: Key) -> None:
 
     async def later() -> None:
         try:
-            await worker.ready()
+            await worker.ready(progress=False)  # in the background: no progress line
         except BaseException:  # its owner sees why; the spare is replaced anyway
             pass
         _top_up(k)

@@ -9,7 +9,7 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
-from . import _config, _js, _named
+from . import _config, _display, _js, _named
 from ._client import CallClient
 from ._config import WorkerConfig
 from ._constants import (
@@ -72,6 +72,11 @@ class _Events:
         if worker is not None:
             worker._on_output(stream, text)  # noqa: SLF001
 
+    def stage(self, worker_id: int, stage: str) -> None:
+        worker = _live.get(worker_id)
+        if worker is not None:
+            worker._on_stage(stage)  # noqa: SLF001
+
     def calls(self, worker_id: int, text: str, bufs: list[list[bytes]]) -> None:
         worker = _live.get(worker_id)
         if worker is not None:
@@ -118,6 +123,9 @@ class _Worker(Endpoint, CallClient, CallServer):
         self.name = name or f"worker-{port.id}"
         # Registered at start() under this name (pywebworker.workers); None: not listed.
         self._listed_as: str | None = name or None
+        self._started: float | None = None  # time.monotonic() of start()
+        self._ended: float | None = None  # ... of the first sight of killed or failed
+        self._stages: list[tuple[str, float]] = []  # (stage, seconds after start()): _on_stage
         _live[port.id] = self
         weakref.finalize(self, port.destroy)
 
@@ -139,6 +147,17 @@ class _Worker(Endpoint, CallClient, CallServer):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} id={self._id} {self.state}>"
+
+    def _repr_html_(self) -> str:
+        return _display.worker_html(self)
+
+    @property
+    def uptime(self) -> float | None:
+        """Seconds since ``start()`` (float), until the worker was killed or failed;
+        ``None`` before ``start()``."""
+        if self._started is None:
+            return None
+        return (time.monotonic() if self._ended is None else self._ended) - self._started
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> _Worker:
@@ -166,9 +185,11 @@ class _Worker(Endpoint, CallClient, CallServer):
         listed = self._listed_as
         if listed is not None:
             _named.workers._add(self, listed)  # noqa: SLF001 - raises ValueError if the name is taken
+        self._started = time.monotonic()
         try:
             self._start()
         except BaseException:
+            self._started = None
             if listed is not None:
                 _named.workers._leave(self, listed)  # noqa: SLF001
             raise
@@ -390,7 +411,7 @@ class _Worker(Endpoint, CallClient, CallServer):
             return self._last_error(WorkerFailedError)
         return None
 
-    async def ready(self, timeout: float | None = None) -> _Worker:
+    async def ready(self, timeout: float | None = None, *, progress: bool | None = None) -> _Worker:
         """Wait until the worker has run its script's top level; returns ``self``.
 
         Parameters
@@ -398,6 +419,13 @@ class _Worker(Endpoint, CallClient, CallServer):
         timeout : float | None
             Seconds (any finite value >= 0); ``None`` or ``float("inf")`` waits for
             ever.
+        progress : bool | None
+            In a notebook (an IPython kernel, as in JupyterLite), a PyWorker that is
+            not ready yet shows a line that follows its start-up (loading Pyodide,
+            installing packages, fetching files, running the script) and ends as a
+            one-line summary: the time each stage took, or the error. ``False``: no
+            line; ``None``: as ``pywebworker.set_progress`` says (on by default).
+            Outside IPython (plain Pyodide, Node) nothing is shown.
 
         Raises
         ------
@@ -413,7 +441,20 @@ class _Worker(Endpoint, CallClient, CallServer):
         TimeoutError
             after ``timeout`` seconds.
         """
-        return await self._ready(make_deadline(timeout))
+        until = make_deadline(timeout)
+        if self._kind == KIND_PYTHON and self.state in ("starting", "running") and not self._is_ready():
+            line = _display.Progress.open(progress)
+            if line is not None:
+                planned = self._planned()
+                return await line.follow(
+                    self._ready(until), lambda: _display.worker_status(self, planned),
+                    lambda exc: _display.worker_summary(self, exc),
+                )
+        return await self._ready(until)
+
+    def _planned(self) -> list[str]:
+        """The start-up stages this worker goes through (js/protocol.js PWW_STAGES)."""
+        return ["loading", "script"]
 
     async def _ready(self, until: float | None) -> _Worker:
         while True:
@@ -444,13 +485,20 @@ class _Worker(Endpoint, CallClient, CallServer):
         except Exception as exc:  # a replaced stream that fails: say so, go on
             report(f"pywebworker: could not print a line of {self.name}'s {stream}", exc)
 
+    def _on_stage(self, stage: str) -> None:
+        if self._started is not None:
+            self._stages.append((stage, time.monotonic() - self._started))
+
     def _on_state(self) -> None:
         self._state = None
         self._outbox.close_task()
         if self._calls and self.state in ("killed", "failed"):
             self.reject_all(self._closed_error)  # type: ignore[arg-type]
-        if self._listed_as is not None and self.state in ("killed", "failed"):
-            _named.workers._leave(self, self._listed_as)  # noqa: SLF001
+        if self.state in ("killed", "failed"):
+            if self._ended is None:
+                self._ended = time.monotonic()
+            if self._listed_as is not None:
+                _named.workers._leave(self, self._listed_as)  # noqa: SLF001
         self._wake()
 
     # -- calls (_client.CallClient, _server.CallServer) ---------------------------------
@@ -805,6 +853,24 @@ class PyWorker(_Worker):
 
     def _is_ready(self) -> bool:
         return self._port.is_ready()
+
+    @property
+    def stages(self) -> list[tuple[str, float]]:
+        """The start-up stages the worker reported, in order: ``(stage, seconds)``,
+        ``seconds`` (float) after ``start()`` when it began. Stages: ``"loading"``
+        (Pyodide or MicroPython), ``"installing"`` (``packages``, and a config URL's),
+        ``"files"`` (the config's files), ``"script"`` (the script runs; ready follows
+        when its top level ends). A spare taken by ``start()`` (``warm_start``) reports
+        only ``"script"``. Empty before the first."""
+        return list(self._stages)
+
+    def _planned(self) -> list[str]:
+        if self.warm_start:
+            return ["script"]
+        config = self.config
+        # A config URL's files and packages are known only once the worker fetched it.
+        files = self.interpreter == "pyodide" and isinstance(config, WorkerConfig) and bool(config.files)
+        return ["loading", *(["installing"] if self.packages else []), *(["files"] if files else []), "script"]
 
     def interrupt(self) -> None:
         """Raise ``KeyboardInterrupt`` in the worker's running Python (Pyodide's

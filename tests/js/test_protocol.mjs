@@ -29,7 +29,7 @@ vm.runInContext(`${bundles.host}\nglobalThis.lib = { PWW, PWW_CORE, PWW_MESSAGES
   pwwErrorInfo, pwwErrorText, pwwErrorFrom, pwwBatch, pwwBatchAdd, pwwBatchText, pwwBatchFailed,
   pwwBatchIds, pwwOutbox, pwwOwnBuffers, pwwIds, pwwHost, pwwCore, pwwWorkerSource, pwwPackMessages,
   pwwEachMessage, pwwBatchTexts, PWW_RING, pwwRingWriter, pwwRingReader,
-  PWW_SYNC, pwwSharedMemory, pwwSyncChannel, pwwSyncEncode, pwwSyncAnswer,
+  PWW_STAGES, PWW_SYNC, pwwSharedMemory, pwwSyncChannel, pwwSyncEncode, pwwSyncAnswer,
   pwwSyncWait, pwwSyncRead, pwwSyncWrite, pwwHostDom };`, host);
 const P = host.lib;
 const plain = (v) => JSON.parse(JSON.stringify(v));  // values from another realm, compared as data
@@ -42,7 +42,7 @@ test("every message is built, then read back the same", () => {
     output: ["stderr", "a line"], error: [{ name: "E", message: "m", stack: "" }], exit: [],
     json: ['{"a": 1.0}'], calls: ['[[1,"add",[1,2],-1]]', []],
     returns: ['[[1,1,3,-1]]', [], [1]], msgs: [new Int32Array([1, 3]), new ArrayBuffer(3), true],
-    ring: [new SharedArrayBuffer(8)], bell: [],
+    ring: [new SharedArrayBuffer(8)], bell: [], stage: ["installing"],
     sync: ["call", 3, "add", "[1,2]", [], null],
   };
   assert.deepEqual(Object.keys(P.PWW_MESSAGES).sort(), Object.keys(args).sort());
@@ -57,6 +57,12 @@ test("every message is built, then read back the same", () => {
     delete expected[P.PWW.TAG];
     assert.deepEqual(plain(read), plain(expected), type);
   }
+});
+
+test("a stage is one of PWW_STAGES: anything else reads as none", () => {
+  assert.deepEqual(plain(P.PWW_STAGES), ["loading", "installing", "files", "script"]);
+  assert.equal(P.pwwRead("n", { __pywebworker__: "n", type: "stage", stage: "<b>" }).stage, "");
+  assert.equal(P.pwwRead("n", { __pywebworker__: "n", type: "stage", stage: { toString: null } }).stage, "");
 });
 
 test("a sync answer: written into the channel, read back; too big: only its length", () => {

@@ -99,6 +99,7 @@ async def _every_key(selenium, base):
     w = await create_named_worker(src=f"{base}/report.py", name="configured", config=config)
     got = (await w.receive(timeout=60)).read()
     w.kill()
+    assert [s for s, _ in w.stages] == ["loading", "installing", "files", "script"]
     assert got == {
         "cwd": "/work/here", "argv": ["job", "--flag"], "env": "dict", "packaging": True,
         "files": {"in/hello.txt": 5, "/abs/raw.bin": 256, "lib/mod_zip/__init__.py": 19, "lib/mod_tar.py": 19},
@@ -138,6 +139,7 @@ async def _urls(selenium, base, root, report):
     got = (await w.receive(timeout=60)).read()
     assert (got["argv"], got["env"], got["files"], got["packaging"]) == (
         ["toml-job"], "toml", {"hello.txt": 5}, True), got
+    assert [s for s, _ in w.stages] == ["installing", "files", "script"]  # the config URL's packages, then files
     w.kill()
     await prestart(0)
 

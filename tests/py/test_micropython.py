@@ -69,6 +69,8 @@ async def test_micropython_worker(selenium_pyww, echo_mpy):
     w.expose(lambda x: x * 2, name="double")
     w.start()
     await w.ready(timeout=30)
+    assert [s for s, _ in w.stages] == ["loading", "script"]
+    assert "MicroPython worker <b>echo</b>" in w._repr_html_()
     assert await w.exports.info() == ["micropython", False]
     assert sorted(dir(w.exports)) == ["add", "echo", "fail", "info", "twice", "unsendable"]
 

@@ -160,14 +160,57 @@ except PayloadError as e:
 
 @run_in_pyodide
 async def test_packages_and_url(selenium_pyww):
-    from pywebworker import PyWorker
+    import re
+    import sys
+    import types
 
-    async with PyWorker("import packaging\nfrom pywebworker import parent\n"
-                        "parent.send_message(packaging.__name__)", packages=["packaging"]) as w:
-        assert (await w.receive(timeout=60)).read() == "packaging"
+    from pywebworker import PyWorker
+    from pywebworker._display import Progress
+
+    w = PyWorker("import packaging\nfrom pywebworker import parent\n"
+                 "parent.send_message(packaging.__name__)", packages=["packaging"], name="pkg<1>").start()
+    assert Progress.open(True) is None  # no IPython here: ready() shows nothing
+    # The progress line on this event loop, through a stand-in for IPython's display.
+    shown = []
+
+    class Handle:
+        def update(self, line):
+            shown.append(repr(line))
+
+    def display(line, display_id=False):
+        shown.append(repr(line))
+        return Handle()
+
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: object()
+    ipython.display = types.ModuleType("IPython.display")
+    ipython.display.display = display
+    sys.modules.update({"IPython": ipython, "IPython.display": ipython.display})
+    try:
+        await w.ready(timeout=60)
+    finally:
+        del sys.modules["IPython"], sys.modules["IPython.display"]
+    assert shown[0].startswith("⏳ pkg<1>: ") and len(shown) >= 2, shown
+    assert re.fullmatch(r"✓ pkg<1> ready in \S+ s \(loading Pyodide \S+ s, installing packages \S+ s, "
+                        r"running the script \S+ s\)", shown[-1]), shown
+    assert (await w.receive(timeout=60)).read() == "packaging"
+    # The start-up stages, reported by the worker in order, timed from start().
+    assert [s for s, _ in w.stages] == ["loading", "installing", "script"]
+    times = [t for _, t in w.stages]
+    assert times == sorted(times) and 0 <= times[0] < w.uptime
+    w.send_message("undelivered? no")
+    html = w._repr_html_()
+    cell = "</th><td style='text-align:left'>"
+    for part in ("Python worker <b>pkg&lt;1&gt;</b>", f"state{cell}running<", f"received / unread{cell}1 / 0<",
+                 f"sent / undelivered{cell}1 / 0<", f"pending calls{cell}0<", "running for"):
+        assert part in html, (part, html)
+    w.kill()
+    assert "ran for" in w._repr_html_() and ">killed<" in w._repr_html_()
     url = "data:text/x-python,from%20pywebworker%20import%20parent%0Aparent.send_message('from%20url')"
     async with PyWorker(url=url) as w:
         assert (await w.receive(timeout=60)).read() == "from url"
+        assert [s for s, _ in w.stages] == ["loading", "script"]
+        assert "from url" in w.get_message(0)._repr_html_()
 
 
 @run_in_pyodide

@@ -25,6 +25,7 @@ parent.on_message = lambda m: parent.send_message(["echo", m.read()])
     w.start()
     assert w.warm_start
     await w.ready(timeout=30)
+    assert [s for s, _ in w.stages] == ["script"]  # the spare loaded Pyodide before it was taken
     assert await w.exports.double(21) == 42
     w.send_message({"after": 1})
     got = [(await w.receive(timeout=30)).read() for _ in range(2)]

@@ -661,6 +661,10 @@ class FakeWorkerPort(FakeInbound):
     def dropped(self) -> int:
         return self.inbox.dropped
 
+    def outbound(self) -> tuple[int, int]:
+        q = self.core_worker.queues[consts.OUTBOUND]
+        return len(q.slots), q.unread
+
     def is_ready(self) -> bool:
         return self.ready
 
@@ -704,7 +708,7 @@ class FakeWorkerPort(FakeInbound):
 
     def say(self, type: str, **fields: Any) -> None:  # noqa: A002 - the message's field
         """The worker sends a control message: ``started``, ``ready`` (``exports``),
-        ``failed`` (``error``), ``output`` (``stream``, ``text``), ``error`` (``error``),
+        ``failed`` (``error``), ``output`` (``stream``, ``text``), ``stage`` (``stage``), ``error`` (``error``),
         ``json`` (``text``), ``exit``."""
         if not self.spawned:
             return
@@ -724,6 +728,8 @@ class FakeWorkerPort(FakeInbound):
             self._fail(e.get("name", "Error"), e.get("message", ""), e.get("stack", ""))
         elif type == "output":
             self._dispatch("output", fields["stream"], fields["text"])
+        elif type == "stage":
+            self._dispatch("stage", fields["stage"], now=True)
         elif type == "error":
             e = fields.get("error", {})
             self.inbox.error(e.get("name", "Error"), e.get("message", ""), e.get("stack", ""))
