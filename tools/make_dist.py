@@ -83,7 +83,7 @@ def fetch_wheel(name: str, version: str, py_mm: str, whl: Path) -> None:
         shutil.move(str(got), whl)
 
 
-def lock_key(packages: dict, name: str) -> str:
+def lock_key(packages: dict[str, object], name: str) -> str:
     """The lock's key for a `depends` entry (ipython depends on "prompt_toolkit", the lock
     names it "prompt-toolkit"): PEP 503 normalization on both sides."""
     if name in packages:
@@ -91,7 +91,7 @@ def lock_key(packages: dict, name: str) -> str:
     norm = re.sub(r"[-_.]+", "-", name).lower()
     for key in packages:
         if re.sub(r"[-_.]+", "-", key).lower() == norm:
-            return key
+            return str(key)
     raise KeyError(f"{name} not in the Pyodide lock")
 
 

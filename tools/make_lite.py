@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Build, offline, a JupyterLite site with pywebworker in build/lite/ (`make lite`).
 
-    python tools/make_lite.py [--pyodide 314.0.7] [--out build/lite]
+    python tools/make_lite.py [--pyodide 314.0.7] [--out build/lite]   # build
+    python tools/make_lite.py --serve [--port 8010] [--isolated]        # serve it
 
 What it assembles in build/lite-src/ (the site's "lite dir"), then `jupyter lite build`:
 
@@ -26,14 +27,17 @@ jedi, ipython.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1] / "examples" / "web")]
 import make_dist  # noqa: E402
+from serve import serve  # noqa: E402
 
 ROOT = make_dist.ROOT
 # jupyterlite's own venv (tools/setup.sh lite; tools/requirements-lite.txt says why).
@@ -47,8 +51,15 @@ PYODIDE_KERNEL_PLUGIN = "@jupyterlite/pyodide-kernel-extension:kernel"
 
 
 def fetch_extra(spec: str, py_mm: str, dest: Path) -> None:
-    name = spec.split("==")[0]
-    if any(dest.glob(f"{name}-{spec.split('==')[1]}-*.whl")):
+    """Put PyPI's wheel for ``spec`` ("name==version") in ``dest`` unless it is there.
+
+    Raises
+    ------
+    subprocess.CalledProcessError
+        pip could not download it (no wheel for Python ``py_mm``, no network).
+    """
+    name, version = spec.split("==")
+    if any(dest.glob(f"{name}-{version}-*.whl")):
         return
     subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
                     "--only-binary=:all:", "--python-version", py_mm, spec, "-d", str(dest)],
@@ -56,6 +67,22 @@ def fetch_extra(spec: str, py_mm: str, dest: Path) -> None:
 
 
 def build(version: str, out: Path) -> None:
+    """Assemble build/lite-src/ and build the site into ``out`` (replaced).
+
+    Parameters
+    ----------
+    version
+        The Pyodide of the site, a key of ``make_dist.VERSIONS`` (its npm package).
+    out
+        The site's directory.
+
+    Raises
+    ------
+    SystemExit
+        No pywebworker wheel in dist/.
+    subprocess.CalledProcessError
+        A wheel could not be fetched, or ``jupyter lite build`` failed.
+    """
     src = ROOT / "build" / "lite-src"
     pyodide = make_dist.make(version, dest=src / "static" / "pyodide", wanted=KERNEL_WANTED)
     lock = json.loads((pyodide / "pyodide-lock.json").read_text())
@@ -102,11 +129,26 @@ def build(version: str, out: Path) -> None:
 
 
 def main() -> None:
+    assert __doc__
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pyodide", default="314.0.7", choices=sorted(make_dist.VERSIONS))
     ap.add_argument("--out", type=Path, default=ROOT / "build" / "lite")
+    ap.add_argument("--serve", action="store_true", help="serve the built site instead")
+    ap.add_argument("--port", type=int, default=8010)
+    ap.add_argument("--isolated", action="store_true",
+                    help="send COOP/COEP headers: shared memory in the kernel's worker")
     args = ap.parse_args()
-    build(args.pyodide, args.out.resolve())
+    out = args.out.resolve()
+    if not args.serve:
+        build(args.pyodide, out)
+        return
+    if not (out / "jupyter-lite.json").exists():
+        sys.exit(f"no site in {out}: run `make lite` first")
+    with serve(args.port, isolated=args.isolated, root=out) as url:
+        print(f"JupyterLite: {url}/lab/index.html  (one notebook: {url}/notebooks/index.html?path=quickstart.ipynb)")
+        print("Ctrl-C to stop")
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
 
 
 if __name__ == "__main__":
