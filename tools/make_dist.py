@@ -36,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +84,7 @@ def fetch_wheel(name: str, version: str, py_mm: str, whl: Path) -> None:
         shutil.move(str(got), whl)
 
 
-def lock_key(packages: dict[str, object], name: str) -> str:
+def lock_key(packages: Mapping[str, object], name: str) -> str:
     """The lock's key for a `depends` entry (ipython depends on "prompt_toolkit", the lock
     names it "prompt-toolkit"): PEP 503 normalization on both sides."""
     if name in packages:

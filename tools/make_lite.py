@@ -34,6 +34,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1] / "examples" / "web")]
 import make_dist  # noqa: E402
@@ -66,6 +67,18 @@ def fetch_extra(spec: str, py_mm: str, dest: Path) -> None:
                    check=True)
 
 
+def lock_closure(lock: dict[str, Any], wanted: list[str]) -> dict[str, dict[str, Any]]:
+    """The lock entries of ``wanted`` and of their lock dependencies, by lock key."""
+    packages: dict[str, dict[str, Any]] = lock["packages"]
+    todo, found = list(wanted), {}
+    while todo:
+        key = make_dist.lock_key(packages, todo.pop())
+        if key not in found:
+            found[key] = packages[key]
+            todo += packages[key].get("depends", [])
+    return found
+
+
 def build(version: str, out: Path) -> None:
     """Assemble build/lite-src/ and build the site into ``out`` (replaced).
 
@@ -83,7 +96,15 @@ def build(version: str, out: Path) -> None:
     subprocess.CalledProcessError
         A wheel could not be fetched, or ``jupyter lite build`` failed.
     """
-    src = ROOT / "build" / "lite-src"
+    src = ROOT / "build" / "lite-src" / version  # one per Pyodide: static/pyodide/ differs
+    # Pyodide builds some standard-library modules as wheels of their own (0.29.3: sqlite3,
+    # which ipython depends on; ssl); PyPI has no such distribution, so offline they cannot be.
+    npm_lock = json.loads((make_dist.VERSIONS[version] / "pyodide-lock.json").read_text())
+    own = sorted(k for k, e in lock_closure(npm_lock, KERNEL_WANTED).items()
+                 if e.get("package_type") == "cpython_module")
+    if own:
+        sys.exit(f"Pyodide {version}: the kernel's packages need {', '.join(own)}, built by Pyodide "
+                 "for its CDN and not on PyPI: no offline site with this version")
     pyodide = make_dist.make(version, dest=src / "static" / "pyodide", wanted=KERNEL_WANTED)
     lock = json.loads((pyodide / "pyodide-lock.json").read_text())
     py_mm = ".".join(lock["info"]["python"].split(".")[:2])
