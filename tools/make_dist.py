@@ -133,7 +133,8 @@ def make(version: str, dest: Path | None = None, wanted: list[str] | None = None
         lock_path.write_text(out)
     if patched:
         print(f"[{version}] lock sha256 patched to the PyPI wheels for: {' '.join(sorted(patched))}")
-    print(f"[{version}] dist ready: {dest.relative_to(ROOT)} (python {lock['info']['python']})")
+    shown = dest.relative_to(ROOT) if dest.is_relative_to(ROOT) else dest
+    print(f"[{version}] dist ready: {shown} (python {lock['info']['python']})")
     return dest
 
 
