@@ -31,10 +31,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,13 +84,27 @@ def fetch_wheel(name: str, version: str, py_mm: str, whl: Path) -> None:
         shutil.move(str(got), whl)
 
 
-def make(version: str) -> Path:
+def lock_key(packages: Mapping[str, object], name: str) -> str:
+    """The lock's key for a `depends` entry (ipython depends on "prompt_toolkit", the lock
+    names it "prompt-toolkit"): PEP 503 normalization on both sides."""
+    if name in packages:
+        return name
+    norm = re.sub(r"[-_.]+", "-", name).lower()
+    for key in packages:
+        if re.sub(r"[-_.]+", "-", key).lower() == norm:
+            return str(key)
+    raise KeyError(f"{name} not in the Pyodide lock")
+
+
+def make(version: str, dest: Path | None = None, wanted: list[str] | None = None) -> Path:
+    """The dist dir of `version` at `dest` (default build/pyodide/<version>/) with the
+    `wanted` lock packages (default WANTED) and their lock dependencies."""
     src = VERSIONS[version]
     if not (src / "package.json").exists():
         sys.exit(f"{src} missing: run tools/setup.sh (npm ci) first")
     npm_version = json.loads((src / "package.json").read_text())["version"]
     assert npm_version == version, (src, npm_version, version)
-    dest = ROOT / "build" / "pyodide" / version
+    dest = dest or ROOT / "build" / "pyodide" / version
     dest.mkdir(parents=True, exist_ok=True)
     for f in src.iterdir():
         if f.is_file() and f.name != "pyodide-lock.json":
@@ -96,9 +112,9 @@ def make(version: str) -> Path:
 
     lock = json.loads((src / "pyodide-lock.json").read_text())
     py_mm = ".".join(lock["info"]["python"].split(".")[:2])  # wheels' Requires-Python
-    todo, seen, patched = list(WANTED), set(), []
+    todo, seen, patched = list(wanted or WANTED), set(), []
     while todo:
-        name = todo.pop()
+        name = lock_key(lock["packages"], todo.pop())
         if name in seen:
             continue
         seen.add(name)
@@ -117,7 +133,8 @@ def make(version: str) -> Path:
         lock_path.write_text(out)
     if patched:
         print(f"[{version}] lock sha256 patched to the PyPI wheels for: {' '.join(sorted(patched))}")
-    print(f"[{version}] dist ready: {dest.relative_to(ROOT)} (python {lock['info']['python']})")
+    shown = dest.relative_to(ROOT) if dest.is_relative_to(ROOT) else dest
+    print(f"[{version}] dist ready: {shown} (python {lock['info']['python']})")
     return dest
 
 

@@ -9,6 +9,7 @@
 #   npm      npm ci: package.json (the Pyodide runtimes, MicroPython, PyScript)
 #   pip      tools/requirements-test.txt               (pytest, ruff, mypy, build, ...)
 #   bench    tools/requirements-bench.txt              (matplotlib: make bench's chart)
+#   lite     tools/requirements-lite.txt into the venv build/lite-venv/ (make lite: jupyterlite)
 # Env: PYTHON (default python3).  The mk/*.mk targets call this; nothing else installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,8 +39,8 @@ for g in "${groups[@]}"; do
     fuzz) want+=(clang libclang-rt-dev) ;;
     browser) want+=(chromium chromium-driver) ;;
     npm) want+=(nodejs npm) ;;
-    pip | bench) ;;
-    *) echo "setup: unknown group '$g' (core fuzz browser npm pip bench)" >&2; exit 2 ;;
+    pip | bench | lite) ;;
+    *) echo "setup: unknown group '$g' (core fuzz browser npm pip bench lite)" >&2; exit 2 ;;
   esac
 done
 missing=()
@@ -74,10 +75,10 @@ pins_ok() {
 import sys, re
 from importlib.metadata import version, PackageNotFoundError
 for line in open(sys.argv[1]):
-    m = re.match(r"\s*([A-Za-z0-9_.-]+)==(\S+)", line)
+    m = re.match(r"\s*([A-Za-z0-9_.-]+)(\[[^]]*\])?==(\S+)", line)  # name[extra]==version
     if not m: continue
     try:
-        if version(m[1]) != m[2]: sys.exit(1)
+        if version(m[1]) != m[3]: sys.exit(1)
     except PackageNotFoundError:
         sys.exit(1)
 PY
@@ -90,3 +91,13 @@ for g in pip bench; do
     "$PYTHON" -m pip install -q --disable-pip-version-check -r "$req"
   fi
 done
+
+# 4. lite: the JupyterLite builder in its own venv (tools/requirements-lite.txt says why).
+if [[ " ${groups[*]} " == *" lite "* ]]; then
+  venv=build/lite-venv
+  [ -x $venv/bin/python ] || { echo "setup: python -m venv $venv"; "$PYTHON" -m venv $venv; }
+  if ! PYTHON=$venv/bin/python pins_ok tools/requirements-lite.txt; then
+    echo "setup: pip install -r tools/requirements-lite.txt (into $venv)"
+    $venv/bin/python -m pip install -q --disable-pip-version-check -r tools/requirements-lite.txt
+  fi
+fi
