@@ -46,6 +46,8 @@ EXPECTED: dict[str, list[list[str]]] = {
         [
             r"^worker: hello from a PyWorker$",
             r"^worker ready: running$",
+            # The progress line of ready() (pywebworker/_display.py), as its summary.
+            r"^✓ squares ready in \d+(\.\d+)? s",
             # The worker prints this after sending its reply, on the same channel: once it is
             # here the reply is in the queue, and the next cell reads it without awaiting.
             r"^worker: sent the sum of 1000000 squares$",
@@ -56,6 +58,14 @@ EXPECTED: dict[str, list[list[str]]] = {
             r"^unread left: False False$",
         ],
         [
+            r"^JavaScript worker \S+",  # display(echo): its HTML table, as text
+            r"^received / unread\s+2 / 0$",
+            r"^sent / undelivered\s+2 / 0$",
+            r"^index\s+kind\s+bytes\s+opened\s+received\s+preview",  # messages_table
+            r"'hello'",
+        ],
+        [
+            r"^✗ broken failed to start after \d+(\.\d+)? s",
             r"^ValueError \| no settings here$",
             r"^Traceback \(most recent call last\):$",
             r'^  File "/worker/broken\.py", line 5, in <module>$',
