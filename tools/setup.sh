@@ -27,6 +27,7 @@ have() {
     chromium) test -x /usr/bin/chromium ;;  # tools/chromium_launcher.py's paths
     chromium-driver) test -x /usr/bin/chromedriver ;;
     libclang-rt-dev) command -v clang && test -f "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a)" ;;
+    python3-venv) "$PYTHON" -c "import ensurepip, venv" ;;  # Debian's python3 needs the package; others have it
     *) command -v "$1" ;;
   esac >/dev/null 2>&1
 }
@@ -39,7 +40,8 @@ for g in "${groups[@]}"; do
     fuzz) want+=(clang libclang-rt-dev) ;;
     browser) want+=(chromium chromium-driver) ;;
     npm) want+=(nodejs npm) ;;
-    pip | bench | lite) ;;
+    lite) want+=(python3-venv) ;;
+    pip | bench) ;;
     *) echo "setup: unknown group '$g' (core fuzz browser npm pip bench lite)" >&2; exit 2 ;;
   esac
 done
