@@ -9,45 +9,21 @@ one the page promises: no animation frame gap of 100 ms or more.
 """
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "examples" / "web")]
-from chromium_launcher import chromium  # noqa: E402
-from serve import serve  # noqa: E402
+from example_pages import example_page, screenshot
+from example_pages import wait_for as wait_until_page
 
 
 def wait_for(driver, script: str, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = driver.execute_script(script)
-        if value:
-            return value
-        error = driver.execute_script("return window.demo && window.demo.error")
-        if error:
-            pytest.fail(f"demo page failed: {error}")
-        time.sleep(0.1)
-    status = driver.execute_script("return document.getElementById('status').textContent")
-    pytest.fail(f"timed out after {timeout} s waiting for {what}; page says: {status}")
+    return wait_until_page(driver, script, timeout, what, error_js="return window.demo && window.demo.error",
+                           shown_js="return document.getElementById('status').textContent")
 
 
 @pytest.fixture
 def demo_page(request):
-    if "chrome" not in str(request.config.option.runtime):
-        pytest.skip("the demo page test runs with --rt chrome")
-    dist = Path(request.config.option.dist_dir).resolve()
-    if ROOT not in dist.parents:
-        pytest.skip(f"dist dir {dist} is not inside the repository the demo server serves")
-    if not list((ROOT / "dist").glob("pywebworker-*.whl")):
-        pytest.fail("no dist/pywebworker-*.whl: run `make wheel` first")
-    index = "/" + dist.relative_to(ROOT).as_posix() + "/"
-    with serve() as base, chromium() as driver:
-        driver.get(f"{base}/examples/web/index.html?pyodide={index}&limit=3000000&chunk=40000")
+    with example_page(request, "index.html", "limit=3000000&chunk=40000") as driver:
         wait_for(driver, "return window.demo && window.demo.ready", 60, "Pyodide on the page")
         yield driver
 
@@ -67,8 +43,7 @@ def test_demo_page_stays_responsive_and_kill_stops(demo_page):
     assert len(frames) > 10, f"only {len(frames)} frames while the worker computed"
     assert max(gaps) < 100, f"the page froze: a {max(gaps):.0f} ms gap between frames"
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / "demo_page.png"))
+    screenshot(driver, "demo_page.png")
 
     driver.find_element("id", "kill").click()
     wait_for(driver, "return window.demo.killed", 10, "kill")
@@ -78,4 +53,4 @@ def test_demo_page_stays_responsive_and_kill_stops(demo_page):
     time.sleep(1.5)  # a worker still running would send a message every few ms
     assert driver.execute_script("return window.demo.progress.length") == n
     assert driver.execute_script("return window.demo.frames.length") > len(frames)
-    driver.save_screenshot(str(ARTIFACTS / "demo_page_killed.png"))
+    screenshot(driver, "demo_page_killed.png")

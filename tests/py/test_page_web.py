@@ -10,31 +10,15 @@ test_demo_page.py; runs when ``--rt`` includes chrome, on this session's Pyodide
 from __future__ import annotations
 
 import hashlib
-import sys
-import time
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "examples" / "web")]
-from chromium_launcher import chromium  # noqa: E402
-from serve import serve  # noqa: E402
+from example_pages import example_page, screenshot
+from example_pages import wait_for as wait_until_page
 
 
 def wait_for(driver, script: str, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = driver.execute_script(script)
-        if value:
-            return value
-        error = driver.execute_script("return window.page && window.page.error")
-        if error:
-            pytest.fail(f"the page failed: {error}")
-        time.sleep(0.05)
-    out = driver.execute_script("return document.getElementById('out').textContent")
-    pytest.fail(f"timed out after {timeout} s waiting for {what}; the page shows: {out}")
+    return wait_until_page(driver, script, timeout, what, error_js="return window.page && window.page.error",
+                           shown_js="return document.getElementById('out').textContent")
 
 
 def click(driver, button: str) -> None:
@@ -43,16 +27,7 @@ def click(driver, button: str) -> None:
 
 @pytest.fixture
 def backend_page(request):
-    if "chrome" not in str(request.config.option.runtime):
-        pytest.skip("the page test runs with --rt chrome")
-    dist = Path(request.config.option.dist_dir).resolve()
-    if ROOT not in dist.parents:
-        pytest.skip(f"dist dir {dist} is not inside the repository the server serves")
-    if not list((ROOT / "dist").glob("pywebworker-*.whl")):
-        pytest.fail("no dist/pywebworker-*.whl: run `make wheel` first")
-    index = "/" + dist.relative_to(ROOT).as_posix() + "/"
-    with serve() as base, chromium() as driver:
-        driver.get(f"{base}/examples/web/backend.html?pyodide={index}")
+    with example_page(request, "backend.html") as driver:
         yield driver
 
 
@@ -111,8 +86,7 @@ def test_page_buttons_call_python(backend_page):
             break
     else:
         pytest.fail(f"the page froze during the task: the longest gap between frames in each run: {worst_gaps}")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / "backend_page.png"))
+    screenshot(driver, "backend_page.png")
 
     click(driver, "many")
     counts = result(driver, "many", 60).split()
