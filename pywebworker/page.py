@@ -259,8 +259,8 @@ class Backend:
         still queued), names are forgotten, and the pool this object made is killed
         (its running tasks too: their calls were rejected). Registering again makes the
         object anew (a new ``ready``; for a task, a new pool), as a notebook re-running
-        its cells needs (the module's functions are bound to the default object). Closing twice, or
-        before any registration, does nothing."""
+        its cells needs (the module's functions are bound to the default object).
+        Closing twice, or before any registration, does nothing."""
         self._entries.clear()
         port, self._port = self._port, None
         if port is not None:
