@@ -28,8 +28,8 @@ function pwwHostSnapshot(h) {
     if (e.state !== "ready") return { snapshot: null, makeSnapshot: false };
     rec.box.snapshotKey = key;
     rec.box.snapshotState = "loaded";  // until the worker says it failed
-    const shared = Object.prototype.toString.call(e.bytes.buffer) === "[object SharedArrayBuffer]";
-    return { snapshot: shared ? e.bytes : e.bytes.slice(), makeSnapshot: false };
+    // Not transferred: shared, or copied by the structured clone of the post.
+    return { snapshot: e.bytes, makeSnapshot: false };
   }
 
   // A worker's `snapshot` message: {event: "made" | "make-failed" | "load-failed", bytes, error}.

@@ -66,10 +66,15 @@ async function pwwLoadPyodide(init, options) {
   const { loadPyodide } = await import(init.moduleURL);
   const packages = { pywebworker: init.files, ...init.modules };
   if (init.snapshot) {
+    const given = init.snapshot;
+    init.snapshot = null;  // not held while the worker runs: its own copy or the host's shared one
     try {
-      // Pyodide decodes its header with a TextDecoder, which refuses shared memory: one copy.
-      const own = init.snapshot.buffer instanceof ArrayBuffer ? init.snapshot : init.snapshot.slice();
+      // Pyodide decodes its header with a TextDecoder, which refuses shared memory in a
+      // browser: there, one copy.
+      const own = given.buffer instanceof ArrayBuffer || pwwDecodesShared() ? given : given.slice();
       const py = await loadPyodide({ ...options, _loadSnapshot: own });
+      // Pyodide keeps its options: the snapshot (tens of MiB) would live as long as the worker.
+      try { py._api.config._loadSnapshot = undefined; } catch (_) { /* private API gone: only memory */ }
       pwwInstall(py, packages);
       pwwPyCall(py, "importlib", "invalidate_caches");  // the directories Python listed are new
       return py;
@@ -92,6 +97,11 @@ async function pwwLoadPyodide(init, options) {
     if (bytes) pwwPost(pwwMessage(PWW_NONCE, PWW.SNAPSHOT, "made", bytes), [bytes.buffer]);
   }
   return py;
+}
+
+// Whether TextDecoder reads shared memory here (Node: yes; browsers: no).
+function pwwDecodesShared() {
+  try { new TextDecoder().decode(new Uint8Array(new SharedArrayBuffer(1))); return true; } catch (_) { return false; }
 }
 
 // module.name(), its proxies released.

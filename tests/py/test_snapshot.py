@@ -137,3 +137,32 @@ async def test_a_corrupt_snapshot_falls_back_with_one_warning(selenium_pyww):
     assert c._port.snapshot_state() == "made"
     for w in (a, b, c):
         w.kill()
+
+
+@run_in_pyodide
+async def _shared_snapshot_in_a_worker_host(selenium):
+    from pyodide.code import run_js
+
+    from pywebworker import PyWorker, clear_snapshots, shared_memory_available
+    from pywebworker._worker import _glue
+
+    assert shared_memory_available()
+    clear_snapshots()
+    script = "import sys\nfrom pywebworker import parent\nparent.send_message(sys.version)"
+    first = PyWorker(script).start()
+    version = (await first.receive(timeout=60)).read()
+    kinds = run_js("(h) => h.snapshots().map(([, s, b]) => [s, Object.prototype.toString.call(b && b.buffer)])")
+    assert kinds(_glue().js).to_py() == [["ready", "[object SharedArrayBuffer]"]]  # one copy, shared by every init
+    more = [PyWorker(script).start() for _ in range(2)]
+    for w in more:
+        assert (await w.receive(timeout=60)).read() == version
+        await w.ready(timeout=30)
+        assert w.from_snapshot, w._port.snapshot_state()
+    for w in [first, *more]:
+        w.kill()
+
+
+def test_a_shared_snapshot_in_an_isolated_worker_host(selenium_isolated_worker):
+    if selenium_isolated_worker.browser == "node":
+        pytest.skip("Node: the tests above (shared memory always, the host on the main thread)")
+    _shared_snapshot_in_a_worker_host(selenium_isolated_worker)
