@@ -45,7 +45,8 @@ const PWW_MESSAGES = Object.freeze(Object.assign(Object.create(null), {
   // worker boots plainly).
   snapshot: { dir: "pyworker->host", build: (event, bytes, e) => ({ event: String(event), bytes: bytes || null, error: e ? pwwErrorInfo(e) : null }),
     read: (d) => ({ event: ["made", "make-failed", "load-failed"].includes(d.event) ? d.event : "load-failed",
-      bytes: Object.prototype.toString.call(d.bytes) === "[object Uint8Array]" ? d.bytes : null, error: pwwErrorInfo(d.error) }) },
+      bytes: Object.prototype.toString.call(d.bytes) === "[object Uint8Array]" ? d.bytes : null,
+      error: d.error ? pwwErrorInfo(d.error) : null }) },
   // A spare's Pyodide and packages are up, its script not given yet (pywebworker.prestart).
   warm: { dir: "pyworker->host", build: () => ({}), read: () => ({}) },
   // The script a spare runs, once a PyWorker took it: the script fields of `init`.
