@@ -315,12 +315,12 @@ async def bench_binary(nbytes: int, count: int, reps: int) -> dict[str, Any]:
 
 
 # -- 4. cold start -----------------------------------------------------------------------
-async def pyworker_boot(count: int) -> dict[str, Any]:
+async def pyworker_boot(count: int, snapshot: bool = True) -> dict[str, Any]:
     t0 = perf()
     workers, starts = [], []
     for i in range(count):
         starts.append(perf())
-        workers.append(PyWorker(BOOT_SCRIPT, name=f"boot-{i}").start())
+        workers.append(PyWorker(BOOT_SCRIPT, name=f"boot-{i}", snapshot=snapshot).start())
     return await first_replies(t0, workers, starts, "up", 120)
 
 
@@ -346,34 +346,53 @@ async def raw_boot(index_url: str, count: int) -> dict[str, Any]:
     return {"each_ms": [float(x) for x in r["each_ms"]], "all_ms": float(r["all_ms"])}
 
 
+async def make_boot() -> dict[str, Any]:
+    """The session's first PyWorker: no snapshot held, it makes one (issue 16)."""
+    pywebworker.clear_snapshots()
+    return await pyworker_boot(1)
+
+
 async def bench_coldstart(index_url: str, reps: int) -> dict[str, Any]:
-    await raw_boot(index_url, 1)  # warm-up: caches (HTTP, compiled wasm) for both
+    await raw_boot(index_url, 1)  # warm-up: caches (HTTP, compiled wasm) for all
+    await pyworker_boot(1, snapshot=False)
+    await make_boot()
     await pyworker_boot(1)
-    raw1, py1, raw4, py4 = [], [], [], []
+    raw1, py1, make1, snap1, raw4, py4, snap4 = [], [], [], [], [], [], []
     for rep in range(reps):
-        # Alternate which goes first, so neither always gets the warmer machine.
+        # Alternate which goes first, so neither always gets the warmer machine. A
+        # PyWorker "from a snapshot" loads the one "makes" made just before.
         order = [raw_boot, None] if rep % 2 == 0 else [None, raw_boot]
         for which in order:
             if which is raw_boot:
                 raw1.append((await raw_boot(index_url, 1))["all_ms"])
             else:
-                py1.append((await pyworker_boot(1))["all_ms"])
+                py1.append((await pyworker_boot(1, snapshot=False))["all_ms"])
+                make1.append((await make_boot())["all_ms"])
+                snap1.append((await pyworker_boot(1))["all_ms"])
         gc.collect()
-        log(f"  cold start rep {rep + 1}/{reps}: raw {raw1[-1]:.0f} ms  PyWorker {py1[-1]:.0f} ms")
+        log(f"  cold start rep {rep + 1}/{reps}: raw {raw1[-1]:.0f} ms  PyWorker {py1[-1]:.0f} ms  "
+            f"making the snapshot {make1[-1]:.0f} ms  from the snapshot {snap1[-1]:.0f} ms")
     for rep in range(max(1, reps // 2)):
         raw4.append((await raw_boot(index_url, 4))["all_ms"])
-        py4.append((await pyworker_boot(4))["all_ms"])
+        py4.append((await pyworker_boot(4, snapshot=False))["all_ms"])
+        snap4.append((await pyworker_boot(4))["all_ms"])
         gc.collect()
-        log(f"  four at once rep {rep + 1}: raw {raw4[-1]:.0f} ms  PyWorker {py4[-1]:.0f} ms")
+        log(f"  four at once rep {rep + 1}: raw {raw4[-1]:.0f} ms  PyWorker {py4[-1]:.0f} ms  "
+            f"from the snapshot {snap4[-1]:.0f} ms")
     med = statistics.median
     return {
         "reps": reps,
         "raw_ms": med(raw1),
-        "pyworker_ms": med(py1),
+        "pyworker_ms": med(py1),  # snapshot=False: Pyodide booted from scratch
+        "make_ms": med(make1),
+        "snapshot_ms": med(snap1),
         "raw4_ms": med(raw4),
         "pyworker4_ms": med(py4),
+        "snapshot4_ms": med(snap4),
         "raw_all_ms": raw1,
         "pyworker_all_ms": py1,
+        "make_all_ms": make1,
+        "snapshot_all_ms": snap1,
     }
 
 

@@ -5,7 +5,8 @@
 // Requires constants.js, protocol.js, payload.js, core.js and the parts host_*.js
 // (js/manifest.json "host"): host_spawn.js (a worker's thread and source),
 // host_inbound.js (what a worker sends), host_calls.js (calls both ways),
-// host_outbound.js (what the host sends). This file holds the records and the API.
+// host_outbound.js (what the host sends), host_snapshot.js (the memory snapshots
+// PyWorkers boot from). This file holds the records and the API.
 // `bundles` holds the worker-side bundles of js/manifest.json ({pyworker, jsworker,
 // jsClassic, jsModule, jsNode, nodeShim}: each the text of its files joined, see
 // pywebworker/_js.py); `dispatch(id, event, a, b, c)` is the one Python callback, called
@@ -27,7 +28,7 @@ function pwwHost(core, bundles, dispatch) {
   // made; the functions of the other parts it looks up in `h` when it calls them (the
   // parts call each other both ways), never more than once per message.
   const h = { core, x, bundles, dispatch, records, record };
-  Object.assign(h, pwwHostSpawn(h), pwwHostInbound(h), pwwHostCalls(h), pwwHostOutbound(h), pwwHostDom(h));
+  Object.assign(h, pwwHostSpawn(h), pwwHostInbound(h), pwwHostCalls(h), pwwHostOutbound(h), pwwHostDom(h), pwwHostSnapshot(h));
   const { spawn, stop, jsSource, pySource, absolute, indexURLs, guard, fail, sendCalls, post, drainRing } = h;
 
   // Every reading call reads the worker's shared ring first (js/ring.js): what the worker
@@ -82,7 +83,8 @@ function pwwHost(core, bundles, dispatch) {
 
     // opts: {script, url, packages, indexURL, name, files: {relpath: Uint8Array}, indexes
     // (pywebworker/_boot.py install), modules: {package: {relpath: Uint8Array}}, tasks,
-    // spare, config (pywebworker/_config.py), interpreter: "pyodide" or "micropython"}. A
+    // spare, config (pywebworker/_config.py), interpreter: "pyodide" or "micropython",
+    // snapshot: false to boot without a memory snapshot (js/host_snapshot.js)}. A
     // spare boots without a script, says `warm`, and waits for adopt(). For MicroPython,
     // indexURL (the directory of micropython.mjs) may be null: the worker loads the files
     // of `files`.
@@ -100,12 +102,13 @@ function pwwHost(core, bundles, dispatch) {
           : indexURLs(opts.indexURL, mpy ? "micropython.mjs" : "pyodide.mjs");
         const files = {};
         for (const [k, v] of Object.entries(opts.files)) files[k] = v;
+        const snap = h.snapshotFor(rec, urls.moduleURL, !mpy && opts.snapshot !== false);
         post(rec, pwwMessage(rec.nonce, PWW.INIT, {
           indexURL: urls.indexURL, moduleURL: urls.moduleURL, name: opts.name || `worker-${id}`,
           script: opts.script, url: opts.url ? absolute(opts.url) : null,
           packages: opts.packages, files, indexes: opts.indexes, modules: opts.modules || {},
           spare: !!opts.spare, tasks: !!opts.tasks, interrupt: rec.interrupt, config: opts.config || null,
-          interpreter: opts.interpreter || "pyodide", ring,
+          interpreter: opts.interpreter || "pyodide", ring, snapshot: snap.snapshot, makeSnapshot: snap.makeSnapshot,
         }));
       } catch (e) { guard(rec, fail, e); }
       return 0;
@@ -221,6 +224,7 @@ function pwwHost(core, bundles, dispatch) {
     },
     dropped(id) { polled(id); return record(id).inbox.dropped; },
     domHandles: h.domHandles,  // internal, for tests: the size of a worker's host object table (js/host_dom.js)
+    clearSnapshots: h.clearSnapshots, snapshots: h.snapshots, snapshotState: h.snapshotState,
     liveWorkers() { let n = 0; for (const r of records.values()) if (r.worker) n++; return n; },
   });
 }

@@ -141,6 +141,7 @@ function pwwHostInbound(h) {
       case PWW.RETURNS: return h.onReturns(rec, m.text, m.bufs, m.ids);
       case PWW.CALLS: return h.onCalls(rec, m.text, m.bufs);
       case PWW.SYNC: return h.onSync(rec, m);
+      case PWW.SNAPSHOT: return h.onSnapshot(rec, m);
     }
   }
 

@@ -38,6 +38,7 @@ function pwwHostSpawn(h) {
   function stop(rec) {
     rec.sync = rec.syncBig = null;  // a synchronous request's channel and pending answer
     rec.dom = null;  // the host objects its proxies held (js/host_dom.js)
+    h.snapshotStopped(rec.box);
     if (rec.worker) {
       const w = rec.worker;
       rec.worker = null;

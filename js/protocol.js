@@ -11,6 +11,7 @@ const PWW = Object.freeze({
   INIT: "init", STARTED: "started", READY: "ready", FAILED: "failed", OUTPUT: "output",
   ERROR: "error", EXIT: "exit", JSON: "json", CALLS: "calls", RETURNS: "returns",
   WARM: "warm", RUN: "run", MSGS: "msgs", RING: "ring", BELL: "bell", SYNC: "sync", STAGE: "stage",
+  SNAPSHOT: "snapshot",
 });
 
 // A PyWorker's start-up stages, in order (a start skips those it does not need):
@@ -19,7 +20,7 @@ const PWW_STAGES = Object.freeze(["loading", "installing", "files", "script"]);
 const pwwStr = (v, dflt = "") => (v === undefined || v === null ? dflt : String(v));
 const pwwList = (v) => (Array.isArray(v) ? v : []);
 const PWW_INIT_FIELDS = ["indexURL", "moduleURL", "name", "script", "url", "packages", "files", "indexes", "modules",
-  "spare", "tasks", "interrupt", "config", "interpreter", "ring"];
+  "spare", "tasks", "interrupt", "config", "interpreter", "ring", "snapshot", "makeSnapshot"];
 // What a spare waits for: the script to run, as in `init` (see `warm`).
 const PWW_RUN_FIELDS = ["name", "script", "url", "tasks", "config"];
 const pwwPick = (o, keys) => { const out = {}; for (const k of keys) out[k] = o[k]; return out; };
@@ -35,7 +36,17 @@ const PWW_MESSAGES = Object.freeze(Object.assign(Object.create(null), {
   // `interpreter`: "pyodide" (js/pyworker_pyodide.js) or "micropython" (js/mpyworker.js,
   // which reads MicroPython from indexURL, or from `files` when indexURL is null).
   // `ring`: the worker's shared ring (js/ring.js, a SharedArrayBuffer) or null.
+  // `snapshot`: a Pyodide memory snapshot to boot from (a Uint8Array, on a SharedArrayBuffer
+  // where shared memory exists) or null; `makeSnapshot`: boot so as to make one and post it
+  // (`snapshot`). See js/host_snapshot.js.
   init: { dir: "host->pyworker", build: (opts) => pwwPick(opts, PWW_INIT_FIELDS), read: (d) => pwwPick(d, PWW_INIT_FIELDS) },
+  // A PyWorker's memory snapshot (js/host_snapshot.js): `event` "made" (`bytes`, a
+  // Uint8Array whose buffer is transferred), "make-failed" or "load-failed" (`error`; the
+  // worker boots plainly).
+  snapshot: { dir: "pyworker->host", build: (event, bytes, e) => ({ event: String(event), bytes: bytes || null, error: e ? pwwErrorInfo(e) : null }),
+    read: (d) => ({ event: ["made", "make-failed", "load-failed"].includes(d.event) ? d.event : "load-failed",
+      bytes: Object.prototype.toString.call(d.bytes) === "[object Uint8Array]" ? d.bytes : null,
+      error: d.error ? pwwErrorInfo(d.error) : null }) },
   // A spare's Pyodide and packages are up, its script not given yet (pywebworker.prestart).
   warm: { dir: "pyworker->host", build: () => ({}), read: () => ({}) },
   // The script a spare runs, once a PyWorker took it: the script fields of `init`.

@@ -7,8 +7,7 @@ async function pwwBoot(init) {
   let boot = null, quiet = false, py = null;
   try {
     pwwSay(PWW.STAGE, "loading");
-    const { loadPyodide } = await import(init.moduleURL);
-    py = await loadPyodide({
+    py = await pwwLoadPyodide(init, {
       indexURL: init.indexURL,
       // While packages install, Pyodide's "Loading x"/"Loaded x" lines are not the user's.
       stdout: (text) => { if (!quiet) pwwSay(PWW.OUTPUT, "stdout", text); },
@@ -16,7 +15,6 @@ async function pwwBoot(init) {
     });
     // The host stores 2 (SIGINT) here to raise KeyboardInterrupt in running Python.
     if (init.interrupt) py.setInterruptBuffer(init.interrupt);
-    pwwInstall(py, { pywebworker: init.files, ...init.modules });
     py.registerJsModule("_pywebworker_parent", pwwParentApi());
     // The handshake, said by pywebworker/_boot.py (which catches and formats errors).
     py.registerJsModule("_pywebworker_boot", {
@@ -55,6 +53,61 @@ async function pwwBoot(init) {
   } finally {
     boot.destroy();
   }
+}
+
+// Pyodide with this package installed (and, in a snapshot, imported), no JS module
+// registered yet. From init.snapshot when there is one (Pyodide's `_loadSnapshot`: the
+// snapshot holds Python's memory, not the file system, so the package files are written
+// again); one that fails to load is said ("load-failed") and Pyodide boots plainly. With
+// init.makeSnapshot, the snapshot is taken here, the latest point Pyodide allows (a JS
+// module registered, or any JS object held from Python, would be refused), and posted
+// ("made", transferred) before the boot goes on. See js/host_snapshot.js.
+async function pwwLoadPyodide(init, options) {
+  const { loadPyodide } = await import(init.moduleURL);
+  const packages = { pywebworker: init.files, ...init.modules };
+  if (init.snapshot) {
+    const given = init.snapshot;
+    init.snapshot = null;  // not held while the worker runs: its own copy or the host's shared one
+    try {
+      // Pyodide decodes its header with a TextDecoder, which refuses shared memory in a
+      // browser: there, one copy.
+      const own = given.buffer instanceof ArrayBuffer || pwwDecodesShared() ? given : given.slice();
+      const py = await loadPyodide({ ...options, _loadSnapshot: own });
+      // Pyodide keeps its options: the snapshot (tens of MiB) would live as long as the worker.
+      try { py._api.config._loadSnapshot = undefined; } catch (_) { /* private API gone: only memory */ }
+      pwwInstall(py, packages);
+      pwwPyCall(py, "importlib", "invalidate_caches");  // the directories Python listed are new
+      return py;
+    } catch (e) {
+      pwwSay(PWW.SNAPSHOT, "load-failed", null, pwwErrorInfo(e, "the memory snapshot could not be loaded: "));
+    }
+  }
+  const py = await loadPyodide(init.makeSnapshot ? { ...options, _makeSnapshot: true } : options);
+  pwwInstall(py, packages);
+  // What every worker imports, once for all when it goes into the snapshot (no name bound
+  // in __main__: pyimport, not runPython).
+  for (const name of init.makeSnapshot ? ["pywebworker", "pywebworker._boot", "pywebworker._task"] : []) {
+    py.pyimport(name).destroy();
+  }
+  if (init.makeSnapshot) {
+    let bytes = null;
+    try { bytes = py.makeMemorySnapshot(); } catch (e) {
+      pwwSay(PWW.SNAPSHOT, "make-failed", null, pwwErrorInfo(e, "the memory snapshot could not be made: "));
+    }
+    if (bytes) pwwPost(pwwMessage(PWW_NONCE, PWW.SNAPSHOT, "made", bytes), [bytes.buffer]);
+  }
+  return py;
+}
+
+// Whether TextDecoder reads shared memory here (Node: yes; browsers: no).
+function pwwDecodesShared() {
+  try { new TextDecoder().decode(new Uint8Array(new SharedArrayBuffer(1))); return true; } catch (_) { return false; }
+}
+
+// module.name(), its proxies released.
+function pwwPyCall(py, module, name) {
+  const m = py.pyimport(module);
+  try { m[name](); } finally { m.destroy(); }
 }
 
 // The PyWorker's config (pywebworker/_config.py; null: none): a config URL fetched and

@@ -24,6 +24,7 @@ from ._message import WorkerMessage
 from ._named import create_named_worker, workers
 from ._parent import Parent, parent
 from ._pool import WorkerPool
+from ._snapshots import clear_snapshots, set_snapshots
 from ._spares import prestart
 from ._sync import shared_memory_available
 from ._version import __version__
@@ -52,12 +53,14 @@ __all__ = [
     "WorkerStartError",
     "WorkerStateError",
     "__version__",
+    "clear_snapshots",
     "create_named_worker",
     "messages_table",
     "page",
     "parent",
     "prestart",
     "set_progress",
+    "set_snapshots",
     "shared_memory_available",
     "workers",
 ]

@@ -203,7 +203,7 @@ _WORKER = _INBOUND + (
     "state", "startJs", "startPy", "adopt", "isWarm", "interrupt", "shared", "wait", "send", "sendMany", "kill",
     "destroy", "watch", "handler", "outbound",
     "setLimits", "dropped", "isReady", "failure", "exports", "call", "callBegin", "callSend", "callCancel", "callStat",
-    "replies",
+    "replies", "snapshotState",
 )
 
 
@@ -230,7 +230,7 @@ class _JsWorkerPort(_JsInbound):
             "script": options.script, "url": options.url, "packages": options.packages,
             "indexURL": options.index_url, "name": options.name, "indexes": options.indexes,
             "modules": options.modules, "tasks": options.tasks, "spare": options.spare, "config": options.config,
-            "interpreter": options.interpreter,
+            "interpreter": options.interpreter, "snapshot": options.snapshot,
         })
         opts.files = _mpy_files(not options.index_url) if options.interpreter == "micropython" else _package_files()
         _ok(self._f.startPy(self.id, opts), "start")
@@ -242,6 +242,9 @@ class _JsWorkerPort(_JsInbound):
 
     def is_warm(self) -> bool:
         return bool(self._f.isWarm(self.id))
+
+    def snapshot_state(self) -> str:
+        return str(self._f.snapshotState(self.id))
 
     def interrupt(self, signal: int) -> bool:
         return bool(self._f.interrupt(self.id, signal))
@@ -366,6 +369,8 @@ class _JsHostGlue:
                 events.output(worker_id, str(a), str(b))
             elif event == "stage":
                 events.stage(worker_id, str(a))
+            elif event == "snapshot":
+                events.snapshot_failed(worker_id, str(a))
         except BaseException as exc:
             report(f"pywebworker: error while handling the event {event!r} of worker {worker_id}", exc)
 
@@ -380,6 +385,9 @@ class _JsHostGlue:
 
     def memory_bytes(self) -> int:
         return int(self.js.memoryBytes())
+
+    def clear_snapshots(self) -> int:
+        return int(self.js.clearSnapshots())
 
 
 _PARENT = _INBOUND + ("send", "sendMany", "sendError", "watch", "serve", "call", "callCancel", "callStat", "replies",

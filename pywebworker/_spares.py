@@ -21,7 +21,7 @@ from ._futures import retrieve
 from ._ports import PyStart
 from ._worker import PyWorker
 
-Key = tuple[str, tuple[str, ...], str]
+Key = tuple[str, tuple[str, ...], str, bool]
 
 _idle: dict[Key, list[_Spare]] = {}
 _wanted: dict[Key, int] = {}
@@ -29,9 +29,10 @@ _how: dict[Key, tuple[list[str], list[str] | None, str]] = {}  # how to make ano
 
 
 def key(options: PyStart) -> Key:
-    """What a spare and a PyWorker must share: Pyodide, packages, package indexes."""
+    """What a spare and a PyWorker must share: Pyodide, packages, package indexes, and
+    whether it may boot from a memory snapshot (``_snapshots``)."""
     indexes = json.dumps(options.indexes, sort_keys=True, default=str)
-    return options.index_url, tuple(sorted(options.packages)), indexes
+    return options.index_url, tuple(sorted(options.packages)), indexes, options.snapshot
 
 
 class _Spare(PyWorker):

@@ -9,7 +9,7 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
-from . import _config, _display, _js, _named
+from . import _config, _display, _js, _named, _snapshots
 from ._client import CallClient
 from ._config import WorkerConfig
 from ._constants import (
@@ -76,6 +76,9 @@ class _Events:
         worker = _live.get(worker_id)
         if worker is not None:
             worker._on_stage(stage)  # noqa: SLF001
+
+    def snapshot_failed(self, worker_id: int, error_json: str) -> None:
+        _snapshots.warn_failed(error_json)
 
     def calls(self, worker_id: int, text: str, bufs: list[list[bytes]]) -> None:
         worker = _live.get(worker_id)
@@ -716,6 +719,15 @@ class PyWorker(_Worker):
         ``__export__`` calls, calls to the host) but MicroPython's small standard
         library and no packages. Of ``config``, MicroPython takes
         ``files`` (no archives), ``argv`` and ``cwd``, given as a dict or text.
+    snapshot : bool
+        ``True`` (default): boot from a memory snapshot of Pyodide with this package
+        imported, in about a fifth of the time, when the host has one for
+        ``index_url``; the session's first PyWorker of each Pyodide makes it (at no
+        cost to its own start) before its packages and script. Packages are installed
+        after the snapshot is loaded. ``False``: load Pyodide from scratch. See
+        ``pywebworker.set_snapshots`` (all workers) and ``clear_snapshots``. A snapshot
+        that fails to load is warned about once (``RuntimeWarning``) and the worker
+        boots plainly.
 
     Attributes
     ----------
@@ -730,7 +742,7 @@ class PyWorker(_Worker):
     TypeError
         if neither or both of ``script`` and ``url`` are given, or they are not ``str``,
         or ``packages`` or ``index_urls`` are not ``str``, or ``config`` is neither a
-        mapping nor a string.
+        mapping nor a string, or ``snapshot`` is not a ``bool``.
     ValueError
         for a ``config`` with an unknown or unsupported key or a value of the wrong type
         (the message names the key and lists the allowed ones), text that does not
@@ -772,8 +784,12 @@ class PyWorker(_Worker):
         name: str | None = None,
         config: Mapping[str, Any] | str | WorkerConfig | None = None,
         interpreter: str = "pyodide",
+        snapshot: bool = True,
         _tasks: bool = False,
     ) -> None:
+        if not isinstance(snapshot, bool):
+            raise TypeError(f"snapshot must be a bool, not {type(snapshot).__name__}")
+        self.snapshot = snapshot
         self.packages = _strs(packages, "packages")
         self.index_urls = None if index_urls is None else _strs(index_urls, "index_urls")
         self.config = None if config is None else _config.load(config)
@@ -819,7 +835,7 @@ class PyWorker(_Worker):
         packages = [rt.absolute_url(p) if p.endswith(".whl") else p for p in self.packages]
         return PyStart(
             self.script, self.url, packages, self.index_url, self.name, indexes, modules, self._tasks, spare,
-            None if spare else self._config_part(rt.absolute_url),
+            None if spare else self._config_part(rt.absolute_url), snapshot=self.snapshot and _snapshots.enabled(),
         )
 
     def _config_part(self, absolute: Callable[[str], str]) -> dict[str, Any] | None:
@@ -853,6 +869,13 @@ class PyWorker(_Worker):
 
     def _is_ready(self) -> bool:
         return self._port.is_ready()
+
+    @property
+    def from_snapshot(self) -> bool:
+        """``True`` once the worker booted from the host's memory snapshot (``snapshot``
+        above); ``False`` before its start reached its script, for the worker that made
+        the snapshot, and for a plain boot (also after a snapshot failed to load)."""
+        return self._port.snapshot_state() == "loaded" and self._is_ready()
 
     @property
     def stages(self) -> list[tuple[str, float]]:

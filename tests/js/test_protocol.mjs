@@ -44,6 +44,7 @@ test("every message is built, then read back the same", () => {
     returns: ['[[1,1,3,-1]]', [], [1]], msgs: [new Int32Array([1, 3]), new ArrayBuffer(3), true],
     ring: [new SharedArrayBuffer(8)], bell: [], stage: ["installing"],
     sync: ["call", 3, "add", "[1,2]", [], null],
+    snapshot: ["made", new Uint8Array([1, 2, 3]), null],
   };
   assert.deepEqual(Object.keys(P.PWW_MESSAGES).sort(), Object.keys(args).sort());
   for (const type of Object.keys(P.PWW_MESSAGES)) {

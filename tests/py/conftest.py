@@ -152,6 +152,9 @@ def _install_pywebworker(selenium, index_url: str):
         "import site, pathlib\n"
         f"pathlib.Path(site.getsitepackages()[0], 'pyodide_waits.py').write_text({WAITS!r})"
     )
+    # PYWW_SNAPSHOTS=0: every PyWorker boots plainly (the suite in both modes: issue 16).
+    snapshots = os.environ.get("PYWW_SNAPSHOTS", "1") != "0"
+    selenium.run(f"import pywebworker\npywebworker.set_snapshots({snapshots})")
     return selenium
 
 

@@ -568,6 +568,9 @@ class FakeWorkerPort(FakeInbound):
     def is_warm(self) -> bool:
         return self.warm
 
+    def snapshot_state(self) -> str:
+        return ""
+
     def interrupt(self, signal: int) -> bool:
         """As js/host.js: only with shared memory (``self.shared``, off by default)."""
         if not self.shared or not self.spawned:

@@ -1,0 +1,84 @@
+// pwwHostSnapshot: the memory snapshots PyWorkers boot from, for pwwHost (host.js), one per
+// Pyodide (its moduleURL: the indexURL, hence the version). The first PyWorker of a key boots
+// with Pyodide's `_makeSnapshot`, takes the snapshot once this package is imported (before
+// any user script and any JS module: js/pyworker_pyodide.js) and posts it here (`snapshot`,
+// transferred); later PyWorkers of the key get it in `init` and boot with `_loadSnapshot`.
+// Where shared memory exists the host keeps it in one SharedArrayBuffer that every `init`
+// shares (nothing copied per worker on this side; each worker copies it once into its own
+// wasm memory); else each `init` carries a structured-clone copy. Cost: one snapshot per key
+// held here (about 30 MiB for Pyodide 314.0.7, 24 MiB for 0.29.3) until clear().
+// A snapshot a worker could not load (or make) turns snapshots off for its key: later
+// workers boot plainly, and Python is told once (dispatch "snapshot", the error's JSON).
+// Its parts are in `h`, the context pwwHost makes (see host.js).
+
+function pwwHostSnapshot(h) {
+  // key -> {state: "making" | "ready" | "off", maker: the making thread's box, bytes: Uint8Array}
+  const store = new Map();
+
+  // The `init` fields for a PyWorker of `key` that may use a snapshot: {snapshot, makeSnapshot}.
+  function forInit(rec, key, wanted) {
+    if (!wanted) return { snapshot: null, makeSnapshot: false };
+    const e = store.get(key);
+    if (e === undefined) {
+      store.set(key, { state: "making", maker: rec.box, bytes: null });
+      rec.box.snapshotKey = key;
+      rec.box.snapshotState = "making";
+      return { snapshot: null, makeSnapshot: true };
+    }
+    if (e.state !== "ready") return { snapshot: null, makeSnapshot: false };
+    rec.box.snapshotKey = key;
+    rec.box.snapshotState = "loaded";  // until the worker says it failed
+    // Not transferred: shared, or copied by the structured clone of the post.
+    return { snapshot: e.bytes, makeSnapshot: false };
+  }
+
+  // A worker's `snapshot` message: {event: "made" | "make-failed" | "load-failed", bytes, error}.
+  function onSnapshot(rec, m) {
+    const key = rec.box && rec.box.snapshotKey, e = key === undefined ? undefined : store.get(key);
+    if (m.event === "load-failed") rec.box.snapshotState = "failed";
+    if (m.event === "made") rec.box.snapshotState = "made";
+    if (e === undefined) return;
+    if (m.event === "made" && e.state === "making" && e.maker === rec.box && m.bytes) {
+      e.state = "ready";
+      e.maker = null;
+      e.bytes = shareable(m.bytes);
+      return;
+    }
+    if (m.event === "made" || e.state === "off") return;
+    e.state = "off";
+    e.maker = e.bytes = null;
+    h.dispatch(rec.id, "snapshot", pwwErrorText(m.error));
+  }
+
+  // One SharedArrayBuffer where shared memory exists (every init shares it), else as it came.
+  function shareable(bytes) {
+    if (!pwwSharedMemory()) return bytes;
+    const out = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+    out.set(bytes);
+    return out;
+  }
+
+  // A making thread stopped before it posted the snapshot: the next PyWorker makes it.
+  function stopped(box) {
+    const key = box && box.snapshotKey, e = key === undefined ? undefined : store.get(key);
+    if (e !== undefined && e.state === "making" && e.maker === box) store.delete(key);
+  }
+
+  return {
+    snapshotFor: forInit, onSnapshot, snapshotStopped: stopped,
+    // How a PyWorker booted: "made" (it made the snapshot), "loaded" (from it; "failed": it
+    // could not and booted plainly), "making" (not posted yet) or "" (plainly).
+    snapshotState(id) { const box = h.record(id).box; return (box && box.snapshotState) || ""; },
+    // Drop every snapshot (and every key turned off); returns how many bytes were held.
+    clearSnapshots() {
+      let n = 0;
+      for (const [key, e] of store) {
+        if (e.bytes) n += e.bytes.byteLength;
+        if (e.state !== "making") store.delete(key);
+      }
+      return n;
+    },
+    // For tests and clear_snapshots: [[key, state, bytes or null], ...].
+    snapshots() { return Array.from(store, ([key, e]) => [key, e.state, e.bytes]); },
+  };
+}

@@ -1,0 +1,85 @@
+// Unit tests of the host's memory-snapshot store (js/host_snapshot.js), under plain Node:
+// `node tests/js/test_host_snapshot.mjs`. A fake `h`: no worker, no Pyodide.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import vm from "node:vm";
+import { fileURLToPath } from "node:url";
+
+const JS = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "js");
+const src = ["constants.js", "protocol.js", "sync.js", "host_snapshot.js"].map((f) => fs.readFileSync(path.join(JS, f), "utf8")).join("\n");
+// crossOriginIsolated: shared memory, as in Node or an isolated page; a second context without it.
+const ctx = vm.createContext({ console, TextEncoder, TextDecoder, SharedArrayBuffer, Atomics, crossOriginIsolated: true });
+const ctxCopy = vm.createContext({ console, TextEncoder, TextDecoder, SharedArrayBuffer, Atomics });
+for (const c of [ctx, ctxCopy]) vm.runInContext(`${src}\nglobalThis.lib = { pwwHostSnapshot };`, c);
+
+let count = 0;
+function test(name, fn) { count++; try { fn(); } catch (e) { console.error(`FAIL ${name}\n${e.stack}`); process.exitCode = 1; } }
+
+function fake(c = ctx) {
+  const said = [], records = new Map();
+  const h = { dispatch: (id, event, text) => said.push([id, event, JSON.parse(text).message]), record: (id) => records.get(id) };
+  const s = c.lib.pwwHostSnapshot(h);
+  const rec = (id) => { const r = { id, box: {} }; r.box.rec = r; records.set(id, r); return r; };
+  return { s, rec, said };
+}
+const made = (bytes) => ({ event: "made", bytes, error: null });
+
+test("the first worker of a key makes, later ones load the one shared copy", () => {
+  const { s, rec } = fake();
+  const a = rec(1), b = rec(2), c = rec(3);
+  assert.deepEqual({ ...s.snapshotFor(a, "k", true) }, { snapshot: null, makeSnapshot: true });
+  assert.deepEqual({ ...s.snapshotFor(b, "k", true) }, { snapshot: null, makeSnapshot: false });  // being made: plain
+  s.onSnapshot(a, made(new Uint8Array([7, 8])));
+  assert.equal(s.snapshotState(1), "made");
+  const got = s.snapshotFor(c, "k", true);
+  assert.equal(Object.prototype.toString.call(got.snapshot.buffer), "[object SharedArrayBuffer]");
+  assert.deepEqual([...got.snapshot], [7, 8]);
+  assert.equal(s.snapshotFor(rec(4), "k", true).snapshot, got.snapshot);  // the same copy for every init
+  assert.equal(s.snapshotState(3), "loaded");
+  assert.deepEqual({ ...s.snapshotFor(rec(5), "k", false) }, { snapshot: null, makeSnapshot: false });  // opted out
+  assert.equal(s.snapshotState(5), "");
+});
+
+test("a snapshot that fails to load turns the key off and is said once; clear forgets it", () => {
+  const { s, rec, said } = fake();
+  const a = rec(1);
+  s.snapshotFor(a, "k", true);
+  s.onSnapshot(a, made(new Uint8Array(4)));
+  const b = rec(2), c = rec(3);
+  s.snapshotFor(b, "k", true);
+  s.snapshotFor(c, "k", true);
+  s.onSnapshot(b, { event: "load-failed", bytes: null, error: { name: "Error", message: "bad magic", stack: "" } });
+  s.onSnapshot(c, { event: "load-failed", bytes: null, error: { name: "Error", message: "bad magic", stack: "" } });
+  assert.deepEqual(said, [[2, "snapshot", "bad magic"]]);
+  assert.equal(s.snapshotState(2), "failed");
+  assert.deepEqual({ ...s.snapshotFor(rec(4), "k", true) }, { snapshot: null, makeSnapshot: false });
+  assert.equal(s.clearSnapshots(), 0);  // the bytes went when it was turned off
+  assert.equal(s.snapshotFor(rec(5), "k", true).makeSnapshot, true);
+});
+
+test("a maker that stops before posting lets the next worker make; late or stray posts are ignored", () => {
+  const { s, rec } = fake();
+  const a = rec(1);
+  s.snapshotFor(a, "k", true);
+  s.snapshotStopped(a.box);
+  const b = rec(2);
+  assert.equal(s.snapshotFor(b, "k", true).makeSnapshot, true);
+  s.onSnapshot(a, made(new Uint8Array(2)));  // the stopped maker's: not the key's maker any more
+  assert.equal(s.snapshots()[0][1], "making");
+  s.onSnapshot(rec(9), made(new Uint8Array(2)));  // a worker that was never asked
+  s.onSnapshot(b, made(new Uint8Array(3)));
+  assert.deepEqual(Array.from(s.snapshots(), ([k, st, bytes]) => [k, st, bytes.byteLength]), [["k", "ready", 3]]);
+  assert.equal(s.clearSnapshots(), 3);
+  assert.equal(s.snapshots().length, 0);
+});
+
+test("without shared memory the snapshot is kept as it came (each post's clone copies it)", () => {
+  const { s, rec } = fake(ctxCopy);
+  const a = rec(1), bytes = new Uint8Array([1, 2]);
+  s.snapshotFor(a, "k", true);
+  s.onSnapshot(a, made(bytes));
+  assert.equal(s.snapshotFor(rec(2), "k", true).snapshot, bytes);
+});
+
+console.log(`${count} host snapshot tests run${process.exitCode ? ", some FAILED" : ", all passed"}`);
