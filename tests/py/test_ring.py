@@ -17,8 +17,10 @@ from pywebworker import parent
 def on(m):
     cmd = m.read()
     if cmd == "spin":
-        parent.send_message("spinning")
+        # "spinning" inside the try: the host interrupts as soon as it reads it, which
+        # can be while send_message is still on its way back here.
         try:
+            parent.send_message("spinning")
             while True:
                 pass
         except KeyboardInterrupt:
