@@ -146,9 +146,10 @@ class Outbox:
             raise from_core(EFULL, "send_message")
 
     def flush(self) -> None:
-        """Post the waiting messages now, in one batch. Never raises: the glue refuses
-        nothing checked here; a failure (the worker destroyed meanwhile) is reported
-        through the event loop's exception handler."""
+        """Post the waiting messages now, in one batch. Never raises but a
+        ``KeyboardInterrupt`` (an interrupt that lands here belongs to the code that
+        sent): the glue refuses nothing checked here; a failure (the worker destroyed
+        meanwhile) is reported through the event loop's exception handler."""
         texts = self._texts
         if not texts:
             return
@@ -168,6 +169,10 @@ class Outbox:
             self._ascii = True
         try:
             self._port.send_many(meta.tobytes(), data, all_ascii)
+        except KeyboardInterrupt:
+            # PyWorker.interrupt() landing as the post returns: the user's code must get
+            # it (swallowed here, a `while True` after send_message would never stop).
+            raise
         except BaseException as exc:  # noqa: BLE001 - nowhere to raise it: reported
             report(f"pywebworker: {len(texts)} message(s) could not be sent", exc)
 

@@ -250,3 +250,27 @@ def test_watching_turned_on_later_does_not_trust_an_old_empty_fetch(rt: FakeRunt
         assert (await w.receive(timeout=5)).read() == "untold"
 
     run(main())
+
+
+def test_flush_lets_an_interrupt_through_and_reports_the_rest(rt: FakeRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
+    # PyWorker.interrupt() can land as the batch's post returns: swallowed by flush, a
+    # `while True` after send_message would never stop (test_ring saw it).
+    from pywebworker._outbox import Outbox
+
+    class Port:
+        def __init__(self, exc: BaseException) -> None:
+            self.exc = exc
+
+        def send_many(self, meta: bytes, data: bytes, all_ascii: bool = False) -> int:
+            raise self.exc
+
+    reported: list[BaseException] = []
+    monkeypatch.setattr("pywebworker._outbox.report", lambda message, exc: reported.append(exc))
+    box = Outbox(Port(KeyboardInterrupt()), indexed=False)  # type: ignore[arg-type]
+    with pytest.raises(KeyboardInterrupt):
+        box.add(MSG_TEXT, "spinning")  # the first of a task: posted at once (flush)
+        box.flush()
+    box = Outbox(Port(RuntimeError("gone")), indexed=False)  # type: ignore[arg-type]
+    box.add(MSG_TEXT, "x")
+    box.flush()  # reported, not raised
+    assert [type(e) for e in reported] == [RuntimeError]
