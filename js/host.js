@@ -84,7 +84,8 @@ function pwwHost(core, bundles, dispatch) {
     // opts: {script, url, packages, indexURL, name, files: {relpath: Uint8Array}, indexes
     // (pywebworker/_boot.py install), modules: {package: {relpath: Uint8Array}}, tasks,
     // spare, config (pywebworker/_config.py), interpreter: "pyodide" or "micropython",
-    // snapshot: false to boot without a memory snapshot (js/host_snapshot.js)}. A
+    // snapshot: false to boot without a memory snapshot (js/host_snapshot.js), snapshotCache:
+    // false not to use the one cached across page loads (js/snapshot_cache.js)}. A
     // spare boots without a script, says `warm`, and waits for adopt(). For MicroPython,
     // indexURL (the directory of micropython.mjs) may be null: the worker loads the files
     // of `files`.
@@ -102,13 +103,14 @@ function pwwHost(core, bundles, dispatch) {
           : indexURLs(opts.indexURL, mpy ? "micropython.mjs" : "pyodide.mjs");
         const files = {};
         for (const [k, v] of Object.entries(opts.files)) files[k] = v;
-        const snap = h.snapshotFor(rec, urls.moduleURL, !mpy && opts.snapshot !== false);
+        const snap = h.snapshotFor(rec, urls.moduleURL, !mpy && opts.snapshot !== false, opts.snapshotCache !== false);
         post(rec, pwwMessage(rec.nonce, PWW.INIT, {
           indexURL: urls.indexURL, moduleURL: urls.moduleURL, name: opts.name || `worker-${id}`,
           script: opts.script, url: opts.url ? absolute(opts.url) : null,
           packages: opts.packages, files, indexes: opts.indexes, modules: opts.modules || {},
           spare: !!opts.spare, tasks: !!opts.tasks, interrupt: rec.interrupt, config: opts.config || null,
           interpreter: opts.interpreter || "pyodide", ring, snapshot: snap.snapshot, makeSnapshot: snap.makeSnapshot,
+          snapshotCache: snap.snapshotCache,
         }));
       } catch (e) { guard(rec, fail, e); }
       return 0;
@@ -225,6 +227,7 @@ function pwwHost(core, bundles, dispatch) {
     dropped(id) { polled(id); return record(id).inbox.dropped; },
     domHandles: h.domHandles,  // internal, for tests: the size of a worker's host object table (js/host_dom.js)
     clearSnapshots: h.clearSnapshots, snapshots: h.snapshots, snapshotState: h.snapshotState,
+    clearSnapshotCache: h.clearSnapshotCache,
     liveWorkers() { let n = 0; for (const r of records.values()) if (r.worker) n++; return n; },
   });
 }

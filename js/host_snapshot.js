@@ -7,6 +7,11 @@
 // shares (nothing copied per worker on this side; each worker copies it once into its own
 // wasm memory); else each `init` carries a structured-clone copy. Cost: one snapshot per key
 // held here (about 30 MiB for Pyodide 314.0.7, 24 MiB for 0.29.3) until clear().
+// Across page loads (js/snapshot_cache.js): until the key's snapshot is here, PyWorkers are
+// told to look in Cache Storage first (`snapshotCache`); the maker that finds a good entry
+// boots from it and posts it ("cached") instead of making one, and the others booting
+// meanwhile load it too. A corrupt cached entry is said to Python once per key (dispatch
+// "snapshot", the error's JSON, "cache") and replaced by the maker.
 // A snapshot a worker could not load (or make) turns snapshots off for its key: later
 // workers boot plainly, and Python is told once (dispatch "snapshot", the error's JSON).
 // Its parts are in `h`, the context pwwHost makes (see host.js).
@@ -14,37 +19,52 @@
 function pwwHostSnapshot(h) {
   // key -> {state: "making" | "ready" | "off", maker: the making thread's box, bytes: Uint8Array}
   const store = new Map();
+  const cacheWarned = new Set();  // keys whose corrupt cached snapshot Python was told of
 
-  // The `init` fields for a PyWorker of `key` that may use a snapshot: {snapshot, makeSnapshot}.
-  function forInit(rec, key, wanted) {
-    if (!wanted) return { snapshot: null, makeSnapshot: false };
+  // The `init` fields for a PyWorker of `key` that may use a snapshot (`cached`: and the
+  // one cached by an earlier page load): {snapshot, makeSnapshot, snapshotCache}.
+  function forInit(rec, key, wanted, cached = true) {
+    const none = { snapshot: null, makeSnapshot: false, snapshotCache: false };
+    if (!wanted) return none;
     const e = store.get(key);
     if (e === undefined) {
       store.set(key, { state: "making", maker: rec.box, bytes: null });
       rec.box.snapshotKey = key;
       rec.box.snapshotState = "making";
-      return { snapshot: null, makeSnapshot: true };
+      return { snapshot: null, makeSnapshot: true, snapshotCache: !!cached };
     }
-    if (e.state !== "ready") return { snapshot: null, makeSnapshot: false };
+    if (e.state === "making") {
+      rec.box.snapshotKey = key;  // told if it boots from the cached one
+      return { ...none, snapshotCache: !!cached };
+    }
+    if (e.state !== "ready") return none;
     rec.box.snapshotKey = key;
     rec.box.snapshotState = "loaded";  // until the worker says it failed
     // Not transferred: shared, or copied by the structured clone of the post.
-    return { snapshot: e.bytes, makeSnapshot: false };
+    return { ...none, snapshot: e.bytes };
   }
 
-  // A worker's `snapshot` message: {event: "made" | "make-failed" | "load-failed", bytes, error}.
+  // A worker's `snapshot` message: {event: "made" | "make-failed" | "load-failed" | "cached"
+  // | "cache-failed", bytes, error}.
   function onSnapshot(rec, m) {
     const key = rec.box && rec.box.snapshotKey, e = key === undefined ? undefined : store.get(key);
     if (m.event === "load-failed") rec.box.snapshotState = "failed";
-    if (m.event === "made") rec.box.snapshotState = "made";
+    if (m.event === "made" || m.event === "cached") rec.box.snapshotState = m.event;
+    if (m.event === "cache-failed") {
+      if (key !== undefined && !cacheWarned.has(key)) {
+        cacheWarned.add(key);
+        h.dispatch(rec.id, "snapshot", pwwErrorText(m.error), "cache");
+      }
+      return;
+    }
     if (e === undefined) return;
-    if (m.event === "made" && e.state === "making" && e.maker === rec.box && m.bytes) {
+    if ((m.event === "made" || m.event === "cached") && e.state === "making" && e.maker === rec.box && m.bytes) {
       e.state = "ready";
       e.maker = null;
       e.bytes = shareable(m.bytes);
       return;
     }
-    if (m.event === "made" || e.state === "off") return;
+    if (m.event === "made" || m.event === "cached" || e.state === "off") return;
     e.state = "off";
     e.maker = e.bytes = null;
     h.dispatch(rec.id, "snapshot", pwwErrorText(m.error));
@@ -67,17 +87,22 @@ function pwwHostSnapshot(h) {
   return {
     snapshotFor: forInit, onSnapshot, snapshotStopped: stopped,
     // How a PyWorker booted: "made" (it made the snapshot), "loaded" (from it; "failed": it
-    // could not and booted plainly), "making" (not posted yet) or "" (plainly).
+    // could not and booted plainly), "cached" (from the one an earlier page load cached),
+    // "making" (not posted yet) or "" (plainly).
     snapshotState(id) { const box = h.record(id).box; return (box && box.snapshotState) || ""; },
     // Drop every snapshot (and every key turned off); returns how many bytes were held.
     clearSnapshots() {
       let n = 0;
+      cacheWarned.clear();
       for (const [key, e] of store) {
         if (e.bytes) n += e.bytes.byteLength;
         if (e.state !== "making") store.delete(key);
       }
       return n;
     },
+    // Deletes the snapshots cached across page loads (js/snapshot_cache.js): a Promise of
+    // whether there were any. The ones held here stay (clearSnapshots).
+    clearSnapshotCache() { return pwwClearSnapshotCache(); },
     // For tests and clear_snapshots: [[key, state, bytes or null], ...].
     snapshots() { return Array.from(store, ([key, e]) => [key, e.state, e.bytes]); },
   };

@@ -20,7 +20,7 @@ const PWW_STAGES = Object.freeze(["loading", "installing", "files", "script"]);
 const pwwStr = (v, dflt = "") => (v === undefined || v === null ? dflt : String(v));
 const pwwList = (v) => (Array.isArray(v) ? v : []);
 const PWW_INIT_FIELDS = ["indexURL", "moduleURL", "name", "script", "url", "packages", "files", "indexes", "modules",
-  "spare", "tasks", "interrupt", "config", "interpreter", "ring", "snapshot", "makeSnapshot"];
+  "spare", "tasks", "interrupt", "config", "interpreter", "ring", "snapshot", "makeSnapshot", "snapshotCache"];
 // What a spare waits for: the script to run, as in `init` (see `warm`).
 const PWW_RUN_FIELDS = ["name", "script", "url", "tasks", "config"];
 const pwwPick = (o, keys) => { const out = {}; for (const k of keys) out[k] = o[k]; return out; };
@@ -38,13 +38,16 @@ const PWW_MESSAGES = Object.freeze(Object.assign(Object.create(null), {
   // `ring`: the worker's shared ring (js/ring.js, a SharedArrayBuffer) or null.
   // `snapshot`: a Pyodide memory snapshot to boot from (a Uint8Array, on a SharedArrayBuffer
   // where shared memory exists) or null; `makeSnapshot`: boot so as to make one and post it
-  // (`snapshot`). See js/host_snapshot.js.
+  // (`snapshot`); `snapshotCache`: without `snapshot`, boot from the snapshot an earlier page
+  // load cached, if there is one (js/snapshot_cache.js). See js/host_snapshot.js.
   init: { dir: "host->pyworker", build: (opts) => pwwPick(opts, PWW_INIT_FIELDS), read: (d) => pwwPick(d, PWW_INIT_FIELDS) },
   // A PyWorker's memory snapshot (js/host_snapshot.js): `event` "made" (`bytes`, a
   // Uint8Array whose buffer is transferred), "make-failed" or "load-failed" (`error`; the
-  // worker boots plainly).
+  // worker boots plainly), "cached" (it booted from the snapshot cached by an earlier page
+  // load; the maker gives its `bytes`, transferred) or "cache-failed" (`error`: a corrupt
+  // or unloadable cached one, not used and replaced).
   snapshot: { dir: "pyworker->host", build: (event, bytes, e) => ({ event: String(event), bytes: bytes || null, error: e ? pwwErrorInfo(e) : null }),
-    read: (d) => ({ event: ["made", "make-failed", "load-failed"].includes(d.event) ? d.event : "load-failed",
+    read: (d) => ({ event: ["made", "make-failed", "load-failed", "cached", "cache-failed"].includes(d.event) ? d.event : "load-failed",
       bytes: Object.prototype.toString.call(d.bytes) === "[object Uint8Array]" ? d.bytes : null,
       error: d.error ? pwwErrorInfo(d.error) : null }) },
   // A spare's Pyodide and packages are up, its script not given yet (pywebworker.prestart).

@@ -58,28 +58,46 @@ async function pwwBoot(init) {
 // Pyodide with this package installed (and, in a snapshot, imported), no JS module
 // registered yet. From init.snapshot when there is one (Pyodide's `_loadSnapshot`: the
 // snapshot holds Python's memory, not the file system, so the package files are written
-// again); one that fails to load is said ("load-failed") and Pyodide boots plainly. With
-// init.makeSnapshot, the snapshot is taken here, the latest point Pyodide allows (a JS
-// module registered, or any JS object held from Python, would be refused), and posted
-// ("made", transferred) before the boot goes on. See js/host_snapshot.js.
+// again); one that fails to load is said ("load-failed") and Pyodide boots plainly. Else,
+// with init.snapshotCache, from the snapshot an earlier page load cached (js/snapshot_cache.js:
+// "cached"; a corrupt or unloadable one is said, "cache-failed"). With init.makeSnapshot
+// and no cached one, the snapshot is taken here, the latest point Pyodide allows (a JS
+// module registered, or any JS object held from Python, would be refused), posted ("made",
+// transferred) before the boot goes on, and cached. See js/host_snapshot.js.
 async function pwwLoadPyodide(init, options) {
-  const { loadPyodide } = await import(init.moduleURL);
+  const cache = init.snapshotCache && !init.snapshot ? pwwSnapshotCache(init.moduleURL, init.files) : null;
+  const { loadPyodide, version } = await import(init.moduleURL);
   const packages = { pywebworker: init.files, ...init.modules };
+  const fromSnapshot = async (bytes) => {
+    const py = await loadPyodide({ ...options, _loadSnapshot: bytes });
+    // Pyodide keeps its options: the snapshot (tens of MiB) would live as long as the worker.
+    try { py._api.config._loadSnapshot = undefined; } catch (_) { /* private API gone: only memory */ }
+    pwwInstall(py, packages);
+    pwwPyCall(py, "importlib", "invalidate_caches");  // the directories Python listed are new
+    return py;
+  };
   if (init.snapshot) {
     const given = init.snapshot;
     init.snapshot = null;  // not held while the worker runs: its own copy or the host's shared one
     try {
       // Pyodide decodes its header with a TextDecoder, which refuses shared memory in a
       // browser: there, one copy.
-      const own = given.buffer instanceof ArrayBuffer || pwwDecodesShared() ? given : given.slice();
-      const py = await loadPyodide({ ...options, _loadSnapshot: own });
-      // Pyodide keeps its options: the snapshot (tens of MiB) would live as long as the worker.
-      try { py._api.config._loadSnapshot = undefined; } catch (_) { /* private API gone: only memory */ }
-      pwwInstall(py, packages);
-      pwwPyCall(py, "importlib", "invalidate_caches");  // the directories Python listed are new
-      return py;
+      return await fromSnapshot(given.buffer instanceof ArrayBuffer || pwwDecodesShared() ? given : given.slice());
     } catch (e) {
       pwwSay(PWW.SNAPSHOT, "load-failed", null, pwwErrorInfo(e, "the memory snapshot could not be loaded: "));
+    }
+  }
+  const cached = cache ? await cache.read(version) : null;
+  if (cached && cached.error) pwwSay(PWW.SNAPSHOT, "cache-failed", null, pwwErrorInfo(cached.error));
+  if (cached && cached.bytes) {
+    try {
+      const py = await fromSnapshot(cached.bytes);
+      // The maker hands the bytes to the host for the session's later PyWorkers.
+      if (init.makeSnapshot) pwwPost(pwwMessage(PWW_NONCE, PWW.SNAPSHOT, "cached", cached.bytes), [cached.bytes.buffer]);
+      else pwwSay(PWW.SNAPSHOT, "cached");
+      return py;
+    } catch (e) {
+      pwwSay(PWW.SNAPSHOT, "cache-failed", null, pwwErrorInfo(e, "the cached memory snapshot could not be loaded: "));
     }
   }
   const py = await loadPyodide(init.makeSnapshot ? { ...options, _makeSnapshot: true } : options);
@@ -94,6 +112,9 @@ async function pwwLoadPyodide(init, options) {
     try { bytes = py.makeMemorySnapshot(); } catch (e) {
       pwwSay(PWW.SNAPSHOT, "make-failed", null, pwwErrorInfo(e, "the memory snapshot could not be made: "));
     }
+    // Cached in the background (a copy: the bytes go to the host); a stale or corrupt
+    // entry is replaced, and one that could not be made is removed.
+    if (cache) (bytes ? cache.write(bytes.slice(), version) : cached ? cache.remove() : null);
     if (bytes) pwwPost(pwwMessage(PWW_NONCE, PWW.SNAPSHOT, "made", bytes), [bytes.buffer]);
   }
   return py;

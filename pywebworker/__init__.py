@@ -24,7 +24,7 @@ from ._message import WorkerMessage
 from ._named import create_named_worker, workers
 from ._parent import Parent, parent
 from ._pool import WorkerPool
-from ._snapshots import clear_snapshots, set_snapshots
+from ._snapshots import clear_snapshot_cache, clear_snapshots, set_snapshot_cache, set_snapshots
 from ._spares import prestart
 from ._sync import shared_memory_available
 from ._version import __version__
@@ -53,6 +53,7 @@ __all__ = [
     "WorkerStartError",
     "WorkerStateError",
     "__version__",
+    "clear_snapshot_cache",
     "clear_snapshots",
     "create_named_worker",
     "messages_table",
@@ -60,6 +61,7 @@ __all__ = [
     "parent",
     "prestart",
     "set_progress",
+    "set_snapshot_cache",
     "set_snapshots",
     "shared_memory_available",
     "workers",

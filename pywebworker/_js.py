@@ -230,7 +230,7 @@ class _JsWorkerPort(_JsInbound):
             "script": options.script, "url": options.url, "packages": options.packages,
             "indexURL": options.index_url, "name": options.name, "indexes": options.indexes,
             "modules": options.modules, "tasks": options.tasks, "spare": options.spare, "config": options.config,
-            "interpreter": options.interpreter, "snapshot": options.snapshot,
+            "interpreter": options.interpreter, "snapshot": options.snapshot, "snapshotCache": options.snapshot_cache,
         })
         opts.files = _mpy_files(not options.index_url) if options.interpreter == "micropython" else _package_files()
         _ok(self._f.startPy(self.id, opts), "start")
@@ -370,7 +370,7 @@ class _JsHostGlue:
             elif event == "stage":
                 events.stage(worker_id, str(a))
             elif event == "snapshot":
-                events.snapshot_failed(worker_id, str(a))
+                events.snapshot_failed(worker_id, str(a), b == "cache")
         except BaseException as exc:
             report(f"pywebworker: error while handling the event {event!r} of worker {worker_id}", exc)
 
@@ -388,6 +388,9 @@ class _JsHostGlue:
 
     def clear_snapshots(self) -> int:
         return int(self.js.clearSnapshots())
+
+    async def clear_snapshot_cache(self) -> bool:
+        return bool(await self.js.clearSnapshotCache())
 
 
 _PARENT = _INBOUND + ("send", "sendMany", "sendError", "watch", "serve", "call", "callCancel", "callStat", "replies",

@@ -60,6 +60,7 @@ class PyStart:
     # the files shipped in the wheel (pywebworker/micropython/).
     interpreter: str = "pyodide"
     snapshot: bool = True  # may boot from (or make) a memory snapshot (js/host_snapshot.js)
+    snapshot_cache: bool = True  # may boot from the one cached across page loads (js/snapshot_cache.js)
 
 
 class InboundPort(Protocol):
@@ -101,7 +102,7 @@ class WorkerPort(InboundPort, Protocol):
     # Run options.script (url, name, tasks) in the thread of `spare`, a live spare.
     def adopt(self, spare: WorkerPort, options: PyStart) -> None: ...
     def is_warm(self) -> bool: ...  # a spare booted and waits for its script
-    # How a PyWorker booted (js/host_snapshot.js): "made", "loaded", "failed", "making" or "".
+    # How a PyWorker booted (js/host_snapshot.js): "made", "loaded", "cached", "failed", "making" or "".
     def snapshot_state(self) -> str: ...
     # Store `signal` in a PyWorker's interrupt buffer (2: KeyboardInterrupt, 0: none);
     # False where there is no shared memory.
@@ -150,8 +151,9 @@ class HostEvents(Protocol):
     def output(self, worker_id: int, stream: str, text: str) -> None: ...
     # A PyWorker's start-up reached `stage` ("loading", "installing", "files", "script").
     def stage(self, worker_id: int, stage: str) -> None: ...
-    # A PyWorker could not make or load the memory snapshot (the error's JSON text): once per Pyodide.
-    def snapshot_failed(self, worker_id: int, error_json: str) -> None: ...
+    # A PyWorker could not make or load the memory snapshot (the error's JSON text): once per
+    # Pyodide; `cache`: the one cached across page loads was corrupt (and is replaced).
+    def snapshot_failed(self, worker_id: int, error_json: str, cache: bool = False) -> None: ...
     def calls(self, worker_id: int, text: str, bufs: list[list[bytes]]) -> None: ...
     def returns(self, worker_id: int, text: str, bufs: list[list[bytes]], late: set[int]) -> None: ...
 
@@ -165,6 +167,7 @@ class HostGlue(Protocol):
     def live_workers(self) -> int: ...
     def memory_bytes(self) -> int: ...
     def clear_snapshots(self) -> int: ...  # bytes freed (js/host_snapshot.js)
+    async def clear_snapshot_cache(self) -> bool: ...  # whether there was a cache (js/snapshot_cache.js)
 
 
 class ParentPort(InboundPort, Protocol):

@@ -77,8 +77,8 @@ class _Events:
         if worker is not None:
             worker._on_stage(stage)  # noqa: SLF001
 
-    def snapshot_failed(self, worker_id: int, error_json: str) -> None:
-        _snapshots.warn_failed(error_json)
+    def snapshot_failed(self, worker_id: int, error_json: str, cache: bool = False) -> None:
+        _snapshots.warn_failed(error_json, cache)
 
     def calls(self, worker_id: int, text: str, bufs: list[list[bytes]]) -> None:
         worker = _live.get(worker_id)
@@ -725,9 +725,11 @@ class PyWorker(_Worker):
         ``index_url``; the session's first PyWorker of each Pyodide makes it (at no
         cost to its own start) before its packages and script. Packages are installed
         after the snapshot is loaded. ``False``: load Pyodide from scratch. See
-        ``pywebworker.set_snapshots`` (all workers) and ``clear_snapshots``. A snapshot
-        that fails to load is warned about once (``RuntimeWarning``) and the worker
-        boots plainly.
+        ``pywebworker.set_snapshots`` (all workers) and ``clear_snapshots``. In a
+        browser the snapshot is also cached across page loads (Cache Storage), so the
+        first PyWorker of the next page load boots from it too
+        (``set_snapshot_cache``, ``clear_snapshot_cache``). A snapshot that fails to
+        load is warned about once (``RuntimeWarning``) and the worker boots plainly.
 
     Attributes
     ----------
@@ -836,6 +838,7 @@ class PyWorker(_Worker):
         return PyStart(
             self.script, self.url, packages, self.index_url, self.name, indexes, modules, self._tasks, spare,
             None if spare else self._config_part(rt.absolute_url), snapshot=self.snapshot and _snapshots.enabled(),
+            snapshot_cache=_snapshots.cache_enabled(),
         )
 
     def _config_part(self, absolute: Callable[[str], str]) -> dict[str, Any] | None:
@@ -872,10 +875,11 @@ class PyWorker(_Worker):
 
     @property
     def from_snapshot(self) -> bool:
-        """``True`` once the worker booted from the host's memory snapshot (``snapshot``
-        above); ``False`` before its start reached its script, for the worker that made
-        the snapshot, and for a plain boot (also after a snapshot failed to load)."""
-        return self._port.snapshot_state() == "loaded" and self._is_ready()
+        """``True`` once the worker booted from a memory snapshot (``snapshot`` above): the
+        one the host holds, or in a browser the one an earlier page load cached;
+        ``False`` before its start reached its script, for the worker that made the
+        snapshot, and for a plain boot (also after a snapshot failed to load)."""
+        return self._port.snapshot_state() in ("loaded", "cached") and self._is_ready()
 
     @property
     def stages(self) -> list[tuple[str, float]]:

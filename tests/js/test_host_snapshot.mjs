@@ -28,8 +28,9 @@ const made = (bytes) => ({ event: "made", bytes, error: null });
 test("the first worker of a key makes, later ones load the one shared copy", () => {
   const { s, rec } = fake();
   const a = rec(1), b = rec(2), c = rec(3);
-  assert.deepEqual({ ...s.snapshotFor(a, "k", true) }, { snapshot: null, makeSnapshot: true });
-  assert.deepEqual({ ...s.snapshotFor(b, "k", true) }, { snapshot: null, makeSnapshot: false });  // being made: plain
+  assert.deepEqual({ ...s.snapshotFor(a, "k", true) }, { snapshot: null, makeSnapshot: true, snapshotCache: true });
+  // Being made: plain, or from the snapshot an earlier page load cached.
+  assert.deepEqual({ ...s.snapshotFor(b, "k", true) }, { snapshot: null, makeSnapshot: false, snapshotCache: true });
   s.onSnapshot(a, made(new Uint8Array([7, 8])));
   assert.equal(s.snapshotState(1), "made");
   const got = s.snapshotFor(c, "k", true);
@@ -37,7 +38,8 @@ test("the first worker of a key makes, later ones load the one shared copy", () 
   assert.deepEqual([...got.snapshot], [7, 8]);
   assert.equal(s.snapshotFor(rec(4), "k", true).snapshot, got.snapshot);  // the same copy for every init
   assert.equal(s.snapshotState(3), "loaded");
-  assert.deepEqual({ ...s.snapshotFor(rec(5), "k", false) }, { snapshot: null, makeSnapshot: false });  // opted out
+  assert.equal(s.snapshotFor(rec(6), "k", true).snapshotCache, false);  // here: no cache to read
+  assert.deepEqual({ ...s.snapshotFor(rec(5), "k", false) }, { snapshot: null, makeSnapshot: false, snapshotCache: false });  // opted out
   assert.equal(s.snapshotState(5), "");
 });
 
@@ -53,7 +55,7 @@ test("a snapshot that fails to load turns the key off and is said once; clear fo
   s.onSnapshot(c, { event: "load-failed", bytes: null, error: { name: "Error", message: "bad magic", stack: "" } });
   assert.deepEqual(said, [[2, "snapshot", "bad magic"]]);
   assert.equal(s.snapshotState(2), "failed");
-  assert.deepEqual({ ...s.snapshotFor(rec(4), "k", true) }, { snapshot: null, makeSnapshot: false });
+  assert.deepEqual({ ...s.snapshotFor(rec(4), "k", true) }, { snapshot: null, makeSnapshot: false, snapshotCache: false });
   assert.equal(s.clearSnapshots(), 0);  // the bytes went when it was turned off
   assert.equal(s.snapshotFor(rec(5), "k", true).makeSnapshot, true);
 });
@@ -80,6 +82,31 @@ test("without shared memory the snapshot is kept as it came (each post's clone c
   s.snapshotFor(a, "k", true);
   s.onSnapshot(a, made(bytes));
   assert.equal(s.snapshotFor(rec(2), "k", true).snapshot, bytes);
+});
+
+test("from the cache of an earlier page load: the maker's bytes are kept; a corrupt entry is said once per key", () => {
+  const { s, rec, said } = fake();
+  const a = rec(1), b = rec(2), c = rec(3);
+  assert.equal(s.snapshotFor(a, "k", true, false).snapshotCache, false);  // the cache turned off
+  s.snapshotStopped(a.box);
+  s.snapshotFor(a, "k", true);
+  s.snapshotFor(b, "k", true);
+  s.snapshotFor(c, "k", true);
+  const bad = { event: "cache-failed", bytes: null, error: { name: "Error", message: "corrupt", stack: "" } };
+  s.onSnapshot(b, bad);
+  s.onSnapshot(c, bad);
+  assert.deepEqual(said, [[2, "snapshot", "corrupt"]]);
+  assert.equal(s.snapshots()[0][1], "making");  // not turned off: the maker replaces it
+  s.onSnapshot(b, { event: "cached", bytes: null, error: null });  // a worker booting meanwhile
+  assert.equal(s.snapshotState(2), "cached");
+  assert.equal(s.snapshots()[0][1], "making");
+  s.onSnapshot(a, { event: "cached", bytes: new Uint8Array([5]), error: null });
+  assert.equal(s.snapshotState(1), "cached");
+  assert.deepEqual(Array.from(s.snapshots(), ([k, st, bytes]) => [k, st, [...bytes]]), [["k", "ready", [5]]]);
+  assert.equal(s.snapshotFor(rec(4), "k", true).snapshotCache, false);  // held here now
+  s.clearSnapshots();
+  s.onSnapshot(c, bad);  // a new warning after clear
+  assert.equal(said.length, 2);
 });
 
 console.log(`${count} host snapshot tests run${process.exitCode ? ", some FAILED" : ", all passed"}`);

@@ -24,19 +24,21 @@ from serve import serve  # noqa: E402
 
 @contextlib.contextmanager
 def example_page(request: pytest.FixtureRequest, page: str, query: str = "") -> Iterator[Any]:
-    """Open ``examples/web/<page>?pyodide=<this session's dist dir>&<query>``; yields the
-    selenium driver. Skips unless ``--rt`` includes chrome (and the dist dir is inside the
-    repository, which the server serves)."""
+    """Open ``examples/web/<page>?pyodide=<this session's dist dir>&<query>`` (``page``
+    starting with ``/``: that path of the repository); yields the selenium driver. Skips
+    unless ``--rt`` includes chrome (and the dist dir is inside the repository, which the
+    server serves)."""
     if "chrome" not in str(request.config.option.runtime):
         pytest.skip(f"the {page} test runs with --rt chrome")
-    dist = Path(request.config.option.dist_dir).resolve()
+    dist = Path(request.config.option.dist_dir).absolute()  # not resolved: a symlinked build/pyodide is served
     if ROOT not in dist.parents:
         pytest.skip(f"dist dir {dist} is not inside the repository the server serves")
     if not list((ROOT / "dist").glob("pywebworker-*.whl")):
         pytest.fail("no dist/pywebworker-*.whl: run `make wheel` first")
     index = "/" + dist.relative_to(ROOT).as_posix() + "/"
     with serve() as base, chromium() as driver:
-        driver.get(f"{base}/examples/web/{page}?pyodide={index}{'&' + query if query else ''}")
+        path = page if page.startswith("/") else f"/examples/web/{page}"
+        driver.get(f"{base}{path}?pyodide={index}{'&' + query if query else ''}")
         yield driver
 
 

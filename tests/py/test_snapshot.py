@@ -42,11 +42,12 @@ async def test_a_worker_from_the_snapshot_runs_as_a_plain_one_and_inherits_nothi
     from pyodide.code import run_js
     from pyodide_waits import wait_until
 
-    from pywebworker import PyWorker, clear_snapshots
+    from pywebworker import PyWorker, clear_snapshot_cache, clear_snapshots
     from pywebworker._worker import _glue
 
     held = run_js("(h) => h.snapshots().map(([k, s, b]) => [k, s, b ? b.byteLength : 0])")
     clear_snapshots()
+    await clear_snapshot_cache()  # a browser's cache across page loads: made anew here
     assert held(_glue().js).to_py() == []
     first = PyWorker(leaky, name="maker").start()
     assert (await first.receive(timeout=60)).read() == "first"
@@ -109,7 +110,7 @@ async def test_a_corrupt_snapshot_falls_back_with_one_warning(selenium_pyww):
 
     from pyodide.code import run_js
 
-    from pywebworker import PyWorker, clear_snapshots
+    from pywebworker import PyWorker, clear_snapshot_cache, clear_snapshots
     from pywebworker._worker import _glue
 
     script = "from pywebworker import parent\nparent.send_message('up')"
@@ -132,6 +133,7 @@ async def test_a_corrupt_snapshot_falls_back_with_one_warning(selenium_pyww):
     # Off for this Pyodide until cleared; then the next worker makes a new one.
     assert run_js("(h) => h.snapshots().map(([, s]) => s)")(_glue().js).to_py() == ["off"]
     clear_snapshots()
+    await clear_snapshot_cache()
     c = PyWorker(script).start()
     await c.ready(timeout=60)
     assert c._port.snapshot_state() == "made"

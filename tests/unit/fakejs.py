@@ -455,6 +455,7 @@ class FakeWorkerPort(FakeInbound):
     def __init__(self, host: FakeHost, worker: FakeCoreWorker) -> None:
         super().__init__(worker, _Inbox(worker, "worker", host.rt.now))
         self.host = host
+        self.booted = ""
         self.spawned = False  # a Worker object exists (from start to kill or failure)
         self.watching = False
         self.ready = False
@@ -569,7 +570,7 @@ class FakeWorkerPort(FakeInbound):
         return self.warm
 
     def snapshot_state(self) -> str:
-        return ""
+        return self.booted  # set by the test, as js/host_snapshot.js: "made", "loaded", "cached", ...
 
     def interrupt(self, signal: int) -> bool:
         """As js/host.js: only with shared memory (``self.shared``, off by default)."""
@@ -821,6 +822,18 @@ class FakeHost:
 
     def memory_bytes(self) -> int:
         return 65536 + sum(q.live_bytes for w in self.core.workers.values() for q in w.queues)
+
+    # js/host_snapshot.js: the test sets what the host holds and whether a cache exists.
+    snapshot_bytes = 0
+    snapshot_cache = False
+
+    def clear_snapshots(self) -> int:
+        n, self.snapshot_bytes = self.snapshot_bytes, 0
+        return n
+
+    async def clear_snapshot_cache(self) -> bool:
+        there, self.snapshot_cache = self.snapshot_cache, False
+        return there
 
 
 class FakeParentPort(FakeInbound):

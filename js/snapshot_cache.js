@@ -1,0 +1,94 @@
+// pwwSnapshotCache: the memory snapshot kept across page loads, in Cache Storage (the
+// browser's `caches`, in pages and workers of a secure context: https, localhost,
+// 127.0.0.1). Used by a PyWorker (js/pyworker_pyodide.js) while its host has no snapshot in
+// memory yet (js/host_snapshot.js): it reads the entry of its Pyodide, and the worker that
+// makes a snapshot writes it. Where there is no Cache Storage (Node, file: pages, an opaque
+// origin, storage turned off) there is no cache and nothing is said.
+//
+// One entry per Pyodide module URL, in the cache "pywebworker-snapshots", under a URL that
+// is never fetched (/.pywebworker/snapshot?module=<the module URL>, on the module's origin).
+// Its headers say what it was made from: the Pyodide version, the SHA-256 of this package's
+// files (a new pywebworker, or a rebuilt one, changes it) and the SHA-256 of the snapshot
+// itself. An entry made from another Pyodide or package is stale: it is not used, and the
+// worker that makes the new snapshot replaces it (put on the same URL: no old entries pile
+// up). An entry whose bytes do not match their SHA-256 is corrupt: said (`cache-failed`),
+// not used, and replaced in the same way.
+
+const PWW_SNAPSHOT_CACHE = "pywebworker-snapshots";
+const PWW_SNAPSHOT_HEADERS = { pyodide: "x-pywebworker-pyodide", pkg: "x-pywebworker-package", sum: "x-pywebworker-sha256" };
+
+// The entry's URL for Pyodide's module URL, or null when it is not http(s) (no cache).
+function pwwSnapshotCacheURL(moduleURL) {
+  if (!/^https?:/i.test(String(moduleURL))) return null;
+  const url = new URL("/.pywebworker/snapshot", moduleURL);
+  url.searchParams.set("module", moduleURL);
+  return url.href;
+}
+
+// The SHA-256 of bytes, in hex.
+async function pwwSha256(bytes) {
+  const sum = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(sum, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// The SHA-256 of a package's files ({relative path: Uint8Array or string}), names included.
+function pwwFilesSha256(files) {
+  const enc = new TextEncoder(), parts = [];
+  for (const name of Object.keys(files).sort()) {
+    const data = typeof files[name] === "string" ? enc.encode(files[name]) : new Uint8Array(files[name]);
+    parts.push(enc.encode(`${name}\0${data.byteLength}\0`), data);
+  }
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) { all.set(p, at); at += p.byteLength; }
+  return pwwSha256(all);
+}
+
+// The cache of the snapshot for `moduleURL` and this package's `files`, or null where there
+// is none. Opening it starts at once (in parallel with Pyodide's own loading); its methods
+// never reject:
+//   read(version): {bytes} (a good entry for Pyodide `version`), {stale: true}, {error}
+//     (corrupt: its bytes differ from their SHA-256) or null (no entry, no cache);
+//   write(bytes, version): stores bytes (a copy the caller gives up) as the entry;
+//   remove(): deletes the entry.
+function pwwSnapshotCache(moduleURL, files, storage = globalThis.caches) {
+  const url = pwwSnapshotCacheURL(moduleURL);
+  if (!url || !storage || typeof crypto === "undefined" || !crypto.subtle) return null;
+  const opened = Promise.all([storage.open(PWW_SNAPSHOT_CACHE), pwwFilesSha256(files)])
+    .then(([cache, pkg]) => ({ cache, pkg }), () => null);  // storage refused here (an opaque origin...)
+  const H = PWW_SNAPSHOT_HEADERS;
+  return {
+    async read(version) {
+      try {
+        const c = await opened;
+        const res = c && await c.cache.match(url);
+        if (!res) return null;
+        if (res.headers.get(H.pyodide) !== String(version) || res.headers.get(H.pkg) !== c.pkg) return { stale: true };
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        if (await pwwSha256(bytes) !== res.headers.get(H.sum)) {
+          return { error: new Error(`the cached memory snapshot is corrupt: its ${bytes.byteLength} bytes do not match the SHA-256 stored with them`) };
+        }
+        return { bytes };
+      } catch (e) {
+        return { error: e };
+      }
+    },
+    async write(bytes, version) {
+      try {
+        const c = await opened;
+        if (!c) return;
+        const headers = { "content-type": "application/octet-stream", [H.pyodide]: String(version), [H.pkg]: c.pkg, [H.sum]: await pwwSha256(bytes) };
+        await c.cache.put(url, new Response(bytes, { headers }));
+      } catch (_) { /* quota, storage gone: the next page load makes it again */ }
+    },
+    async remove() {
+      try { const c = await opened; if (c) await c.cache.delete(url); } catch (_) { /* as write */ }
+    },
+  };
+}
+
+// Deletes every cached snapshot of this origin; resolves whether there was a cache to delete.
+async function pwwClearSnapshotCache(storage = globalThis.caches) {
+  if (!storage) return false;
+  try { return await storage.delete(PWW_SNAPSHOT_CACHE); } catch (_) { return false; }
+}

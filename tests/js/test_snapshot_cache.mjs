@@ -1,0 +1,101 @@
+// Unit tests of the snapshot cache across page loads (js/snapshot_cache.js), under plain
+// Node: `node tests/js/test_snapshot_cache.mjs`. Node has no Cache Storage: a small one in
+// memory stands in for `caches` (open/match/put/delete, Responses kept as given); crypto
+// and Response are Node's own. The real one is tested in Chromium (tests/py/test_snapshot_cache.py).
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import vm from "node:vm";
+import { fileURLToPath } from "node:url";
+
+const JS = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "js");
+const src = fs.readFileSync(path.join(JS, "snapshot_cache.js"), "utf8");
+const ctx = vm.createContext({ URL, TextEncoder, Response, crypto, Uint8Array, Promise });
+vm.runInContext(`${src}\nglobalThis.lib = { pwwSnapshotCache, pwwSnapshotCacheURL, pwwClearSnapshotCache, PWW_SNAPSHOT_CACHE };`, ctx);
+const { lib } = ctx;
+
+class FakeCaches {
+  constructor() { this.stores = new Map(); }
+  async open(name) {
+    if (!this.stores.has(name)) this.stores.set(name, new Map());
+    const m = this.stores.get(name);
+    return {
+      match: async (url) => { const r = m.get(String(url)); return r ? r.clone() : undefined; },
+      put: async (url, res) => { m.set(String(url), res); },
+      delete: async (url) => m.delete(String(url)),
+    };
+  }
+  async delete(name) { return this.stores.delete(name); }
+}
+
+const MODULE = "http://127.0.0.1:8000/pyodide/pyodide.mjs";
+const FILES = { "__init__.py": new TextEncoder().encode("x = 1\n"), "_boot.py": "y = 2\n" };
+const snapshot = () => Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) & 255);
+
+let count = 0;
+const tests = [];
+function test(name, fn) { tests.push([name, fn]); }
+
+test("no cache where there is none: no Cache Storage, or a module URL that is not http(s)", async () => {
+  assert.equal(lib.pwwSnapshotCache(MODULE, FILES, undefined), null);
+  assert.equal(lib.pwwSnapshotCache("file:///p/pyodide.mjs", FILES, new FakeCaches()), null);
+  assert.equal(lib.pwwSnapshotCacheURL("/pyodide/pyodide.mjs"), null);
+  assert.equal(await lib.pwwClearSnapshotCache(undefined), false);
+  // A storage that refuses (an opaque origin): read finds nothing, write and remove do nothing.
+  const refusing = { open: () => Promise.reject(new Error("SecurityError")) };
+  const c = lib.pwwSnapshotCache(MODULE, FILES, refusing);
+  assert.equal(await c.read("0.29.3"), null);
+  await c.write(snapshot(), "0.29.3");
+  await c.remove();
+});
+
+test("what one page load writes, the next reads back, under one URL per Pyodide module", async () => {
+  const caches = new FakeCaches();
+  assert.equal(await lib.pwwSnapshotCache(MODULE, FILES, caches).read("0.29.3"), null);
+  await lib.pwwSnapshotCache(MODULE, FILES, caches).write(snapshot(), "0.29.3");
+  const got = await lib.pwwSnapshotCache(MODULE, FILES, caches).read("0.29.3");
+  assert.deepEqual([...got.bytes], [...snapshot()]);
+  const urls = [...caches.stores.get(lib.PWW_SNAPSHOT_CACHE).keys()];
+  assert.deepEqual(urls, ["http://127.0.0.1:8000/.pywebworker/snapshot?module=http%3A%2F%2F127.0.0.1%3A8000%2Fpyodide%2Fpyodide.mjs"]);
+  // Another Pyodide (module URL) has its own entry.
+  assert.equal(await lib.pwwSnapshotCache("http://127.0.0.1:8000/other/pyodide.mjs", FILES, caches).read("0.29.3"), null);
+  assert.equal(await lib.pwwClearSnapshotCache(caches), true);
+  assert.equal(await lib.pwwSnapshotCache(MODULE, FILES, caches).read("0.29.3"), null);
+});
+
+test("another Pyodide version or another package is stale; the next write replaces it", async () => {
+  const caches = new FakeCaches();
+  await lib.pwwSnapshotCache(MODULE, FILES, caches).write(snapshot(), "0.29.3");
+  assert.deepEqual({ ...await lib.pwwSnapshotCache(MODULE, FILES, caches).read("314.0.7") }, { stale: true });
+  const rebuilt = { ...FILES, "_boot.py": "y = 3\n" };
+  assert.deepEqual({ ...await lib.pwwSnapshotCache(MODULE, rebuilt, caches).read("0.29.3") }, { stale: true });
+  const renamed = { "__init__.py": FILES["__init__.py"], "_boot2.py": FILES["_boot.py"] };
+  assert.deepEqual({ ...await lib.pwwSnapshotCache(MODULE, renamed, caches).read("0.29.3") }, { stale: true });
+  await lib.pwwSnapshotCache(MODULE, rebuilt, caches).write(new Uint8Array([1, 2, 3]), "314.0.7");
+  assert.deepEqual([...(await lib.pwwSnapshotCache(MODULE, rebuilt, caches).read("314.0.7")).bytes], [1, 2, 3]);
+  assert.equal(caches.stores.get(lib.PWW_SNAPSHOT_CACHE).size, 1);
+});
+
+test("a corrupt entry (bytes that differ from their SHA-256, or none stored) is an error, and remove deletes it", async () => {
+  const caches = new FakeCaches();
+  const c = lib.pwwSnapshotCache(MODULE, FILES, caches);
+  await c.write(snapshot(), "0.29.3");
+  const store = caches.stores.get(lib.PWW_SNAPSHOT_CACHE), [url] = store.keys();
+  const good = store.get(url), body = new Uint8Array(await good.clone().arrayBuffer());
+  body[100] ^= 1;
+  store.set(url, new Response(body, { headers: good.headers }));
+  const bad = await lib.pwwSnapshotCache(MODULE, FILES, caches).read("0.29.3");
+  assert.match(bad.error.message, /the cached memory snapshot is corrupt: its 4096 bytes do not match the SHA-256 stored with them/);
+  const headers = new Headers(good.headers);
+  headers.delete("x-pywebworker-sha256");
+  store.set(url, new Response(snapshot(), { headers }));
+  assert.ok((await lib.pwwSnapshotCache(MODULE, FILES, caches).read("0.29.3")).error);
+  await c.remove();
+  assert.equal(store.size, 0);
+});
+
+for (const [name, fn] of tests) {
+  count++;
+  try { await fn(); } catch (e) { console.error(`FAIL ${name}\n${e.stack}`); process.exitCode = 1; }
+}
+console.log(`${count} snapshot cache tests run${process.exitCode ? ", some FAILED" : ", all passed"}`);
