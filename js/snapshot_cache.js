@@ -17,6 +17,12 @@
 const PWW_SNAPSHOT_CACHE = "pywebworker-snapshots";
 const PWW_SNAPSHOT_HEADERS = { pyodide: "x-pywebworker-pyodide", pkg: "x-pywebworker-package", sum: "x-pywebworker-sha256" };
 
+// This scope's Cache Storage, or undefined: reading `caches` throws where storage is
+// refused (a sandboxed iframe, an opaque origin).
+function pwwCaches() {
+  try { return globalThis.caches; } catch (_) { return undefined; }
+}
+
 // The entry's URL for Pyodide's module URL, or null when it is not http(s) (no cache).
 function pwwSnapshotCacheURL(moduleURL) {
   if (!/^https?:/i.test(String(moduleURL))) return null;
@@ -48,30 +54,35 @@ function pwwFilesSha256(files) {
 // is none. Opening it starts at once (in parallel with Pyodide's own loading); its methods
 // never reject:
 //   read(version): {bytes} (a good entry for Pyodide `version`), {stale: true}, {error}
-//     (corrupt: its bytes differ from their SHA-256) or null (no entry, no cache);
+//     (corrupt: its bytes differ from their SHA-256; or storage that did not answer within
+//     `waitMs` milliseconds: a start never hangs on it) or null (no entry, no cache);
 //   write(bytes, version): stores bytes (a copy the caller gives up) as the entry;
 //   remove(): deletes the entry.
-function pwwSnapshotCache(moduleURL, files, storage = globalThis.caches) {
+function pwwSnapshotCache(moduleURL, files, storage = pwwCaches(), waitMs = 10000) {
   const url = pwwSnapshotCacheURL(moduleURL);
   if (!url || !storage || typeof crypto === "undefined" || !crypto.subtle) return null;
-  const opened = Promise.all([storage.open(PWW_SNAPSHOT_CACHE), pwwFilesSha256(files)])
-    .then(([cache, pkg]) => ({ cache, pkg }), () => null);  // storage refused here (an opaque origin...)
+  // Storage refused here (an opaque origin, storage turned off): as no entry.
+  const opened = (async () => ({ cache: await storage.open(PWW_SNAPSHOT_CACHE), pkg: await pwwFilesSha256(files) }))()
+    .catch(() => null);
   const H = PWW_SNAPSHOT_HEADERS;
+  async function read(version) {
+    const c = await opened;
+    const res = c && await c.cache.match(url);
+    if (!res) return null;
+    if (res.headers.get(H.pyodide) !== String(version) || res.headers.get(H.pkg) !== c.pkg) return { stale: true };
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (await pwwSha256(bytes) !== res.headers.get(H.sum)) {
+      return { error: new Error(`the cached memory snapshot is corrupt: its ${bytes.byteLength} bytes do not match the SHA-256 stored with them`) };
+    }
+    return { bytes };
+  }
   return {
-    async read(version) {
-      try {
-        const c = await opened;
-        const res = c && await c.cache.match(url);
-        if (!res) return null;
-        if (res.headers.get(H.pyodide) !== String(version) || res.headers.get(H.pkg) !== c.pkg) return { stale: true };
-        const bytes = new Uint8Array(await res.arrayBuffer());
-        if (await pwwSha256(bytes) !== res.headers.get(H.sum)) {
-          return { error: new Error(`the cached memory snapshot is corrupt: its ${bytes.byteLength} bytes do not match the SHA-256 stored with them`) };
-        }
-        return { bytes };
-      } catch (e) {
-        return { error: e };
-      }
+    read(version) {
+      let timer = null;
+      const late = new Promise((resolve) => {
+        timer = setTimeout(() => resolve({ error: new Error(`the cached memory snapshot was not read within ${waitMs / 1000} s`) }), waitMs);
+      });
+      return Promise.race([read(version).catch((e) => ({ error: e })), late]).finally(() => clearTimeout(timer));
     },
     async write(bytes, version) {
       try {
@@ -88,7 +99,7 @@ function pwwSnapshotCache(moduleURL, files, storage = globalThis.caches) {
 }
 
 // Deletes every cached snapshot of this origin; resolves whether there was a cache to delete.
-async function pwwClearSnapshotCache(storage = globalThis.caches) {
+async function pwwClearSnapshotCache(storage = pwwCaches()) {
   if (!storage) return false;
   try { return await storage.delete(PWW_SNAPSHOT_CACHE); } catch (_) { return false; }
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 const JS = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "js");
 const src = fs.readFileSync(path.join(JS, "snapshot_cache.js"), "utf8");
-const ctx = vm.createContext({ URL, TextEncoder, Response, crypto, Uint8Array, Promise });
+const ctx = vm.createContext({ URL, TextEncoder, Response, crypto, setTimeout, clearTimeout });
 vm.runInContext(`${src}\nglobalThis.lib = { pwwSnapshotCache, pwwSnapshotCacheURL, pwwClearSnapshotCache, PWW_SNAPSHOT_CACHE };`, ctx);
 const { lib } = ctx;
 
@@ -42,11 +42,20 @@ test("no cache where there is none: no Cache Storage, or a module URL that is no
   assert.equal(lib.pwwSnapshotCacheURL("/pyodide/pyodide.mjs"), null);
   assert.equal(await lib.pwwClearSnapshotCache(undefined), false);
   // A storage that refuses (an opaque origin): read finds nothing, write and remove do nothing.
-  const refusing = { open: () => Promise.reject(new Error("SecurityError")) };
-  const c = lib.pwwSnapshotCache(MODULE, FILES, refusing);
-  assert.equal(await c.read("0.29.3"), null);
-  await c.write(snapshot(), "0.29.3");
-  await c.remove();
+  for (const refusing of [{ open: () => Promise.reject(new Error("SecurityError")) },
+    { open: () => { throw new Error("SecurityError"); }, delete: () => { throw new Error("SecurityError"); } }]) {
+    const c = lib.pwwSnapshotCache(MODULE, FILES, refusing);
+    assert.equal(await c.read("0.29.3"), null);
+    await c.write(snapshot(), "0.29.3");
+    await c.remove();
+    assert.equal(await lib.pwwClearSnapshotCache(refusing), false);
+  }
+  // Reading `caches` itself throws (a sandboxed iframe): no cache.
+  const sandboxed = vm.createContext({ URL, TextEncoder, Response, crypto, setTimeout, clearTimeout });
+  Object.defineProperty(sandboxed, "caches", { get() { throw new Error("SecurityError: the context is sandboxed"); } });
+  vm.runInContext(`${src}\nglobalThis.lib = { pwwSnapshotCache, pwwClearSnapshotCache };`, sandboxed);
+  assert.equal(sandboxed.lib.pwwSnapshotCache(MODULE, FILES), null);
+  assert.equal(await sandboxed.lib.pwwClearSnapshotCache(), false);
 });
 
 test("what one page load writes, the next reads back, under one URL per Pyodide module", async () => {
@@ -92,6 +101,16 @@ test("a corrupt entry (bytes that differ from their SHA-256, or none stored) is 
   assert.ok((await lib.pwwSnapshotCache(MODULE, FILES, caches).read("0.29.3")).error);
   await c.remove();
   assert.equal(store.size, 0);
+});
+
+test("storage that never answers: read gives up after its wait with an error, so no start hangs", async () => {
+  const hung = { open: () => new Promise(() => {}) };
+  const t0 = Date.now();
+  const got = await lib.pwwSnapshotCache(MODULE, FILES, hung, 50).read("0.29.3");
+  assert.match(got.error.message, /the cached memory snapshot was not read within 0.05 s/);
+  assert.ok(Date.now() - t0 < 5000);
+  const slowMatch = { open: async () => ({ match: () => new Promise(() => {}) }) };
+  assert.ok((await lib.pwwSnapshotCache(MODULE, FILES, slowMatch, 50).read("0.29.3")).error);
 });
 
 for (const [name, fn] of tests) {
