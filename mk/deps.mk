@@ -28,6 +28,9 @@ pyodide-dist:
 # workers and browsers to boot; TEST_PY_PARALLEL=0: one after the other), each line
 # prefixed with its version.  Runs all versions even if one fails, fails if any failed.
 TEST_PY_PARALLEL ?= 1
+# The PyWorker tests run once more with every PyWorker booting plainly (no memory
+# snapshot: issue 16), on one Pyodide, after the sessions above.
+PLAIN_PYODIDE ?= 314.0.7
 test-py: pyodide-dist
 	@mkdir -p build/test-py; rm -f build/test-py/*.rc; \
 	for v in $(PYODIDE_VERSIONS); do \
@@ -43,4 +46,9 @@ test-py: pyodide-dist
 	for v in $(PYODIDE_VERSIONS); do \
 	  r=$$(cat build/test-py/$$v.rc 2>/dev/null || echo missing); echo "=== Pyodide $$v: pytest exit status $$r"; \
 	  [ "$$r" = 0 ] || { rc=1; $(PYTHON) tools/failure_digest.py build/test-py/$$v.log; }; \
-	done; exit $$rc
+	done; \
+	echo "=== pytest tests/py/test_pyworker.py with snapshots off (PYWW_SNAPSHOTS=0): Pyodide $(PLAIN_PYODIDE)"; \
+	PYWW_SNAPSHOTS=0 PYWW_PYODIDE=$(PLAIN_PYODIDE) $(PYTHON) -m pytest tests/py/test_pyworker.py --rt $(PYODIDE_RUNTIMES) \
+	  -p no:cacheprovider $(RERUN_ARGS) $(PYTEST_ARGS) > build/test-py/plain.log 2>&1 \
+	  || { rc=1; $(PYTHON) tools/failure_digest.py build/test-py/plain.log; }; \
+	tail -n 1 build/test-py/plain.log; exit $$rc
