@@ -45,10 +45,7 @@ def set_snapshots(on: bool) -> bool:
     TypeError
         if ``on`` is not a ``bool``.
     """
-    if not isinstance(on, bool):
-        raise TypeError(f"on must be a bool, not {type(on).__name__}")
-    before, _enabled[0] = _enabled[0], on
-    return before
+    return _swap(_enabled, on)
 
 
 def enabled() -> bool:
@@ -98,9 +95,14 @@ def set_snapshot_cache(on: bool) -> bool:
     TypeError
         if ``on`` is not a ``bool``.
     """
+    return _swap(_cache_enabled, on)
+
+
+def _swap(setting: list[bool], on: bool) -> bool:
+    """Set a switch, returning its previous value; ``on`` must be a ``bool``."""
     if not isinstance(on, bool):
         raise TypeError(f"on must be a bool, not {type(on).__name__}")
-    before, _cache_enabled[0] = _cache_enabled[0], on
+    before, setting[0] = setting[0], on
     return before
 
 
