@@ -3,11 +3,10 @@
 ``prestart(n)`` starts ``n`` spares: PyWorkers that load Pyodide, this package and the
 requested packages, say ``warm`` (js/protocol.js) and wait. A PyWorker whose Pyodide
 (``index_url``), packages, package indexes and ``snapshot`` setting match takes one at
-``start()``: the host
-glue hands the spare's thread to it (js/host.js ``adopt``) and only its script runs
-there. A spare never runs user code before it is taken. Taken spares are replaced in
-the background, so that ``n`` stay ready, until ``prestart(0, ...)`` for the same
-configuration.
+``start()``: the host glue hands the spare's thread to it (js/host.js ``adopt``) and
+only its script runs there. A spare never runs user code before it is taken. Taken
+spares are replaced in the background, so that ``n`` stay ready, until
+``prestart(0, ...)`` for the same configuration.
 """
 
 from __future__ import annotations
@@ -126,10 +125,11 @@ def prestart(
 
     A ``PyWorker(...).start()`` (or a ``WorkerPool``'s worker) with the same Pyodide
     (``index_url``), the same ``packages`` (in any order), the same package indexes and
-    the same ``snapshot`` setting takes a spare and runs only its own script there (a ``config``'s packages count
-    as ``packages``; its files, ``env``, ``argv`` and ``cwd`` come with the script, and
-    a config URL's packages are installed once the spare is taken): ``ready()`` then takes
-    milliseconds, not the seconds of a cold start (``worker.warm_start`` says which).
+    the same ``snapshot`` setting takes a spare and runs only its own script there (a
+    ``config``'s packages count as ``packages``; its files, ``env``, ``argv`` and
+    ``cwd`` come with the script, and a config URL's packages are installed once the
+    spare is taken): ``ready()`` then takes milliseconds, not the seconds of a cold
+    start (``worker.warm_start`` says which).
     A spare still booting is taken too (it is further along than a new one). Taken
     spares are replaced in the background, so ``n`` stay waiting; a spare never runs
     user code before a PyWorker takes it. Each costs the memory of an idle Pyodide
