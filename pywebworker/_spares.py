@@ -2,11 +2,11 @@
 
 ``prestart(n)`` starts ``n`` spares: PyWorkers that load Pyodide, this package and the
 requested packages, say ``warm`` (js/protocol.js) and wait. A PyWorker whose Pyodide
-(``index_url``), packages and package indexes match takes one at ``start()``: the host
-glue hands the spare's thread to it (js/host.js ``adopt``) and only its script runs
-there. A spare never runs user code before it is taken. Taken spares are replaced in
-the background, so that ``n`` stay ready, until ``prestart(0, ...)`` for the same
-configuration.
+(``index_url``), packages, package indexes and ``snapshot`` setting match takes one at
+``start()``: the host glue hands the spare's thread to it (js/host.js ``adopt``) and
+only its script runs there. A spare never runs user code before it is taken. Taken
+spares are replaced in the background, so that ``n`` stay ready, until
+``prestart(0, ...)`` for the same configuration.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ Key = tuple[str, tuple[str, ...], str, bool]
 
 _idle: dict[Key, list[_Spare]] = {}
 _wanted: dict[Key, int] = {}
-_how: dict[Key, tuple[list[str], list[str] | None, str]] = {}  # how to make another
+_how: dict[Key, tuple[list[str], list[str] | None, str, bool]] = {}  # how to make another
 
 
 def key(options: PyStart) -> Key:
@@ -39,9 +39,13 @@ class _Spare(PyWorker):
     """A PyWorker without a script yet: ready (``ready()``) once warm."""
 
     def __init__(
-        self, packages: Iterable[str] | str, index_urls: Iterable[str] | str | None, index_url: str | None
+        self, packages: Iterable[str] | str, index_urls: Iterable[str] | str | None, index_url: str | None,
+        snapshot: bool = True,
     ) -> None:
-        super().__init__("", packages=packages, index_urls=index_urls, index_url=index_url, name="pywebworker-spare")
+        super().__init__(
+            "", packages=packages, index_urls=index_urls, index_url=index_url, name="pywebworker-spare",
+            snapshot=snapshot,
+        )
         self._listed_as = None  # not in pywebworker.workers
         self.key = key(self._options(spare=True))
         self.taken = False
@@ -75,9 +79,9 @@ def _live(k: Key) -> list[_Spare]:
 def _top_up(k: Key) -> None:
     """Start spares until ``_wanted[k]`` are alive."""
     live = _live(k)
-    packages, index_urls, index_url = _how[k]
+    packages, index_urls, index_url, snapshot = _how[k]
     while len(live) < _wanted.get(k, 0):
-        spare = _Spare(packages, index_urls, index_url)
+        spare = _Spare(packages, index_urls, index_url, snapshot)
         spare.start()
         live.append(spare)
 
@@ -115,15 +119,17 @@ def prestart(
     packages: Iterable[str] | str = (),
     index_url: str | None = None,
     index_urls: Iterable[str] | str | None = None,
+    snapshot: bool = True,
 ) -> asyncio.Future[int]:
     """Boot Pyodide in ``n`` spare workers now, in the background, for later PyWorkers.
 
     A ``PyWorker(...).start()`` (or a ``WorkerPool``'s worker) with the same Pyodide
-    (``index_url``), the same ``packages`` (in any order) and the same package indexes
-    takes a spare and runs only its own script there (a ``config``'s packages count
-    as ``packages``; its files, ``env``, ``argv`` and ``cwd`` come with the script, and
-    a config URL's packages are installed once the spare is taken): ``ready()`` then takes
-    milliseconds, not the seconds of a cold start (``worker.warm_start`` says which).
+    (``index_url``), the same ``packages`` (in any order), the same package indexes and
+    the same ``snapshot`` setting takes a spare and runs only its own script there (a
+    ``config``'s packages count as ``packages``; its files, ``env``, ``argv`` and
+    ``cwd`` come with the script, and a config URL's packages are installed once the
+    spare is taken): ``ready()`` then takes milliseconds, not the seconds of a cold
+    start (``worker.warm_start`` says which).
     A spare still booting is taken too (it is further along than a new one). Taken
     spares are replaced in the background, so ``n`` stay waiting; a spare never runs
     user code before a PyWorker takes it. Each costs the memory of an idle Pyodide
@@ -136,6 +142,13 @@ def prestart(
         them and terminates the idle ones.
     packages, index_url, index_urls
         As for ``PyWorker``: installed in each spare before it is warm.
+    snapshot : bool
+        ``True`` (default): the spares boot from the host's memory snapshot of this
+        Pyodide where there is one (the first PyWorker or spare of a session makes it;
+        ``pywebworker.set_snapshots``), and only PyWorkers and pools with
+        ``snapshot=True`` take them. ``False``: they load Pyodide from scratch, and
+        only ``snapshot=False`` ones take them. While ``set_snapshots(False)`` holds,
+        both settings boot plainly and are one configuration.
 
     Returns
     -------
@@ -147,14 +160,15 @@ def prestart(
     Raises
     ------
     TypeError, ValueError
-        if ``n`` is not an int >= 0, or the other arguments are not strings.
+        if ``n`` is not an int >= 0, the other arguments are not strings, or
+        ``snapshot`` is not a ``bool`` (``TypeError``).
     """
     n = operator.index(n)
     if n < 0:
         raise ValueError(f"n must be >= 0, not {n}")
-    probe = _Spare(packages, index_urls, index_url)  # PyWorker checks them
+    probe = _Spare(packages, index_urls, index_url, snapshot)  # PyWorker checks them
     k = probe.key
-    _how[k] = (probe.packages, probe.index_urls, probe.index_url)
+    _how[k] = (probe.packages, probe.index_urls, probe.index_url, probe.snapshot)
     _wanted[k] = n
     live = _live(k)
     for extra in live[n:]:  # fewer wanted: the idle ones beyond go

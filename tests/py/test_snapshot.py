@@ -105,6 +105,38 @@ async def test_snapshot_opt_out_per_worker_and_globally(selenium_pyww):
 
 
 @run_in_pyodide
+async def test_a_pool_and_its_spares_boot_with_the_pool_s_snapshot_setting(selenium_pyww):
+    from pyodide.code import run_js
+    from pyodide_waits import wait_until
+
+    from pywebworker import PyWorker, WorkerPool, prestart, set_snapshots
+    from pywebworker._worker import _glue
+
+    was = set_snapshots(True)  # also under PYWW_SNAPSHOTS=0
+    try:
+        maker = PyWorker("pass").start()  # makes the snapshot if none is held yet
+        await maker.ready(timeout=60)
+        maker.kill()
+        states = run_js("(h) => h.snapshots().map(([, s]) => s)")
+        await wait_until(lambda: "ready" in states(_glue().js).to_py(), timeout=30, what="the snapshot")
+        up = prestart(1, snapshot=False)
+        plain = WorkerPool(1, snapshot=False)  # takes the plain spare, booting or warm
+        assert await prestart(0, snapshot=False) == 0  # no replacement competes with the pools
+        snap = WorkerPool(1)
+        for pool in (plain, snap):
+            await pool.ready(timeout=60)
+        [p], [s] = plain.workers, snap.workers
+        assert p.warm_start and not p.from_snapshot and p._port.snapshot_state() == ""
+        assert not s.warm_start and s.from_snapshot
+        assert await plain.submit(abs, -2) == 2 and await snap.submit(abs, -3) == 3
+        assert await up == 1
+        for pool in (plain, snap):
+            pool.kill()
+    finally:
+        set_snapshots(was)
+
+
+@run_in_pyodide
 async def test_a_corrupt_snapshot_falls_back_with_one_warning(selenium_pyww):
     import warnings
 
