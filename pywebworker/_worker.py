@@ -735,8 +735,8 @@ class PyWorker(_Worker):
     ----------
     warm_start : bool
         ``True`` once ``start()`` took a spare booted by ``pywebworker.prestart`` (same
-        ``index_url``, ``packages`` (those of a dict or text ``config`` included) and
-        package indexes): only the config's files, ``env``, ``argv``, ``cwd`` (and a
+        ``index_url``, ``packages`` (those of a dict or text ``config`` included),
+        package indexes and ``snapshot`` setting): only the config's files, ``env``, ``argv``, ``cwd`` (and a
         config URL's packages) and the script run then.
 
     Raises

@@ -141,6 +141,18 @@ def pyww_index_url(serve_wheels) -> str:
 WAITS = (Path(__file__).with_name("pyodide_waits.py")).read_text()
 
 
+# Whether the running test is one of the snapshots' own (set by an autouse fixture below;
+# module-scoped, so set before the module-scoped Pyodide fixtures too).
+_snapshot_test = [False]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _snapshots_own_tests(request) -> Iterator[None]:
+    _snapshot_test[0] = request.module.__name__.rsplit(".", 1)[-1].startswith("test_snapshot")
+    yield
+    _snapshot_test[0] = False
+
+
 def _install_pywebworker(selenium, index_url: str):
     selenium.set_script_timeout(120)
     selenium.load_package("micropip")
@@ -152,8 +164,9 @@ def _install_pywebworker(selenium, index_url: str):
         "import site, pathlib\n"
         f"pathlib.Path(site.getsitepackages()[0], 'pyodide_waits.py').write_text({WAITS!r})"
     )
-    # PYWW_SNAPSHOTS=0: every PyWorker boots plainly (the suite in both modes: issue 16).
-    snapshots = os.environ.get("PYWW_SNAPSHOTS", "1") != "0"
+    # PYWW_SNAPSHOTS=0: every PyWorker boots plainly (the suite in both modes: issue 16),
+    # but in the tests of the snapshots themselves (test_snapshot*.py).
+    snapshots = os.environ.get("PYWW_SNAPSHOTS", "1") != "0" or _snapshot_test[0]
     selenium.run(f"import pywebworker\npywebworker.set_snapshots({snapshots})")
     return selenium
 
