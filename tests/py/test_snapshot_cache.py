@@ -4,8 +4,8 @@ one browser, each load starting two PyWorkers one after the other.
 
 1. A first load makes the snapshot and caches it.
 2. The next load's first PyWorker boots from the cached one.
-3. A corrupt cached one (a byte of its body flipped) gives one warning, is not used, and is
-   replaced by a good one.
+3. A corrupt cached one (a byte of its body flipped; garbage whose SHA-256 matches) gives
+   one warning, is not used, and is replaced by a good one.
 4. One from another Pyodide version (its header changed) is replaced without a word.
 5. ``set_snapshot_cache(False)`` neither reads nor writes it.
 6. ``clear_snapshot_cache()`` deletes it.
@@ -39,15 +39,22 @@ const done = arguments[arguments.length - 1];
 })().then(done, (e) => done(String(e)));
 """
 
-# Rewrite the one entry: `flip` a byte of its body, or set `header` to `value`.
+# Rewrite the one entry: `flip` a byte of its body, or set `header` to `value`, or (`zeros`)
+# make its body that many zero bytes, with their SHA-256 (garbage that passes the checksum).
 TAMPER = """
-const [flip, header, value, done] = arguments;
+const [flip, header, value, zeros, done] = arguments;
 (async () => {
   const cache = await caches.open("pywebworker-snapshots");
   const [req] = await cache.keys(), res = await cache.match(req);
-  const body = new Uint8Array(await res.arrayBuffer()), headers = new Headers(res.headers);
+  let body = new Uint8Array(await res.arrayBuffer());
+  const headers = new Headers(res.headers);
   if (flip !== null) body[flip] ^= 0xff;
   if (header !== null) headers.set(header, value);
+  if (zeros !== null) {
+    body = new Uint8Array(zeros);
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
+    headers.set("x-pywebworker-sha256", Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""));
+  }
   await cache.put(req, new Response(body, { headers }));
   return "ok";
 })().then(done, (e) => done(String(e)));
@@ -94,7 +101,7 @@ def test_the_snapshot_is_cached_across_page_loads(request):
         assert load(driver, url) == {"first": ["cached", True], "second": ["loaded", True], "warnings": []}
 
         # 3. A corrupt entry: one warning, a fresh snapshot, a good entry again.
-        assert driver.execute_async_script(TAMPER, 5 * 2**20, None, None) == "ok"
+        assert driver.execute_async_script(TAMPER, 5 * 2**20, None, None, None) == "ok"
         corrupt = load(driver, url)
         assert corrupt["first"] == ["made", False] and corrupt["second"] == ["loaded", True]
         [warning] = corrupt["warnings"]
@@ -103,8 +110,17 @@ def test_the_snapshot_is_cached_across_page_loads(request):
         good_entry(driver)
         assert load(driver, url)["first"] == ["cached", True]
 
+        # 3b. Garbage whose SHA-256 matches (6 zero bytes: Pyodide 0.29 would never finish
+        # loading it): one warning, never loaded, replaced.
+        assert driver.execute_async_script(TAMPER, None, None, None, 6) == "ok"
+        garbage = load(driver, url)
+        assert garbage["first"] == ["made", False] and garbage["second"] == ["loaded", True]
+        [warning] = garbage["warnings"]
+        assert "its 6 bytes are not a Pyodide memory snapshot" in warning, warning
+        good_entry(driver)
+
         # 4. Made by another Pyodide version: not used, replaced, nothing said.
-        assert driver.execute_async_script(TAMPER, None, "x-pywebworker-pyodide", "0.0.1") == "ok"
+        assert driver.execute_async_script(TAMPER, None, "x-pywebworker-pyodide", "0.0.1", None) == "ok"
         stale = load(driver, url)
         assert stale == {"first": ["made", False], "second": ["loaded", True], "warnings": []}
         assert good_entry(driver)[1]["x-pywebworker-pyodide"] == version
