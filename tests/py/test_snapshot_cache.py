@@ -7,8 +7,10 @@ one browser, each load starting two PyWorkers one after the other.
 3. A corrupt cached one (a byte of its body flipped; garbage whose SHA-256 matches) gives
    one warning, is not used, and is replaced by a good one.
 4. One from another Pyodide version (its header changed) is replaced without a word.
+   A WorkerPool of 4 in a new page load: every worker boots from it.
 5. ``set_snapshot_cache(False)`` neither reads nor writes it.
 6. ``clear_snapshot_cache()`` deletes it.
+7. A maker killed as soon as the host has its snapshot does not lose the cache entry.
 
 Its own Chromium and server (tools/chromium_launcher.py, examples/web/serve.py), as
 test_page_web.py; runs when ``--rt`` includes chrome, on this session's Pyodide dist dir.
@@ -100,6 +102,13 @@ def test_the_snapshot_is_cached_across_page_loads(request):
         # 2. A new page load: the first PyWorker boots from the cached snapshot.
         assert load(driver, url) == {"first": ["cached", True], "second": ["loaded", True], "warnings": []}
 
+        # 2b. A new page load's WorkerPool of 4, started at once: every worker from the cache
+        # (the maker, and the others while it boots) or from the snapshot it hands the host.
+        pool = load(driver, url + "&pool=1")
+        assert pool["squares"] == [0, 1, 4, 9] and pool["warnings"] == [], pool
+        assert pool["pool"][0] == ["cached", True] and len(pool["pool"]) == 4, pool
+        assert all(s in (["cached", True], ["loaded", True]) for s in pool["pool"]), pool
+
         # 3. A corrupt entry: one warning, a fresh snapshot, a good entry again.
         assert driver.execute_async_script(TAMPER, 5 * 2**20, None, None, None) == "ok"
         corrupt = load(driver, url)
@@ -132,3 +141,8 @@ def test_the_snapshot_is_cached_across_page_loads(request):
         cleared = load(driver, url + "&clear=1")
         assert cleared["first"] == ["cached", True] and cleared["cleared"] is True
         assert entries(driver) == []
+
+        # 7. The maker killed the moment the host has its snapshot: it is cached all the same
+        # (the host writes it, not the worker).
+        assert load(driver, url + "&quick=1") == {"first": ["made", False], "warnings": []}
+        good_entry(driver, timeout=20)
