@@ -103,7 +103,7 @@ function pwwHost(core, bundles, dispatch) {
           : indexURLs(opts.indexURL, mpy ? "micropython.mjs" : "pyodide.mjs");
         const files = {};
         for (const [k, v] of Object.entries(opts.files)) files[k] = v;
-        const snap = h.snapshotFor(rec, urls.moduleURL, !mpy && opts.snapshot !== false, opts.snapshotCache !== false);
+        const snap = h.snapshotFor(rec, urls.moduleURL, !mpy && opts.snapshot !== false, opts.snapshotCache !== false, files);
         post(rec, pwwMessage(rec.nonce, PWW.INIT, {
           indexURL: urls.indexURL, moduleURL: urls.moduleURL, name: opts.name || `worker-${id}`,
           script: opts.script, url: opts.url ? absolute(opts.url) : null,

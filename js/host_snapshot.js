@@ -10,25 +10,29 @@
 // Across page loads (js/snapshot_cache.js): until the key's snapshot is here, PyWorkers are
 // told to look in Cache Storage first (`snapshotCache`); the maker that finds a good entry
 // boots from it and posts it ("cached") instead of making one, and the others booting
-// meanwhile load it too. A corrupt cached entry is said to Python once per key (dispatch
+// meanwhile load it too. A snapshot a maker made is cached here, by the host (a worker
+// killed right after it posted the snapshot would lose a write of its own). A corrupt cached entry is said to Python once per key (dispatch
 // "snapshot", the error's JSON, "cache") and replaced by the maker.
 // A snapshot a worker could not load (or make) turns snapshots off for its key: later
 // workers boot plainly, and Python is told once (dispatch "snapshot", the error's JSON).
 // Its parts are in `h`, the context pwwHost makes (see host.js).
 
 function pwwHostSnapshot(h) {
-  // key -> {state: "making" | "ready" | "off", maker: the making thread's box, bytes: Uint8Array}
+  // key -> {state: "making" | "ready" | "off", maker: the making thread's box, bytes: Uint8Array,
+  //   cache: where the maker's snapshot is cached (js/snapshot_cache.js) or null}
   const store = new Map();
   const cacheWarned = new Set();  // keys whose corrupt cached snapshot Python was told of
 
   // The `init` fields for a PyWorker of `key` that may use a snapshot (`cached`: and the
-  // one cached by an earlier page load): {snapshot, makeSnapshot, snapshotCache}.
-  function forInit(rec, key, wanted, cached = true) {
+  // one cached by an earlier page load, made with this package's `files`, {relative path:
+  // bytes}): {snapshot, makeSnapshot, snapshotCache}.
+  function forInit(rec, key, wanted, cached = true, files = {}) {
     const none = { snapshot: null, makeSnapshot: false, snapshotCache: false };
     if (!wanted) return none;
     const e = store.get(key);
     if (e === undefined) {
-      store.set(key, { state: "making", maker: rec.box, bytes: null });
+      const cache = cached ? pwwSnapshotCache(key, files) : null;
+      store.set(key, { state: "making", maker: rec.box, bytes: null, cache });
       rec.box.snapshotKey = key;
       rec.box.snapshotState = "making";
       return { snapshot: null, makeSnapshot: true, snapshotCache: !!cached };
@@ -62,11 +66,14 @@ function pwwHostSnapshot(h) {
       e.state = "ready";
       e.maker = null;
       e.bytes = shareable(m.bytes);
+      // In the background, never rejecting; a copy unless shareable made one.
+      if (m.event === "made" && e.cache) e.cache.write(e.bytes === m.bytes ? m.bytes.slice() : m.bytes, m.version);
+      e.cache = null;
       return;
     }
     if (m.event === "made" || m.event === "cached" || e.state === "off") return;
     e.state = "off";
-    e.maker = e.bytes = null;
+    e.maker = e.bytes = e.cache = null;
     h.dispatch(rec.id, "snapshot", pwwErrorText(m.error));
   }
 

@@ -45,11 +45,12 @@ const PWW_MESSAGES = Object.freeze(Object.assign(Object.create(null), {
   // Uint8Array whose buffer is transferred), "make-failed" or "load-failed" (`error`; the
   // worker boots plainly), "cached" (it booted from the snapshot cached by an earlier page
   // load; the maker gives its `bytes`, transferred) or "cache-failed" (`error`: a corrupt
-  // or unloadable cached one, not used and replaced).
-  snapshot: { dir: "pyworker->host", build: (event, bytes, e) => ({ event: String(event), bytes: bytes || null, error: e ? pwwErrorInfo(e) : null }),
+  // or unloadable cached one, not used and replaced); `version`: the Pyodide version, with
+  // "made" (the host caches the snapshot under it).
+  snapshot: { dir: "pyworker->host", build: (event, bytes, e, version) => ({ event: String(event), bytes: bytes || null, error: e ? pwwErrorInfo(e) : null, version: version ? String(version) : null }),
     read: (d) => ({ event: ["made", "make-failed", "load-failed", "cached", "cache-failed"].includes(d.event) ? d.event : "load-failed",
       bytes: Object.prototype.toString.call(d.bytes) === "[object Uint8Array]" ? d.bytes : null,
-      error: d.error ? pwwErrorInfo(d.error) : null }) },
+      error: d.error ? pwwErrorInfo(d.error) : null, version: typeof d.version === "string" ? d.version : null }) },
   // A spare's Pyodide and packages are up, its script not given yet (pywebworker.prestart).
   warm: { dir: "pyworker->host", build: () => ({}), read: () => ({}) },
   // The script a spare runs, once a PyWorker took it: the script fields of `init`.

@@ -63,7 +63,8 @@ async function pwwBoot(init) {
 // "cached"; a corrupt or unloadable one is said, "cache-failed"). With init.makeSnapshot
 // and no cached one, the snapshot is taken here, the latest point Pyodide allows (a JS
 // module registered, or any JS object held from Python, would be refused), posted ("made",
-// transferred) before the boot goes on, and cached. See js/host_snapshot.js.
+// transferred, with Pyodide's version: the host caches it) before the boot goes on. See
+// js/host_snapshot.js.
 async function pwwLoadPyodide(init, options) {
   const cache = init.snapshotCache && !init.snapshot ? pwwSnapshotCache(init.moduleURL, init.files) : null;
   const { loadPyodide, version } = await import(init.moduleURL);
@@ -112,10 +113,10 @@ async function pwwLoadPyodide(init, options) {
     try { bytes = py.makeMemorySnapshot(); } catch (e) {
       pwwSay(PWW.SNAPSHOT, "make-failed", null, pwwErrorInfo(e, "the memory snapshot could not be made: "));
     }
-    // Cached in the background (a copy: the bytes go to the host); a stale or corrupt
-    // entry is replaced, and one that could not be made is removed.
-    if (cache) (bytes ? cache.write(bytes.slice(), version) : cached ? cache.remove() : null);
-    if (bytes) pwwPost(pwwMessage(PWW_NONCE, PWW.SNAPSHOT, "made", bytes), [bytes.buffer]);
+    // The host caches it (it outlives this worker, which may be killed at once), replacing
+    // a stale or corrupt entry; one that could not be made is removed here.
+    if (cache && !bytes && cached) cache.remove();
+    if (bytes) pwwPost(pwwMessage(PWW_NONCE, PWW.SNAPSHOT, "made", bytes, null, version), [bytes.buffer]);
   }
   return py;
 }

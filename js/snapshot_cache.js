@@ -31,6 +31,20 @@ function pwwSnapshotCacheURL(moduleURL) {
   return url.href;
 }
 
+// Whether bytes are framed as Pyodide frames a memory snapshot (makeMemorySnapshot, the same
+// in Pyodide 0.29 and 314): a 32-bit magic number, the header's size (a multiple of 16, at
+// least 48 bytes), then the wasm memory, a whole number of 64 KiB pages. Checked before
+// Pyodide sees cached bytes: Pyodide 0.29 never settles loadPyodide from a snapshot smaller
+// than its initial memory (the wasm instantiation fails and nothing rejects), so garbage
+// whose SHA-256 matches would hang the start.
+const PWW_SNAPSHOT_MAGIC = 1886286592;
+function pwwSnapshotFramed(bytes) {
+  if (bytes.byteLength < 48) return false;
+  const [magic, header] = new Uint32Array(bytes.slice(0, 8).buffer);
+  const memory = bytes.byteLength - header;
+  return magic === PWW_SNAPSHOT_MAGIC && header >= 48 && header % 16 === 0 && memory > 0 && memory % 65536 === 0;
+}
+
 // The SHA-256 of bytes, in hex.
 async function pwwSha256(bytes) {
   const sum = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
@@ -54,7 +68,7 @@ function pwwFilesSha256(files) {
 // is none. Opening it starts at once (in parallel with Pyodide's own loading); its methods
 // never reject:
 //   read(version): {bytes} (a good entry for Pyodide `version`), {stale: true}, {error}
-//     (corrupt: its bytes differ from their SHA-256; or storage that did not answer within
+//     (corrupt: its bytes differ from their SHA-256, or are not framed as a snapshot; or storage that did not answer within
 //     `waitMs` milliseconds: a start never hangs on it) or null (no entry, no cache);
 //   write(bytes, version): stores bytes (a copy the caller gives up) as the entry;
 //   remove(): deletes the entry.
@@ -73,6 +87,9 @@ function pwwSnapshotCache(moduleURL, files, storage = pwwCaches(), waitMs = 1000
     const bytes = new Uint8Array(await res.arrayBuffer());
     if (await pwwSha256(bytes) !== res.headers.get(H.sum)) {
       return { error: new Error(`the cached memory snapshot is corrupt: its ${bytes.byteLength} bytes do not match the SHA-256 stored with them`) };
+    }
+    if (!pwwSnapshotFramed(bytes)) {
+      return { error: new Error(`the cached memory snapshot is corrupt: its ${bytes.byteLength} bytes are not a Pyodide memory snapshot`) };
     }
     return { bytes };
   }

@@ -7,14 +7,27 @@ import vm from "node:vm";
 import { fileURLToPath } from "node:url";
 
 const JS = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "js");
-const src = ["constants.js", "protocol.js", "sync.js", "host_snapshot.js"].map((f) => fs.readFileSync(path.join(JS, f), "utf8")).join("\n");
+const src = ["constants.js", "protocol.js", "sync.js", "snapshot_cache.js", "host_snapshot.js"].map((f) => fs.readFileSync(path.join(JS, f), "utf8")).join("\n");
 // crossOriginIsolated: shared memory, as in Node or an isolated page; a second context without it.
 const ctx = vm.createContext({ console, TextEncoder, TextDecoder, SharedArrayBuffer, Atomics, crossOriginIsolated: true });
 const ctxCopy = vm.createContext({ console, TextEncoder, TextDecoder, SharedArrayBuffer, Atomics });
 for (const c of [ctx, ctxCopy]) vm.runInContext(`${src}\nglobalThis.lib = { pwwHostSnapshot };`, c);
+// A page with Cache Storage (a small one in memory, as tests/js/test_snapshot_cache.mjs).
+const stored = new Map();
+const fakeCaches = {
+  open: async () => ({ match: async (u) => stored.get(u), put: async (u, r) => { stored.set(u, r); }, delete: async (u) => stored.delete(u) }),
+  delete: async () => true,
+};
+const ctxCache = vm.createContext({ console, TextEncoder, TextDecoder, SharedArrayBuffer, Atomics, URL, Response, crypto, setTimeout, clearTimeout, caches: fakeCaches });
+vm.runInContext(`${src}\nglobalThis.lib = { pwwHostSnapshot, pwwSnapshotCache };`, ctxCache);
 
 let count = 0;
-function test(name, fn) { count++; try { fn(); } catch (e) { console.error(`FAIL ${name}\n${e.stack}`); process.exitCode = 1; } }
+const pending = [];
+function test(name, fn) {
+  count++;
+  const fail = (e) => { console.error(`FAIL ${name}\n${e.stack}`); process.exitCode = 1; };
+  try { const p = fn(); if (p && p.then) pending.push(p.catch(fail)); } catch (e) { fail(e); }
+}
 
 function fake(c = ctx) {
   const said = [], records = new Map();
@@ -84,6 +97,34 @@ test("without shared memory the snapshot is kept as it came (each post's clone c
   assert.equal(s.snapshotFor(rec(2), "k", true).snapshot, bytes);
 });
 
+test("the host caches the snapshot its maker posts: a maker killed right after cannot lose the write", async () => {
+  const { s, rec } = fake(ctxCache);
+  const key = "http://127.0.0.1:8000/pyodide/pyodide.mjs", files = { "__init__.py": "x = 1\n" };
+  const a = rec(1);
+  assert.equal(s.snapshotFor(a, key, true, true, files).makeSnapshot, true);
+  const bytes = new Uint8Array(48 + 65536);
+  new Uint32Array(bytes.buffer, 0, 2).set([1886286592, 48]);
+  s.onSnapshot(a, { event: "made", bytes, error: null, version: "0.29.3" });
+  s.snapshotStopped(a.box);  // killed at once: the worker's own work is gone, the host's is not
+  const reader = ctxCache.lib.pwwSnapshotCache(key, files);
+  const deadline = Date.now() + 5000;
+  let got = null;
+  while (Date.now() < deadline && !(got && got.bytes)) {
+    got = await reader.read("0.29.3");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.ok(got && got.bytes, `nothing cached: ${JSON.stringify(got)}`);
+  assert.equal(got.bytes.byteLength, bytes.byteLength);
+  // The cache turned off for the maker (set_snapshot_cache(False)): nothing written.
+  stored.clear();
+  const { s: s2, rec: rec2 } = fake(ctxCache);
+  const b = rec2(1);
+  s2.snapshotFor(b, key, true, false, files);
+  s2.onSnapshot(b, { event: "made", bytes, error: null, version: "0.29.3" });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(stored.size, 0);
+});
+
 test("from the cache of an earlier page load: the maker's bytes are kept; a corrupt entry is said once per key", () => {
   const { s, rec, said } = fake();
   const a = rec(1), b = rec(2), c = rec(3);
@@ -109,4 +150,5 @@ test("from the cache of an earlier page load: the maker's bytes are kept; a corr
   assert.equal(said.length, 2);
 });
 
+await Promise.all(pending);
 console.log(`${count} host snapshot tests run${process.exitCode ? ", some FAILED" : ", all passed"}`);

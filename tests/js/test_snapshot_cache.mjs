@@ -30,7 +30,13 @@ class FakeCaches {
 
 const MODULE = "http://127.0.0.1:8000/pyodide/pyodide.mjs";
 const FILES = { "__init__.py": new TextEncoder().encode("x = 1\n"), "_boot.py": "y = 2\n" };
-const snapshot = () => Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) & 255);
+// Framed as Pyodide frames one (makeMemorySnapshot): its magic number, the header's size (48)
+// and a whole wasm page of memory after it; the rest is arbitrary.
+function snapshot(fill = 7) {
+  const bytes = Uint8Array.from({ length: 48 + 65536 }, (_, i) => (i * fill) & 255);
+  new Uint32Array(bytes.buffer, 0, 2).set([1886286592, 48]);
+  return bytes;
+}
 
 let count = 0;
 const tests = [];
@@ -80,8 +86,8 @@ test("another Pyodide version or another package is stale; the next write replac
   assert.deepEqual({ ...await lib.pwwSnapshotCache(MODULE, rebuilt, caches).read("0.29.3") }, { stale: true });
   const renamed = { "__init__.py": FILES["__init__.py"], "_boot2.py": FILES["_boot.py"] };
   assert.deepEqual({ ...await lib.pwwSnapshotCache(MODULE, renamed, caches).read("0.29.3") }, { stale: true });
-  await lib.pwwSnapshotCache(MODULE, rebuilt, caches).write(new Uint8Array([1, 2, 3]), "314.0.7");
-  assert.deepEqual([...(await lib.pwwSnapshotCache(MODULE, rebuilt, caches).read("314.0.7")).bytes], [1, 2, 3]);
+  await lib.pwwSnapshotCache(MODULE, rebuilt, caches).write(snapshot(3), "314.0.7");
+  assert.deepEqual([...(await lib.pwwSnapshotCache(MODULE, rebuilt, caches).read("314.0.7")).bytes], [...snapshot(3)]);
   assert.equal(caches.stores.get(lib.PWW_SNAPSHOT_CACHE).size, 1);
 });
 
@@ -94,7 +100,7 @@ test("a corrupt entry (bytes that differ from their SHA-256, or none stored) is 
   body[100] ^= 1;
   store.set(url, new Response(body, { headers: good.headers }));
   const bad = await lib.pwwSnapshotCache(MODULE, FILES, caches).read("0.29.3");
-  assert.match(bad.error.message, /the cached memory snapshot is corrupt: its 4096 bytes do not match the SHA-256 stored with them/);
+  assert.match(bad.error.message, /the cached memory snapshot is corrupt: its 65584 bytes do not match the SHA-256 stored with them/);
   const headers = new Headers(good.headers);
   headers.delete("x-pywebworker-sha256");
   store.set(url, new Response(snapshot(), { headers }));
@@ -102,6 +108,32 @@ test("a corrupt entry (bytes that differ from their SHA-256, or none stored) is 
   await c.remove();
   assert.equal(store.size, 0);
 });
+
+test("bytes that match their SHA-256 but are not a Pyodide memory snapshot are an error, never loaded", async () => {
+  // Pyodide 0.29 never settles loadPyodide for a snapshot smaller than its initial memory
+  // (6 bytes: the wasm instantiation fails and the start hangs): such an entry must not reach it.
+  const caches = new FakeCaches();
+  await lib.pwwSnapshotCache(MODULE, FILES, caches).write(snapshot(), "0.29.3");
+  const store = caches.stores.get(lib.PWW_SNAPSHOT_CACHE), [url] = store.keys();
+  const headers = store.get(url).headers;
+  const magicOnly = new Uint8Array(8);
+  new Uint32Array(magicOnly.buffer).set([1886286592, 48]);
+  const halfPage = snapshot().subarray(0, 48 + 32768);
+  const zeros = new Uint8Array(200 * 2 ** 20);  // large, and not a snapshot
+  for (const body of [new Uint8Array(0), new Uint8Array(6), magicOnly, halfPage, zeros]) {
+    const h = new Headers(headers);
+    h.set("x-pywebworker-sha256", await sha256hex(body));
+    store.set(url, new Response(body, { headers: h }));
+    const got = await lib.pwwSnapshotCache(MODULE, FILES, caches).read("0.29.3");
+    assert.ok(got && got.error && !got.bytes, `${body.byteLength} bytes read as ${JSON.stringify(Object.keys(got || {}))}`);
+    assert.match(got.error.message, new RegExp(`the cached memory snapshot is corrupt: its ${body.byteLength} bytes are not a Pyodide memory snapshot`));
+  }
+});
+
+async function sha256hex(bytes) {
+  const sum = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(sum, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 test("storage that never answers: read gives up after its wait with an error, so no start hangs", async () => {
   const hung = { open: () => new Promise(() => {}) };
