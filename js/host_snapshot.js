@@ -11,8 +11,9 @@
 // told to look in Cache Storage first (`snapshotCache`); the maker that finds a good entry
 // boots from it and posts it ("cached") instead of making one, and the others booting
 // meanwhile load it too. A snapshot a maker made is cached here, by the host (a worker
-// killed right after it posted the snapshot would lose a write of its own). A corrupt cached entry is said to Python once per key (dispatch
-// "snapshot", the error's JSON, "cache") and replaced by the maker.
+// killed right after it posted the snapshot would lose a write of its own). A corrupt
+// cached entry is said to Python once per key (dispatch "snapshot", the error's JSON,
+// "cache") and replaced by the maker's.
 // A snapshot a worker could not load (or make) turns snapshots off for its key: later
 // workers boot plainly, and Python is told once (dispatch "snapshot", the error's JSON).
 // Its parts are in `h`, the context pwwHost makes (see host.js).

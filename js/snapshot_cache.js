@@ -1,18 +1,18 @@
 // pwwSnapshotCache: the memory snapshot kept across page loads, in Cache Storage (the
 // browser's `caches`, in pages and workers of a secure context: https, localhost,
-// 127.0.0.1). Used by a PyWorker (js/pyworker_pyodide.js) while its host has no snapshot in
-// memory yet (js/host_snapshot.js): it reads the entry of its Pyodide, and the worker that
-// makes a snapshot writes it. Where there is no Cache Storage (Node, file: pages, an opaque
-// origin, storage turned off) there is no cache and nothing is said.
+// 127.0.0.1). Read by a PyWorker (js/pyworker_pyodide.js) while its host has no snapshot in
+// memory yet: the entry of its Pyodide. Written by the host (js/host_snapshot.js) when a
+// worker hands it the snapshot it made. Where there is no Cache Storage (Node, file: pages,
+// an opaque origin, storage turned off) there is no cache and nothing is said.
 //
 // One entry per Pyodide module URL, in the cache "pywebworker-snapshots", under a URL that
 // is never fetched (/.pywebworker/snapshot?module=<the module URL>, on the module's origin).
 // Its headers say what it was made from: the Pyodide version, the SHA-256 of this package's
 // files (a new pywebworker, or a rebuilt one, changes it) and the SHA-256 of the snapshot
 // itself. An entry made from another Pyodide or package is stale: it is not used, and the
-// worker that makes the new snapshot replaces it (put on the same URL: no old entries pile
-// up). An entry whose bytes do not match their SHA-256 is corrupt: said (`cache-failed`),
-// not used, and replaced in the same way.
+// new snapshot replaces it (put on the same URL: no old entries pile up). An entry whose
+// bytes do not match their SHA-256, or are not framed as a snapshot, is corrupt: said
+// (`cache-failed`), not used, and replaced in the same way.
 
 const PWW_SNAPSHOT_CACHE = "pywebworker-snapshots";
 const PWW_SNAPSHOT_HEADERS = { pyodide: "x-pywebworker-pyodide", pkg: "x-pywebworker-package", sum: "x-pywebworker-sha256" };
@@ -68,8 +68,9 @@ function pwwFilesSha256(files) {
 // is none. Opening it starts at once (in parallel with Pyodide's own loading); its methods
 // never reject:
 //   read(version): {bytes} (a good entry for Pyodide `version`), {stale: true}, {error}
-//     (corrupt: its bytes differ from their SHA-256, or are not framed as a snapshot; or storage that did not answer within
-//     `waitMs` milliseconds: a start never hangs on it) or null (no entry, no cache);
+//     (corrupt: its bytes differ from their SHA-256, or are not framed as a snapshot; or
+//     storage that did not answer within `waitMs` milliseconds: a start never hangs on
+//     it) or null (no entry, no cache);
 //   write(bytes, version): stores bytes (a copy the caller gives up) as the entry;
 //   remove(): deletes the entry.
 function pwwSnapshotCache(moduleURL, files, storage = pwwCaches(), waitMs = 10000) {
