@@ -123,9 +123,11 @@ function pwwHostInbound(h) {
         if (rec.kind === PWW_CORE.KIND_JAVASCRIPT) setRunning(rec);
         rec.ready = true;
         h.releaseURLs(rec);
+        h.snapshotIdle(rec.box);  // a snapshot it made is cached now (js/host_snapshot.js)
         return dispatch(rec.id, "ready");
       case PWW.WARM:
         rec.warm = true;
+        h.snapshotIdle(rec.box);
         // A warm spare waits for a PyWorker that may never come: in Node it must not keep
         // the process alive (adopt() refs it again). A browser's Worker has no unref().
         // A spare taken while booting says `warm` to its new owner, which keeps its ref.

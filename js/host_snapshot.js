@@ -11,12 +11,17 @@
 // told to look in Cache Storage first (`snapshotCache`); the maker that finds a good entry
 // boots from it and posts it ("cached") instead of making one, and the others booting
 // meanwhile load it too. A snapshot a maker made is cached here, by the host (a worker
-// killed right after it posted the snapshot would lose a write of its own). A corrupt
+// killed right after it posted the snapshot would lose a write of its own), once the maker
+// is ready. A corrupt
 // cached entry is said to Python once per key (dispatch "snapshot", the error's JSON,
 // "cache") and replaced by the maker's.
 // A snapshot a worker could not load (or make) turns snapshots off for its key: later
 // workers boot plainly, and Python is told once (dispatch "snapshot", the error's JSON).
 // Its parts are in `h`, the context pwwHost makes (see host.js).
+
+// How long after a maker posted its snapshot the host caches it at the latest (ms), when
+// the maker neither became ready nor stopped (a script that runs for long at its top level).
+const PWW_SNAPSHOT_WRITE_MS = 10000;
 
 function pwwHostSnapshot(h) {
   // key -> {state: "making" | "ready" | "off", maker: the making thread's box, bytes: Uint8Array,
@@ -67,8 +72,7 @@ function pwwHostSnapshot(h) {
       e.state = "ready";
       e.maker = null;
       e.bytes = shareable(m.bytes);
-      // In the background, never rejecting; a copy unless shareable made one.
-      if (m.event === "made" && e.cache) e.cache.write(e.bytes === m.bytes ? m.bytes.slice() : m.bytes, m.version);
+      if (m.event === "made" && e.cache) later(rec.box, e.cache, m.bytes, e.bytes !== m.bytes, m.version);
       e.cache = null;
       return;
     }
@@ -86,14 +90,35 @@ function pwwHostSnapshot(h) {
     return out;
   }
 
+  // The maker's snapshot goes to the cache once the maker is ready (or warm, or stopped, or
+  // after PWW_SNAPSHOT_WRITE_MS): written during its boot, 30 MiB of hashing and storage
+  // would slow the very start the snapshot was made in. In the background, never
+  // rejecting; `own`: the bytes are the host's to give (else they are copied then).
+  function later(box, cache, bytes, own, version) {
+    const write = () => {
+      clearTimeout(timer);
+      box.snapshotWrite = null;
+      cache.write(own ? bytes : bytes.slice(), version);
+    };
+    const timer = setTimeout(write, PWW_SNAPSHOT_WRITE_MS);
+    if (timer && timer.unref) timer.unref();
+    box.snapshotWrite = write;
+  }
+
+  // The maker's thread is idle or gone: its snapshot is cached now.
+  function idle(box) {
+    if (box && box.snapshotWrite) box.snapshotWrite();
+  }
+
   // A making thread stopped before it posted the snapshot: the next PyWorker makes it.
   function stopped(box) {
+    idle(box);
     const key = box && box.snapshotKey, e = key === undefined ? undefined : store.get(key);
     if (e !== undefined && e.state === "making" && e.maker === box) store.delete(key);
   }
 
   return {
-    snapshotFor: forInit, onSnapshot, snapshotStopped: stopped,
+    snapshotFor: forInit, onSnapshot, snapshotStopped: stopped, snapshotIdle: idle,
     // How a PyWorker booted: "made" (it made the snapshot), "loaded" (from it; "failed": it
     // could not and booted plainly), "cached" (from the one an earlier page load cached),
     // "making" (not posted yet) or "" (plainly).

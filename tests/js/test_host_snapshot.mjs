@@ -105,16 +105,33 @@ test("the host caches the snapshot its maker posts: a maker killed right after c
   const bytes = new Uint8Array(48 + 65536);
   new Uint32Array(bytes.buffer, 0, 2).set([1886286592, 48]);
   s.onSnapshot(a, { event: "made", bytes, error: null, version: "0.29.3" });
-  s.snapshotStopped(a.box);  // killed at once: the worker's own work is gone, the host's is not
   const reader = ctxCache.lib.pwwSnapshotCache(key, files);
-  const deadline = Date.now() + 5000;
-  let got = null;
-  while (Date.now() < deadline && !(got && got.bytes)) {
-    got = await reader.read("0.29.3");
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  const cached = async () => {
+    const deadline = Date.now() + 5000;
+    let got = null;
+    while (Date.now() < deadline && !(got && got.bytes)) {
+      got = await reader.read("0.29.3");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return got;
+  };
+  // Not while the maker boots on: written once it is ready, warm or stopped.
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(stored.size, 0);
+  s.snapshotStopped(a.box);  // killed at once: the worker's own work is gone, the host's is not
+  const got = await cached();
   assert.ok(got && got.bytes, `nothing cached: ${JSON.stringify(got)}`);
   assert.equal(got.bytes.byteLength, bytes.byteLength);
+  // A maker that becomes ready (or a spare that is warm) has it written then.
+  stored.clear();
+  const { s: s3, rec: rec3 } = fake(ctxCache);
+  const c = rec3(1);
+  s3.snapshotFor(c, key, true, true, files);
+  s3.onSnapshot(c, { event: "made", bytes, error: null, version: "0.29.3" });
+  s3.snapshotIdle(c.box);
+  assert.equal((await cached()).bytes.byteLength, bytes.byteLength);
+  s3.snapshotStopped(c.box);  // nothing left to write: no second write, no throw
+  s3.snapshotIdle(undefined);  // a JsWorker's ready: no box
   // The cache turned off for the maker (set_snapshot_cache(False)): nothing written.
   stored.clear();
   const { s: s2, rec: rec2 } = fake(ctxCache);
