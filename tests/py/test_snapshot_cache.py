@@ -3,11 +3,11 @@ headless Chromium: one page (tests/py/pages/snapshot_cache.html) loaded again an
 one browser, each load starting two PyWorkers one after the other.
 
 1. A first load makes the snapshot and caches it.
-2. The next load's first PyWorker boots from the cached one.
+2. The next load's first PyWorker boots from the cached one; a WorkerPool of 4 started at
+   once in a new page load: every worker boots from it.
 3. A corrupt cached one (a byte of its body flipped; garbage whose SHA-256 matches) gives
    one warning, is not used, and is replaced by a good one.
 4. One from another Pyodide version (its header changed) is replaced without a word.
-   A WorkerPool of 4 in a new page load: every worker boots from it.
 5. ``set_snapshot_cache(False)`` neither reads nor writes it.
 6. ``clear_snapshot_cache()`` deletes it.
 7. A maker killed as soon as the host has its snapshot does not lose the cache entry.
