@@ -23,7 +23,7 @@
 // the maker neither became ready nor stopped (a script that runs for long at its top level).
 const PWW_SNAPSHOT_WRITE_MS = 10000;
 
-function pwwHostSnapshot(h) {
+function pwwHostSnapshot(h, writeMs = PWW_SNAPSHOT_WRITE_MS) {
   // key -> {state: "making" | "ready" | "off", maker: the making thread's box, bytes: Uint8Array,
   //   cache: where the maker's snapshot is cached (js/snapshot_cache.js) or null}
   const store = new Map();
@@ -91,7 +91,7 @@ function pwwHostSnapshot(h) {
   }
 
   // The maker's snapshot goes to the cache once the maker is ready (or warm, or stopped, or
-  // after PWW_SNAPSHOT_WRITE_MS): written during its boot, 30 MiB of hashing and storage
+  // after `writeMs`): written during its boot, 30 MiB of hashing and storage
   // would slow the very start the snapshot was made in. In the background, never
   // rejecting; `own`: the bytes are the host's to give (else they are copied then).
   function later(box, cache, bytes, own, version) {
@@ -100,7 +100,7 @@ function pwwHostSnapshot(h) {
       box.snapshotWrite = null;
       cache.write(own ? bytes : bytes.slice(), version);
     };
-    const timer = setTimeout(write, PWW_SNAPSHOT_WRITE_MS);
+    const timer = setTimeout(write, writeMs);
     if (timer && timer.unref) timer.unref();
     box.snapshotWrite = write;
   }

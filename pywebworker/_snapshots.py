@@ -11,7 +11,8 @@ once (a ``RuntimeWarning``); that worker and the later ones boot plainly.
 In a browser the snapshot is also kept across page loads, in Cache Storage
 (``js/snapshot_cache.js``): the first PyWorker of the next page load boots from it.
 An entry made by another Pyodide or pywebworker is replaced without a word; a corrupt
-one (its bytes do not match their SHA-256) is said once and replaced, never used.
+one (its bytes do not match their SHA-256, or are not a Pyodide memory snapshot) is
+said once and replaced, never used.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ def clear_snapshots() -> int:
     """Drop the memory snapshots the host holds (and forget a snapshot that failed to
     load, so that the next PyWorker makes a new one).
 
-    The next PyWorker of each Pyodide makes a new snapshot. A snapshot being made now is
-    kept.
+    The next PyWorker of each Pyodide makes a new snapshot, or in a browser boots from
+    the one cached across page loads (``clear_snapshot_cache`` deletes that). A snapshot
+    being made now is kept.
 
     Returns
     -------
@@ -116,8 +118,8 @@ async def clear_snapshot_cache() -> bool:
     cache ``pywebworker-snapshots``, as ``caches.delete`` does).
 
     The snapshots the host holds in memory stay: call ``clear_snapshots()`` too for the
-    next PyWorker to make a new one. A snapshot being written by a worker now may still
-    land after this.
+    next PyWorker to make a new one. A snapshot the host has yet to write (it waits for
+    the worker that made it to be ready) may still land after this.
 
     Returns
     -------

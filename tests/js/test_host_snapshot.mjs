@@ -29,10 +29,10 @@ function test(name, fn) {
   try { const p = fn(); if (p && p.then) pending.push(p.catch(fail)); } catch (e) { fail(e); }
 }
 
-function fake(c = ctx) {
+function fake(c = ctx, writeMs = undefined) {
   const said = [], records = new Map();
   const h = { dispatch: (id, event, text) => said.push([id, event, JSON.parse(text).message]), record: (id) => records.get(id) };
-  const s = c.lib.pwwHostSnapshot(h);
+  const s = c.lib.pwwHostSnapshot(h, writeMs);
   const rec = (id) => { const r = { id, box: {} }; r.box.rec = r; records.set(id, r); return r; };
   return { s, rec, said };
 }
@@ -132,6 +132,15 @@ test("the host caches the snapshot its maker posts: a maker killed right after c
   assert.equal((await cached()).bytes.byteLength, bytes.byteLength);
   s3.snapshotStopped(c.box);  // nothing left to write: no second write, no throw
   s3.snapshotIdle(undefined);  // a JsWorker's ready: no box
+  // A maker whose script runs on at its top level (never ready, never stopped): written
+  // after the host's wait all the same.
+  stored.clear();
+  const { s: s4, rec: rec4 } = fake(ctxCache, 50);
+  const d = rec4(1);
+  s4.snapshotFor(d, key, true, true, files);
+  s4.onSnapshot(d, { event: "made", bytes, error: null, version: "0.29.3" });
+  assert.equal(stored.size, 0);
+  assert.equal((await cached()).bytes.byteLength, bytes.byteLength);
   // The cache turned off for the maker (set_snapshot_cache(False)): nothing written.
   stored.clear();
   const { s: s2, rec: rec2 } = fake(ctxCache);
