@@ -25,11 +25,18 @@ BENCH_PYODIDE ?= 314.0.7
 deps-bench:
 	@$(SETUP) bench
 
-bench: deps deps-bench wheel
+# The offline Pyodide dist every benchmark loads (build/pyodide/<v>/, with the wheels its
+# CDN would serve): a fresh clone has none. tools/make_dist.py is a no-op once it is there.
+.PHONY: bench-dist
+bench-dist: deps
 	$(PYTHON) tools/make_dist.py $(BENCH_PYODIDE)
+
+bench: deps deps-bench wheel bench-dist
 	$(PYTHON) bench/run.py --pyodide $(BENCH_PYODIDE) $(BENCH_ARGS)
 
-bench-quick: deps deps-bench wheel
+# A smoke run of every benchmark (fewer repetitions; ~N minutes); `.ci/run` runs it after
+# `make test`, so that the README's bench commands keep working on a fresh clone.
+bench-quick: deps deps-bench wheel bench-dist
 	$(PYTHON) bench/run.py --quick --pyodide $(BENCH_PYODIDE) $(BENCH_ARGS)
 
 serve: deps wheel

@@ -18,5 +18,6 @@ BENCH_CALLS_HOSTS ?= node,chromium
 bench/calls/node_modules/.package-lock.json: bench/calls/package.json bench/calls/package-lock.json
 	cd bench/calls && npm ci --no-audit --no-fund
 
-bench-calls: wheel bench/calls/node_modules/.package-lock.json
+bench-calls: deps wheel bench/calls/node_modules/.package-lock.json
+	$(PYTHON) tools/make_dist.py $(BENCH_CALLS_PYODIDE)
 	$(PYTHON) bench/calls/run.py --pyodide $(BENCH_CALLS_PYODIDE) --hosts $(BENCH_CALLS_HOSTS) $(BENCH_CALLS_ARGS)

@@ -8,7 +8,7 @@
 #                     tasks; in Node (run.mjs) and headless Chromium (chromium.py).
 #                     Writes build/bench/pool.json and bench/pool/RESULTS.md (~5 minutes;
 #                     BENCH_POOL_ARGS=--quick: ~2-3 minutes). `make bench` runs it too.
-# Needs build/pyodide/<version> (make deps), as bench-calls does.
+# Installs what it needs (deps) and makes build/pyodide/<version> itself (tools/make_dist.py).
 # BENCH_POOL_ARGS: e.g. --quick, --hosts node, --only warm,cpu,tasks.
 
 BENCH_POOL_ARGS ?=
@@ -16,7 +16,8 @@ BENCH_POOL_PYODIDE ?= $(BENCH_PYODIDE)
 
 .PHONY: bench-pool
 
-bench-pool: wheel bench/calls/node_modules/.package-lock.json
+bench-pool: deps wheel bench/calls/node_modules/.package-lock.json
+	$(PYTHON) tools/make_dist.py $(BENCH_POOL_PYODIDE)
 	$(PYTHON) bench/pool/run.py --pyodide $(BENCH_POOL_PYODIDE) $(BENCH_POOL_ARGS)
 
 # bench/run.py (make bench, bench-quick) runs bench/pool/run.py: its Chromium page is

@@ -39,11 +39,13 @@ class PyWebWorkerError(Exception):
     """Base class of every error pywebworker raises."""
 
 
-class WorkerStateError(PyWebWorkerError):
-    """The worker is in the wrong lifecycle state for this call.
+class WorkerStateError(PyWebWorkerError, RuntimeError):
+    """The worker (or pool) is in the wrong lifecycle state for this call.
 
-    Raised by ``start()`` on a worker already started, and by ``send_message()`` on a
-    worker that is killed or failed.
+    Raised by ``start()`` on a worker already started, by ``send_message()`` on a
+    worker that is killed or failed, and by a pool's ``submit`` once it is closed or
+    killed. Also a ``RuntimeError``, as ``concurrent.futures`` raises for a submit
+    after ``shutdown()``.
     """
 
 

@@ -42,14 +42,23 @@ class PoolExecutor(concurrent.futures.Executor):
     behaviour). Code written against this interface moves to Dask's
     (``client.get_executor()``) or Ray's executors unchanged.
 
-    What cannot work in Pyodide: a blocking ``future.result()`` (it raises
-    ``RuntimeError`` instead of waiting for ever), ``executor.map`` (its iterator
-    blocks: use ``await pool.map``), and ``shutdown(wait=True)`` waiting (it closes the
-    pool and returns; ``await pool.close()`` waits).
+    The futures keep the standard contract (CPython's ``ProcessPoolExecutor``): a
+    future is pending while its task waits for a worker, ``running()`` once a worker
+    has it, and only a pending one can be cancelled (``cancel()`` returns ``False``
+    once it runs); ``shutdown(cancel_futures=True)`` cancels the pending ones
+    (``cancelled()`` is ``True``) and lets the running ones finish; ``submit`` after
+    ``shutdown`` raises ``RuntimeError``. A task's exception is the future's.
+
+    What cannot work in Pyodide, which has one thread: a blocking ``future.result()``
+    (it raises ``RuntimeError`` instead of waiting for ever), ``executor.map`` (its
+    iterator blocks: use ``await pool.map``), and ``shutdown(wait=True)`` waiting (it
+    closes the pool and returns; ``await pool.close()`` waits).
     """
 
     def __init__(self, pool: WorkerPool) -> None:
         self.pool = pool
+        self._shutdown = False
+        self._pending: set[concurrent.futures.Future[Any]] = set()  # submitted, not done
         _teach_webloop()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
@@ -57,28 +66,43 @@ class PoolExecutor(concurrent.futures.Executor):
 
         Raises
         ------
-        PayloadError, QueueFullError, WorkerStateError
+        RuntimeError
+            after ``shutdown()`` (``"cannot schedule new futures after shutdown"``, as
+            ``concurrent.futures``), and as ``WorkerStateError`` (also a
+            ``RuntimeError``) if the pool is closed, killed or could not start.
+        PayloadError, QueueFullError
             as ``WorkerPool.submit``.
         """
-        inner = self.pool.submit(fn, *args, **kwargs)
+        if self._shutdown:
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        task = self.pool._task(fn, args, kwargs)  # noqa: SLF001 - the pool's engine
         outer: concurrent.futures.Future[Any] = _NoBlockFuture()
+        task.on_start = outer.set_running_or_notify_cancel  # a worker took it: running()
+        inner = self.pool._enqueue(task)  # noqa: SLF001
 
         def settle(f: asyncio.Future[Any]) -> None:
-            if not outer.set_running_or_notify_cancel():
-                return  # cancelled by its owner
+            if outer.done():
+                return  # cancelled by its owner while pending
             if f.cancelled():
-                outer.set_exception(concurrent.futures.CancelledError())
-            elif f.exception() is not None:
-                outer.set_exception(f.exception())
+                if not outer.cancel():  # running: only a pending future cancels
+                    outer.set_exception(concurrent.futures.CancelledError())
+                return
+            if not outer.running():  # failed before a worker took it (the pool killed)
+                outer.set_running_or_notify_cancel()
+            exc = f.exception()
+            if exc is not None:
+                outer.set_exception(exc)
             else:
                 outer.set_result(f.result())
 
-        def cancel(f: concurrent.futures.Future[Any]) -> None:
+        def done(f: concurrent.futures.Future[Any]) -> None:
+            self._pending.discard(f)
             if f.cancelled():
-                inner.cancel()
+                inner.cancel()  # leaves the pool's queue
 
+        self._pending.add(outer)
         inner.add_done_callback(settle)
-        outer.add_done_callback(cancel)
+        outer.add_done_callback(done)
         return outer
 
     def map(self, *args: Any, **kwargs: Any) -> Any:
@@ -94,7 +118,13 @@ class PoolExecutor(concurrent.futures.Executor):
         )
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        """``pool.close(cancel_queued=cancel_futures)``; returns without waiting."""
+        """Take no more tasks; ``cancel_futures``: cancel the pending futures (those no
+        worker has taken); then ``pool.close()``. Returns without waiting (``await
+        pool.close()`` waits). Calling it again changes nothing but may cancel more."""
+        self._shutdown = True
+        if cancel_futures:
+            for f in list(self._pending):
+                f.cancel()  # False (and kept) for a running one
         self.pool.close(cancel_queued=cancel_futures)
 
 

@@ -545,12 +545,16 @@ class PyodideRuntime:
         return getattr(getattr(getattr(g, "process", None), "versions", None), "node", None) is not None
 
     def package_files(self, name: str) -> dict[str, bytes] | None:
-        if name not in _files_cache:
+        # Only found packages are kept: one installed later (``loadPackage``, micropip)
+        # is found by the next PyWorker (a miss kept for ever left every later pool
+        # without the host's cloudpickle: issue 23).
+        files = _files_cache.get(name)
+        if files is None:
             try:
-                _files_cache[name] = _files_of(resources.files(name))
+                files = _files_cache[name] = _files_of(resources.files(name))
             except ImportError:
-                _files_cache[name] = None
-        return _files_cache[name]
+                return None
+        return files
 
     async def run_script(self, source: str, namespace: dict[str, Any], filename: str) -> None:
         await run_script(source, namespace, filename)
@@ -596,7 +600,7 @@ class _JsPage:
 
 
 _package_files_js: Any = None
-_files_cache: dict[str, dict[str, bytes] | None] = {}
+_files_cache: dict[str, dict[str, bytes]] = {}
 _mpy_files_js: dict[bool, Any] = {}
 # What a MicroPython worker loads (js/mpyworker.js): not sent to a Pyodide PyWorker.
 _MPY_DIR = "micropython/"

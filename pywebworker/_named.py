@@ -205,6 +205,25 @@ def _check_name(name: object) -> None:
         raise TypeError(f"a worker's name must be str, not {type(name).__name__}")
 
 
+def check_name(name: object, what: str = "a worker's name") -> None:
+    """The one rule for names given by the user (workers, pools, ``create_named_worker``,
+    ``expose``): ``None`` (no name) or a non-empty ``str``.
+
+    Raises
+    ------
+    TypeError
+        if ``name`` is neither ``None`` nor a ``str``.
+    ValueError
+        if ``name`` is ``""``: an empty name would silently mean "no name".
+    """
+    if name is None:
+        return
+    if not isinstance(name, str):
+        raise TypeError(f"{what} must be str or None, not {type(name).__name__}")
+    if not name:
+        raise ValueError(f"{what} must not be empty: give a name, or None for none")
+
+
 workers = Workers()
 
 
@@ -272,8 +291,7 @@ async def create_named_worker(
     if not isinstance(src, str):
         raise TypeError(f"src must be str, not {src.__class__.__name__}")
     _check_name(name)
-    if not name:
-        raise ValueError("create_named_worker needs a name")
+    check_name(name)
     worker = PyWorker(**_pyworker_options(src, name, config, type))
     worker.start()
     try:

@@ -25,9 +25,11 @@ from ._errors import (
     QueueFullError,
     WorkerFailedError,
     WorkerKilledError,
+    WorkerStartError,
     WorkerStateError,
 )
 from ._futures import retrieve
+from ._named import check_name
 from ._task import TASK_EXPORT, as_wire, from_wire, run_chunk
 from ._timeouts import deadline
 from ._worker import PyWorker, _strs
@@ -38,6 +40,9 @@ if TYPE_CHECKING:
 
 # Seconds a task interrupted at its timeout has to stop before its worker is killed.
 INTERRUPT_GRACE = 2.0
+# Workers in a row of one slot that may be killed or crash before they are ready before
+# the pool gives up (a worker whose script or packages fail stops the pool at once).
+MAX_LOST_STARTS = 3
 
 
 def _pickle(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
@@ -68,7 +73,9 @@ def _unpickle(wire: bytes | str) -> Any:
 class _Task:
     """One unit of work: a pickled call (``name is None``) or a call of an export."""
 
-    __slots__ = ("args", "blob", "cancel_timer", "expired", "future", "label", "name", "retries", "timeout")
+    __slots__ = (
+        "args", "blob", "cancel_timer", "expired", "future", "label", "name", "on_start", "retries", "timeout",
+    )
 
     def __init__(
         self, future: asyncio.Future[Any], label: str, *, blob: bytes | None = None, name: str | None = None,
@@ -83,6 +90,7 @@ class _Task:
         self.retries = retries
         self.expired = False  # ran past its timeout
         self.cancel_timer: Callable[[], None] | None = None
+        self.on_start: Callable[[], object] | None = None  # called when a worker takes it (the executor)
         # Settled (or cancelled while it waits in the queue): its payload is not needed.
         future.add_done_callback(self._release)
 
@@ -93,12 +101,13 @@ class _Task:
 class _Slot:
     """A place for one worker: replaced workers take the same slot."""
 
-    __slots__ = ("ready", "task", "worker")
+    __slots__ = ("lost", "ready", "task", "worker")
 
     def __init__(self, worker: PyWorker) -> None:
         self.worker = worker
         self.ready = False
         self.task: _Task | None = None
+        self.lost = 0  # workers in a row that died before they were ready (reset once one is)
 
 
 class WorkerPool:
@@ -186,6 +195,7 @@ class WorkerPool:
         self.index_urls = None if index_urls is None else _strs(index_urls, "index_urls")
         self.index_url = index_url
         self.script = script or ""
+        check_name(name, "a pool's name")
         self.name = name or f"pool-{id(self) & 0xFFFF:04x}"
         self.done = 0  # tasks that returned a result
         self.failed = 0  # tasks that raised (in the worker, by timeout, or a crash)
@@ -196,6 +206,7 @@ class WorkerPool:
         self._loop = asyncio.get_event_loop()
         self._started = time.monotonic()
         self._start_error: BaseException | None = None
+        self._proven = False  # a worker of this pool was ready once: its script and packages work
         self._ready = self._loop.create_future()
         self._closed = self._loop.create_future()
         self._room: asyncio.Future[None] | None = None
@@ -225,10 +236,22 @@ class WorkerPool:
         except BaseException as exc:
             if self._state == "killed" or slot.worker is not worker:
                 return
-            self._broken(exc)
+            # Killed or crashed while it started (its owner, a JS error, an out-of-memory
+            # tab): replaced, as a worker that dies later is. Before any worker of the
+            # pool was ready, a failed start (the script raised, a package is missing)
+            # would fail again in every worker: the pool stops. It stops too after
+            # MAX_LOST_STARTS lost starts in a row in one slot.
+            slot.lost += 1
+            first = isinstance(exc, WorkerStartError) and not self._proven
+            if first or slot.lost >= MAX_LOST_STARTS:
+                self._broken(exc)
+            else:
+                self._replace(slot)
             return
         if slot.worker is worker and self._state in ("running", "closing"):
             slot.ready = True
+            slot.lost = 0
+            self._proven = True
             if not self._ready.done() and all(s.ready for s in self._slots):
                 self._ready.set_result(None)
             self._pump()
@@ -283,6 +306,8 @@ class WorkerPool:
             self._replace(slot)
             return
         slot.task = task
+        if task.on_start is not None:
+            task.on_start()
         if task.name is None:
             call = asyncio.ensure_future(worker.call(TASK_EXPORT, as_wire(task.blob)))  # type: ignore[arg-type]
         else:
@@ -418,8 +443,10 @@ class WorkerPool:
         ------
         WorkerStartError
             if a worker failed to start (its script raised, a package could not be
-            installed), also a replacement after the pool was ready: the pool is
-            unusable, its workers are stopped.
+            installed) before any worker of the pool was ready, or one slot lost
+            ``MAX_LOST_STARTS`` (3) workers in a row before they were ready: the pool
+            is unusable, its workers are stopped. A worker killed or crashing while
+            it starts is otherwise replaced, as one that dies later is.
         WorkerKilledError
             if the pool was killed (before or after it was ready).
         TimeoutError
@@ -502,6 +529,13 @@ class WorkerPool:
         TypeError, ValueError
             for a bad ``timeout`` or ``retries``; otherwise as :meth:`submit`.
         """
+        return self._enqueue(self._task(fn, args, kwargs, timeout=timeout, retries=retries))
+
+    def _task(
+        self, fn: Callable[..., Any], args: Iterable[Any], kwargs: dict[str, Any] | None, *,
+        timeout: float | None = None, retries: int = 0,
+    ) -> _Task:
+        """A pickled call of ``fn``, checked and not queued yet (``apply``, the executor)."""
         timeout = _seconds(timeout)
         retries = operator.index(retries)
         if retries < 0:
@@ -509,8 +543,7 @@ class WorkerPool:
         args = tuple(args)
         blob = _pickle(fn, args, dict(kwargs or {}))
         label = f"{getattr(fn, '__qualname__', type(fn).__name__)}()"
-        task = _Task(self._loop.create_future(), label, blob=blob, timeout=timeout, retries=retries)
-        return self._enqueue(task)
+        return _Task(self._loop.create_future(), label, blob=blob, timeout=timeout, retries=retries)
 
     def call(self, name: str, /, *args: Any, timeout: float | None = None) -> asyncio.Future[Any]:
         """Call ``name``, a function the pool's ``script`` lists in ``__export__``, on

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ._errors import NotExportedError, error_info, report
+from ._named import check_name
 from ._wire import Batch, read_batch, unpack
 
 
@@ -63,8 +64,11 @@ class CallServer:
         Raises
         ------
         TypeError
-            if ``fn`` is not callable.
+            if ``fn`` is not callable, or ``name`` is not a ``str``.
+        ValueError
+            if ``name`` is ``""``.
         """
+        check_name(name, "an exposed function's name")
         if fn is None:
             return lambda f: self.expose(f, name=name)
         if not callable(fn):

@@ -28,6 +28,17 @@ _wanted: dict[Key, int] = {}
 _how: dict[Key, tuple[list[str], list[str] | None, str, bool]] = {}  # how to make another
 
 
+def max_spares() -> int:
+    """The most spares ``prestart`` keeps at once, over every configuration: two per
+    logical core (``navigator.hardwareConcurrency``; ``os.availableParallelism()`` in
+    Node), at least 4. Each is an idle Pyodide of about 60 MiB, and booting them
+    competes for the cores: a typo such as ``prestart(200)`` must not take the machine
+    down."""
+    from . import _js
+
+    return max(4, 2 * _js.runtime().cpu_count())
+
+
 def key(options: PyStart) -> Key:
     """What a spare and a PyWorker must share: Pyodide, packages, package indexes, and
     whether it may boot from a memory snapshot (``_snapshots``)."""
@@ -161,13 +172,24 @@ def prestart(
     ------
     TypeError, ValueError
         if ``n`` is not an int >= 0, the other arguments are not strings, or
-        ``snapshot`` is not a ``bool`` (``TypeError``).
+        ``snapshot`` is not a ``bool`` (``TypeError``); ``ValueError`` too if the spares
+        kept for every configuration would then be more than :func:`max_spares`
+        (two per core, at least 4): nothing changes then.
     """
     n = operator.index(n)
     if n < 0:
         raise ValueError(f"n must be >= 0, not {n}")
     probe = _Spare(packages, index_urls, index_url, snapshot)  # PyWorker checks them
     k = probe.key
+    others = sum(m for other, m in _wanted.items() if other != k)
+    cap = max_spares()
+    if others + n > cap:
+        probe.kill()
+        raise ValueError(
+            f"prestart({n}) would keep {others + n} spare Pyodides (about 60 MiB each) booted at once: "
+            f"at most {cap} on this machine (2 per core, at least 4"
+            f"{f'; {others} already kept for other configurations' if others else ''})"
+        )
     _how[k] = (probe.packages, probe.index_urls, probe.index_url, probe.snapshot)
     _wanted[k] = n
     live = _live(k)

@@ -112,8 +112,7 @@ class _Worker(Endpoint, CallClient, CallServer):
             raise TypeError(f"script must be str, not {type(script).__name__}")
         if url is not None and not isinstance(url, str):
             raise TypeError(f"url must be str, not {type(url).__name__}")
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"name must be str, not {type(name).__name__}")
+        _named.check_name(name, "name")
         port = _glue().create(self._kind)
         self._port: WorkerPort = port
         self._inbound = Inbox(port)
@@ -622,6 +621,8 @@ class JsWorker(_Worker):
     ------
     TypeError
         if neither or both of ``script`` and ``url`` are given, or ``type`` is unknown.
+    ValueError
+        if ``name`` is ``""`` (``None`` means no name).
 
     Examples
     --------
@@ -693,7 +694,8 @@ class PyWorker(_Worker):
         ``micropython.wasm``; default: the copy shipped in this package (offline).
     name : str | None
         A name for messages, tracebacks and debugging. Given, the worker is
-        registered under it while it lives (``pywebworker.workers``).
+        registered under it while it lives (``pywebworker.workers``). ``""`` raises
+        ``ValueError`` (as for ``create_named_worker``, ``WorkerPool`` and ``expose``).
     config : Mapping | str | None
         The worker's configuration with PyScript's keys (PyScript's ``config`` of a
         worker; see the README, "Configuration"): a dict, JSON text (``{...}``), TOML

@@ -294,3 +294,39 @@ async def test_nothing_is_left_after_kill_and_close(selenium_pyww):
     left = [str(trace) for trace in module.pyproxy_alloc_map.values()]
     module.disable_pyproxy_allocation_tracing()
     assert len(left) == proxies_before, left
+
+
+@run_in_pyodide
+async def test_cloudpickle_installed_after_the_first_worker(selenium_pyww):
+    """Issue 23 (`make bench` on a fresh clone): a PyWorker started while the host had no
+    cloudpickle made the host remember "none" for good, so every later pool's workers
+    lacked it ("No module named 'cloudpickle'" from each task)."""
+    import asyncio
+    import importlib
+    import sys
+
+    from pywebworker import PyWorker, WorkerPool, _js
+
+    _js._files_cache.pop("cloudpickle", None)  # a fresh host: no worker has read it yet
+
+    class Hide:  # the host without cloudpickle, as before `loadPackage("cloudpickle")`
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] == "cloudpickle":
+                raise ModuleNotFoundError(name)
+            return None
+
+    saved = {k: m for k, m in sys.modules.items() if k.split(".")[0] == "cloudpickle"}
+    hide = Hide()
+    for k in saved:
+        del sys.modules[k]
+    sys.meta_path.insert(0, hide)
+    try:
+        first = PyWorker("pass").start()  # reads the host's packages now
+    finally:
+        sys.meta_path.remove(hide)
+        sys.modules.update(saved)
+        importlib.invalidate_caches()
+    await asyncio.wait_for(first.ready(), 60)
+    first.kill()
+    async with WorkerPool(1, name="late-cloudpickle") as pool:
+        assert await asyncio.wait_for(pool.submit(len, "abc"), 60) == 3

@@ -94,14 +94,19 @@ async def test_hostile_values_and_no_noise(selenium_pyww):
 
 
 @run_in_pyodide
-async def test_a_replacement_that_cannot_start_stops_the_pool(selenium_pyww):
+async def test_replacements_that_cannot_start(selenium_pyww):
+    """Replacements whose script raises are replaced again (the pool's script worked
+    once), until MAX_LOST_STARTS (3) in a row have failed: then the pool stops."""
     import pytest
     from pyodide_waits import wait_until
 
     from pywebworker import WorkerPool, WorkerStartError, WorkerStateError
 
-    # The pool's 2nd worker (its first replacement) fails to start.
-    script = "import sys\nif sys._getframe().f_code.co_filename.endswith('-2.py'):\n    raise RuntimeError('second')\n"
+    # Workers -2 and -3 (the first replacements) fail, -4 serves; -5, -6, -7 fail.
+    script = (
+        "import sys\nif sys._getframe().f_code.co_filename[-5:-3] in ('-2', '-3', '-5', '-6', '-7'):\n"
+        "    raise RuntimeError('bad start')\n"
+    )
 
     def spin(seconds):
         import time
@@ -117,13 +122,48 @@ async def test_a_replacement_that_cannot_start_stops_the_pool(selenium_pyww):
     behind = pool.submit(spin, 0)
     await wait_until(lambda: pool.busy == 1, timeout=30, what="the task to run")
     pool.workers[0].kill()
-    for task in (retried, behind):
-        with pytest.raises(WorkerStartError, match="second"):
-            await task
-    with pytest.raises(WorkerStartError, match="second"):
+    assert await retried == 5 and await behind == 0  # in -4, after -2 and -3 failed
+    assert pool.replaced == 3 and pool.workers[0].name == "flaky-4"
+    await pool.ready()
+
+    doomed = pool.apply(spin, (5,), retries=5)
+    await wait_until(lambda: pool.busy == 1, timeout=30, what="the task to run")
+    pool.workers[0].kill()
+    with pytest.raises(WorkerStartError, match="bad start"):
+        await doomed
+    with pytest.raises(WorkerStartError, match="bad start"):
         await pool.ready()  # it was ready once; now it cannot serve
     with pytest.raises(WorkerStateError, match="could not start"):
         pool.submit(spin, 0)
+    assert pool.workers[0].name == "flaky-7"
+    pool.kill()
+
+
+@run_in_pyodide
+async def test_a_replacement_killed_while_it_starts_is_replaced(selenium_pyww):
+    """Issue 23: a task closes its worker; its replacement is killed while it starts; the
+    pool used to refuse every later task ("could not start its workers")."""
+    import asyncio
+
+    import pytest
+
+    from pywebworker import PyWebWorkerError, WorkerPool
+
+    def bye():
+        import js
+
+        js.close()
+
+    pool = WorkerPool(1, name="heal")
+    await pool.ready()
+    with pytest.raises(PyWebWorkerError):
+        await asyncio.wait_for(pool.submit(bye), 30)
+    assert pool.workers[0].name == "heal-2" and pool.workers[0].state == "starting"
+    pool.workers[0].kill()  # the replacement, while it starts
+    await asyncio.sleep(0.5)
+    assert await asyncio.wait_for(pool.submit(len, "xy"), 60) == 2
+    assert pool.replaced == 2 and pool.workers[0].name == "heal-3"
+    await asyncio.wait_for(pool.ready(), 30)
     pool.kill()
 
 

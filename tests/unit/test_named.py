@@ -23,6 +23,7 @@ from pywebworker import (
     workers,
 )
 from pywebworker._named import _pyworker_options
+from pywebworker._spares import max_spares
 
 Run = Callable[[Awaitable[Any]], Any]
 
@@ -157,7 +158,7 @@ def test_create_named_worker(rt: FakeRuntime, run: Run, loop: asyncio.AbstractEv
     worker.kill()
     with pytest.raises(TypeError, match="src must be str"):
         run(create_named_worker(None, "x"))  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="needs a name"):
+    with pytest.raises(ValueError, match="must not be empty"):
         run(create_named_worker("a.py", ""))
     assert list(workers) == []
 
@@ -168,3 +169,41 @@ def test_create_named_worker_options() -> None:
         _pyworker_options("a.py", "n", None, "js")
     assert _pyworker_options("a.py", "n", {"argv": []}, "py") == {"url": "a.py", "name": "n", "config": {"argv": []}}
     assert _pyworker_options("a.py", "n", None, "mpy") == {"url": "a.py", "name": "n", "interpreter": "micropython"}
+
+
+def test_an_empty_name_is_refused_everywhere(rt: FakeRuntime, run: Run) -> None:
+    """Issue 23: name="" was silently "no name" for JsWorker/PyWorker/WorkerPool while
+    create_named_worker refused it: one rule now, checked before anything starts."""
+    for make in (
+        lambda: JsWorker("1", name=""),
+        lambda: PyWorker("pass", name=""),
+        lambda: WorkerPool(1, name=""),
+        lambda: PyWorker("pass").expose(len, name=""),
+    ):
+        with pytest.raises(ValueError, match="must not be empty"):
+            make()
+    with pytest.raises(ValueError, match="must not be empty"):
+        run(create_named_worker("a.py", ""))
+    with pytest.raises(TypeError, match="str or None"):
+        PyWorker("pass", name=b"x")  # type: ignore[arg-type]
+    assert rt.glue.live_workers() == 0 and list(workers) == []
+
+
+def test_prestart_is_bounded(rt: FakeRuntime, run: Run) -> None:
+    """Issue 23: prestart(200) used to boot 200 Pyodides at once. At most two spares per
+    core (the fake host has 3: 6), over every configuration; past it ValueError and
+    nothing changes."""
+    assert max_spares() == 6
+    with pytest.raises(ValueError, match=r"prestart\(200\) would keep 200 .* at most 6"):
+        prestart(200)
+    assert rt.glue.live_workers() == 0
+    kept = prestart(4)
+    with pytest.raises(ValueError, match="4 already kept for other configurations"):
+        prestart(3, packages=["six"])
+    assert rt.glue.live_workers() == 4
+    more = prestart(6)  # the same configuration: 6 in all
+    assert rt.glue.live_workers() == 6
+    run(prestart(0))
+    assert rt.glue.live_workers() == 0
+    kept.cancel()
+    more.cancel()

@@ -23,6 +23,7 @@ from pywebworker import (
     WorkerStartError,
     WorkerStateError,
 )
+from pywebworker import _pool as pool_mod
 from pywebworker._constants import STATE_KILLED
 from pywebworker._task import as_wire, from_wire
 
@@ -155,12 +156,52 @@ def test_exceptions_refusals_and_the_executor(rt: FakeRuntime, run: Run, turn: T
     with pytest.raises(RuntimeError, match="block"):
         cf.result()
     assert run(workers.serve(asyncio.wrap_future(cf))) == 32
-    cf2 = ex.submit(pow, 2, 6)
-    assert cf2.cancel()
-    turn()
-    assert pool.queued == 0  # the pool's task went with it
     with pytest.raises(NotImplementedError, match="await pool.map"):
         ex.map(abs, [1])
+
+
+def test_the_executor_keeps_the_concurrent_futures_contract(rt: FakeRuntime, run: Run, turn: Turn) -> None:
+    """CPython's test_concurrent_futures cases that need no blocking: a future is
+    running once a worker has it and cannot be cancelled then; a pending one can, and
+    leaves the pool's queue; shutdown(cancel_futures=True) cancels the pending ones
+    (test_cancel_futures) and lets the running one finish; submit after shutdown raises
+    RuntimeError (test_run_after_shutdown); a cancelled submit before shutdown does not
+    hang it (test_hang_gh94440)."""
+    pool, workers = make(rt, 1)
+    workers.boot()
+    turn()
+    ex = pool.executor
+    first = ex.submit(pow, 2, 5)
+    assert first.running() and not first.cancel()  # a worker has it
+    pending = [ex.submit(pow, 2, i) for i in range(5)]
+    assert not any(f.running() or f.done() for f in pending) and pool.queued == 5
+    assert pending[0].cancel() and pending[0].cancelled()
+    turn()
+    assert pool.queued == 4  # its pool task went with it
+    ex.shutdown(wait=False, cancel_futures=True)
+    assert all(f.cancelled() for f in pending) and pool.queued == 0
+    with pytest.raises(RuntimeError, match="cannot schedule new futures after shutdown"):
+        ex.submit(pow, 2, 2)
+    assert run(workers.serve(asyncio.wrap_future(first))) == 32 and not first.cancelled()
+    assert pool.state in ("closing", "closed")
+    with pytest.raises(RuntimeError):  # the pool itself, closed: WorkerStateError is a RuntimeError
+        pool.submit(abs, 1)
+
+    pool, workers = make(rt, 1)
+    workers.boot()
+    turn()
+    ex = pool.executor
+    assert run(workers.serve(asyncio.wrap_future(ex.submit(int)))) == 0
+    ex.submit(int).cancel()
+    ex.shutdown(wait=True)
+    run(workers.serve(asyncio.ensure_future(pool.close())))
+    assert pool.state == "closed"
+
+    pool, workers = make(rt, 1)  # killed: the pending future fails, as a pool task does
+    queued = pool.executor.submit(abs, -1)
+    pool.kill()
+    turn()
+    assert isinstance(queued.exception(timeout=0), WorkerKilledError)
 
 
 def test_cancel_backpressure_and_imap_unordered(rt: FakeRuntime, run: Run, turn: Turn) -> None:
@@ -257,6 +298,45 @@ def test_a_worker_that_cannot_start_breaks_the_pool(rt: FakeRuntime, run: Run, t
     assert pool.state == "closed" and all(w.state in ("killed", "failed") for w in pool.workers)
     with pytest.raises(WorkerStateError):
         pool.submit(abs, 1)
+
+
+def test_a_replacement_killed_while_it_starts_is_replaced_again(rt: FakeRuntime, run: Run, turn: Turn) -> None:
+    """Issue 23: a replacement killed (or crashing) before it was ready no longer stops
+    the pool for good; MAX_LOST_STARTS lost starts in a row in one slot still do."""
+    pool, workers = make(rt, 1)
+    workers.boot()
+    turn()
+    task = pool.submit(abs, -1)
+    turn()
+    workers.ports()[0].say("failed", error={"name": "RuntimeError", "message": "gone", "stack": ""})
+    with pytest.raises(WorkerFailedError):
+        run(task)
+    assert pool.replaced == 1
+    pool.workers[0].kill()  # the replacement, while it starts
+    turn()
+    workers.ports()[0].say("failed", error={"name": "RuntimeError", "message": "crashed", "stack": ""})
+    turn()  # the next one crashes while it starts: a start failure, but the pool's script is known good
+    assert pool.replaced == 3 and pool.state == "running"
+    assert run(workers.serve(pool.submit(abs, -7))) == 7
+    assert run(pool.ready()) is pool
+
+    pool.workers[0].kill()  # idle: replaced when the next task comes
+    waiting = pool.submit(abs, -8)
+    turn()
+    assert pool.replaced == 4
+    for _ in range(pool_mod.MAX_LOST_STARTS):  # lost in a row, never ready: the pool gives up
+        pool.workers[0].kill()
+        turn()
+    with pytest.raises(WorkerKilledError, match="before it was ready"):
+        run(waiting)
+    with pytest.raises(WorkerStateError, match="could not start its workers"):
+        pool.submit(abs, 1)
+
+    pool, workers = make(rt, 2)  # killed before the pool was ever ready: replaced too
+    pool.workers[1].kill()
+    turn()
+    assert pool.replaced == 1
+    assert run(workers.serve(asyncio.ensure_future(pool.ready()))) is pool
 
 
 def test_call_an_export_and_the_html_view(rt: FakeRuntime, run: Run) -> None:
