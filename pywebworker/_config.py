@@ -22,7 +22,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 # Ours and PyScript's that mean something in a worker.
 KEYS = ("packages", "files", "env", "argv", "cwd", "interpreter")
@@ -113,7 +112,7 @@ def from_text(text: str, url: str) -> WorkerConfig:
         as ``load``, the message naming ``url``; also for ``interpreter``, which a
         fetched config cannot honour (the worker has loaded its Pyodide already).
     """
-    path = urlsplit(url).path if "://" in url else url
+    path = _urlsplit(url).path if "://" in url else url
     fmt = "toml" if path.lower().endswith(".toml") else "json"
     where = f"config {url}"
     config = check(_parse(text, fmt, where), where=where, base=url)
@@ -183,6 +182,8 @@ def check(data: Any, *, where: str = "config", base: str | None = None) -> Worke
 
 
 def _join(base: str | None, url: str) -> str:
+    from urllib.parse import urljoin
+
     return url if base is None else urljoin(base, url)
 
 
@@ -257,7 +258,7 @@ def files(value: Any, what: str = "config: 'files'") -> list[tuple[str, str]]:
         if not url.strip():
             raise ValueError(f"{what}: an empty URL ({source!r}) for {dest!r}")
         path = _utf8(_fill(dest, templates, what) or "./", f"{what}: the destination of {url!r}")
-        name = posixpath.basename(urlsplit(url).path)
+        name = posixpath.basename(_urlsplit(url).path)
         if path.endswith("/*"):
             if not name.lower().endswith(ARCHIVES):
                 raise ValueError(f"{what}: {url!r} is not an archive pywebworker unpacks ({', '.join(ARCHIVES)})")
@@ -297,7 +298,7 @@ def interpreter(value: Any, what: str = "config: 'interpreter'", base: str | Non
         raise ValueError(f"{what} must be a Pyodide version or the URL of pyodide.mjs, not {_describe(value)}")
     if _VERSION.match(value):
         return CDN.format(value)
-    path = urlsplit(value).path if "://" in value else value
+    path = _urlsplit(value).path if "://" in value else value
     if path.endswith("/"):
         return _join(base, value)
     if path.endswith(".mjs") or path.endswith(".js"):
@@ -312,3 +313,11 @@ def _describe(value: Any) -> str:
 def merge_packages(given: list[str], config: list[str]) -> list[str]:
     """The keyword's packages, then the config's, each once."""
     return list(dict.fromkeys([*given, *config]))
+
+
+def _urlsplit(url: str) -> Any:
+    """``urllib.parse.urlsplit``, imported on first use: a worker's boot imports this
+    module, and urllib.parse (with ipaddress) costs a plain boot tens of milliseconds."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(url)

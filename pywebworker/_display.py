@@ -11,7 +11,6 @@ kernel): its ``display(..., display_id=True)`` and the handle's ``update``.
 from __future__ import annotations
 
 import asyncio
-import html
 import reprlib
 import sys
 import time
@@ -58,7 +57,9 @@ def clip(text: str, limit: int = TEXT_CHARS) -> str:
 
 def esc(text: str, limit: int = TEXT_CHARS) -> str:
     """``clip`` then ``html.escape`` (quotes too): safe in element text and attributes."""
-    return html.escape(clip(text, limit), quote=True)
+    from html import escape  # here: a worker's boot does not need html (and html.entities)
+
+    return escape(clip(text, limit), quote=True)
 
 
 def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
@@ -321,7 +322,9 @@ class _Line:
         return self.text
 
     def _repr_html_(self) -> str:
-        return f"<div style='font-family:monospace'>{html.escape(self.text)}</div>"
+        from html import escape
+
+        return f"<div style='font-family:monospace'>{escape(self.text)}</div>"
 
 
 def _displayer() -> Callable[..., Any] | None:

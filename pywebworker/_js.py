@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
-from importlib import resources
 from itertools import accumulate
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,8 @@ from ._errors import error_info, from_core, guarded, report
 from ._ports import Entry, ErrorInfo, MessageInfo, PyStart, State, WorkerPort
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     from ._ports import BootPort, HostEvents, HostGlue, PageDispatch, PagePort, ParentPort, Runtime
     from ._wire import Batch
 
@@ -47,7 +48,7 @@ def install(rt: Runtime | None) -> Runtime | None:
 
 
 def _text(name: str) -> str:
-    return resources.files(__package__).joinpath("js", name).read_text("utf-8")
+    return _package_dir(__package__).joinpath("js", name).read_text("utf-8")
 
 
 def bundles() -> dict[str, str]:
@@ -97,7 +98,7 @@ def _answer(what: str, on_calls: Callable[..., None], *args: Any) -> None:
 
 def core_wasm() -> bytes:
     """The bytes of ``_core.wasm`` from package data."""
-    return resources.files(__package__).joinpath("_core.wasm").read_bytes()
+    return _package_dir(__package__).joinpath("_core.wasm").read_bytes()
 
 
 def _bind(obj: Any, names: tuple[str, ...]) -> SimpleNamespace:
@@ -551,7 +552,7 @@ class PyodideRuntime:
         files = _files_cache.get(name)
         if files is None:
             try:
-                files = _files_cache[name] = _files_of(resources.files(name))
+                files = _files_cache[name] = _files_of(_package_dir(name))
             except ImportError:
                 return None
         return files
@@ -612,7 +613,7 @@ def _package_files() -> Any:
     PyWorker to install the same package in its own Pyodide."""
     global _package_files_js
     if _package_files_js is None:
-        files = _files_of(resources.files(__package__))
+        files = _files_of(_package_dir(__package__))
         _package_files_js = _to_js({k: v for k, v in files.items() if not k.startswith(_MPY_DIR)})
     return _package_files_js
 
@@ -623,7 +624,7 @@ def _mpy_files(runtime: bool) -> Any:
     built with the wheel; else the ``.py`` source), and with ``runtime`` MicroPython
     itself (``micropython.mjs``, ``micropython.wasm``)."""
     if runtime not in _mpy_files_js:
-        root = resources.files(__package__)
+        root = _package_dir(__package__)
         module = "micropython/pywebworker.mpy"
         if not root.joinpath(module).is_file():
             module = "micropython/pywebworker.py"
@@ -685,7 +686,7 @@ def host_package_indexes() -> dict[str, Any]:
             piplite = {
                 "urls": urls,
                 "disable_pypi": bool(getattr(settings, "_PIPLITE_DISABLE_PYPI", False)),
-                "files": _files_of(resources.files("piplite")),
+                "files": _files_of(_package_dir("piplite")),
             }
     return {"index_urls": index_urls, "piplite": piplite}
 
@@ -775,3 +776,11 @@ def set_timeout(fn: Callable[[], None], seconds: float) -> Callable[[], None]:
     proxy = create_proxy(fire)
     arm()
     return cancel
+
+
+def _package_dir(package: str) -> Traversable:
+    """``importlib.resources.files(package)``, imported on first use: a PyWorker's boot
+    imports this module and needs no package files."""
+    from importlib import resources
+
+    return resources.files(package)

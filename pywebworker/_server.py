@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ._errors import NotExportedError, error_info, report
-from ._named import check_name
 from ._wire import Batch, read_batch, unpack
 
 
@@ -68,6 +67,8 @@ class CallServer:
         ValueError
             if ``name`` is ``""``.
         """
+        from ._named import check_name  # here: a worker's boot imports this module, not _named
+
         check_name(name, "an exposed function's name")
         if fn is None:
             return lambda f: self.expose(f, name=name)

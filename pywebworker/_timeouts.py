@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import numbers
 import time
 
 
@@ -20,7 +19,7 @@ def deadline(timeout: float | None) -> float | None:
     """
     if timeout is None:
         return None
-    if not isinstance(timeout, numbers.Real):
+    if not isinstance(timeout, (int, float)) and not _real(timeout):
         raise TypeError(f"timeout must be a number of seconds or None, not {type(timeout).__name__}")
     try:
         seconds = float(timeout)
@@ -31,3 +30,11 @@ def deadline(timeout: float | None) -> float | None:
     if seconds == math.inf:
         return None
     return time.monotonic() + seconds
+
+
+def _real(value: object) -> bool:
+    """``isinstance(value, numbers.Real)`` (a ``Fraction``, a ``Decimal``-like class),
+    imported on first use: a worker's boot need not import ``numbers``."""
+    import numbers
+
+    return isinstance(value, numbers.Real)
