@@ -344,3 +344,41 @@ parent.send_message([pyww_piplite_only.VALUE, piplite.piplite.used, piplite.pipl
 @pytest.fixture
 def fake_piplite():
     return FAKE_PIPLITE
+
+
+# -- what a boot imports ------------------------------------------------------------------
+
+@run_in_pyodide
+async def test_a_boot_imports_only_the_worker_side(selenium_pyww):
+    """Issue 23 (cold starts 1.16-1.20x a raw Pyodide worker): every PyWorker's boot
+    imported the whole package (pools, display, page, the host's glue) and the standard
+    library modules they need (urllib.parse with ipaddress, html.entities, numbers,
+    importlib.resources), about a tenth of a plain boot. Now only the worker side, plainly
+    and from a memory snapshot; the host side still imports on first use."""
+    import asyncio
+
+    from pywebworker import PyWorker
+
+    report = (
+        "import sys\nfrom pywebworker import parent\n"
+        "parent.send_message(sorted(m for m in sys.modules if m.startswith(('pywebworker', 'urllib', 'html', "
+        "'ipaddress', 'numbers', 'importlib.resources', 'cloudpickle'))))\n"
+    )
+    host_side = {"pywebworker._worker", "pywebworker._pool", "pywebworker._executor", "pywebworker._spares",
+                 "pywebworker._snapshots", "pywebworker._named", "pywebworker.page"}
+    # (importlib.resources is not here: Pyodide 0.29.3 imports it itself.)
+    heavy = {"urllib.parse", "html.entities", "ipaddress", "numbers", "cloudpickle"}
+    for snapshot in (False, True, True):  # the second True boots from the first's snapshot
+        w = PyWorker(report, snapshot=snapshot).start()
+        loaded = set((await asyncio.wait_for(w.receive(), 60)).read())
+        w.kill()
+        assert "pywebworker._parent" in loaded and "pywebworker._boot" in loaded
+        assert not loaded & host_side, (snapshot, loaded & host_side)
+        assert not loaded & heavy, (snapshot, loaded & heavy)
+    # The public names still resolve, in a worker too (module __getattr__).
+    w = PyWorker(
+        "import pywebworker\nfrom pywebworker import parent\n"
+        "parent.send_message([n for n in pywebworker.__all__ if getattr(pywebworker, n, None) is None])\n"
+    ).start()
+    assert (await asyncio.wait_for(w.receive(), 60)).read() == []
+    w.kill()
