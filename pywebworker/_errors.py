@@ -119,6 +119,50 @@ class RemoteError(PyWebWorkerError):
         self.remote_traceback = remote_traceback
 
 
+class RemoteTraceback(Exception):  # noqa: N818 - CPython's name for it (_RemoteTraceback)
+    """The worker's traceback, as the ``__cause__`` of an exception that a task raised
+    and the standard library's layers re-raise as its own type (CPython's process pool
+    sets the same kind of cause: ``concurrent.futures.process._RemoteTraceback``)."""
+
+    def __init__(self, tb: str) -> None:
+        super().__init__(tb)
+        self.tb = tb
+
+    def __str__(self) -> str:
+        return f'\n"""\n{self.tb}"""'
+
+
+def outcome(value: Any) -> Any:
+    """The result of a task run by ``_task.capture``: its value, or its exception
+    raised as its own type with the worker's traceback as ``__cause__``.
+
+    Raises
+    ------
+    Exception
+        the task's own exception (``except ValueError`` catches it).
+    RemoteError
+        where that exception could not be pickled in the worker or unpickled here, and
+        for what Python reserves for leaving (``SystemExit``, ``KeyboardInterrupt``,
+        ``GeneratorExit`` in a task): they must not end the host's Python.
+    """
+    ok, payload = value
+    if ok:
+        return payload
+    blob, name, message, tb = payload
+    exc: BaseException | None = None
+    if blob is not None:
+        import cloudpickle
+
+        try:
+            exc = cloudpickle.loads(blob)
+        except BaseException:  # noqa: BLE001 - a class the host lacks: RemoteError
+            exc = None
+    if not isinstance(exc, Exception):
+        exc = RemoteError(name, message, tb)
+    exc.__cause__ = RemoteTraceback(tb)
+    raise exc
+
+
 class WorkerStartError(RemoteError):
     """The worker failed before it was ready: script not found, syntax error, an
     exception at the top level, a package that could not be installed."""

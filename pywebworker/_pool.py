@@ -23,6 +23,7 @@ from ._errors import (
     PayloadError,
     PyWebWorkerError,
     QueueFullError,
+    RemoteError,
     WorkerFailedError,
     WorkerKilledError,
     WorkerStartError,
@@ -101,13 +102,14 @@ class _Task:
 class _Slot:
     """A place for one worker: replaced workers take the same slot."""
 
-    __slots__ = ("lost", "ready", "task", "worker")
+    __slots__ = ("done", "lost", "ready", "task", "worker")
 
     def __init__(self, worker: PyWorker) -> None:
         self.worker = worker
         self.ready = False
         self.task: _Task | None = None
         self.lost = 0  # workers in a row that died before they were ready (reset once one is)
+        self.done = 0  # tasks its worker finished (max_tasks_per_child)
 
 
 class WorkerPool:
@@ -153,6 +155,18 @@ class WorkerPool:
         (``prestart``) with the same setting. ``pywebworker.set_snapshots(False)``
         turns snapshots off for every pool too.
 
+    initializer : callable | None
+        Run as ``initializer(*initargs)`` in every worker, replacements included,
+        before its first task (``concurrent.futures`` and ``multiprocessing``'s
+        ``initializer``); it travels by value. One that raises is a failed start
+        (``WorkerStartError``, "the pool's initializer raised"): the pool stops.
+    initargs : Iterable
+        Its arguments, pickled once.
+    max_tasks_per_child : int | None
+        Replace a worker by a fresh one after it ran this many tasks (a map's chunk
+        counts as one); ``None``: never (``multiprocessing``'s ``maxtasksperchild``).
+        ``retired`` counts them.
+
     Raises
     ------
     TypeError, ValueError
@@ -180,10 +194,21 @@ class WorkerPool:
         max_pending: int | None = None,
         config: Mapping[str, Any] | str | None = None,
         snapshot: bool = True,
+        initializer: Callable[..., Any] | None = None,
+        initargs: Iterable[Any] = (),
+        max_tasks_per_child: int | None = None,
     ) -> None:
         if not isinstance(snapshot, bool):
             raise TypeError(f"snapshot must be a bool, not {type(snapshot).__name__}")
         self.snapshot = snapshot
+        if initializer is not None and not callable(initializer):
+            raise TypeError(f"initializer must be callable, not {type(initializer).__name__}")
+        # Run in every worker (replacements too) before its first task.
+        self._init_blob = None if initializer is None else _pickle(initializer, tuple(initargs), {})
+        self.max_tasks_per_child = None if max_tasks_per_child is None else _positive(
+            max_tasks_per_child, "max_tasks_per_child"
+        )
+        self.retired = 0  # workers replaced after max_tasks_per_child tasks
         self.config = None if config is None else _config.load(config)
         if size is None:
             size = max(1, _js.runtime().cpu_count() - 1)
@@ -233,6 +258,8 @@ class WorkerPool:
         worker = slot.worker
         try:
             await worker.ready(progress=False)  # in the background: no progress line
+            if self._init_blob is not None:
+                await self._initialize(worker)
         except BaseException as exc:
             if self._state == "killed" or slot.worker is not worker:
                 return
@@ -256,6 +283,18 @@ class WorkerPool:
                 self._ready.set_result(None)
             self._pump()
 
+    async def _initialize(self, worker: PyWorker) -> None:
+        """Run the pool's ``initializer`` in ``worker``; a raise is a failed start
+        (``WorkerStartError``): it would raise in every worker."""
+        try:
+            await worker.call(TASK_EXPORT, as_wire(self._init_blob))  # type: ignore[arg-type]
+        except RemoteError as exc:
+            if worker.state != "running":
+                raise
+            raise WorkerStartError(
+                exc.remote_type, f"the pool's initializer raised: {exc.remote_message}", exc.remote_traceback
+            ) from None
+
     def _broken(self, exc: BaseException) -> None:
         """A worker could not start: the pool cannot serve; every queued task and
         ``ready()`` raise why, and the workers stop. The first failure is why: the
@@ -273,6 +312,7 @@ class WorkerPool:
         old.kill()
         slot.ready = False
         slot.task = None
+        slot.done = 0
         if self._state not in ("running", "closing") or self._start_error is not None:
             return
         self.replaced += 1
@@ -358,6 +398,7 @@ class WorkerPool:
                 except PayloadError as err:
                     future.set_exception(err)
                     self.failed += 1
+            self._retire_after(slot, worker)
         elif isinstance(exc, (WorkerFailedError, WorkerKilledError)) or worker.state in ("killed", "failed"):
             if self._state == "killed":
                 self._fail(future, WorkerKilledError(f"{self.name} was killed while {task.label} ran"), quiet=True)
@@ -374,7 +415,19 @@ class WorkerPool:
                 self._replace(slot)
         else:
             self._fail(future, exc)
+            self._retire_after(slot, worker)
         self._pump()
+
+    def _retire_after(self, slot: _Slot, worker: PyWorker) -> None:
+        """``max_tasks_per_child``: a worker that finished that many tasks is replaced
+        by a fresh one (``multiprocessing.Pool(maxtasksperchild=)``)."""
+        if slot.worker is not worker or self.max_tasks_per_child is None:
+            return
+        slot.done += 1
+        if slot.done >= self.max_tasks_per_child and self._state in ("running", "closing"):
+            self.retired += 1
+            self.replaced -= 1  # _replace counts it; a retirement is not a failure
+            self._replace(slot)
 
     def _fail(self, future: asyncio.Future[Any], exc: BaseException | None, *, quiet: bool = False) -> None:
         """Fail ``future``; ``quiet``: the pool's owner stopped it (kill, close), so a

@@ -105,3 +105,52 @@ def serve() -> list[str]:
     worker, before the script runs); returns the exported name."""
     parent.expose(run_task, name=TASK_EXPORT)
     return [TASK_EXPORT]
+
+
+# -- the standard library's layers (pywebworker.futures, .multiprocessing, joblib) -------
+# A task's exception travels back as a value, pickled, so that the host re-raises it as
+# its own type with the worker's traceback as __cause__ (CPython's process pool does the
+# same); RemoteError only where it cannot be pickled.
+
+
+def capture(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``(True, fn(*args, **kwargs))``, or ``(False, raised(exc))`` if it raised; a
+    coroutine when ``fn`` returns an awaitable."""
+    try:
+        result = fn(*args, **kwargs)
+        if inspect.isawaitable(result):
+            return _capture_later(result)
+    except BaseException as exc:  # noqa: BLE001 - every exception is the task's outcome
+        return False, raised(exc)
+    return True, result
+
+
+async def _capture_later(awaitable: Awaitable[Any]) -> Any:
+    try:
+        return True, await awaitable
+    except BaseException as exc:  # noqa: BLE001
+        return False, raised(exc)
+
+
+def capture_chunk(fn: Callable[..., Any], items: list[Any], star: bool) -> Any:
+    """``[fn(x) for x in items]`` (``fn(*x)`` with ``star``) as :func:`capture` returns
+    it: the first exception ends the chunk (the items before it are dropped, as in
+    CPython's ``ProcessPoolExecutor.map`` with a ``chunksize``). From the first
+    awaitable result on, the rest is a coroutine that awaits each."""
+    call = (lambda x: fn(*x)) if star else fn
+    return capture(run_chunk, (call, items), {})
+
+
+def raised(exc: BaseException) -> tuple[bytes | None, str, str, str]:
+    """``exc`` as it travels: (its pickle or None, type name, message, traceback)."""
+    import cloudpickle
+
+    from ._errors import error_info
+
+    info = error_info(exc)
+    blob: bytes | None
+    try:
+        blob = bytes(cloudpickle.dumps(exc)) if isinstance(exc, Exception) else None
+    except BaseException:  # noqa: BLE001 - not picklable: the host raises RemoteError
+        blob = None
+    return blob, info["name"], info["message"], info["stack"]

