@@ -69,12 +69,25 @@ def block(awaitable: Awaitable[T], *, what: str, instead: str) -> T:
     if not can_block():
         if inspect.iscoroutine(awaitable):
             awaitable.close()  # never awaited: no "coroutine was never awaited" warning
-        raise BlockingError(
-            f"{what} must wait for a worker, and this Python cannot block: that needs JSPI "
-            "(pyodide.ffi.run_sync: Chromium 137+, Node 26, in a notebook cell or code run by "
-            f"runPythonAsync). Use `{instead}` instead"
-        )
+        require(what, instead)
     from pyodide.ffi import run_sync
 
     result: Any = run_sync(awaitable)
     return result  # type: ignore[no-any-return]
+
+
+def require(what: str, instead: str) -> None:
+    """Raise :class:`BlockingError` now if this Python cannot block: for calls that would
+    block later (an iterator's ``next``), so that they fail before they start anything.
+
+    Raises
+    ------
+    BlockingError
+        naming ``what`` and the ``instead`` spelling, if :func:`can_block` is false.
+    """
+    if not can_block():
+        raise BlockingError(
+            f"{what} must wait for the workers, and this Python cannot block: that needs JSPI "
+            "(pyodide.ffi.run_sync: Chromium 137+, Node 26, in a notebook cell or code run by "
+            f"runPythonAsync). Use `{instead}` instead"
+        )

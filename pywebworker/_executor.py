@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ._blocking import BlockingError, block, can_block
+from ._blocking import block, can_block, require
 from ._errors import outcome
 from ._task import capture, capture_chunk
 
@@ -229,8 +229,8 @@ class PoolExecutor(concurrent.futures.Executor):
         Raises
         ------
         BlockingError
-            here, before anything is submitted, if this Python cannot block (use
-            ``await pool.map(fn, items)``).
+            here, before anything is submitted, if this Python cannot block (its
+            message names ``await pool.map(fn, items)``).
         TimeoutError
             from the iterator, past ``timeout``.
         Exception
@@ -240,11 +240,7 @@ class PoolExecutor(concurrent.futures.Executor):
             raise ValueError("buffersize is not supported: pass None")
         if chunksize < 1:
             raise ValueError("chunksize must be >= 1.")
-        if not can_block():
-            raise BlockingError(
-                "Executor.map() must wait for the workers, and this Python cannot block (no JSPI): "
-                "use `await pool.map(fn, items)` instead"
-            )
+        require("Executor.map()", "await pool.map(fn, items)")
         end = None if timeout is None else time.monotonic() + timeout
         items = list(zip(*iterables, strict=False))
         futures = [
