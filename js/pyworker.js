@@ -33,6 +33,8 @@ const pwwSay = (type, ...args) => pwwPost(pwwMessage(PWW_NONCE, type, ...args));
 let pwwCoreInst = null, pwwParentId = 0, pwwWatch = false, pwwNotify = null;
 let pwwOnReturns = null, pwwOnCalls = null;
 let pwwInboxInst = null;  // this worker's inbound queue (core.js pwwInbox): drops counted and reported
+// Pyodide's interrupt buffer (init.interrupt; the host stores 2 there: PyWorker.interrupt()).
+let pwwInterrupt = null;
 // A spare's script: the host's `run` message, whenever it comes (before or after "warm").
 let pwwRunGiven = null;
 const pwwRunTaken = new Promise((resolve) => { pwwRunGiven = resolve; });
@@ -282,5 +284,8 @@ function pwwParentApi() {
     sharedMemory: pwwSharedMemory,
     callStat(stat) { return pwwCoreInst.exports.pww_w_call_stat(pwwParentId, stat); },
     watch(on, notify) { pwwWatch = !!on; if (notify) pwwNotify = notify; },
+    // Whether an interrupt waits in the buffer, not yet seen by Python; cleared
+    // (pywebworker/_interrupt.py: one sent while none of this worker's Python ran).
+    takeInterrupt() { return pwwInterrupt !== null && Atomics.exchange(pwwInterrupt, 0, 0) !== 0; },
   });
 }

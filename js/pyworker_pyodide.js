@@ -13,8 +13,9 @@ async function pwwBoot(init) {
       stdout: (text) => { if (!quiet) pwwSay(PWW.OUTPUT, "stdout", text); },
       stderr: (text) => pwwSay(PWW.OUTPUT, "stderr", text),
     });
-    // The host stores 2 (SIGINT) here to raise KeyboardInterrupt in running Python.
-    if (init.interrupt) py.setInterruptBuffer(init.interrupt);
+    // The host stores 2 (SIGINT) here to raise KeyboardInterrupt in running Python
+    // (where: pywebworker/_interrupt.py).
+    if (init.interrupt) { pwwInterrupt = init.interrupt; py.setInterruptBuffer(init.interrupt); }
     py.registerJsModule("_pywebworker_parent", pwwParentApi());
     // The handshake, said by pywebworker/_boot.py (which catches and formats errors).
     py.registerJsModule("_pywebworker_boot", {

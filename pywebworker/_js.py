@@ -395,7 +395,7 @@ class _JsHostGlue:
 
 
 _PARENT = _INBOUND + ("send", "sendMany", "sendError", "watch", "serve", "call", "callCancel", "callStat", "replies",
-                      "sync", "syncPost", "sharedMemory")
+                      "sync", "syncPost", "sharedMemory", "takeInterrupt")
 
 
 class _JsParentPort(_JsInbound):
@@ -469,6 +469,9 @@ class _JsParentPort(_JsInbound):
 
     def sync_post(self, kind: str, text: str) -> None:
         self._f.syncPost(kind, text)
+
+    def take_interrupt(self) -> bool:
+        return bool(self._f.takeInterrupt())
 
 
 class _JsBootPort:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from . import _dom, _js, _sync
+from . import _dom, _interrupt, _js, _sync
 from ._client import CallClient
 from ._constants import MSG_TEXT
 from ._endpoint import Endpoint, Handler
@@ -16,7 +17,7 @@ from ._message import WorkerMessage
 from ._outbox import Outbox
 from ._payload import encode
 from ._ports import ParentPort
-from ._server import CallServer
+from ._server import CallServer, _outcome
 from ._wire import Batch
 
 
@@ -233,6 +234,17 @@ class Parent(Endpoint, CallClient, CallServer):
 
     def _export_names(self) -> list[str] | None:
         return None  # the host's exposed names are checked by the host
+
+    def on_calls(self, text: str, bufs: list[list[bytes]]) -> None:
+        """As ``CallServer.on_calls``; an interrupt this worker has not seen yet was
+        sent while none of its Python ran: it goes to the async exports running, or
+        nowhere (``_interrupt.py``), never to this batch's calls."""
+        if self._port.take_interrupt():
+            _interrupt.stray()
+        super().on_calls(text, bufs)
+
+    def _start_async(self, awaitable: Awaitable[Any]) -> asyncio.Future[tuple[bool, Any]]:
+        return _interrupt.start(awaitable, _outcome)  # reachable by worker.interrupt()
 
     def _call_post(self, name: str, args: str, bufs: list[bytes]) -> int:
         self._serve()

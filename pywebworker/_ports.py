@@ -195,6 +195,9 @@ class ParentPort(InboundPort, Protocol):
              timeout: float) -> tuple[str, list[bytes]] | None: ...
     # A request nothing waits for (kind "release": the host objects _dom.py dropped).
     def sync_post(self, kind: str, text: str) -> None: ...
+    # Whether the host's interrupt (PyWorker.interrupt()) waits in Pyodide's interrupt
+    # buffer, not yet seen; it is cleared (_interrupt.py).
+    def take_interrupt(self) -> bool: ...
 
 
 class BootPort(Protocol):

@@ -100,12 +100,16 @@ class CallServer:
                 out.error(call_id, error_info(exc))
                 continue
             if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
-                task = asyncio.ensure_future(_outcome(result))
+                task = self._start_async(result)
                 task.add_done_callback(functools.partial(self._task_reply, call_id, name))
             else:
                 out.result(call_id, result, f"the result of {name}()")
         if out.ids:
             self._post_replies(out)
+
+    def _start_async(self, awaitable: Awaitable[Any]) -> asyncio.Future[tuple[bool, Any]]:
+        """The task of an async function's call: its :func:`_outcome`."""
+        return asyncio.ensure_future(_outcome(awaitable))
 
     def _task_reply(self, call_id: int, name: str, task: asyncio.Future[tuple[bool, Any]]) -> None:
         """An async export finished: its reply leaves alone. Runs as a done callback,

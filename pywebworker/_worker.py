@@ -908,8 +908,12 @@ class PyWorker(_Worker):
         ``finally`` runs, and the worker stays alive and serves on (an uncaught one in
         a call fails that call with a ``RemoteError``; in the script's top level it
         fails the worker, as any uncaught exception). Returns at once, before the
-        worker stops. An interrupt sent while its Python is idle raises in the next
-        Python it runs. Needs shared memory (Node; a cross-origin isolated page).
+        worker stops. An ``async`` export gets it at the ``await`` where it is, also
+        when it lands in the event loop's own code; one that runs no Python meanwhile
+        (``await asyncio.sleep(60)``) gets it when the worker next runs Python. One that
+        finds none of the worker's Python running and no ``async`` export under way is
+        dropped, never raised in a later call. Needs shared memory (Node; a cross-origin
+        isolated page).
 
         Raises
         ------

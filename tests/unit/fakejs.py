@@ -861,6 +861,8 @@ class FakeParentPort(FakeInbound):
         # "release" requests posted without waiting are in `released` (JSON texts).
         self.dom_host: Callable[[str, str, list[bytes], float], tuple[str, list[bytes]] | None] | None = None
         self.released: list[str] = []
+        # PyWorker.interrupt() sent while none of this worker's Python ran (take_interrupt).
+        self.interrupted = False
 
     def _flush_calls(self) -> None:
         b, self._batch = self._batch, None
@@ -931,6 +933,10 @@ class FakeParentPort(FakeInbound):
     def sync_post(self, kind: str, text: str) -> None:
         assert kind == "release"
         self.released.append(text)
+
+    def take_interrupt(self) -> bool:
+        taken, self.interrupted = self.interrupted, False
+        return taken
 
     # -- hooks: the test plays the host --------------------------------------------------
     def _event(self, fn: Callable[..., None] | None, *args: Any) -> None:
