@@ -49,13 +49,13 @@ async def test_process_pool_executor(selenium_pyww):
 
         return x * builtins.pww_factor  # set by the initializer in this worker
 
-    class Unpicklable(Exception):
+    class UnpicklableError(Exception):
         def __init__(self):
             super().__init__("holds a generator")
             self.gen = (i for i in range(3))
 
     def raise_unpicklable():
-        raise Unpicklable
+        raise UnpicklableError
 
     def leave(kind):
         raise kind("bye")
@@ -88,7 +88,7 @@ async def test_process_pool_executor(selenium_pyww):
         with pytest.raises(concurrent.futures.TimeoutError):
             ex.submit(time.sleep, 2).result(timeout=0.2)
         # Exceptions: their own type; RemoteError where it cannot travel, or must not end us.
-        with pytest.raises(RemoteError, match="Unpicklable") as info:
+        with pytest.raises(RemoteError, match="UnpicklableError") as info:
             ex.submit(raise_unpicklable).result()
         for kind in (SystemExit, KeyboardInterrupt):
             with pytest.raises(RemoteError) as info:
