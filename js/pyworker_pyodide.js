@@ -76,6 +76,9 @@ async function pwwLoadPyodide(init, options) {
     try { py._api.config._loadSnapshot = undefined; } catch (_) { /* private API gone: only memory */ }
     pwwInstall(py, packages);
     pwwPyCall(py, "importlib", "invalidate_caches");  // the directories Python listed are new
+    // Every worker of a snapshot would draw the same `random` numbers (the Mersenne
+    // Twister's state is in the snapshot): a pool's Monte Carlo tasks would repeat.
+    py.runPython("import sys\nif 'random' in sys.modules: sys.modules['random'].seed()");
     return py;
   };
   if (init.snapshot) {

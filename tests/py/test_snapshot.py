@@ -73,6 +73,25 @@ async def test_a_worker_from_the_snapshot_runs_as_a_plain_one_and_inherits_nothi
 
 
 @run_in_pyodide
+async def test_workers_from_one_snapshot_draw_their_own_random_numbers(selenium_pyww):
+    """`random`'s Mersenne Twister state was in the snapshot: every worker booted from
+    it drew the same numbers (a pool's Monte Carlo tasks all repeated one sample)."""
+    import asyncio
+
+    from pywebworker import PyWorker
+
+    draw = "import random\nfrom pywebworker import parent\nparent.send_message([random.random() for _ in range(3)])\n"
+    workers = [PyWorker(draw).start()]  # makes the snapshot (or a test before did)
+    draws = [tuple((await asyncio.wait_for(workers[0].receive(), 60)).read())]
+    workers += [PyWorker(draw).start() for _ in range(2)]
+    draws += [tuple((await asyncio.wait_for(w.receive(), 60)).read()) for w in workers[1:]]
+    assert [w._port.snapshot_state() for w in workers[1:]] == ["loaded", "loaded"]
+    assert len(set(draws)) == 3, draws
+    for w in workers:
+        w.kill()
+
+
+@run_in_pyodide
 async def test_snapshot_opt_out_per_worker_and_globally(selenium_pyww):
     import pytest
 
