@@ -35,6 +35,10 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 # Comments on print lines that describe rather than state the output.
 PROSE: set[str] = set()
 
+# A block whose first line is this comment blocks (pywebworker.futures, .multiprocessing):
+# where Python cannot block (Node 20: no JSPI) it must raise BlockingError instead.
+JSPI_MARK = "# Blocking calls: they need JSPI"
+
 # A block (found by a line of it) and what a user would have waited for before running it.
 CELL_WAITS = {
     "# Next cell: what arrived is waiting": (
@@ -157,6 +161,16 @@ def test_readme_python_blocks_run_and_print_what_they_say(selenium_isolated, pyw
             f'await micropip.install("pywebworker", index_urls=[{pyww_index_url!r}])',
         )
         filename = f"README.md python block {n}"
+        if JSPI_MARK in block and not selenium_pyww.run_async("from pyodide.ffi import can_run_sync\ncan_run_sync()"):
+            # Node 20: no JSPI. The block must fail as the README says, with BlockingError.
+            blocked = selenium_pyww.run_async(
+                "from pywebworker._blocking import BlockingError\n_blocked = None\n"
+                f"try:\n    await _readme_run({code!r}, {filename!r})\n"
+                "except BlockingError as exc:\n    _blocked = str(exc)\n_blocked\n"
+            )
+            if not blocked or "JSPI" not in blocked:
+                wrong.append(f"block {n} ran without JSPI, or failed otherwise: {blocked!r}")
+            continue
         printed = json.loads(selenium_pyww.run_async(f"await _readme_run({code!r}, {filename!r})"))
         for line, comment in print_comments(block).items():
             value = stated_value(comment)
