@@ -173,6 +173,7 @@ async def bench_cpu(cfg: dict[str, Any], pools: dict[int, WorkerPool], hooks: _H
     for pool in pools.values():  # warm-up: cloudpickle imported, `work` unpickled once
         await pool.map(work, [1000] * 4, chunksize=1)
     times: dict[str, list[float]] = {"host": [], "pool1": [], "pool2": []}
+    blocking = _blocking_pools()
     for _ in range(cfg["cpu_rounds"]):
         t = perf()
         results = [work(n) for _ in range(chunks)]
@@ -185,16 +186,58 @@ async def bench_cpu(cfg: dict[str, Any], pools: dict[int, WorkerPool], hooks: _H
             assert results == [expected] * chunks, results
         hooks.log(f"  {chunks} x work({n}): host {times['host'][-1]:.2f} s, WorkerPool(1) "
                   f"{times['pool1'][-1]:.2f} s, WorkerPool(2) {times['pool2'][-1]:.2f} s")
+        for key, (blocking_map, _) in blocking.items():  # issue 24: the same work, synchronously
+            t = perf()
+            results = blocking_map(work, [n] * chunks)
+            times.setdefault(key, []).append(perf() - t)
+            assert results == [expected] * chunks, results
+        if blocking:
+            hooks.log(f"  blocking: Pool(2).map {times['mp_pool2'][-1]:.2f} s, "
+                      f"ProcessPoolExecutor(2).map {times['executor2'][-1]:.2f} s")
     # Best of the rounds: CPU-bound times only grow when another job takes a core (the
     # machine is shared); the medians are kept too.
     best = {k: min(v) for k, v in times.items()}
+    for _, close in blocking.values():
+        close()
+    extra = {}
+    if "mp_pool2" in best:
+        extra = {
+            "mp_pool2_s": best["mp_pool2"], "executor2_s": best["executor2"],
+            "mp_over_await": best["mp_pool2"] / best["pool2"], "executor_over_await": best["executor2"] / best["pool2"],
+            "mp_speedup_over_host": best["host"] / best["mp_pool2"],
+            "executor_speedup_over_host": best["host"] / best["executor2"],
+        }
     return {
+        **extra,
         "n": n, "chunks": chunks, "rounds": cfg["cpu_rounds"],
         "host_s": best["host"], "pool1_s": best["pool1"], "pool2_s": best["pool2"],
         "speedup_2_over_1": best["pool1"] / best["pool2"], "speedup_2_over_host": best["host"] / best["pool2"],
         "speedup_1_over_host": best["host"] / best["pool1"],
         "median_s": {k: statistics.median(v) for k, v in times.items()}, "all_s": times,
     }
+
+
+def _blocking_pools() -> dict[str, tuple[Callable[..., list[Any]], Callable[[], object]]]:
+    """multiprocessing.Pool(2) and ProcessPoolExecutor(2) of pywebworker where this
+    Python can block (JSPI: Chromium; not Node 20): {name: (its blocking map, its
+    shutdown)}. Their workers boot from the memory snapshot the pools above made."""
+    try:
+        from pywebworker import multiprocessing as mp
+        from pywebworker._blocking import can_block
+        from pywebworker.futures import ProcessPoolExecutor
+    except ImportError:  # an older pywebworker
+        return {}
+    if not can_block():
+        return {}
+    mp_pool = mp.Pool(2)
+    executor = ProcessPoolExecutor(2)
+    maps = {
+        "mp_pool2": (lambda fn, xs: mp_pool.map(fn, xs, chunksize=1), mp_pool.terminate),
+        "executor2": (lambda fn, xs: list(executor.map(fn, xs)), executor.shutdown),
+    }
+    for blocking_map, _ in maps.values():  # warm-up, as for the pools: `work` unpickled once
+        blocking_map(work, [1000] * 4)
+    return maps
 
 
 # -- 3. round trips and tiny tasks -----------------------------------------------------------

@@ -79,6 +79,16 @@ def rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
              f"{c['speedup_2_over_1']:.2f}x WorkerPool(1), {c['speedup_2_over_host']:.2f}x host",
              f"≥ {AIM_SPEEDUP}x WorkerPool(1): {_met(c['speedup_2_over_1'] >= AIM_SPEEDUP)}"),
         ]
+        if "mp_pool2_s" in c:  # issue 24: the blocking APIs (JSPI), the same work
+            out += [
+                ("CPU-bound: multiprocessing.Pool(2).map, blocking (JSPI)", f"{c['mp_pool2_s']:.2f} s",
+                 f"{c['mp_speedup_over_host']:.2f}x host, {c['mp_over_await']:.2f}x await pool.map",
+                 f"≥ 1.8x host: {_met(c['mp_speedup_over_host'] >= 1.8)}; "
+                 f"≤ 1.1x await: {_met(c['mp_over_await'] <= 1.1)}"),
+                ("CPU-bound: ProcessPoolExecutor(2).map, blocking (JSPI)", f"{c['executor2_s']:.2f} s",
+                 f"{c['executor_speedup_over_host']:.2f}x host, {c['executor_over_await']:.2f}x await pool.map",
+                 f"≥ 1.8x host: {_met(c['executor_speedup_over_host'] >= 1.8)}"),
+            ]
     t = res.get("tasks")
     if t:
         s, k, ps = t["submit"], t["call"], res.get("pyscript")
