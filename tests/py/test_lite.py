@@ -86,6 +86,12 @@ EXPECTED: dict[str, list[list[str]]] = {
         [r"^longest chain below 10 000: 261 steps$"],
         [r"^True$", r"^<WorkerPool 'pool' closed size=2 busy=0 queued=0 done=\d+ failed=0>$"],
     ],
+    # Issue 24: blocking calls in cells (JSPI), the site served without COOP/COEP.
+    "synchronous.ipynb": [
+        [],
+        [r"^longest chain below 10 000: 261 steps$", r"^as completed: \[1024, 1048576\]$"],
+        [r"^Pool.map: \[111, 118\]$", r"^raised in the worker: ValueError \| RemoteTraceback$"],
+    ],
 }
 # Seconds per cell: the first code cell also waits for the kernel (Pyodide, IPython) to start.
 CELL_TIMEOUT = 120.0
