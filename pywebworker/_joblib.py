@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from joblib.parallel import (  # type: ignore[import-untyped,unused-ignore]
+    AutoBatchingMixin,
     FallbackToBackend,
     ParallelBackendBase,
     SequentialBackend,
@@ -143,7 +144,7 @@ def _held(lock: Any) -> bool:
     return bool(owned()) if owned is not None else False
 
 
-class WorkerPoolBackend(ParallelBackendBase):  # type: ignore[misc]
+class WorkerPoolBackend(AutoBatchingMixin, ParallelBackendBase):  # type: ignore[misc]
     """joblib's parallel backend on a :class:`~pywebworker.WorkerPool`: each batch of
     ``delayed`` calls runs in a PyWorker, functions and arguments by value (cloudpickle).
 
@@ -260,6 +261,8 @@ class WorkerPoolBackend(ParallelBackendBase):  # type: ignore[misc]
         if why is not None:
             raise BlockingError(why)
         self.parallel = parallel
+        if "idle_timeout" in backend_kwargs:
+            self.idle_timeout = float(backend_kwargs["idle_timeout"])
         options = {**self.pool_options, **{k: v for k, v in backend_kwargs.items() if k in POOL_OPTIONS}}
         if self._pool is not None and (self._n_jobs != n or self._options != options):
             self.terminate()
@@ -318,6 +321,7 @@ class WorkerPoolBackend(ParallelBackendBase):  # type: ignore[misc]
         pool, self._pool = self._pool, None
         if pool is not None:
             _release(pool, self.idle_timeout)
+        self.reset_batch_stats()  # batch_size="auto" starts again at 1 (as loky's)
 
     def get_nested_backend(self) -> tuple[Any, None]:
         """In a worker, a nested ``Parallel`` runs sequentially."""

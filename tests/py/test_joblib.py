@@ -364,7 +364,8 @@ def run(wheel, *extra):
     collect = Collect(wheel)
     start = time.monotonic()
     try:
-        code = pytest.main([path, "-q", "-p", "no:cacheprovider", "--capture=sys", *extra], plugins=[collect])
+        args = [path, "-q", "-p", "no:cacheprovider", "--capture=sys", "--durations=8", *extra]
+        code = pytest.main(args, plugins=[collect])
     finally:
         WorkerPoolBackend.submit = collect.submit
         joblib.parallel.DEFAULT_BACKEND = "threading"
@@ -391,20 +392,20 @@ def selenium_suite(selenium_pyww):
     """selenium_pyww with 15 minutes for one test (joblib's suite: 1 to 2 minutes on 2
     busy cores), and the module pyww_joblib_suite (SUITE) in Pyodide."""
     selenium_pyww.set_script_timeout(900)
-    # Chromium: selenium's own HTTP read timeout (120 s) bounds one script too.
-    config = None
+    # A bound of one script besides the script timeout: selenium's HTTP read timeout
+    # (120 s) in Chromium, pexpect's (60 s) in Node.
     if selenium_pyww.browser == "chrome":
-        config = selenium_pyww.driver.command_executor._client_config
-    before = getattr(config, "timeout", None)
-    if config is not None:
-        config.timeout = 900
+        holder, name = selenium_pyww.driver.command_executor._client_config, "timeout"
+    else:
+        holder, name = selenium_pyww.p, "timeout"
+    before = getattr(holder, name)
+    setattr(holder, name, 900)
     selenium_pyww.run(
         "import site, pathlib\n"
         f"pathlib.Path(site.getsitepackages()[0], 'pyww_joblib_suite.py').write_text({SUITE!r})"
     )
     yield selenium_pyww
-    if config is not None:
-        config.timeout = before
+    setattr(holder, name, before)
 
 
 @run_in_pyodide
@@ -439,3 +440,43 @@ async def test_joblibs_own_test_parallel(selenium_suite, joblib_wheel):
         "test_globals_update_at_each_parallel_call",
     ):
         assert by_name[name][0] == "passed" and by_name[name][2], (name, by_name.get(name))
+
+
+@pytest.fixture(scope="module")
+def readme_joblib_block() -> tuple[str, list[str]]:
+    """README.md's joblib example (the ```py block of "### joblib") and the outputs its
+    print lines state (test_readme's rule)."""
+    from test_readme import print_comments, stated_value
+
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("### joblib"):]
+    block = section[section.index("```py\n") + 6:]
+    block = block[:block.index("```")]
+    said = [stated_value(c) for _, c in sorted(print_comments(block).items())]
+    assert len(said) == 4 and None not in said
+    return block, said
+
+
+@run_in_pyodide
+async def test_readme_example(selenium_pyww, joblib_wheel, readme_joblib_block):
+    import contextlib
+    import io
+
+    import pytest
+    from pyodide.code import eval_code_async
+    from pyodide.ffi import can_run_sync
+
+    from pywebworker._blocking import BlockingError
+
+    block, said = readme_joblib_block
+    install = 'await micropip.install("joblib")'
+    assert install in block
+    code = block.replace(install, f"await micropip.install({joblib_wheel!r})")
+    out = io.StringIO()
+    if not can_run_sync():
+        with pytest.raises(BlockingError, match=r"Use `async with WorkerPool\(n\) as pool"):
+            await eval_code_async(code, {})
+        return
+    with contextlib.redirect_stdout(out):
+        await eval_code_async(code, {})
+    assert out.getvalue().splitlines() == said
