@@ -105,10 +105,16 @@ def _drop(entry: _Entry, *, only_idle: bool = False) -> None:
 
 
 def shutdown(*, kill: bool = False) -> None:
-    """Close the pools the backend keeps between ``Parallel`` calls (their workers stop
-    once their tasks are done; ``kill``: now, failing those tasks). The next ``Parallel``
-    call starts a new pool. In Node, call it at the end: a pool's workers keep the
-    process alive until its idle timeout (300 s by default)."""
+    """Close the pools the backend keeps between ``Parallel`` calls; the next call starts
+    a new one. In Node, call it at the end: a pool's workers keep the process alive until
+    its idle timeout (300 s by default).
+
+    Parameters
+    ----------
+    kill : bool
+        ``False``: the workers stop once their tasks are done (``WorkerPool.close``);
+        ``True``: now, and those tasks raise ``WorkerKilledError`` (``WorkerPool.kill``).
+    """
     for entry in list(_pools.values()):
         _drop(entry)
         if kill:
@@ -116,7 +122,7 @@ def shutdown(*, kill: bool = False) -> None:
 
 
 def pools() -> list[WorkerPool]:
-    """The pools the backend keeps now (in use or idle), for a look at their state."""
+    """The pools the backend keeps now, in use or idle (``repr`` shows their state)."""
     return [entry.pool for entry in _pools.values()]
 
 
@@ -271,6 +277,8 @@ class WorkerPoolBackend(AutoBatchingMixin, ParallelBackendBase):  # type: ignore
         return n
 
     def _get_pool(self) -> WorkerPool:
+        if self._pool is not None and self._pool.state != "running":  # shutdown() between two calls
+            self.terminate()
         if self._pool is None:  # (again, if a call's generator outlived its terminate())
             self._pool = _acquire(self._n_jobs or 2, self._options)
         return self._pool

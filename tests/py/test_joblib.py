@@ -265,6 +265,7 @@ async def test_options_and_registration(selenium_pyww, joblib_wheel):
     from pyodide.ffi import can_run_sync
 
     import pywebworker.joblib
+    from pywebworker import WorkerStartError
     from pywebworker.joblib import WorkerPoolBackend
 
     with pytest.raises(TypeError, match=r"takes no option 'size'.*n_jobs is the pool's size"):
@@ -299,6 +300,16 @@ async def test_options_and_registration(selenium_pyww, joblib_wheel):
         assert plain is not tagged and tagged.state in ("closing", "closed")
         pywebworker.joblib.shutdown(kill=True)
         assert plain.state == "killed" and pywebworker.joblib.pools() == []
+        # A pool whose workers cannot start fails the call with why; the next call tries again.
+        missing = joblib_wheel.rsplit("/", 1)[0] + "/pyww_missing-0.1-py3-none-any.whl"
+        for _ in range(2):
+            with pytest.raises(WorkerStartError, match="could not install"):
+                Parallel(n_jobs=2, backend="pywebworker", packages=[missing])(delayed(tag)(i) for i in range(4))
+        with joblib.parallel_config(backend="pywebworker", n_jobs=2):
+            with Parallel() as parallel:  # one backend for both calls, its pool killed in between
+                assert parallel(delayed(tag)(i) for i in range(2)) == [None] * 2
+                pywebworker.joblib.shutdown(kill=True)
+                assert parallel(delayed(tag)(i) for i in range(2)) == [None] * 2
     finally:
         del joblib.parallel.BACKENDS["pyww-tagged"]  # the module's later tests see joblib's own
 
