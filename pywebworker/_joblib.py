@@ -4,13 +4,15 @@
 How it waits (joblib 1.6.0's ``Parallel._retrieve``, read for this): the backend takes
 joblib's callback path (``supports_retrieve_callback``): a batch's future calls joblib's
 callback from the event loop when its worker answers; joblib's own loop waits for those
-with ``time.sleep(0.01)``, which Pyodide (0.27 and later; ``pyodide/webloop.py``) runs as
-``run_sync(asyncio.sleep(...))`` where Python can block: the event loop runs while it
-sleeps. That path gives every ``return_as`` (``"list"``, ``"generator"``,
-``"generator_unordered"``), joblib's ``timeout`` and its early abort on the first error.
-joblib's other path (a blocking ``.get()`` on each job, ``supports_retrieve_callback =
-False``) has neither ``"generator_unordered"`` (it would wait for ever) nor an early
-abort, and blocks no better. Where Python cannot block, nothing is sent and
+with ``time.sleep(0.01)``, which Pyodide (0.29.3 and 314.0.7 at least:
+``pyodide/webloop.py`` replaces ``time.sleep``) runs as ``run_sync(asyncio.sleep(...))``
+where Python can block: the event loop runs while it sleeps (checked at each call: a
+``time.sleep`` that does not is refused, as is a Python that cannot block). That path
+gives every ``return_as`` (``"list"``, ``"generator"``, ``"generator_unordered"``),
+joblib's ``timeout`` and its early abort on the first error. joblib's other path (a
+blocking ``.get()`` on each job, ``supports_retrieve_callback = False``) has neither
+``"generator_unordered"`` (it would wait for ever) nor an early abort, and blocks no
+better. Where Python cannot block, nothing is sent and
 :class:`~pywebworker._blocking.BlockingError` says so.
 """
 
