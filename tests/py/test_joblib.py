@@ -209,6 +209,13 @@ async def test_task_exception_as_its_own_type(selenium_pyww, joblib_wheel):
     assert replaced + 1 <= pool.replaced <= replaced + 2 and pool.state == "running"
     assert Parallel(n_jobs=2, backend="pywebworker")(delayed(check)(i) for i in range(5)) == list(range(5))
     assert pywebworker.joblib.pools() == [pool]
+    # Parallel(timeout=...) seconds: the same stop, with joblib's TimeoutError.
+    replaced = pool.replaced
+    start = time.monotonic()
+    with pytest.raises(Exception) as info:  # noqa: PT011 - multiprocessing's TimeoutError
+        Parallel(n_jobs=2, backend="pywebworker", timeout=0.5)(delayed(time.sleep)(d) for d in [0, 30])
+    assert type(info.value).__name__ == "TimeoutError" and time.monotonic() - start < 10
+    assert pool.replaced == replaced + 1
 
 
 @run_in_pyodide
