@@ -12,13 +12,17 @@ PYTEST_ARGS ?=
 # says "1 rerun".  Any other failure fails at once.
 RERUN_ARGS ?= --reruns 1 --only-rerun "tab crashed"
 
-.PHONY: deps deps-pip pyodide-dist test-py
+.PHONY: deps deps-pip deps-wheels pyodide-dist test-py
 
 deps:
 	@$(SETUP)
 
 deps-pip:
 	@$(SETUP) pip
+
+# The wheels the Pyodide tests install with micropip (tools/requirements-pyodide.txt), in build/wheels/.
+deps-wheels:
+	@$(SETUP) wheels
 
 pyodide-dist:
 	$(PYTHON) tools/make_dist.py $(PYODIDE_VERSIONS)
@@ -31,7 +35,7 @@ TEST_PY_PARALLEL ?= 1
 # The PyWorker tests run once more with every PyWorker booting plainly (no memory
 # snapshot: issue 16), on one Pyodide, after the sessions above.
 PLAIN_PYODIDE ?= 314.0.7
-test-py: pyodide-dist
+test-py: pyodide-dist deps-wheels
 	@mkdir -p build/test-py; rm -f build/test-py/*.rc; \
 	for v in $(PYODIDE_VERSIONS); do \
 	  echo "=== pytest tests/py: Pyodide $$v, runtimes $(PYODIDE_RUNTIMES)"; \
