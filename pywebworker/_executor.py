@@ -14,7 +14,7 @@ from ._errors import outcome
 from ._task import capture, capture_chunk
 
 if TYPE_CHECKING:
-    from ._pool import WorkerPool
+    from ._pool import WorkerPool, _Task
 
 
 class _BlockingEvent:
@@ -77,6 +77,7 @@ class PoolFuture(concurrent.futures.Future):  # type: ignore[type-arg]
     def __init__(self) -> None:
         super().__init__()
         self._waiters = _Waiters()
+        self._task: _Task | None = None  # the pool's task, once submitted
 
     def _wait(self, timeout: float | None, what: str) -> None:
         if self.done() or timeout == 0:
@@ -178,6 +179,7 @@ class PoolExecutor(concurrent.futures.Executor):
             raise TypeError(f"fn must be callable, not {type(args[0]).__name__}")
         task = self.pool._task(runner, args, None)  # noqa: SLF001 - the pool's engine
         outer = PoolFuture()
+        outer._task = task  # noqa: SLF001 - the joblib backend stops it on abort (WorkerPool._abandon)
         task.on_start = outer.set_running_or_notify_cancel  # a worker took it: running()
         inner = self.pool._enqueue(task)  # noqa: SLF001
 

@@ -466,6 +466,19 @@ class WorkerPool:
         self._pump()
         return task.future
 
+    def _abandon(self, task: _Task) -> None:
+        """Stop ``task`` (the joblib backend's abort): a queued one leaves the queue
+        (its future cancelled); a running one has its worker killed and replaced, the
+        only way to stop Python in a worker (its future fails with
+        ``WorkerFailedError``). Other tasks and workers go on."""
+        if task.future.done():
+            return
+        for slot in self._slots:
+            if slot.task is task:
+                self._replace(slot)
+                return
+        task.future.cancel()  # leaves the queue (_pump skips it; _full drops it)
+
     def _full(self) -> bool:
         """Whether ``max_pending`` tasks wait (cancelled ones leave the queue first)."""
         if self.max_pending is None or len(self._queue) < self.max_pending:

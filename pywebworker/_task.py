@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import inspect
+import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -100,9 +101,16 @@ async def _chunk_later(
     return out
 
 
+# Whether this Python is a pool's worker (serve() ran): joblib's backend runs a nested
+# Parallel here sequentially.
+serving = False
+
+
 def serve() -> list[str]:
     """Serve the pool's tasks in this worker (the bootstrap calls it for a pool's
     worker, before the script runs); returns the exported name."""
+    global serving
+    serving = True
     parent.expose(run_task, name=TASK_EXPORT)
     return [TASK_EXPORT]
 
@@ -139,6 +147,20 @@ def capture_chunk(fn: Callable[..., Any], items: list[Any], star: bool) -> Any:
     awaitable result on, the rest is a coroutine that awaits each."""
     call = (lambda x: fn(*x)) if star else fn
     return capture(run_chunk, (call, items), {})
+
+
+def run_calls(calls: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]]) -> list[Any]:
+    """A joblib batch in a pool's worker: ``[fn(*args, **kwargs) for ...]``, the calls of
+    joblib's ``BatchedCalls`` sent as plain data, so that the worker needs no joblib
+    unless the functions do. Where they do (joblib is imported), the backend is
+    registered here too: a nested ``Parallel(backend="pywebworker")`` then runs
+    sequentially in this worker instead of failing on an unknown name."""
+    if "joblib" in sys.modules and "pywebworker.joblib" not in sys.modules:
+        try:
+            import pywebworker.joblib  # noqa: F401 - registers "pywebworker" here
+        except ImportError:  # a joblib too old or half-imported: tasks still run
+            pass
+    return [fn(*args, **kwargs) for fn, args, kwargs in calls]
 
 
 def raised(exc: BaseException) -> tuple[bytes | None, str, str, str]:

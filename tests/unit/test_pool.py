@@ -283,6 +283,30 @@ def test_a_crash_fails_the_task_or_retries_and_the_worker_is_replaced(rt: FakeRu
     assert pool.replaced == 2
 
 
+def test_abandon_drops_a_queued_task_and_replaces_a_running_ones_worker(
+    rt: FakeRuntime, run: Run, turn: Turn
+) -> None:
+    # The joblib backend's abort (WorkerPool._abandon), through the executor's futures.
+    pool, workers = make(rt, 2)
+    workers.boot()
+    ex = pool.executor
+    running, other, queued = ex.submit(abs, -1), ex.submit(abs, -2), ex.submit(abs, -3)
+    turn()
+    assert running.running() and other.running() and not queued.running() and pool.queued == 1
+    first = pool.workers[0]
+    pool._abandon(queued._task)  # noqa: SLF001
+    turn()
+    assert queued.cancelled() and pool.queued == 0 and pool.replaced == 0
+    pool._abandon(running._task)  # noqa: SLF001
+    assert first.state == "killed" and pool.workers[0] is not first and pool.replaced == 1
+    with pytest.raises(WorkerFailedError):
+        run(asyncio.wrap_future(running))
+    pool._abandon(running._task)  # noqa: SLF001 - done: nothing more
+    assert pool.replaced == 1
+    assert run(workers.serve(asyncio.wrap_future(other))) == 2  # the other worker went on
+    assert run(workers.serve(asyncio.wrap_future(ex.submit(abs, -4)))) == 4
+
+
 def test_a_timeout_replaces_the_worker(rt: FakeRuntime, run: Run, turn: Turn) -> None:
     pool, workers = make(rt, 1)
     workers.boot()
