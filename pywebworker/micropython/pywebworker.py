@@ -17,6 +17,12 @@ import sys
 
 import _pywebworker_mpy as _glue
 
+try:
+    from uctypes import addressof as _addressof
+    from uctypes import bytearray_at as _bytearray_at
+except ImportError:  # a build without uctypes (index_url=): _utf8 copies
+    _bytearray_at = None
+
 MSG_TEXT = 1
 MSG_BYTES = 2
 MSG_JSON = 3
@@ -27,6 +33,11 @@ MAX_DEPTH = 512
 _MAX_DIGITS = 4300  # CPython's default sys.get_int_max_str_digits(): the host parses the JSON
 _MAX_INT = 10**_MAX_DIGITS
 _FEW_DIGITS = 2**62
+# A str of this many characters or more is written and read by JavaScript (_dumps,
+# _loads): MicroPython's json is quadratic in the length of a str.
+_BIG = 4096
+_BIG_TEXT = 1 << 16  # characters: JSON text this long is split by JavaScript first (_loads)
+_CHUNK = 1 << 16  # bytes of a str scanned at a time for surrogates (_surrogates)
 
 
 class PayloadError(TypeError):
@@ -78,7 +89,10 @@ def error_info(exc):
     # This module's frames are not the user's (as _pyodide's are dropped in Pyodide).
     lines = [_script_line(line) for line in out.getvalue().split("\n")]
     stack = "\n".join(line for line in lines if not line.startswith('  File "/lib/pywebworker.py"'))
-    return {"name": type(exc).__name__, "message": str(exc), "stack": stack}
+    message = str(exc)
+    if isinstance(exc, MemoryError):
+        message += _glue.memoryNote  # the bound, and what it leaves for Python data
+    return {"name": type(exc).__name__, "message": message, "stack": stack}
 
 
 def _script_line(line):
@@ -95,70 +109,186 @@ def _script_line(line):
     return f'  File "{_glue.filename}", line {number}{sep}{rest}'
 
 
-def _check(value, path, depth, bufs):
-    """``value`` checked against the payload rules; with a ``bufs`` list (calls) bytes
-    become markers, else they are refused inside JSON. A copy: tuples become lists.
+def _where(up, key):
+    """The path of a value in what is sent, as the payload rules' messages write it
+    ("top", "[0]['a']"): ``key`` its index or key, ``up`` its container's chain of
+    (chain, key) pairs (built only for containers; the text only for an error)."""
+    if key is None:
+        return "top"
+    keys = [key]
+    while up is not None:
+        up, k = up
+        keys.append(k)
+    return "".join(f"[{k}]" if isinstance(k, int) else f"[{k!r}]" for k in reversed(keys))
 
-    Iterative, not recursive: MicroPython's C stack ends at ~150 nested Python calls,
-    below the rules' 512 levels."""
-    top = [None]
-    todo = [(value, top, 0, path, depth)]
-    while todo:
-        value, into, slot, path, depth = todo.pop()
-        into[slot] = value
-        if value is None or isinstance(value, (bool, str)):
-            continue
-        where = path or "top"
-        if isinstance(value, int):
-            if -_FEW_DIGITS <= value <= _FEW_DIGITS or abs(value) < _MAX_INT:
-                continue
-            raise PayloadError(
-                f"cannot send an int of over {_MAX_DIGITS} digits at {where}: the host's Python does not read it "
-                "as JSON (sys.get_int_max_str_digits()); send it as str or bytes"
-            )
-        if depth > MAX_DEPTH:
-            raise PayloadError(f"cannot send: nesting deeper than {MAX_DEPTH} levels at {where}")
-        if isinstance(value, float):
+
+def _dumps(value, bufs=None):
+    """``value`` checked against the payload rules and written as JSON, in one walk that
+    copies no data: with a ``bufs`` list (calls) bytes are appended to it and written as
+    markers ``{"\\u0000b": i}``, else they are refused inside JSON; tuples are arrays.
+
+    Returns the JSON text, or when it holds a str of ``_BIG`` characters or more, a list
+    ``[json, text, json, ..., text, json]`` that JavaScript joins (js/mpyworker.js
+    jsonOf): each ``text`` (a str, or UTF-8 bytes) is the content of a JSON string,
+    escaped there by JSON.stringify. MicroPython's json.dumps grows its output 16 bytes
+    at a time, each step rescanning the whole buffer: quadratic (8 MiB of text took
+    minutes). Here every piece is written once and joined once: linear.
+
+    Iterative, not recursive (MicroPython's C stack ends at ~150 nested Python calls,
+    below the rules' 512 levels), and allocating per container, not per value: between
+    calls from JavaScript MicroPython frees nothing, and its allocator looks for room
+    for each object of two blocks or more from the last one-block object on."""
+    parts = []  # [json, text, json, text, ...] so far
+    out = []  # JSON pieces since the last text
+    frames = []  # the containers being written: [items, next index, chain, depth, is dict]
+    up = key = None  # where `value` is (_where)
+    depth = 0
+    while True:
+        if value is None:
+            out.append("null")
+        elif value is True:
+            out.append("true")
+        elif value is False:
+            out.append("false")
+        elif isinstance(value, str):
+            _put_str(value, out, parts)
+        elif isinstance(value, int):
+            if not (-_FEW_DIGITS <= value <= _FEW_DIGITS or abs(value) < _MAX_INT):
+                raise PayloadError(
+                    f"cannot send an int of over {_MAX_DIGITS} digits at {_where(up, key)}: the host's Python does "
+                    "not read it as JSON (sys.get_int_max_str_digits()); send it as str or bytes"
+                )
+            out.append(str(value))
+        elif depth > MAX_DEPTH:
+            raise PayloadError(f"cannot send: nesting deeper than {MAX_DEPTH} levels at {_where(up, key)}")
+        elif isinstance(value, float):
             if value != value or value in (float("inf"), float("-inf")):
-                raise PayloadError(f"cannot send float {value!r} at {where}: JSON has no such number")
-            continue
-        if isinstance(value, (bytes, bytearray, memoryview)):
+                raise PayloadError(f"cannot send float {value!r} at {_where(up, key)}: JSON has no such number")
+            out.append(json.dumps(value))
+        elif isinstance(value, (bytes, bytearray, memoryview)):
             if bufs is None:
                 raise PayloadError(
-                    f"cannot send bytes inside JSON data at {where}: send them as a message of their own"
+                    f"cannot send bytes inside JSON data at {_where(up, key)}: send them as a message of their own"
                 )
-            bufs.append(bytes(value))
-            into[slot] = {MARK: len(bufs) - 1}
-            continue
-        if isinstance(value, (list, tuple)):
-            out = into[slot] = [None] * len(value)
-            # Pushed last first: taken in order, so bytes are numbered as they appear.
-            for i in range(len(value) - 1, -1, -1):
-                todo.append((value[i], out, i, f"{path}[{i}]", depth + 1))
-            continue
-        if isinstance(value, dict):
+            # Not copied: JavaScript copies it out of MicroPython's memory (js/mpyworker.js
+            # bufsOf) before anything else runs.
+            bufs.append(value)
+            out.append(f'{{"\\u0000b":{len(bufs) - 1}}}')
+        elif isinstance(value, (list, tuple)):
+            out.append("[")
+            frames.append([value, 0, None if key is None else (up, key), depth + 1, False])
+        elif isinstance(value, dict):
             if bufs is not None and len(value) == 1 and MARK in value:
                 raise PayloadError(
-                    f"cannot send a dict whose only key is {MARK!r} at {where}: in a call that is the marker of bytes"
+                    f"cannot send a dict whose only key is {MARK!r} at {_where(up, key)}: in a call that is the "
+                    "marker of bytes"
                 )
-            out = into[slot] = {}
             items = list(value.items())
-            for key, _item in items:
-                if not isinstance(key, str):
+            for k, _item in items:
+                if not isinstance(k, str):
                     raise PayloadError(
-                        f"cannot send a dict key of type {type(key).__name__} at {where}: keys must be str"
+                        f"cannot send a dict key of type {type(k).__name__} at {_where(up, key)}: keys must be str"
                     )
-                out[key] = None
-            for key, item in reversed(items):
-                todo.append((item, out, key, f"{path}[{key!r}]", depth + 1))
-            continue
-        raise PayloadError(f"cannot send a {type(value).__name__} at {where}: not str, bytes or JSON data")
-    return top[0]
+            out.append("{")
+            frames.append([items, 0, None if key is None else (up, key), depth + 1, True])
+        else:
+            raise PayloadError(
+                f"cannot send a {type(value).__name__} at {_where(up, key)}: not str, bytes or JSON data"
+            )
+        # The next value, in order (bytes are numbered as they appear), from the innermost
+        # container not written to its end.
+        while frames:
+            frame = frames[-1]
+            items, i = frame[0], frame[1]
+            if i == len(items):
+                out.append("}" if frame[4] else "]")
+                frames.pop()
+                continue
+            if i:
+                out.append(",")
+            frame[1] = i + 1
+            up, depth = frame[2], frame[3]
+            if frame[4]:
+                key, value = items[i]
+                _put_str(key, out, parts)
+                out.append(":")
+            else:
+                key, value = i, items[i]
+            break
+        else:
+            break
+    last = _escape_surrogates("".join(out))
+    if not parts:
+        return last
+    for i in range(0, len(parts), 2):
+        parts[i] = _escape_surrogates(parts[i])
+    parts.append(last)
+    return parts
+
+
+def _put_str(s, out, parts):
+    """Write the str ``s`` as JSON: by json.dumps when short (``out``), else its content
+    as text parts (``parts``) for JavaScript to escape, surrogates as ``\\uXXXX``. A
+    text part is the str's UTF-8 bytes (_utf8: not copied), which JavaScript copies and
+    decodes at memcpy's speed (a str crosses by a loop over its bytes)."""
+    if len(s) < _BIG:
+        out.append(json.dumps(s))
+        return
+    out.append('"')
+    b = _utf8(s)
+    found = _surrogates_in(b)
+    _refuse_pairs(found, lambda i: _surrogate_code(b, i))
+    # Each surrogate an escape, the UTF-8 between them a text part of its own.
+    start = 0
+    for i in found + [len(b)]:
+        if i > start:
+            parts.append("".join(out))
+            parts.append(_utf8_slice(s, b, start, i))
+            out.clear()
+        if i < len(b):
+            out.append(f"\\u{_surrogate_code(b, i):04x}")
+        start = i + 3
+    out.append('"')
+
+
+def _surrogate_code(b, i):
+    """The code point of the surrogate whose 3 UTF-8-like bytes start at ``b[i]``."""
+    return ((b[i] & 0x0F) << 12) | ((b[i + 1] & 0x3F) << 6) | (b[i + 2] & 0x3F)
+
+
+def _refuse_pairs(found, code):
+    """A high surrogate followed by a low one is refused, as in pywebworker/_payload.py:
+    every JSON reader would join the two into one character. ``found``: the surrogates'
+    byte offsets; ``code(i)``: the code point of the one at ``i``."""
+    at = set(found)
+    for i in found:
+        if i + 3 in at and code(i) < 0xDC00 <= code(i + 3):
+            raise PayloadError(
+                f"cannot send the surrogates U+{code(i):04X} and the next in a row inside JSON data: "
+                "JSON readers join them into one character; send them as bytes"
+            )
+
+
+def _escape_surrogates(text):
+    """JSON text with its surrogates written as ``\\uXXXX`` escapes (as CPython's json
+    writes them; MicroPython's writes their bytes), a pair refused (_refuse_pairs)."""
+    found = _surrogates(text)
+    if not found:
+        return text
+    b = text.encode()
+    _refuse_pairs(found, lambda i: _surrogate_code(b, i))
+    out, start = [], 0
+    for i in found:
+        out.append(b[start:i].decode())
+        out.append(f"\\u{_surrogate_code(b, i):04x}")
+        start = i + 3
+    out.append(b[start:].decode())
+    return "".join(out)
 
 
 def _unpack(value, bufs):
     """A call's JSON value (fresh from json.loads: changed in place) with its byte
-    markers replaced by the bytes they stand for; iterative, as _check."""
+    markers replaced by the bytes they stand for; iterative, as _dumps."""
     top = [value]
     todo = [(top, 0)]
     while todo:
@@ -180,17 +310,38 @@ def _text(s):
     return s.encode() if isinstance(s, str) and "\x00" in s else s
 
 
+def _utf8(s):
+    """The UTF-8 bytes of the str ``s``: a bytearray over its own memory where the build
+    has uctypes (not copied: MicroPython collects garbage only between calls from
+    JavaScript, so a copy of a long str could use up the memory), else a copy. Read
+    only, while ``s`` lives."""
+    if _bytearray_at is None:
+        return s.encode()
+    return _bytearray_at(_addressof(s), len(memoryview(s)))
+
+
+def _utf8_slice(s, b, start, end):
+    """``b[start:end]`` of ``b = _utf8(s)``, not copied where ``b`` was not."""
+    if _bytearray_at is None:
+        return b[start:end]
+    return _bytearray_at(_addressof(s) + start, end - start)
+
+
 def _surrogates(s):
-    """Byte offsets of the surrogate code points in ``s`` (MicroPython keeps "\\ud800"
-    as the bytes ED A0 80, which JavaScript reads as U+FFFD), from its UTF-8 bytes:
-    empty at once for text below U+D800, the common case."""
-    if not s or max(s) < "\ud800":
-        return []
-    b = s.encode()
+    """Byte offsets of the surrogate code points in the str ``s`` (_surrogates_in)."""
+    return _surrogates_in(_utf8(s))
+
+
+def _surrogates_in(b):
+    """Byte offsets of the surrogate code points in UTF-8 bytes ``b`` (MicroPython keeps
+    "\\ud800" as the bytes ED A0 80, which JavaScript reads as U+FFFD), found by find:
+    C's speed, where max(s) took half a second a MiB."""
     found = []
+    n = len(b)
     i = b.find(b"\xed")
     while i >= 0:
-        if b[i + 1] >= 0xA0:
+        # ED A0..BF: a surrogate (ED 80..9F: U+D000..U+D7FF).
+        if i + 1 < n and b[i + 1] >= 0xA0:
             found.append(i)
         i = b.find(b"\xed", i + 1)
     return found
@@ -202,32 +353,64 @@ def _surrogate_at(s):
     return len(s.encode()[: found[0]].decode()) if found else -1
 
 
-def _dumps(value):
-    """JSON text of a checked value, its surrogates written as ``\\uXXXX`` escapes (as
-    CPython's json writes them; MicroPython's writes their bytes). A high surrogate
-    followed by a low one is refused, as in pywebworker/_payload.py: every JSON reader
-    would join the two into one character."""
-    text = json.dumps(value)
-    found = _surrogates(text)
-    if not found:
-        return text
-    b = text.encode()
-    out, start = [], 0
-    for i in found:
-        code = ((b[i] & 0x0F) << 12) | ((b[i + 1] & 0x3F) << 6) | (b[i + 2] & 0x3F)
-        if code < 0xDC00 and i + 3 in found and b[i + 4] >= 0xB0:
-            raise PayloadError(
-                f"cannot send the surrogates U+{code:04X} and the next in a row inside JSON data: "
-                "JSON readers join them into one character; send them as bytes"
-            )
-        out.append(b[start:i].decode())
-        out.append(f"\\u{code:04x}")
-        start = i + 3
-    out.append(b[start:].decode())
-    return "".join(out)
-
-
 def _loads(text):
+    """``json.loads(text)``, in linear time: MicroPython's json.loads grows each str it
+    reads 16 bytes at a time (quadratic: 8 MiB took minutes), so in text of ``_BIG_TEXT``
+    characters or more JavaScript cuts out the long strings (js/mpyworker.js jsonSplit)
+    and they are put back into what json.loads made of the rest."""
+    if len(text) >= _BIG_TEXT:
+        b = _utf8(text)
+        # Text that is not UTF-8 (raw surrogates: not JSON from the host) is read as it is.
+        split = None if _surrogates_in(b) else _glue.jsonSplit(b, _BIG)
+        if split is not None:
+            value = _put_back(split)
+            if value is not _UNSPLIT:
+                return value
+    return _json_loads(text)
+
+
+_UNSPLIT = object()
+
+
+def _put_back(split):
+    """The value of text JavaScript split (js/mpyworker.js jsonSplit: [text, prefix,
+    str0, str1, ...], each long str in the text a marker prefix + its index), the long
+    strings back in place of their markers. ``_UNSPLIT`` when the count of markers
+    found is not the count of strings (a str of the data that looked like one): the
+    caller then reads the whole text."""
+    n = split.length - 2
+    longs = [_str_of(split[k + 2]) for k in range(n)]
+    prefix = split[1]
+    top = [_json_loads(split[0])]
+    todo = [(top, 0)]
+    seen = 0
+    while todo:
+        into, slot = todo.pop()
+        v = into[slot]
+        if isinstance(v, str):
+            if v.startswith(prefix):
+                k = v[len(prefix) :]
+                if not k.isdigit() or int(k) >= n:
+                    return _UNSPLIT
+                into[slot] = longs[int(k)]
+                seen += 1
+        elif isinstance(v, list):
+            todo.extend((v, i) for i in range(len(v)))
+        elif isinstance(v, dict):
+            todo.extend((v, k) for k in v)
+    return top[0] if seen == n else _UNSPLIT
+
+
+def _str_of(s):
+    """A long str from js/mpyworker.js jsonSplit: a str, or (it holds lone surrogates)
+    a JS array [text, code, text, ..., code, text] of the text between them and their
+    code units, joined here."""
+    if isinstance(s, str):
+        return s
+    return "".join(s[i] if i % 2 == 0 else chr(s[i]) for i in range(s.length))
+
+
+def _json_loads(text):
     """``json.loads(text)``, a ``\\uXXXX`` escape of a high surrogate followed by one of
     a low surrogate read as the one character they stand for (as every JSON reader does;
     MicroPython's json keeps them as two surrogates: CPython's json writes any character
@@ -382,11 +565,12 @@ class Parent:
                     f"cannot send a str holding the surrogate U+{ord(data[at]):04X} at position {at} as text: "
                     "UTF-8 has no form for it; send it inside a list or dict (JSON escapes it) or as bytes"
                 )
-            _glue.sendText(_text(data))
+            # A long one as its UTF-8 bytes (not copied), which cross faster than a str.
+            _glue.sendText(_utf8(data) if len(data) >= _BIG else _text(data))
         elif isinstance(data, (bytes, bytearray, memoryview)):
-            _glue.sendBytes(bytes(data))
+            _glue.sendBytes(data)
         else:
-            _glue.sendJson(_dumps(_check(data, "", 0, None)))
+            _glue.sendJson(_dumps(data))
 
     postMessage = send_message  # noqa: N815 - the Web Worker spelling
 
@@ -518,7 +702,7 @@ class Parent:
             if an argument cannot be sent.
         """
         bufs = []
-        text = _dumps(_check(list(args), "", 0, bufs))
+        text = _dumps(list(args), bufs)
         self._serve()
         call_id = _glue.call(_text(name), text, bufs)
         if call_id < 0:
@@ -545,7 +729,7 @@ class Parent:
         if not isinstance(seconds, (int, float)) or not seconds >= 0:
             raise ValueError(f"timeout must be >= 0 seconds (or inf for none), not {seconds}")
         bufs = []
-        text = _dumps(_check(list(args), "", 0, bufs))
+        text = _dumps(list(args), bufs)
         r = _glue.sync(_text(name), text, bufs, seconds)
         if r is None:
             raise TimeoutError(f"the host did not answer {name}() within {seconds} s "
@@ -604,7 +788,7 @@ class Parent:
     def _reply(self, call_id, result):
         try:
             bufs = []
-            text = _dumps(_check(result, "", 0, bufs))
+            text = _dumps(result, bufs)
         except BaseException as exc:  # noqa: BLE001
             return self._reply_error(call_id, exc)
         _glue.reply(call_id, True, text, bufs)

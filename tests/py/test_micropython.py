@@ -205,6 +205,73 @@ async for m in parent:
             PyWorker("pass", interpreter="micropython", config=config)
 
 
+@run_in_pyodide
+async def test_micropython_large_values(selenium_pyww):
+    # Large values travel in linear time, both ways, up to what MicroPython's memory
+    # holds (issue 23): an 8 MiB str returned, passed as an argument and sent as text and
+    # as JSON (MicroPython's json is quadratic in a str's length: a returned 8 MiB str
+    # never came back; nothing after 110 s), bytes of 32 MiB (MemoryError: MicroPython
+    # could make no value of 16 MiB or more), and past the memory a MemoryError at once,
+    # naming the bound.
+    import asyncio
+    import time
+
+    import pytest
+
+    from pywebworker import PyWorker, RemoteError
+
+    script = """
+from pywebworker import parent
+
+def text(n, tail):
+    return "x" * n + tail
+
+def data(n):
+    return {"a": ["y" * n, 1, "\\ud800" + "z" * n], "b": b"b" * n}
+
+def size(s):
+    return [len(s), s[:3], s[-3:]]
+
+def blob(n):
+    return b"\\x07" * n
+
+def send(n):
+    parent.send_message("m" * n)
+    parent.send_message(["j" * n])
+
+__export__ = ["text", "data", "size", "blob", "send"]
+"""
+    w = PyWorker(script, interpreter="micropython").start()
+    await w.ready(timeout=30)
+    n = 8 << 20
+    tail = '"\\\n\x00\u2028é✓\U0001f600'
+    begin = time.monotonic()
+    assert await asyncio.wait_for(w.exports.text(n, tail), 20) == "x" * n + tail
+    got = await asyncio.wait_for(w.exports.data(n // 8), 20)
+    assert got == {"a": ["y" * (n // 8), 1, "\ud800" + "z" * (n // 8)], "b": b"b" * (n // 8)}
+    assert await asyncio.wait_for(w.exports.size("q" * n + "é"), 20) == [n + 1, "qqq", "qqé"]
+    await asyncio.wait_for(w.exports.send(n), 20)
+    assert (await w.receive(timeout=20)).read() == "m" * n
+    assert (await w.receive(timeout=20)).read() == ["j" * n]
+    took = time.monotonic() - begin
+    assert took < 20, f"8 MiB values took {took:.1f} s"
+
+    # Bytes of 32 MiB: twice the heap a worker starts with.
+    assert await asyncio.wait_for(w.exports.blob(32 << 20), 20) == b"\x07" * (32 << 20)
+
+    # 124 MiB: past what the memory holds (123 MiB returns: README). MemoryError at once,
+    # naming the bound; the worker goes on.
+    begin = time.monotonic()
+    with pytest.raises(RemoteError) as info:
+        await asyncio.wait_for(w.exports.blob(124 << 20), 20)
+    assert time.monotonic() - begin < 10
+    e = info.value
+    assert e.remote_type == "MemoryError", e
+    assert "about 123 MiB of Python data" in e.remote_message and "bounded at 256 MiB" in e.remote_message
+    assert await w.exports.size("ok") == [2, "ok", "ok"]
+    w.kill()
+
+
 def pytest_generate_tests(metafunc):
     if "echo_mpy" in metafunc.fixturenames:
         metafunc.parametrize("echo_mpy", [ECHO_MPY], ids=["echo"])

@@ -20,6 +20,9 @@ def send_text(t):
 def pair():
     return "\\ud83d" + "\\ude00"
 
+def long_pair(n):
+    return "a" * n + "\\ud83d" + "\\ude00"
+
 def handler(m):
     v = m.read()
     if isinstance(v, str) and v.startswith("raise:"):
@@ -29,7 +32,7 @@ def handler(m):
     else:
         parent.send_message(["json", v, len(v[0]) if isinstance(v[0], str) else 0])
 
-__export__ = ["echo", "call_host", "send_text", "pair"]
+__export__ = ["echo", "call_host", "send_text", "pair", "long_pair"]
 parent.on_message = handler
 '''
 
@@ -94,6 +97,54 @@ async def test_micropython_payloads_hostile(selenium_pyww, echo_mpy):
         assert got[0] == "json" and got[1] == v
     w.kill()
 
+
+@run_in_pyodide
+async def test_micropython_long_text_hostile(selenium_pyww, echo_mpy):
+    # Long strings (4096 characters and more) cross as JSON by another path than short
+    # ones: JavaScript escapes them (going out) and cuts them out of the JSON text
+    # (coming in), MicroPython's json being quadratic in a str's length. The same rules
+    # and the same exactness: quotes, backslashes, controls, NUL, U+2028, astral
+    # characters, lone surrogates anywhere (written as escapes; a pair refused), long
+    # keys, a str that looks like the path's own markers, both ways and as messages.
+    import pytest
+
+    from pywebworker import PyWorker, RemoteError
+
+    w = PyWorker(echo_mpy, interpreter="micropython")
+    w.expose(lambda *a: list(a), name="back")
+    w.start()
+    await w.ready(timeout=30)
+    n = 70000
+    mixed = ('"\\\n\t\x00\x01\x1f\x7f\u2028é✓\U0001f600' * 1000)[:n]
+    values = [
+        "x" * n,
+        mixed,
+        "\ud800" + "a" * n,
+        "a" * n + "\udfff",
+        "a" * n + "\udc00\ud800" + "b" * 10,  # a low then a high: not a pair
+        "\ud7ff\ue000" * 3000 + "\udbff" * 3000,  # the neighbours of the surrogates
+        "한" * n,  # its UTF-8 starts with ED, as a surrogate's does
+        {"k" * n: "v" * n, "short": ["\x00pww0:0", "\x00b"]},
+        ["\x00pww", "y" * n, {"\x00b": 1, "z": "z" * n}],
+    ]
+    for v in values:
+        assert await w.exports.echo(v) == [v]
+        assert await w.exports.call_host("back", v) == [v]
+        w.send_message([v])
+        got = (await w.receive(timeout=20)).read()
+        assert got[0] == "json" and got[1] == [v]
+    for v in ["x" * n, mixed, "한" * n]:
+        w.send_message(v)
+        assert (await w.receive(timeout=20)).read() == v
+        await w.exports.send_text(v)
+        assert (await w.receive(timeout=20)).read() == v
+    with pytest.raises(RemoteError) as info:
+        await w.exports.send_text("a" * n + "\ud801")
+    assert info.value.remote_type == "PayloadError" and f"U+D801 at position {n}" in info.value.remote_message
+    with pytest.raises(RemoteError) as info:
+        await w.exports.long_pair(n)
+    assert info.value.remote_type == "PayloadError" and "U+D83D" in info.value.remote_message
+    w.kill()
 
 @run_in_pyodide
 async def test_micropython_scripts_hostile(selenium_pyww):
