@@ -37,6 +37,7 @@ function pwwHostSpawn(h) {
 
   function stop(rec) {
     rec.sync = rec.syncBig = null;  // a synchronous request's channel and pending answer
+    rec.syncPosted = null;  // the `post` requests Python is answering (js/host_calls.js)
     rec.dom = null;  // the host objects its proxies held (js/host_dom.js)
     h.snapshotStopped(rec.box);
     if (rec.worker) {

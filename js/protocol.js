@@ -101,9 +101,12 @@ const PWW_MESSAGES = Object.freeze(Object.assign(Object.create(null), {
   // answers into the shared channel. `kind` "call": `name`, `text` (args JSON text) and
   // `bufs` as a `calls` item; "fetch": write the answer to `seq` into `channel` (it was
   // too big). `channel`: the worker's SharedArrayBuffer, with its first request.
-  sync: { dir: "worker->host", build: (kind, seq, name, text, bufs, channel) => ({ kind, seq, name, text, bufs, channel: channel || null }),
+  // `post`: a PyWorker without shared memory waits with JSPI instead (pywebworker/_sync.py):
+  // the host posts the answer back, a `returns` of one item whose id is -seq.
+  sync: { dir: "worker->host", build: (kind, seq, name, text, bufs, channel, post) => ({ kind, seq, name, text, bufs, channel: channel || null, post: !!post }),
     read: (d) => ({ kind: pwwStr(d.kind), seq: Number.isInteger(d.seq) ? d.seq : 0, name: pwwStr(d.name), text: pwwStr(d.text, "[]"),
-      bufs: pwwList(d.bufs), channel: Object.prototype.toString.call(d.channel) === "[object SharedArrayBuffer]" ? d.channel : null }) },
+      bufs: pwwList(d.bufs), channel: Object.prototype.toString.call(d.channel) === "[object SharedArrayBuffer]" ? d.channel : null,
+      post: d.post === true }) },
 }));
 
 const pwwIsInt32 = (v) => Object.prototype.toString.call(v) === "[object Int32Array]";
