@@ -12,8 +12,21 @@
 // pywebworker/_js.py); `dispatch(id, event, a, b, c)` is the one Python callback, called
 // for state changes, output lines, calls from the worker and replies to the host's
 // calls, and messages only while Python watches a worker.
+// `promising`: this host is a PyWorker whose Python blocks with JSPI (js/pyworker.js
+// pwwEnter): Python is entered with stack switching here too (Pyodide's callPromising), so
+// that what runs from its workers' events may block (wait_for_messages(), parent.sync...).
+// Python answers its own failures, but for a batch of calls it could not serve: that
+// Promise rejects, and host_calls.js onCalls fails the batch.
 
-function pwwHost(core, bundles, dispatch) {
+function pwwHost(core, bundles, dispatch, promising) {
+  if (promising && typeof dispatch.callPromising === "function") {
+    const plain = dispatch;
+    dispatch = (...args) => {
+      const p = plain.callPromising(...args);
+      p.catch(() => {});  // (a caller that cares, onCalls, has its own catch)
+      return p;
+    };
+  }
   const x = core.exports;
   const api = pwwInboundApi(core);
   const records = new Map();  // id -> {worker, nonce, kind, watch, ready, urls}
