@@ -14,18 +14,17 @@
 // calls, and messages only while Python watches a worker.
 // `promising`: this host is a PyWorker whose Python blocks with JSPI (js/pyworker.js
 // pwwEnter): Python is entered with stack switching here too (Pyodide's callPromising), so
-// that what runs from its workers' events may block (wait_for_messages(), parent.sync...).
+// that what runs from its workers' events may block (wait_for_messages(), parent.sync...),
+// its workers' events in order (pwwGate, `gate`: Python says api.started() first).
 // Python answers its own failures, but for a batch of calls it could not serve: that
 // Promise rejects, and host_calls.js onCalls fails the batch.
 
 function pwwHost(core, bundles, dispatch, promising) {
+  let gate = null;
   if (promising && typeof dispatch.callPromising === "function") {
-    const plain = dispatch;
-    dispatch = (...args) => {
-      const p = plain.callPromising(...args);
-      p.catch(() => {});  // (a caller that cares, onCalls, has its own catch)
-      return p;
-    };
+    const plain = dispatch, none = () => {};  // (a caller that cares, onCalls, has its own catch)
+    gate = pwwGate(none);  // (every step is a guarded handler: it throws nothing)
+    dispatch = (...args) => gate.enter(plain, none, args);
   }
   const x = core.exports;
   const api = pwwInboundApi(core);
@@ -40,7 +39,7 @@ function pwwHost(core, bundles, dispatch, promising) {
   // The context the parts share. A part takes what is here from the start when it is
   // made; the functions of the other parts it looks up in `h` when it calls them (the
   // parts call each other both ways), never more than once per message.
-  const h = { core, x, bundles, dispatch, records, record };
+  const h = { core, x, bundles, dispatch, records, record, gate };
   Object.assign(h, pwwHostSpawn(h), pwwHostInbound(h), pwwHostCalls(h), pwwHostOutbound(h), pwwHostDom(h), pwwHostSnapshot(h));
   const { spawn, stop, jsSource, pySource, absolute, indexURLs, guard, fail, sendCalls, post, drainRing } = h;
 
@@ -70,6 +69,8 @@ function pwwHost(core, bundles, dispatch, promising) {
     OUTBOUND, INBOUND } = PWW_CORE;
 
   return Object.assign(api, {
+    // Python's dispatch has begun (with `promising` only: see pwwGate).
+    started() { if (gate) gate.started(); },
     create(kind) {
       const id = x.pww_w_create(kind);
       if (id > 0) {

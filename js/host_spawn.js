@@ -13,7 +13,9 @@ function pwwHostSpawn(h) {
   // the record through `rec.box`, so that a spare's thread can pass to the PyWorker that
   // takes it (host.js adopt).
   function spawn(rec, source, type, name) {
-    const { guard, onData, pushError, fail } = h;  // looked up once per worker, not per message
+    const { onData, pushError, fail } = h;  // looked up once per worker, not per message
+    // Inside a PyWorker that blocks with JSPI (host.js `promising`), events in order (pwwGate).
+    const guard = h.gate ? (r, fn, a) => h.gate.run(() => h.guard(r, fn, a)) : h.guard;
     const box = rec.box = { rec, ring: null };  // ring: js/ring.js pwwRingReader, host.js sets it
     if (WT) {
       const w = new WT.Worker(source, { eval: true, name: name || undefined });

@@ -201,6 +201,39 @@ function pwwBatchIds(text) {
 // ends a Node process, so it is swallowed.
 const pwwSoon = (fn) => { Promise.resolve().then(() => { try { fn(); } catch (_) { /* reported by fn */ } }); };
 
+// Python entered with stack switching (Pyodide's callPromising: a PyWorker without shared
+// memory that blocks with JSPI, js/pyworker.js pwwEnter), in the order its events came.
+// Pyodide 314's callPromising runs Python a moment later, from a task of its own; what
+// the events do in JavaScript (a message into the inbound queue) must not run ahead of
+// the Python of the events before them (a handler would see a message that came after a
+// call it has not served yet). So each event's JavaScript runs through run(): at once,
+// unless an enter() has not started its Python yet; then in order, once Python said
+// started() (the first thing its entry points do). Python that blocks (suspended) holds
+// nothing back: only its start is waited for. failed(e) takes what enter()'s Promise
+// rejects with; `onError(e)` what a step throws.
+function pwwGate(onError) {
+  const queue = [];
+  let waiting = false;
+  const pump = () => {
+    while (!waiting && queue.length) {
+      const step = queue.shift();
+      try { step(); } catch (e) { onError(e); }
+    }
+  };
+  const started = () => { if (waiting) { waiting = false; Promise.resolve().then(pump); } };
+  return {
+    run(step) { queue.push(step); pump(); },
+    enter(fn, failed, args) {
+      waiting = true;
+      let p;
+      try { p = fn.callPromising(...args); } catch (e) { started(); throw e; }
+      p.catch((e) => { started(); try { failed(e); } catch (e2) { onError(e2); } });
+      return p;
+    },
+    started,
+  };
+}
+
 // Items added in one JS task leave in one message: `send(batch)` runs from a microtask
 // (or at flush(), which the order rule needs: calls made before a message go before it).
 // `send` must not throw (a rejection in a microtask ends a Node process): it answers

@@ -58,14 +58,19 @@ const pwwSyncOut = pwwSyncClient(PWW_NONCE, (m, t) => pwwPost(m, t));
 // this worker's inbound queue, where `parent` reads it; a batch of the host's calls
 // that cannot be served is answered with the error.
 addEventListener("message", (ev) => {
+  if (pwwPromising) pwwGateInst.run(() => pwwOnData(ev.data));  // in order: see pwwEnter
+  else pwwOnData(ev.data);
+});
+
+function pwwOnData(data) {
   try {
-    const m = pwwRead(PWW_NONCE, ev.data);
+    const m = pwwRead(PWW_NONCE, data);
     if (pwwCoreInst === null) {
       if (m !== null && m.type === PWW.INIT) { pwwRing.attach(m.ring); pwwBoot(m); }
-    } else if (m === null) pwwReceive(ev.data, false);
+    } else if (m === null) pwwReceive(data, false);
     else pwwControl(m);
   } catch (e) { if (pwwInboxInst !== null) pwwCaught(e); }
-});
+}
 
 function pwwReceive(data, json) {
   const index = json ? pwwInboxInst.json(data) : pwwInboxInst.value(data);
@@ -78,13 +83,15 @@ function pwwReceive(data, json) {
 // shared memory (pwwPromising: no SharedArrayBuffer, JSPI), with stack switching
 // (Pyodide's callPromising), so that the Python they run may block (pyodide.ffi.run_sync:
 // parent.sync, parent.window, input(), time.sleep): a Promise per event, run a moment later
-// in Pyodide 314 (its callPromising starts from a fresh task); whatever it rejects with
-// goes to `failed`, as a throw would. Elsewhere a plain call, as before.
+// in Pyodide 314 (its callPromising starts from a fresh task), the events after it held
+// back until it started (pwwGate: the order of messages and calls stays exact); whatever it
+// rejects with goes to `failed`, as a throw would. Elsewhere a plain call, as before.
 function pwwEnter(fn, failed, ...args) {
   if (!pwwPromising || typeof fn.callPromising !== "function") return fn(...args);
-  fn.callPromising(...args).catch((e) => { try { failed(e); } catch (e2) { pwwCaught(e2); } });
+  pwwGateInst.enter(fn, failed, args);
   return undefined;
 }
+const pwwGateInst = pwwGate((e) => pwwCaught(e));
 
 // As host_inbound.js caught(): queued, Python told; a second failure is queued untold.
 function pwwCaught(e) {
@@ -309,8 +316,10 @@ function pwwParentApi() {
     // A request nothing waits for (js/sync.js; "release": handles the worker dropped).
     syncPost(kind, text) { pwwSyncOut.send(kind, "", String(text)); },
     sharedMemory: pwwSharedMemory,
-    // Whether Python is entered from this worker's events with stack switching (pwwEnter).
+    // Whether Python is entered from this worker's events with stack switching (pwwEnter);
+    // then its entry points say started() first (pwwGate).
     promising: () => pwwPromising,
+    started: () => pwwGateInst.started(),
     callStat(stat) { return pwwCoreInst.exports.pww_w_call_stat(pwwParentId, stat); },
     watch(on, notify) { pwwWatch = !!on; if (notify) pwwNotify = notify; },
     // Whether an interrupt waits in the buffer, not yet seen by Python; cleared

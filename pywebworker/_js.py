@@ -344,11 +344,19 @@ class _JsHostGlue:
         sources.pop("page")  # not for workers
         factory = run_js(f"(function () {{\n{sources.pop('host')}\nreturn {make};\n}})()")
         self._events = events
-        self._proxy = create_proxy(self._dispatch)  # lives as long as the process
         # Inside a PyWorker that blocks with JSPI (js/pyworker.js pwwEnter), the events of
-        # its own workers enter Python with stack switching too (js/host.js).
+        # its own workers enter Python with stack switching too, and say first that they
+        # started (js/host.js, js/protocol.js pwwGate).
         parent = runtime().parent()
         promising = parent is not None and parent.promising()
+        dispatch: Callable[..., None] = self._dispatch
+        if promising:
+            def started_first(*args: Any) -> None:
+                self.js.started()
+                self._dispatch(*args)
+
+            dispatch = started_first
+        self._proxy = create_proxy(dispatch)  # lives as long as the process
         self.js = factory(_to_js(core_wasm()), _to_js(sources), self._proxy, promising)
         self._f = _bind(self.js, _WORKER)
         self._create = self.js.create
@@ -399,7 +407,7 @@ class _JsHostGlue:
 
 
 _PARENT = _INBOUND + ("send", "sendMany", "sendError", "watch", "serve", "call", "callCancel", "callStat", "replies",
-                      "sync", "syncPosted", "syncPost", "sharedMemory", "promising", "takeInterrupt")
+                      "sync", "syncPosted", "syncPost", "sharedMemory", "promising", "started", "takeInterrupt")
 
 
 class _JsParentPort(_JsInbound):
@@ -421,6 +429,20 @@ class _JsParentPort(_JsInbound):
             self._proxies[key] = create_proxy(fn)
         return self._proxies[key]
 
+    def _entry(self, fn: Callable[..., None]) -> Callable[..., None]:
+        """``fn`` as an entry point from this worker's events: where they enter with
+        stack switching (``promising``), it first says so, so that the events after it
+        go on (js/protocol.js ``pwwGate``); elsewhere ``fn`` itself."""
+        if not self.promising():
+            return fn
+        started = self._f.started
+
+        def entry(*args: Any) -> None:
+            started()
+            fn(*args)
+
+        return entry
+
     def send(self, kind: int, payload: str | bytes | bytearray | memoryview,
              later: Callable[[], None] | None = None) -> int:
         proxy = None if later is None else self._proxy("later", guarded(later, "messages sent in one go"))
@@ -436,7 +458,7 @@ class _JsParentPort(_JsInbound):
         self._f.sendError(info["name"], info["message"], info["stack"])
 
     def watch(self, on: bool, wake: Callable[[], None]) -> None:
-        self._f.watch(on, self._proxy("watch", guarded(wake, "a message from the host")))
+        self._f.watch(on, self._proxy("watch", self._entry(guarded(wake, "a message from the host"))))
 
     def serve(self, on_calls: Callable[[str, list[list[bytes]]], None],
               on_returns: Callable[[str, list[list[bytes]], set[int]], None]) -> None:
@@ -446,7 +468,8 @@ class _JsParentPort(_JsInbound):
         def returns(text: str, bufs: Any, late: Any = None) -> None:
             on_returns(text, _py_bufs(bufs), set() if late is None else set(late.to_py()))
 
-        self._f.serve(self._proxy("calls", calls), self._proxy("returns", guarded(returns, "replies from the host")))
+        self._f.serve(self._proxy("calls", self._entry(calls)),
+                      self._proxy("returns", self._entry(guarded(returns, "replies from the host"))))
 
     def call(self, name: str, args: str, bufs: list[bytes]) -> int:
         return _ok(self._f.call(name, args, _js_bufs(bufs)), f"call {name}()")

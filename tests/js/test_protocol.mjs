@@ -387,6 +387,33 @@ test("a posted sync request (no shared memory, JSPI): answered by its seq, late 
   assert.throws(() => client.request("call", "f", "[]", [], 1), (e) => e.name === "SharedMemoryError");
 });
 
+test("pwwGate: an event's JavaScript waits until the Python entered before it has started", async () => {
+  const ctx = vm.createContext({ console, TextEncoder, TextDecoder, WebAssembly, URL, performance, setTimeout, clearTimeout });
+  vm.runInContext(`${bundles.host}\nglobalThis.lib = { pwwGate };`, ctx);
+  const log = [], errors = [];
+  const gate = ctx.lib.pwwGate((e) => errors.push(e.message));
+  // A fake callPromising that starts "Python" a task later (as Pyodide 314's does), and
+  // one that rejects before it starts.
+  const py = (name) => ({ callPromising: (...args) => new Promise((resolve) => setTimeout(() => {
+    gate.started();
+    log.push(`${name}(${args})`);
+    resolve();
+  }, 5)) });
+  const broken = { callPromising: () => Promise.reject(new Error("fatal")) };
+  const failures = [];
+  gate.run(() => { log.push("js 1"); gate.enter(py("calls"), () => {}, [1]); });
+  gate.run(() => log.push("js 2"));  // held back until calls() started
+  gate.run(() => { log.push("js 3"); gate.enter(broken, (e) => failures.push(e.message), []); });
+  gate.run(() => log.push("js 4"));  // released by the rejection
+  gate.run(() => { throw new Error("a step threw"); });
+  gate.run(() => log.push("js 5"));
+  assert.deepEqual(log, ["js 1"]);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(log, ["js 1", "calls(1)", "js 2", "js 3", "js 4", "js 5"]);
+  assert.deepEqual(failures, ["fatal"]);
+  assert.deepEqual(errors, ["a step threw"]);
+});
+
 await Promise.all(pending);
 console.log(`${count - failures}/${count} protocol tests passed`);
 process.exit(failures ? 1 : 0);

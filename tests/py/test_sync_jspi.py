@@ -334,6 +334,64 @@ def test_sync_without_shared_memory(selenium_pyww, jspi_py):
     _run(selenium_pyww, jspi_py)
 
 
+ORDER_PY = '''
+import asyncio
+from pywebworker import parent
+
+seen = []
+
+def get_seen():
+    return list(seen)
+
+async def loop():
+    async for m in parent:
+        v = m.read()
+        seen.append("bytes" if isinstance(v, bytes) else v)
+        parent.send_message(v)
+
+__export__ = ["get_seen"]
+task = asyncio.ensure_future(loop())
+'''
+
+
+@run_in_pyodide
+async def _order(selenium, order_py):
+    # As test_batching's, with a receive() loop: messages and calls keep their order,
+    # also where this worker's events enter Python with stack switching (js/protocol.js
+    # pwwGate: a message must not reach the loop before a call sent ahead of it is served).
+    import js
+    from pywebworker import PyWorker
+
+    node = hasattr(js, "process")
+    w = PyWorker(order_py)
+    if node:
+        js.process.env.PYWW_TEST_NO_SHARED_MEMORY = "1"
+    try:
+        w.start()
+    finally:
+        if node:
+            js.process.env.PYWW_TEST_NO_SHARED_MEMORY = "0"
+    await w.ready(timeout=60)
+    sent = ["a", {"b": [1]}, b"\x00" * 3, "c", "d", [2], b"\x01" * 70000, "e"]
+    first = w.call("get_seen")
+    for v in sent[:4]:
+        w.send_message(v)
+    middle = w.call("get_seen")
+    for v in sent[4:]:
+        w.send_message(v)
+    last = w.call("get_seen")
+    expect = ["bytes" if isinstance(v, bytes) else v for v in sent]
+    assert await first == []
+    assert await middle == expect[:4]
+    assert await last == expect
+    assert [(await w.receive(timeout=20)).read() for _ in sent] == sent
+    w.kill()
+
+
+def test_order_of_messages_and_calls(selenium_pyww):
+    _order(selenium_pyww, ORDER_PY)
+
+
 BENCH_PY = '''
 import time
 from pywebworker import parent
