@@ -141,8 +141,9 @@ def shared_memory_available() -> bool:
     ``Cross-Origin-Opener-Policy: same-origin`` and
     ``Cross-Origin-Embedder-Policy: require-corp``). Node always can.
 
-    Synchronous calls (``parent.sync``, ``pywebworker.sync`` in a JsWorker) need it;
-    everything else works either way.
+    Synchronous calls (``parent.sync``, ``pywebworker.sync`` in a JsWorker) need it,
+    but in a PyWorker whose engine has JSPI (Chromium 137+, Node 26), which blocks with
+    ``pyodide.ffi.run_sync`` instead; everything else works either way.
 
     Returns
     -------

@@ -155,7 +155,18 @@ def top_level():
     return top
 
 
-__export__ = ["calls", "dom", "messages", "ask", "nap", "after_await", "handled_so_far", "not_here", "top_level"]
+def double(x):
+    return 2 * x
+
+
+def call_back():
+    """A host function that calls this worker back while it waits: over JSPI the worker
+    answers meanwhile; frozen on shared memory, the sync call times out."""
+    return outcome(lambda: parent.sync.via_worker(21, timeout=2))
+
+
+__export__ = ["calls", "dom", "messages", "ask", "nap", "after_await", "handled_so_far", "not_here", "top_level",
+              "double", "call_back"]
 first = await parent.receive()  # ready from here: the host sends it
 top = [first.read(), outcome(lambda: parent.sync.add(10, 1)), path()]
 parent.on_message = on
@@ -205,6 +216,11 @@ async def _run(selenium, jspi_py):
         w.expose(boom)
         w.expose(later)
         w.expose(host_input, name="input")
+
+        async def via_worker(x):
+            return await w.exports.double(x, timeout=10)
+
+        w.expose(via_worker)
         if no_shared_memory and node:  # the tests' switch: this worker (and its own workers) have none
             js.process.env.PYWW_TEST_NO_SHARED_MEMORY = "1"
         try:
@@ -218,7 +234,7 @@ async def _run(selenium, jspi_py):
         w.send_message("first")
         await w.ready(timeout=60)
         out = {"top": await w.exports.top_level(timeout=60)}
-        for name in ("calls", "dom", "messages", "ask", "after_await", "not_here"):
+        for name in ("calls", "dom", "messages", "ask", "after_await", "not_here", "call_back"):
             try:
                 out[name] = await w.call(name, timeout=60)
             except Exception as e:  # noqa: BLE001 - where the worker cannot block: its error
@@ -270,6 +286,7 @@ async def _run(selenium, jspi_py):
         print("path: SharedMemoryError (no shared memory, no JSPI)")
         assert nap["loop_ran"] is False  # Pyodide's own time.sleep: it spins
         errors = [out[k] for k in ("calls", "dom", "messages", "ask")] + [out["top"][1], out["after_await"][1]]
+        errors.append(out["call_back"])
         errors += out["handled"] + [out["not_here"][::3]]
         for error in errors:
             text = error[-1]
@@ -312,6 +329,7 @@ async def _run(selenium, jspi_py):
     assert out["top"] == ["first", ["ok", 11], {"shared": False, "blocks": True}]
     assert out["handled"] == [["ok", 2], ["ok", 3]]
     assert "has JSPI, but this Python cannot block here" in out["not_here"][3]
+    assert out["call_back"] == ["ok", 42]  # the worker served double() while it waited
 
     if node:
         # The same worker with shared memory answers the same (the shared-memory path).
@@ -328,6 +346,7 @@ async def _run(selenium, jspi_py):
         assert out2["ask"] == out["ask"] and out2["handled"] == out["handled"]
         assert out2["top"][:2] == out["top"][:2] and out2["after_await"][:2] == out["after_await"][:2]
         assert out2["nap"]["refused"] == refused
+        assert out2["call_back"][0] == "TimeoutError"  # frozen: double() waits for the sync call to end
 
 
 def test_sync_without_shared_memory(selenium_pyww, jspi_py):
@@ -335,30 +354,28 @@ def test_sync_without_shared_memory(selenium_pyww, jspi_py):
 
 
 ORDER_PY = '''
-import asyncio
 from pywebworker import parent
 
 seen = []
 
+def on_message(m):
+    v = m.read()
+    seen.append("bytes" if isinstance(v, bytes) else v)
+    parent.send_message(v)
+
 def get_seen():
     return list(seen)
 
-async def loop():
-    async for m in parent:
-        v = m.read()
-        seen.append("bytes" if isinstance(v, bytes) else v)
-        parent.send_message(v)
-
 __export__ = ["get_seen"]
-task = asyncio.ensure_future(loop())
+parent.on_message = on_message
 '''
 
 
 @run_in_pyodide
 async def _order(selenium, order_py):
-    # As test_batching's, with a receive() loop: messages and calls keep their order,
-    # also where this worker's events enter Python with stack switching (js/protocol.js
-    # pwwGate: a message must not reach the loop before a call sent ahead of it is served).
+    # As test_batching's: messages and calls keep their order, also where this worker's
+    # events enter Python with stack switching (js/protocol.js pwwGate: a handler must not
+    # see a message that came after a call not served yet).
     import js
     from pywebworker import PyWorker
 
