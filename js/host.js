@@ -12,8 +12,20 @@
 // pywebworker/_js.py); `dispatch(id, event, a, b, c)` is the one Python callback, called
 // for state changes, output lines, calls from the worker and replies to the host's
 // calls, and messages only while Python watches a worker.
+// `promising`: this host is a PyWorker whose Python blocks with JSPI (js/pyworker.js
+// pwwEnter): Python is entered with stack switching here too (Pyodide's callPromising), so
+// that what runs from its workers' events may block (wait_for_messages(), parent.sync...),
+// its workers' events in order (pwwGate, `gate`: Python says api.started() first).
+// Python answers its own failures, but for a batch of calls it could not serve: that
+// Promise rejects, and host_calls.js onCalls fails the batch.
 
-function pwwHost(core, bundles, dispatch) {
+function pwwHost(core, bundles, dispatch, promising) {
+  let gate = null;
+  if (promising && typeof dispatch.callPromising === "function") {
+    const plain = dispatch, none = () => {};  // (a caller that cares, onCalls, has its own catch)
+    gate = pwwGate(none);  // (every step is a guarded handler: it throws nothing)
+    dispatch = (...args) => gate.enter(plain, none, args);
+  }
   const x = core.exports;
   const api = pwwInboundApi(core);
   const records = new Map();  // id -> {worker, nonce, kind, watch, ready, urls}
@@ -27,7 +39,7 @@ function pwwHost(core, bundles, dispatch) {
   // The context the parts share. A part takes what is here from the start when it is
   // made; the functions of the other parts it looks up in `h` when it calls them (the
   // parts call each other both ways), never more than once per message.
-  const h = { core, x, bundles, dispatch, records, record };
+  const h = { core, x, bundles, dispatch, records, record, gate };
   Object.assign(h, pwwHostSpawn(h), pwwHostInbound(h), pwwHostCalls(h), pwwHostOutbound(h), pwwHostDom(h), pwwHostSnapshot(h));
   const { spawn, stop, jsSource, pySource, absolute, indexURLs, guard, fail, sendCalls, post, drainRing } = h;
 
@@ -57,6 +69,8 @@ function pwwHost(core, bundles, dispatch) {
     OUTBOUND, INBOUND } = PWW_CORE;
 
   return Object.assign(api, {
+    // Python's dispatch has begun (with `promising` only: see pwwGate).
+    started() { if (gate) gate.started(); },
     create(kind) {
       const id = x.pww_w_create(kind);
       if (id > 0) {

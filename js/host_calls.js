@@ -8,6 +8,11 @@
 // whose id is negative goes into the worker's shared channel instead of a `returns`
 // message. Only the newest request of a worker is answered: an answer to an older seq
 // (the worker timed out meanwhile) is dropped.
+//
+// A request marked `post` (a PyWorker without shared memory, waiting with JSPI:
+// pywebworker/_sync.py) has no channel: its answer is posted back as a `returns` of one
+// item, id -seq, and every such request is answered (the worker's event loop runs while
+// it waits, so several may be pending); the worker drops an answer nothing waits for.
 
 function pwwHostCalls(h) {
   const { x, dispatch, record } = h;
@@ -28,10 +33,14 @@ function pwwHostCalls(h) {
   // even start answering is answered here, so that its calls reject in the worker
   // instead of hanging there.
   function onCalls(rec, text, bufs) {
-    try { dispatch(rec.id, "calls", text, bufs.length ? bufs : undefined); } catch (e) {
+    const failed = (e) => {
       const b = pwwBatchFailed(pwwBatchIds(text), pwwErrorInfo(e, "the host could not answer the call: "));
       postReturns(rec, pwwBatchText(b), b.bufs, b.ids, b.transfer);
-    }
+    };
+    try {
+      const r = dispatch(rec.id, "calls", text, bufs.length ? bufs : undefined);
+      if (r && typeof r.then === "function") r.then(undefined, (e) => h.guard(rec, () => failed(e)));  // promising (host.js)
+    } catch (e) { failed(e); }
   }
 
   // A worker's synchronous request. Every path ends in an answer (or the worker's
@@ -44,6 +53,7 @@ function pwwHostCalls(h) {
     if (m.kind === PWW_SYNC.RELEASE) return h.domRelease(rec, m.text);  // nothing waits: no seq
     const seq = m.seq;
     if (!(seq > 0 && seq <= 0x7fffffff)) return;
+    if (m.post) return onSyncPosted(rec, m, seq);
     const channel = m.channel && m.channel.byteLength >= PWW_SYNC.HEAD ? m.channel : null;
     if (m.kind === PWW_SYNC.FETCH) {
       const big = rec.syncBig;
@@ -66,6 +76,27 @@ function pwwHostCalls(h) {
     } catch (e) {
       return syncAnswer(rec, pwwBatchText(pwwBatchFailed([-seq], pwwErrorInfo(e, "the host could not answer the call: "))), []);
     }
+    onCalls(rec, pwwBatchText(b), b.bufs);
+  }
+
+  // A `post` request: served as above, its answer posted (postReturns). The seqs whose
+  // call Python is answering are kept (rec.syncPosted), so that postReturns posts their
+  // replies instead of writing them into a channel.
+  function onSyncPosted(rec, m, seq) {
+    const posted = (text, bufs) => postReturns(rec, text, bufs, [-seq], bufs.flat(), true);
+    if (m.kind === PWW_SYNC.DOM) {
+      let answer;
+      try { answer = h.dom(rec, m, seq); } catch (e) { answer = [pwwBatchText(pwwBatchFailed([-seq], pwwErrorInfo(e))), []]; }
+      return posted(answer[0], answer[1]);
+    }
+    const b = pwwBatch();
+    try {
+      if (m.kind !== PWW_SYNC.CALL) throw new TypeError(`unknown sync request kind ${JSON.stringify(m.kind)}`);
+      pwwBatchAdd(b, -seq, m.name, m.text, m.bufs);
+    } catch (e) {
+      return posted(pwwBatchText(pwwBatchFailed([-seq], pwwErrorInfo(e, "the host could not answer the call: "))), []);
+    }
+    (rec.syncPosted || (rec.syncPosted = new Set())).add(seq);
     onCalls(rec, pwwBatchText(b), b.bufs);
   }
 
@@ -97,10 +128,13 @@ function pwwHostCalls(h) {
 
   // Post replies to the worker's calls; replies that cannot be posted (a
   // DataCloneError) are answered by the error instead: the calls reject in the worker
-  // rather than hang there.
-  function postReturns(rec, text, bufs, ids, transfer) {
+  // rather than hang there. A reply to a synchronous request (one item, id -seq) goes into
+  // the worker's channel, unless the request was a `post` one (`posted`, or its seq kept).
+  function postReturns(rec, text, bufs, ids, transfer, posted) {
     if (!rec.worker) return;
-    if (ids.length === 1 && ids[0] < 0) return syncAnswer(rec, text, bufs, ids);
+    if (ids.length === 1 && ids[0] < 0 && !posted && !(rec.syncPosted && rec.syncPosted.delete(-ids[0]))) {
+      return syncAnswer(rec, text, bufs, ids);
+    }
     try {
       h.post(rec, pwwMessage(rec.nonce, PWW.RETURNS, text, bufs, ids), transfer);
     } catch (e) {

@@ -13,7 +13,9 @@ function pwwHostSpawn(h) {
   // the record through `rec.box`, so that a spare's thread can pass to the PyWorker that
   // takes it (host.js adopt).
   function spawn(rec, source, type, name) {
-    const { guard, onData, pushError, fail } = h;  // looked up once per worker, not per message
+    const { onData, pushError, fail } = h;  // looked up once per worker, not per message
+    // Inside a PyWorker that blocks with JSPI (host.js `promising`), events in order (pwwGate).
+    const guard = h.gate ? (r, fn, a) => h.gate.run(() => h.guard(r, fn, a)) : h.guard;
     const box = rec.box = { rec, ring: null };  // ring: js/ring.js pwwRingReader, host.js sets it
     if (WT) {
       const w = new WT.Worker(source, { eval: true, name: name || undefined });
@@ -37,6 +39,7 @@ function pwwHostSpawn(h) {
 
   function stop(rec) {
     rec.sync = rec.syncBig = null;  // a synchronous request's channel and pending answer
+    rec.syncPosted = null;  // the `post` requests Python is answering (js/host_calls.js)
     rec.dom = null;  // the host objects its proxies held (js/host_dom.js)
     h.snapshotStopped(rec.box);
     if (rec.worker) {

@@ -101,9 +101,12 @@ const PWW_MESSAGES = Object.freeze(Object.assign(Object.create(null), {
   // answers into the shared channel. `kind` "call": `name`, `text` (args JSON text) and
   // `bufs` as a `calls` item; "fetch": write the answer to `seq` into `channel` (it was
   // too big). `channel`: the worker's SharedArrayBuffer, with its first request.
-  sync: { dir: "worker->host", build: (kind, seq, name, text, bufs, channel) => ({ kind, seq, name, text, bufs, channel: channel || null }),
+  // `post`: a PyWorker without shared memory waits with JSPI instead (pywebworker/_sync.py):
+  // the host posts the answer back, a `returns` of one item whose id is -seq.
+  sync: { dir: "worker->host", build: (kind, seq, name, text, bufs, channel, post) => ({ kind, seq, name, text, bufs, channel: channel || null, post: !!post }),
     read: (d) => ({ kind: pwwStr(d.kind), seq: Number.isInteger(d.seq) ? d.seq : 0, name: pwwStr(d.name), text: pwwStr(d.text, "[]"),
-      bufs: pwwList(d.bufs), channel: Object.prototype.toString.call(d.channel) === "[object SharedArrayBuffer]" ? d.channel : null }) },
+      bufs: pwwList(d.bufs), channel: Object.prototype.toString.call(d.channel) === "[object SharedArrayBuffer]" ? d.channel : null,
+      post: d.post === true }) },
 }));
 
 const pwwIsInt32 = (v) => Object.prototype.toString.call(v) === "[object Int32Array]";
@@ -197,6 +200,39 @@ function pwwBatchIds(text) {
 // (it reports its own errors); a throw here would be an unhandled rejection, which
 // ends a Node process, so it is swallowed.
 const pwwSoon = (fn) => { Promise.resolve().then(() => { try { fn(); } catch (_) { /* reported by fn */ } }); };
+
+// Python entered with stack switching (Pyodide's callPromising: a PyWorker without shared
+// memory that blocks with JSPI, js/pyworker.js pwwEnter), in the order its events came.
+// Pyodide 314's callPromising runs Python a moment later, from a task of its own; what
+// the events do in JavaScript (a message into the inbound queue) must not run ahead of
+// the Python of the events before them (a handler would see a message that came after a
+// call it has not served yet). So each event's JavaScript runs through run(): at once,
+// unless an enter() has not started its Python yet; then in order, once Python said
+// started() (the first thing its entry points do). Python that blocks (suspended) holds
+// nothing back: only its start is waited for. failed(e) takes what enter()'s Promise
+// rejects with; `onError(e)` what a step throws.
+function pwwGate(onError) {
+  const queue = [];
+  let waiting = false;
+  const pump = () => {
+    while (!waiting && queue.length) {
+      const step = queue.shift();
+      try { step(); } catch (e) { onError(e); }
+    }
+  };
+  const started = () => { if (waiting) { waiting = false; Promise.resolve().then(pump); } };
+  return {
+    run(step) { queue.push(step); pump(); },
+    enter(fn, failed, args) {
+      waiting = true;
+      let p;
+      try { p = fn.callPromising(...args); } catch (e) { started(); throw e; }
+      p.catch((e) => { started(); try { failed(e); } catch (e2) { onError(e2); } });
+      return p;
+    },
+    started,
+  };
+}
 
 // Items added in one JS task leave in one message: `send(batch)` runs from a microtask
 // (or at flush(), which the order rule needs: calls made before a message go before it).

@@ -35,6 +35,9 @@ let pwwOnReturns = null, pwwOnCalls = null;
 let pwwInboxInst = null;  // this worker's inbound queue (core.js pwwInbox): drops counted and reported
 // Pyodide's interrupt buffer (init.interrupt; the host stores 2 there: PyWorker.interrupt()).
 let pwwInterrupt = null;
+// Whether Python is entered from this worker's events with stack switching (pwwEnter): set
+// by the interpreter's boot (js/pyworker_pyodide.js: Pyodide, JSPI, no shared memory).
+let pwwPromising = false;
 // A spare's script: the host's `run` message, whenever it comes (before or after "warm").
 let pwwRunGiven = null;
 const pwwRunTaken = new Promise((resolve) => { pwwRunGiven = resolve; });
@@ -55,29 +58,51 @@ const pwwSyncOut = pwwSyncClient(PWW_NONCE, (m, t) => pwwPost(m, t));
 // this worker's inbound queue, where `parent` reads it; a batch of the host's calls
 // that cannot be served is answered with the error.
 addEventListener("message", (ev) => {
+  if (pwwPromising) pwwGateInst.run(() => pwwOnData(ev.data));  // in order: see pwwEnter
+  else pwwOnData(ev.data);
+});
+
+function pwwOnData(data) {
   try {
-    const m = pwwRead(PWW_NONCE, ev.data);
+    const m = pwwRead(PWW_NONCE, data);
     if (pwwCoreInst === null) {
       if (m !== null && m.type === PWW.INIT) { pwwRing.attach(m.ring); pwwBoot(m); }
-    } else if (m === null) pwwReceive(ev.data, false);
+    } else if (m === null) pwwReceive(data, false);
     else pwwControl(m);
   } catch (e) { if (pwwInboxInst !== null) pwwCaught(e); }
-});
+}
 
 function pwwReceive(data, json) {
   const index = json ? pwwInboxInst.json(data) : pwwInboxInst.value(data);
-  if (pwwWatch && pwwNotify) pwwNotify(...pwwInboxInst.wake(index, data, json));
+  if (pwwWatch && pwwNotify) pwwEnter(pwwNotify, pwwCaught, ...pwwInboxInst.wake(index, data, json));
 }
+
+// Python called from one of this worker's events: the host's calls, the replies to this
+// worker's calls, the wake-ups of `parent` (a message came: on_message handlers, receive()
+// and the tasks waiting on them run from here). Where Python waits for a Promise instead of
+// shared memory (pwwPromising: no SharedArrayBuffer, JSPI), with stack switching
+// (Pyodide's callPromising), so that the Python they run may block (pyodide.ffi.run_sync:
+// parent.sync, parent.window, input(), time.sleep): a Promise per event, run a moment later
+// in Pyodide 314 (its callPromising starts from a fresh task), the events after it held
+// back until it started (pwwGate: the order of messages and calls stays exact); whatever it
+// rejects with goes to `failed`, as a throw would. Elsewhere a plain call, as before.
+function pwwEnter(fn, failed, ...args) {
+  if (!pwwPromising || typeof fn.callPromising !== "function") return fn(...args);
+  pwwGateInst.enter(fn, failed, args);
+  return undefined;
+}
+const pwwGateInst = pwwGate((e) => pwwCaught(e));
 
 // As host_inbound.js caught(): queued, Python told; a second failure is queued untold.
 function pwwCaught(e) {
   try {
     pwwInboxInst.error(e, "pywebworker could not handle an event from the host: ");
-    if (pwwWatch && pwwNotify) pwwNotify();
-  } catch (e2) {
-    try { pwwInboxInst.error(e2, "pywebworker could not report an error: "); }
-    catch (e3) { pwwInboxInst.lost(); }
-  }
+    if (pwwWatch && pwwNotify) pwwEnter(pwwNotify, pwwCaughtUntold);
+  } catch (e2) { pwwCaughtUntold(e2); }
+}
+
+function pwwCaughtUntold(e) {
+  try { pwwInboxInst.error(e, "pywebworker could not report an error: "); } catch (e2) { pwwInboxInst.lost(); }
 }
 
 // Every call of a batch of the host's answered by one error.
@@ -136,14 +161,15 @@ function pwwControl(m) {
     case PWW.JSON: return pwwReceive(m.text, true);
     case PWW.MSGS:
       pwwInboxInst.batch(m);
-      if (pwwWatch && pwwNotify) pwwNotify();
+      if (pwwWatch && pwwNotify) pwwEnter(pwwNotify, pwwCaught);
       return;
     case PWW.CALLS: {
       if (!pwwOnCalls) return pwwFailCalls(m.text, { name: "NotExportedError", message: "the worker exports nothing yet" });
-      try { return pwwOnCalls(m.text, m.bufs.length ? m.bufs : undefined); } catch (e) {
-        // Python could not serve the batch: no reply left for any of its calls (a call
-        // already answered drops the second reply as late).
-        return pwwFailCalls(m.text, pwwErrorInfo(e, "the worker could not serve the call: "));
+      // Python could not serve the batch: no reply left for any of its calls (a call
+      // already answered drops the second reply as late).
+      const failed = (e) => pwwFailCalls(m.text, pwwErrorInfo(e, "the worker could not serve the call: "));
+      try { return pwwEnter(pwwOnCalls, failed, m.text, m.bufs.length ? m.bufs : undefined); } catch (e) {
+        return failed(e);
       }
     }
     case PWW.RETURNS: return pwwReturns(m.text, m.bufs, m.ids);
@@ -175,12 +201,14 @@ function pwwOpenQueue(init) {
 // Replies to this worker's calls, as host_calls.js onReturns: each ended in this worker's core
 // first; the late ones (timed out, cancelled) are listed for Python to drop.
 function pwwReturns(text, bufs, ids) {
+  // The answer to a `post` synchronous request (js/sync.js requestPosted): not a call.
+  if (ids.length === 1 && ids[0] < 0) return pwwSyncOut.answer(-ids[0], text, bufs.length ? bufs[0] : []);
   let late;
   for (const callId of ids) {
     if (pwwCoreInst.exports.pww_w_call_end(pwwParentId, callId) < 0) (late || (late = [])).push(callId);
   }
   if ((late && late.length === ids.length) || !pwwOnReturns) return;
-  pwwOnReturns(text, bufs.length ? bufs : undefined, late);
+  pwwEnter(pwwOnReturns, pwwCaught, text, bufs.length ? bufs : undefined, late);
 }
 
 // The text at `url` (the script of `url=`): read as worker_config.js reads a config's
@@ -279,9 +307,19 @@ function pwwParentApi() {
       const r = pwwSyncOut.request(kind, String(name), args, pwwOwnBuffers(bufs) || [], timeout);
       return r === null ? undefined : r;
     },
+    // The same request where this worker has no shared memory and Python waits with JSPI
+    // (pyodide.ffi.run_sync): a Promise of [text, bufs], or of undefined after `timeout` seconds.
+    syncPosted(kind, name, args, bufs, timeout) {
+      pwwCallsOut.flush();
+      return pwwSyncOut.requestPosted(kind, String(name), args, pwwOwnBuffers(bufs) || [], timeout);
+    },
     // A request nothing waits for (js/sync.js; "release": handles the worker dropped).
     syncPost(kind, text) { pwwSyncOut.send(kind, "", String(text)); },
     sharedMemory: pwwSharedMemory,
+    // Whether Python is entered from this worker's events with stack switching (pwwEnter);
+    // then its entry points say started() first (pwwGate).
+    promising: () => pwwPromising,
+    started: () => pwwGateInst.started(),
     callStat(stat) { return pwwCoreInst.exports.pww_w_call_stat(pwwParentId, stat); },
     watch(on, notify) { pwwWatch = !!on; if (notify) pwwNotify = notify; },
     // Whether an interrupt waits in the buffer, not yet seen by Python; cleared

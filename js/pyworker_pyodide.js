@@ -16,6 +16,9 @@ async function pwwBoot(init) {
     // The host stores 2 (SIGINT) here to raise KeyboardInterrupt in running Python
     // (where: pywebworker/_interrupt.py).
     if (init.interrupt) { pwwInterrupt = init.interrupt; py.setInterruptBuffer(init.interrupt); }
+    // Without shared memory, Python blocks with JSPI where the engine has it (parent.sync,
+    // input(), time.sleep: pywebworker/_sync.py), also when entered from this worker's events.
+    pwwPromising = !pwwSharedMemory() && pwwJspi();
     py.registerJsModule("_pywebworker_parent", pwwParentApi());
     // The handshake, said by pywebworker/_boot.py (which catches and formats errors).
     py.registerJsModule("_pywebworker_boot", {

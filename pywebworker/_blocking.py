@@ -42,6 +42,22 @@ def can_block() -> bool:
         return False
 
 
+def jspi_supported() -> bool:
+    """Whether this JavaScript engine has JSPI at all (``WebAssembly.Suspending``, or the
+    older ``WebAssembly.Suspender``, as Pyodide tests it), even where this Python cannot
+    block right now (:func:`can_block`): Python entered synchronously from a JavaScript
+    event cannot, though tasks of the same Pyodide can. ``False`` outside Pyodide."""
+    try:
+        import js
+    except ImportError:
+        return False
+    try:
+        wasm = getattr(js, "WebAssembly", None)
+        return hasattr(wasm, "Suspending") or hasattr(wasm, "Suspender")
+    except Exception:  # noqa: BLE001 - an engine that cannot tell has none we can use
+        return False
+
+
 def block(awaitable: Awaitable[T], *, what: str, instead: str) -> T:
     """Wait for ``awaitable`` synchronously and return its result (``run_sync``).
 

@@ -21,7 +21,7 @@ import json
 import sys
 from typing import Any
 
-from . import _interrupt, _js
+from . import _interrupt, _js, _sync
 from ._config import from_text
 from ._errors import error_info
 from ._parent import flush, serve_exports, set_wait_hook
@@ -154,6 +154,7 @@ async def run(source: str, filename: str, tasks: bool = False, config_json: str 
     readiness: _Readiness | None = None
     try:
         _interrupt.install()  # worker.interrupt() never fails the worker from its own code
+        _sync.install()  # input() asks the host; time.sleep() waits with JSPI where it can
         _configure(json.loads(config_json))
         # A syntax error raises here, and is reported as Python prints it.
         tree = ast.parse(source, filename)

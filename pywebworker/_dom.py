@@ -3,13 +3,14 @@ channel (``js/sync.js``; the host's side is ``js/host_dom.js``).
 
 Each operation on a :class:`HostProxy` (an attribute get or set, a call, ``len``,
 indexing, iteration) is one ``sync`` request of kind ``"dom"``: this worker blocks until
-the host answered from its event loop. Values the payload rules allow come back as
-Python values (copies); anything else (a DOM node, a function, a class instance) stays
-on the host, in a table of this worker's, and comes back as a new :class:`HostProxy`
-holding its id. Dropping the proxy releases the host's object: the ids ride on the next
-request, or go in one ``release`` message soon after (never a round trip per drop).
+the host answered from its event loop (shared memory, or without it JSPI: ``_sync.py``).
+Values the payload rules allow come back as Python values (copies); anything else (a
+DOM node, a function, a class instance) stays on the host, in a table of this worker's,
+and comes back as a new :class:`HostProxy` holding its id. Dropping the proxy releases
+the host's object: the ids ride on the next request, or go in one ``release`` message
+soon after (never a round trip per drop).
 
-Plain Python; the port (``_ports.ParentPort.sync``) does the JavaScript.
+Plain Python; the port (``_ports.ParentPort.sync``, ``sync_posted``) does the JavaScript.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from . import _js
 from ._errors import PayloadError
 from ._payload import MARK, loads
-from ._sync import KIND_DOM, KIND_RELEASE, request
+from ._sync import KIND_DOM, KIND_RELEASE, request, waits_with_shared_memory
 from ._wire import pack
 
 if TYPE_CHECKING:
@@ -42,6 +43,11 @@ NO_DOCUMENT = {
 }
 
 _UNSET = object()
+
+# For the error of a worker that cannot block here (_sync.waits_with_shared_memory): the
+# asynchronous way is a function the host exposes that does it there.
+API = "parent.window / parent.document (each use is a synchronous request)"
+INSTEAD = "await parent.host.name()"
 
 
 class HostDom:
@@ -69,13 +75,17 @@ class HostDom:
         self._no_document = ""  # why the host has none, once asked
 
     def window(self) -> HostProxy:
-        """The proxy of the host's ``globalThis`` (made once; no request)."""
-        if self._window is None:
-            from ._errors import SharedMemoryError
-            from ._sync import MISSING
+        """The proxy of the host's ``globalThis`` (made once; no request).
 
-            if not self._port().shared_memory():
-                raise SharedMemoryError(MISSING)
+        Raises
+        ------
+        SharedMemoryError
+            where this worker has neither shared memory nor JSPI, or
+            ``_sync.CannotBlockHereError`` where this Python cannot block now.
+        """
+        if self._window is None:
+            waits_with_shared_memory(self._port().shared_memory(), API, INSTEAD,
+                                     "the host's window and document need")
             self._window = HostProxy(self, WINDOW, "Window")
         return self._window
 
@@ -119,7 +129,7 @@ class HostDom:
             self._released[:0] = released
             raise
         value, k, reply_bufs = request(self._port(), KIND_DOM, op, text, bufs, self._timeout(), self._flush,
-                                       what or f"the host object operation {op}")
+                                       what or f"the host object operation {op}", API, INSTEAD)
         if k >= 0:
             value = loads(value, True)
         return self._decode(value, reply_bufs)

@@ -51,10 +51,13 @@ class WorkerStateError(PyWebWorkerError, RuntimeError):
 
 class SharedMemoryError(PyWebWorkerError, RuntimeError):
     """This page or worker cannot share memory (``SharedArrayBuffer`` and
-    ``Atomics.wait``), which synchronous calls, ``wait_for_messages()`` and
-    ``interrupt()`` need: the page is not cross-origin isolated. Its message names the
-    two headers a page needs. Also raised by ``wait_for_messages()`` on a browser page's
-    main thread, which may not block."""
+    ``Atomics.wait``), which ``interrupt()`` and a JsWorker's or MicroPython worker's
+    synchronous calls need: the page is not cross-origin isolated. Its message names the
+    two headers a page needs. A PyWorker's blocking features (``parent.sync``,
+    ``parent.window``, ``input()``) and ``wait_for_messages()`` block with JSPI instead
+    where the engine has it, and raise it only where it has not, naming both ways out;
+    ``wait_for_messages()`` also on a browser page's main thread (``Atomics.wait`` is
+    not allowed there) without JSPI."""
 
 
 class QueueFullError(PyWebWorkerError):

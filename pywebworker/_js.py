@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from itertools import accumulate
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -340,12 +340,24 @@ class _JsHostGlue:
         from pyodide.ffi import create_proxy
 
         sources = bundles()
-        make = "(wasm, bundles, dispatch) => pwwHost(pwwCore(wasm), bundles, dispatch)"
+        make = "(wasm, bundles, dispatch, promising) => pwwHost(pwwCore(wasm), bundles, dispatch, promising)"
         sources.pop("page")  # not for workers
         factory = run_js(f"(function () {{\n{sources.pop('host')}\nreturn {make};\n}})()")
         self._events = events
-        self._proxy = create_proxy(self._dispatch)  # lives as long as the process
-        self.js = factory(_to_js(core_wasm()), _to_js(sources), self._proxy)
+        # Inside a PyWorker that blocks with JSPI (js/pyworker.js pwwEnter), the events of
+        # its own workers enter Python with stack switching too, and say first that they
+        # started (js/host.js, js/protocol.js pwwGate).
+        parent = runtime().parent()
+        promising = parent is not None and parent.promising()
+        dispatch: Callable[..., None] = self._dispatch
+        if promising:
+            def started_first(*args: Any) -> None:
+                self.js.started()
+                self._dispatch(*args)
+
+            dispatch = started_first
+        self._proxy = create_proxy(dispatch)  # lives as long as the process
+        self.js = factory(_to_js(core_wasm()), _to_js(sources), self._proxy, promising)
         self._f = _bind(self.js, _WORKER)
         self._create = self.js.create
 
@@ -395,7 +407,7 @@ class _JsHostGlue:
 
 
 _PARENT = _INBOUND + ("send", "sendMany", "sendError", "watch", "serve", "call", "callCancel", "callStat", "replies",
-                      "sync", "syncPost", "sharedMemory", "takeInterrupt")
+                      "sync", "syncPosted", "syncPost", "sharedMemory", "promising", "started", "takeInterrupt")
 
 
 class _JsParentPort(_JsInbound):
@@ -403,11 +415,12 @@ class _JsParentPort(_JsInbound):
     module, ``js/pyworker.js``): ``_ports.ParentPort``. The proxies it hands to JS
     live as long as the worker."""
 
-    __slots__ = ("_proxies",)
+    __slots__ = ("_proxies", "_shared")
 
     def __init__(self, module: Any) -> None:
         super().__init__(module, _bind(module, _PARENT), int(module.id))
         self._proxies: dict[str, Any] = {}
+        self._shared: bool | None = None
 
     def _proxy(self, key: str, fn: Callable[..., Any]) -> Any:
         from pyodide.ffi import create_proxy
@@ -415,6 +428,20 @@ class _JsParentPort(_JsInbound):
         if key not in self._proxies:
             self._proxies[key] = create_proxy(fn)
         return self._proxies[key]
+
+    def _entry(self, fn: Callable[..., None]) -> Callable[..., None]:
+        """``fn`` as an entry point from this worker's events: where they enter with
+        stack switching (``promising``), it first says so, so that the events after it
+        go on (js/protocol.js ``pwwGate``); elsewhere ``fn`` itself."""
+        if not self.promising():
+            return fn
+        started = self._f.started
+
+        def entry(*args: Any) -> None:
+            started()
+            fn(*args)
+
+        return entry
 
     def send(self, kind: int, payload: str | bytes | bytearray | memoryview,
              later: Callable[[], None] | None = None) -> int:
@@ -431,7 +458,7 @@ class _JsParentPort(_JsInbound):
         self._f.sendError(info["name"], info["message"], info["stack"])
 
     def watch(self, on: bool, wake: Callable[[], None]) -> None:
-        self._f.watch(on, self._proxy("watch", guarded(wake, "a message from the host")))
+        self._f.watch(on, self._proxy("watch", self._entry(guarded(wake, "a message from the host"))))
 
     def serve(self, on_calls: Callable[[str, list[list[bytes]]], None],
               on_returns: Callable[[str, list[list[bytes]], set[int]], None]) -> None:
@@ -441,7 +468,8 @@ class _JsParentPort(_JsInbound):
         def returns(text: str, bufs: Any, late: Any = None) -> None:
             on_returns(text, _py_bufs(bufs), set() if late is None else set(late.to_py()))
 
-        self._f.serve(self._proxy("calls", calls), self._proxy("returns", guarded(returns, "replies from the host")))
+        self._f.serve(self._proxy("calls", self._entry(calls)),
+                      self._proxy("returns", self._entry(guarded(returns, "replies from the host"))))
 
     def call(self, name: str, args: str, bufs: list[bytes]) -> int:
         return _ok(self._f.call(name, args, _js_bufs(bufs)), f"call {name}()")
@@ -457,7 +485,9 @@ class _JsParentPort(_JsInbound):
         self._f.replies(batch.text(), _to_js(batch.bufs) if batch.bufs else None, ",".join(map(str, batch.ids)))
 
     def shared_memory(self) -> bool:
-        return bool(self._f.sharedMemory())
+        if self._shared is None:  # never changes in a worker's life: asked once
+            self._shared = bool(self._f.sharedMemory())
+        return self._shared
 
     def sync(self, kind: str, name: str, args: str, bufs: list[bytes],
              timeout: float) -> tuple[str, list[bytes]] | None:
@@ -467,8 +497,21 @@ class _JsParentPort(_JsInbound):
         text, js_bufs = r[0], r[1]
         return str(text), [b.to_bytes() for b in js_bufs]
 
+    def sync_posted(self, kind: str, name: str, args: str, bufs: list[bytes], timeout: float,
+                    wait: Callable[[Awaitable[Any]], Any]) -> tuple[str, list[bytes]] | None:
+        # The JS Promise itself to run_sync (`wait`): it suspends on it directly, with no
+        # Python task in between (a task costs loop turns both ways).
+        r = wait(self._f.syncPosted(kind, name, args, _js_bufs(bufs), timeout))
+        if r is None:
+            return None
+        text, js_bufs = r[0], r[1]
+        return str(text), [b.to_bytes() for b in js_bufs]
+
     def sync_post(self, kind: str, text: str) -> None:
         self._f.syncPost(kind, text)
+
+    def promising(self) -> bool:
+        return bool(self._f.promising())
 
     def take_interrupt(self) -> bool:
         return bool(self._f.takeInterrupt())
@@ -540,13 +583,17 @@ class PyodideRuntime:
         return max(1, n)
 
     def shared_memory(self) -> bool:
-        # As js/sync.js pwwSharedMemory: Node always; a browser when cross-origin isolated.
+        # As js/sync.js pwwSharedMemory: Node always (but under the tests' switch
+        # PYWW_TEST_NO_SHARED_MEMORY=1); a browser when cross-origin isolated.
         g = _globals()
         if getattr(g, "SharedArrayBuffer", None) is None or getattr(g, "Atomics", None) is None:
             return False
         if getattr(g, "crossOriginIsolated", None) is True:
             return True
-        return getattr(getattr(getattr(g, "process", None), "versions", None), "node", None) is not None
+        process = getattr(g, "process", None)
+        if getattr(getattr(process, "versions", None), "node", None) is None:
+            return False
+        return getattr(getattr(process, "env", None), "PYWW_TEST_NO_SHARED_MEMORY", None) != "1"
 
     def package_files(self, name: str) -> dict[str, bytes] | None:
         # Only found packages are kept: one installed later (``loadPackage``, micropip)

@@ -141,22 +141,30 @@ class Parent(Endpoint, CallClient, CallServer):
     def sync(self) -> _sync.SyncExports:
         """Synchronous calls to the functions the host exposed:
         ``parent.sync.name(*args)`` blocks this worker until the result and returns it
-        (no ``await``), as PyScript's ``sync.name()``. Needs shared memory
+        (no ``await``), as PyScript's ``sync.name()``. Blocks with shared memory
         (``pywebworker.shared_memory_available()``: Node, or a page served with
         ``Cross-Origin-Opener-Policy: same-origin`` and
-        ``Cross-Origin-Embedder-Policy: require-corp``).
+        ``Cross-Origin-Embedder-Policy: require-corp``), the worker frozen meanwhile; or,
+        without it, with JSPI (Chromium 137+, Node 26: ``pyodide.ffi.run_sync``), the
+        worker's event loop running meanwhile (the host's other calls, handlers and
+        tasks run). Same answers and errors either way.
 
         The host answers from its event loop: while its Python is busy (a notebook cell
-        that does not await), this worker waits; a host function that calls this worker
-        back (``await worker.exports.f()``) waits until this call ends, so this call
-        times out. Messages and calls sent before arrive
-        first. Payload rules as ``call``. ``timeout=`` (seconds; ``float("inf")``: none)
-        overrides ``parent.sync_timeout`` (default 60 s) for one call.
+        that does not await), this worker waits; with shared memory, a host function that
+        calls this worker back (``await worker.exports.f()``) waits until this call ends,
+        so this call times out (over JSPI the worker answers it meanwhile). Messages and
+        calls sent before arrive first. Payload rules as ``call``. ``timeout=`` (seconds;
+        ``float("inf")``: none) overrides ``parent.sync_timeout`` (default 60 s) for one
+        call.
 
         Raises
         ------
         SharedMemoryError
-            where shared memory is missing, naming the two headers.
+            where there is neither shared memory nor JSPI; the message names both ways
+            out (the two headers, or a browser or Node with JSPI). Its subclass
+            ``CannotBlockHereError`` (also a ``BlockingError``) where there is JSPI but
+            this Python was called synchronously from JavaScript (a ``create_proxy``
+            callback of yours) and cannot block.
         RemoteError
             if the host's function raised (with its traceback), is not exposed, or
             returned something that cannot be sent.
@@ -176,7 +184,7 @@ class Parent(Endpoint, CallClient, CallServer):
     @property
     def window(self) -> _dom.HostProxy:
         """The host's global object (``window`` on a page), as a proxy: every use of it
-        is a synchronous request to the host, as ``parent.sync`` (shared memory,
+        is a synchronous request to the host, as ``parent.sync`` (shared memory or JSPI,
         ``parent.sync_timeout``). ``parent.window.document.title``,
         ``parent.window.localStorage.getItem("k")``, ``parent.window.Date.new()``.
 
@@ -191,7 +199,7 @@ class Parent(Endpoint, CallClient, CallServer):
         Raises
         ------
         SharedMemoryError
-            where shared memory is missing (as ``parent.sync``).
+            where this worker can block neither way (as ``parent.sync``).
 
         Examples
         --------
@@ -213,7 +221,7 @@ class Parent(Endpoint, CallClient, CallServer):
             where the host has no document: it runs in Node, or in a worker (Pyodide in
             a Web Worker, as a JupyterLite kernel); the message says which.
         SharedMemoryError
-            where shared memory is missing (as ``parent.sync``).
+            where this worker can block neither way (as ``parent.sync``).
         """
         return self._dom.document()
 

@@ -8,7 +8,7 @@ so the rest of the package is plain Python.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, TypedDict
 
@@ -193,8 +193,16 @@ class ParentPort(InboundPort, Protocol):
     # `timeout` seconds (math.inf: none).
     def sync(self, kind: str, name: str, args: str, bufs: list[bytes],
              timeout: float) -> tuple[str, list[bytes]] | None: ...
+    # The same request without shared memory, for a Python that blocks with JSPI: the host
+    # posts the answer back; `wait` blocks until the awaitable it is given settles and
+    # returns its result (_blocking.block: pyodide.ffi.run_sync).
+    def sync_posted(self, kind: str, name: str, args: str, bufs: list[bytes], timeout: float,
+                    wait: Callable[[Awaitable[Any]], Any]) -> tuple[str, list[bytes]] | None: ...
     # A request nothing waits for (kind "release": the host objects _dom.py dropped).
     def sync_post(self, kind: str, text: str) -> None: ...
+    # Whether this worker's events enter Python with stack switching (js/pyworker.js
+    # pwwEnter: no shared memory, JSPI), so that the Python they run may block.
+    def promising(self) -> bool: ...
     # Whether the host's interrupt (PyWorker.interrupt()) waits in Pyodide's interrupt
     # buffer, not yet seen; it is cleared (_interrupt.py).
     def take_interrupt(self) -> bool: ...

@@ -91,7 +91,7 @@ class CallServer:
         """
         out = Batch(self._js_numbers)
         for call_id, name, args, k in read_batch(text, lambda i, exc: out.error(i, error_info(exc)), self._js_numbers):
-            fn = self._exposed.get(name)
+            fn = self._exposed.get(name) or self._fallback(name)
             try:
                 if fn is None:
                     raise self._not_exposed(name)
@@ -106,6 +106,11 @@ class CallServer:
                 out.result(call_id, result, f"the result of {name}()")
         if out.ids:
             self._post_replies(out)
+
+    def _fallback(self, name: str) -> Callable[..., Any] | None:
+        """What answers a call of ``name`` that nothing was exposed under (``None``:
+        ``NotExportedError``); the host's default ``input``, see ``_Worker``."""
+        return None
 
     def _start_async(self, awaitable: Awaitable[Any]) -> asyncio.Future[tuple[bool, Any]]:
         """The task of an async function's call: its :func:`_outcome`."""

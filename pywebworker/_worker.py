@@ -40,7 +40,7 @@ from ._outbox import Outbox
 from ._payload import encode
 from ._ports import Entry, HostGlue, PyStart, WorkerPort
 from ._server import CallServer
-from ._sync import missing
+from ._sync import missing, waits_with_shared_memory
 from ._timeouts import deadline as make_deadline
 from ._wire import Batch
 
@@ -96,6 +96,15 @@ _events = _Events()
 
 def _glue() -> HostGlue:
     return _js.runtime().host(_events)
+
+
+def _host_input(prompt: str = "") -> str:
+    """What answers a PyWorker's ``input(prompt)`` when the host exposed no ``input``:
+    the host's own ``input()``, looked up when called (a notebook's, a page's
+    ``prompt()``, Node's stdin). Its ``EOFError`` reaches the worker as ``EOFError``."""
+    import builtins
+
+    return str(builtins.input(prompt))
 
 
 class _Worker(Endpoint, CallClient, CallServer):
@@ -328,10 +337,12 @@ class _Worker(Endpoint, CallClient, CallServer):
             self._outbox.set_max_bytes(max_bytes)
 
     def wait_for_messages(self, timeout: float | None = None) -> bool:
-        """Block until a message from the worker is unread, without giving the event
-        loop a turn and without spinning (``Atomics.wait``): for a synchronous loop in
-        one cell. Needs shared memory, and a thread that may block: Node, or Pyodide
-        inside a worker (a JupyterLite kernel); not a browser page's main thread.
+        """Block until a message from the worker is unread, for a synchronous loop in one
+        cell: with shared memory without giving the event loop a turn and without
+        spinning (``Atomics.wait``), or else with JSPI (``pyodide.ffi.run_sync``) while
+        the event loop runs on. Shared memory needs a thread that may block: Node, or
+        Pyodide inside a worker (a JupyterLite kernel, a PyWorker); a browser page's main
+        thread blocks only with JSPI.
 
         With shared memory the worker writes its messages into a ring the host reads
         at once (``get_unread_messages()`` and the other reading calls read it too).
@@ -339,36 +350,41 @@ class _Worker(Endpoint, CallClient, CallServer):
         full) or that the worker sent behind one still on its way (any ``print`` output
         and calls go that way too) comes through the event loop, as without shared
         memory: then this returns ``False`` at once, and ``await worker.receive()``
-        (or the end of the cell) gets it.
+        (or the end of the cell) gets it. With JSPI the event loop delivers every
+        message meanwhile: this returns ``False`` only when ``timeout`` passed.
 
         Parameters
         ----------
         timeout : float | None
             Seconds to wait at most (any finite value >= 0); ``None`` or
-            ``float("inf")``: as long as the worker lives and nothing needs the event
-            loop.
+            ``float("inf")``: as long as the worker lives and (with shared memory)
+            nothing needs the event loop.
 
         Returns
         -------
         bool
             ``True`` once an unread message is there (``has_unread_messages()``);
-            ``False`` when ``timeout`` passed first, or what the worker sent next needs
-            the event loop.
+            ``False`` when ``timeout`` passed first, or (shared memory) what the worker
+            sent next needs the event loop.
 
         Raises
         ------
         TypeError, ValueError
             for a ``timeout`` that is not a number, NaN or negative.
         SharedMemoryError
-            (a ``PyWebWorkerError``) without shared memory (the page is not
-            cross-origin isolated: the message names the two headers it needs), or on
-            a browser page's main thread, where ``Atomics.wait`` is not allowed.
+            (a ``PyWebWorkerError``) where this thread can block neither way: no shared
+            memory (the page is not cross-origin isolated) or a browser page's main
+            thread, where ``Atomics.wait`` is not allowed, and no JSPI; the message
+            names the ways out. ``CannotBlockHereError`` (a ``SharedMemoryError`` and a
+            ``BlockingError``) where the engine has JSPI but this Python cannot block
+            now (entered synchronously from JavaScript).
         WorkerKilledError, WorkerFailedError, WorkerStartError
             if the worker is gone and nothing is left unread.
         """
         until = make_deadline(timeout)
         if not self._port.has_ring():
-            raise SharedMemoryError(missing("wait_for_messages() needs", "page"))
+            self._can_wait(main_thread=False)
+            return self._block_for_messages(until)
         if self._inbound.unread_count() > 0:  # also sends the marks read() made (_inbox.py)
             return True
         ms = -1.0 if until is None else max(0.0, (until - time.monotonic()) * 1000)
@@ -376,18 +392,60 @@ class _Worker(Endpoint, CallClient, CallServer):
         self._inbound.arrived()  # read into the core meanwhile, untold: fetch next time
         if code == 1:
             return True
-        if code == -2:
-            raise SharedMemoryError(missing("wait_for_messages() needs", "page"))
-        if code == -3:
-            raise SharedMemoryError(
-                "wait_for_messages() cannot block a browser page's main thread (Atomics.wait is not allowed "
-                "there): await worker.receive() instead, or run Pyodide in a worker"
-            )
+        if code in (-2, -3):  # no shared memory after all; this thread may not Atomics.wait
+            self._can_wait(main_thread=code == -3)
+            return self._block_for_messages(until)
         if code == 0:
             err = self._closed_error()
             if err is not None:
                 raise err
         return False
+
+    @staticmethod
+    def _can_wait(main_thread: bool) -> None:
+        """Return if wait_for_messages() can block with JSPI here, where it cannot with
+        shared memory (none, or a browser page's main thread: ``main_thread``); else raise
+        its error, naming the ways out.
+
+        Raises
+        ------
+        SharedMemoryError, CannotBlockHereError
+            as wait_for_messages().
+        """
+        from ._blocking import can_block, jspi_supported
+        from ._sync import JSPI_WAY, CannotBlockHereError
+
+        if can_block():
+            return
+        what, instead = "wait_for_messages()", "await worker.receive()"
+        if not main_thread:  # (inside a PyWorker: a worker of the worker's own)
+            where = "worker" if _js.runtime().parent() is not None else "page"
+            waits_with_shared_memory(False, what, instead, "wait_for_messages() needs", where)  # raises
+        why = ("wait_for_messages() cannot block a browser page's main thread (Atomics.wait is not allowed there): "
+               f"`{instead}` instead, or run Pyodide in a worker")
+        if jspi_supported():
+            raise CannotBlockHereError(f"{why}. This JavaScript engine has JSPI, but this Python cannot block here: "
+                                       "it was entered synchronously from JavaScript (after an await that a JS event "
+                                       "resumed, `await asyncio.sleep(0)` first gets there)")
+        raise SharedMemoryError(f"{why}, {JSPI_WAY}")
+
+    def _block_for_messages(self, until: float | None) -> bool:
+        """wait_for_messages() with JSPI: the event loop runs, this Python waits."""
+        from ._blocking import block
+
+        return block(self._until_unread(until), what="wait_for_messages()", instead="await worker.receive()")
+
+    async def _until_unread(self, until: float | None) -> bool:
+        while True:
+            if self._inbound.unread_count() > 0:
+                return True
+            err = self._closed_error()
+            if err is not None:
+                raise err
+            try:
+                await self._wait(until)
+            except TimeoutError:
+                return self._inbound.unread_count() > 0
 
     @property
     def dropped_messages(self) -> int:
@@ -574,6 +632,10 @@ class _Worker(Endpoint, CallClient, CallServer):
 
     def _post_batch(self, batch: Batch) -> None:
         self._port.replies(batch)
+
+    def _fallback(self, name: str) -> Callable[..., Any] | None:
+        # A PyWorker's input() calls "input": the host's own input() unless one is exposed.
+        return _host_input if name == "input" else None
 
     # -- context managers ----------------------------------------------------------------
     def __enter__(self) -> _Worker:

@@ -361,6 +361,59 @@ test("host objects (js/host_dom.js): handles, markers, bound methods, release, e
   assert.equal(ask("doc", 0)[0], "worker");  // no document, no Node process in this context
 });
 
+test("a posted sync request (no shared memory, JSPI): answered by its seq, late answers dropped, timeouts", async () => {
+  const ctx = vm.createContext({ console, TextEncoder, TextDecoder, WebAssembly, URL, performance, setTimeout, clearTimeout });
+  vm.runInContext(`${bundles.host}\nglobalThis.lib = { pwwSyncClient, pwwRead };`, ctx);
+  const L = ctx.lib, sent = [];
+  const client = L.pwwSyncClient("n", (m, transfer) => sent.push([m, transfer]));
+  const buf = new ArrayBuffer(2);
+  const a = client.requestPosted("call", "f", "[1]", [buf], Infinity);  // no timer at all
+  const b = client.requestPosted("dom", "", "[]", [], 0.05);
+  const c = client.requestPosted("call", "g", "[]", [], 10);
+  const read = sent.map(([m]) => L.pwwRead("n", structuredClone(m)));
+  assert.deepEqual(plain(read.map((m) => [m.type, m.kind, m.seq, m.name, m.post, m.channel])),
+    [["sync", "call", 1, "f", true, null], ["sync", "dom", 2, "", true, null], ["sync", "call", 3, "g", true, null]]);
+  assert.equal(sent[0][1][0], buf);  // the arguments' bytes are transferred
+  client.answer(3, "[[-3,1,7,-1]]", []);  // in any order
+  client.answer(1, "[[-1,1,5,0]]", [new ArrayBuffer(1)]);
+  assert.deepEqual(plain((await c)[0]), "[[-3,1,7,-1]]");
+  const [text, bufs] = await a;
+  assert.equal(text, "[[-1,1,5,0]]");
+  assert.equal(bufs[0].byteLength, 1);
+  assert.equal(await b, undefined);  // 50 ms passed: undefined (Python's None: TimeoutError)
+  client.answer(2, "[[-2,1,0,-1]]", []);  // late, and never asked: dropped, nothing thrown
+  client.answer(99, "[]", []);
+  // A channel request still says what a worker without shared memory lacks.
+  assert.throws(() => client.request("call", "f", "[]", [], 1), (e) => e.name === "SharedMemoryError");
+});
+
+test("pwwGate: an event's JavaScript waits until the Python entered before it has started", async () => {
+  const ctx = vm.createContext({ console, TextEncoder, TextDecoder, WebAssembly, URL, performance, setTimeout, clearTimeout });
+  vm.runInContext(`${bundles.host}\nglobalThis.lib = { pwwGate };`, ctx);
+  const log = [], errors = [];
+  const gate = ctx.lib.pwwGate((e) => errors.push(e.message));
+  // A fake callPromising that starts "Python" a task later (as Pyodide 314's does), and
+  // one that rejects before it starts.
+  const py = (name) => ({ callPromising: (...args) => new Promise((resolve) => setTimeout(() => {
+    gate.started();
+    log.push(`${name}(${args})`);
+    resolve();
+  }, 5)) });
+  const broken = { callPromising: () => Promise.reject(new Error("fatal")) };
+  const failures = [];
+  gate.run(() => { log.push("js 1"); gate.enter(py("calls"), () => {}, [1]); });
+  gate.run(() => log.push("js 2"));  // held back until calls() started
+  gate.run(() => { log.push("js 3"); gate.enter(broken, (e) => failures.push(e.message), []); });
+  gate.run(() => log.push("js 4"));  // released by the rejection
+  gate.run(() => { throw new Error("a step threw"); });
+  gate.run(() => log.push("js 5"));
+  assert.deepEqual(log, ["js 1"]);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(log, ["js 1", "calls(1)", "js 2", "js 3", "js 4", "js 5"]);
+  assert.deepEqual(failures, ["fatal"]);
+  assert.deepEqual(errors, ["a step threw"]);
+});
+
 await Promise.all(pending);
 console.log(`${count - failures}/${count} protocol tests passed`);
 process.exit(failures ? 1 : 0);

@@ -46,6 +46,7 @@ function harness() {
 }
 
 const answer = (ch) => JSON.parse(P.pwwSyncRead(ch)[0])[0];
+const plain = (v) => JSON.parse(JSON.stringify(v));  // values from another realm, compared as data
 
 test("a forged seq (0, negative, fractional, past int32) is not served: no answer lands in another call", () => {
   const { posted, served, send } = harness();
@@ -93,6 +94,31 @@ test("fetch: forged, too small, wrong seq, twice: nothing thrown, nothing writte
   assert.deepEqual(answer(big), [-1, 1, name, -1]);
   assert.equal(rec.syncBig, null);
   send({ kind: "fetch", seq: 1, channel: big.sab });  // again: nothing left, nothing thrown
+});
+
+test("post requests (no shared memory, JSPI): each answered by a posted returns, never into a channel", () => {
+  const { rec, posted, send } = harness();
+  const ch = P.pwwSyncChannel(64);
+  send({ kind: "call", seq: 5, name: "chan", text: "[]", bufs: [], channel: ch.sab });  // a channel request first
+  assert.equal(P.pwwSyncWait(ch, 5, performance.now()), true);
+  // Forged seqs are not served; good ones are, each of them, whatever came after it.
+  for (const seq of [0, -5, 1.5, 2 ** 40]) send({ kind: "call", seq, name: "f", text: "[]", bufs: [], post: true });
+  send({ kind: "call", seq: 6, name: "g", text: "[]", bufs: [], post: true, channel: ch.sab });  // its channel ignored
+  send({ kind: "call", seq: 8, name: "k", text: "[]", bufs: [], post: true });
+  send({ kind: "nonsense", seq: 9, post: true });
+  send({ kind: "dom", seq: 10, text: "not json", post: true });
+  assert.deepEqual(plain(posted.map((m) => [m.type, m.ids])), [["returns", [-6]], ["returns", [-8]], ["returns", [-9]], ["returns", [-10]]]);
+  assert.deepEqual(JSON.parse(posted[0].text), [[-6, 1, "g", -1]]);
+  assert.deepEqual(JSON.parse(posted[1].text), [[-8, 1, "k", -1]]);
+  assert.equal(JSON.parse(posted[2].text)[0][1], 0);  // unknown kind: answered with the error
+  assert.equal(JSON.parse(posted[3].text)[0][1], 0);  // a dom request that cannot be read: its error
+  assert.equal(rec.syncPosted.size, 0);  // nothing kept once answered
+  assert.equal(rec.syncSeq, 5);  // the channel's request is untouched: still the newest there
+  assert.deepEqual(answer(ch), [-5, 1, "chan", -1]);
+  // `post` other than true is a channel request (the channel given before).
+  send({ kind: "call", seq: 11, name: "h", text: "[]", bufs: [], post: "yes" });
+  assert.equal(posted.length, 4);
+  assert.deepEqual(answer(ch), [-11, 1, "h", -1]);
 });
 
 console.log(`${count - failures}/${count} hostile sync tests passed`);

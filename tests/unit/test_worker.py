@@ -376,3 +376,34 @@ def test_interrupt_and_wait_name_what_is_missing(rt: FakeRuntime) -> None:
         JsWorker("x").start().interrupt()
     with pytest.raises(PyWebWorkerError, match="MicroPython worker has no interrupt buffer"):
         PyWorker("pass", interpreter="micropython").start().interrupt()
+
+
+def test_wait_for_messages_over_jspi(rt: FakeRuntime, loop: asyncio.AbstractEventLoop,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # No shared memory, but this Python can block with JSPI: the event loop runs while it
+    # waits (faked here by running the loop), and every message comes that way.
+    import time
+
+    from pywebworker import _blocking, _sync
+    from pywebworker._sync import CannotBlockHereError
+
+    w = PyWorker("pass").start()
+    port = rt.port(w)
+    port.say("started")
+    monkeypatch.setattr(_blocking, "can_block", lambda: True)
+    monkeypatch.setattr(_blocking, "block", lambda aw, *, what, instead: loop.run_until_complete(aw))
+    loop.call_later(0.05, port.post, "hi")
+    assert w.wait_for_messages(timeout=5) is True
+    assert [m.read() for m in w.get_unread_messages()] == ["hi"]
+    t = time.monotonic()
+    assert w.wait_for_messages(timeout=0.1) is False
+    assert time.monotonic() - t >= 0.09
+    loop.call_later(0.05, w.kill)
+    with pytest.raises(WorkerKilledError):
+        w.wait_for_messages()
+    # JSPI in the engine but not in this Python: its own error, both kinds at once.
+    for module in (_blocking, _sync):
+        monkeypatch.setattr(module, "can_block", lambda: False)
+        monkeypatch.setattr(module, "jspi_supported", lambda: True)
+    with pytest.raises(CannotBlockHereError, match="cannot block here"):
+        PyWorker("pass").start().wait_for_messages(0)
