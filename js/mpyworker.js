@@ -28,6 +28,11 @@ const PWW_MPY_MEMORY_NOTE = ` (a MicroPython worker holds about 123 MiB of Pytho
 // Words (4 bytes) of MicroPython's Python stack (its default, 2048, overflows at ~100
 // levels of nesting, below the payload rules' 512).
 const PWW_MPY_PYSTACK = 64 << 10;
+// JSON text of this many UTF-16 units or more reaches MicroPython with its string values
+// of PWW_MPY_LONG units or more cut out (pwwJsonSplit): MicroPython's json.loads is
+// quadratic in a str's length. As _BIG_TEXT and _BIG in micropython/pywebworker.py.
+const PWW_MPY_LONG_TEXT = 1 << 16;
+const PWW_MPY_LONG = 4096;
 
 async function pwwBoot(init) {
   if (!pwwOpenQueue(init)) return;
@@ -177,6 +182,9 @@ function pwwMpyApi(mp, filename) {
     if (!Array.isArray(parts)) return String(j);
     return parts.map((p, i) => (i & 1 ? JSON.stringify(textOf(p)).slice(1, -1) : textOf(p))).join("");
   };
+  // JSON text for MicroPython's _loads: long text split (pwwJsonSplit) before it crosses,
+  // so that only its long strings cross, once.
+  const jsonIn = (t) => (typeof t === "string" && t.length >= PWW_MPY_LONG_TEXT && pwwJsonSplit(t, PWW_MPY_LONG)) || t;
   const check = (r) => {
     if (typeof r === "number" && r < 0) throw pwwCoreInst.coreError(r);
     return r;
@@ -200,7 +208,7 @@ function pwwMpyApi(mp, filename) {
     // JSON text as a string, bytes as a Uint8Array of their own.
     read: (index) => {
       const e = check(api.read(id, index));
-      return [e[0], ArrayBuffer.isView(e[1]) ? e[1].slice() : e[1]];
+      return [e[0], ArrayBuffer.isView(e[1]) ? e[1].slice() : e[0] === PWW_CORE.MSG_TEXT ? e[1] : jsonIn(e[1])];
     },
     releaseOpened: () => api.releaseOpened(id),
     sendText: (text) => api.send(PWW_CORE.MSG_TEXT, textOf(text)),
@@ -212,8 +220,8 @@ function pwwMpyApi(mp, filename) {
     // onCalls(text, bufs): the host's batches; onReturns(text, bufs, late): replies to
     // this worker's calls (late: "1,2" of those already ended). bufs: lists of Uint8Array.
     serve: (onCalls, onReturns) => api.serve(
-      (text, bufs) => onCalls(text, u8Lists(bufs)),
-      (text, bufs, late) => onReturns(text, u8Lists(bufs), (late || []).join(","))),
+      (text, bufs) => onCalls(jsonIn(text), u8Lists(bufs)),
+      (text, bufs, late) => onReturns(jsonIn(text), u8Lists(bufs), (late || []).join(","))),
     reply: (callId, ok, json, bufs) => returns.add(callId, ok ? 1 : 0, jsonOf(json), pwwOwnBuffers(bufsOf(bufs))),
     // Begin a call to the host: its id, or a negative core code.
     call: (name, json, bufs) => api.call(textOf(name), jsonOf(json), bufsOf(bufs)),
@@ -222,11 +230,19 @@ function pwwMpyApi(mp, filename) {
     sharedMemory: () => pwwSharedMemory(),
     sync: (name, json, bufs, timeout) => {
       const r = api.sync(PWW_SYNC.CALL, textOf(name), jsonOf(json), bufsOf(bufs), Number(timeout));
-      return r === undefined ? null : [r[0], r[1].map((b) => new Uint8Array(b))];
+      return r === undefined ? null : [jsonIn(r[0]), r[1].map((b) => new Uint8Array(b))];
     },
     ready: (namesJson) => { pwwFlushLater(); pwwSay(PWW.READY, JSON.parse(namesJson)); },
-    jsonSplit: (text, big) => pwwJsonSplit(textOf(text), Number(big)),
+    jsonSplit: (text) => pwwJsonSplit(textOf(text), PWW_MPY_LONG),
     memoryNote: PWW_MPY_MEMORY_NOTE,
+    // A Uint8Array copied into MicroPython's memory outside its heap: the address (0: no
+    // room), which _bytes_of reads with uctypes and gives back to unstage at once.
+    stage: (u8) => {
+      const M = mp._module, at = M._malloc(u8.length);
+      if (at) M.HEAPU8.set(u8, at);
+      return at;
+    },
+    unstage: (at) => mp._module._free(at),
   };
 }
 
@@ -247,13 +263,14 @@ function pwwLoneSurrogates(s) {
 }
 
 // JSON text with its long strings cut out, for MicroPython's _loads (its json.loads is
-// quadratic in a str's length): null when it has none of `big` UTF-16 units or more (or
+// quadratic in a str's length): null when it has none of `long` UTF-16 units or more (or
 // is not JSON to cut: json.loads says why), else [text, prefix, str0, str1, ...], each
 // long string value (keys stay) in `text` the marker prefix + its index, each str as
-// pwwLoneSurrogates gives it. The prefix starts with NUL and holds a random part; a str
-// of the data that matched a marker would make the count of markers wrong, which
-// _put_back checks (then json.loads reads the whole text).
-function pwwJsonSplit(text, big) {
+// pwwLoneSurrogates gives it. The prefix starts with NUL and holds a random part; null
+// too when a string left in the text starts with it (a JSON string starts with NUL only
+// written as \u0000), so that every marker _put_back finds is one.
+function pwwJsonSplit(text, long) {
+  const prefix = "\u0000pww" + Math.random().toString(36).slice(2) + ":";
   const cut = [];
   let i = 0;
   for (;;) {
@@ -268,13 +285,14 @@ function pwwJsonSplit(text, big) {
       if ((close - 1 - b) % 2 === 0) break;
     }
     i = close + 1;
-    if (close - open - 1 < big) continue;
     let k = i;
-    while (k < text.length && /[ \t\n\r]/.test(text[k])) k++;
-    if (text[k] !== ":") cut.push(open, close);
+    while (k < text.length && " \t\n\r".includes(text[k])) k++;
+    if (close - open - 1 >= long && text[k] !== ":") cut.push(open, close);
+    else if (text.startsWith('"\\u0000', open)) {
+      try { if (JSON.parse(text.slice(open, close + 1)).startsWith(prefix)) return null; } catch (_) { return null; }
+    }
   }
   if (!cut.length) return null;
-  const prefix = "\u0000pww" + Math.random().toString(36).slice(2) + ":";
   const pieces = [], longs = [];
   let last = 0;
   for (let n = 0; n < cut.length; n += 2) {

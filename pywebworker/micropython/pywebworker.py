@@ -20,7 +20,8 @@ import _pywebworker_mpy as _glue
 try:
     from uctypes import addressof as _addressof
     from uctypes import bytearray_at as _bytearray_at
-except ImportError:  # a build without uctypes (index_url=): _utf8 copies
+    from uctypes import bytes_at as _bytes_at
+except ImportError:  # a build without uctypes (index_url=): _utf8 copies, _bytes_of is slow
     _bytearray_at = None
 
 MSG_TEXT = 1
@@ -34,7 +35,8 @@ _MAX_DIGITS = 4300  # CPython's default sys.get_int_max_str_digits(): the host p
 _MAX_INT = 10**_MAX_DIGITS
 _FEW_DIGITS = 2**62
 # A str of this many characters or more is written and read by JavaScript (_dumps,
-# _loads): MicroPython's json is quadratic in the length of a str.
+# _loads): MicroPython's json is quadratic in the length of a str. As PWW_MPY_LONG and
+# PWW_MPY_LONG_TEXT in js/mpyworker.js.
 _BIG = 4096
 _BIG_TEXT = 1 << 16  # characters: JSON text this long is split by JavaScript first (_loads)
 _CHUNK = 1 << 16  # bytes of a str scanned at a time for surrogates (_surrogates)
@@ -298,10 +300,25 @@ def _unpack(value, bufs):
             todo.extend((v, i) for i in range(len(v)))
         elif isinstance(v, dict):
             if len(v) == 1 and isinstance(v.get(MARK), int):
-                into[slot] = bytes(bufs[v[MARK]])
+                into[slot] = _bytes_of(bufs[v[MARK]])
             else:
                 todo.extend((v, k) for k in v)
     return top[0]
+
+
+def _bytes_of(u8):
+    """``bytes`` of a JavaScript Uint8Array, copied into MicroPython's memory by
+    JavaScript (js/mpyworker.js stage) and from there in one copy: ``bytes(u8)`` reads it
+    an element at a time through the FFI (0.45 s a MiB)."""
+    if _bytearray_at is None or not u8.length:
+        return bytes(u8)
+    at = _glue.stage(u8)
+    if not at:
+        raise MemoryError(f"no room to receive {u8.length} bytes" + _glue.memoryNote)
+    try:
+        return _bytes_at(at, u8.length)
+    finally:
+        _glue.unstage(at)
 
 
 def _text(s):
@@ -356,49 +373,41 @@ def _surrogate_at(s):
 def _loads(text):
     """``json.loads(text)``, in linear time: MicroPython's json.loads grows each str it
     reads 16 bytes at a time (quadratic: 8 MiB took minutes), so in text of ``_BIG_TEXT``
-    characters or more JavaScript cuts out the long strings (js/mpyworker.js jsonSplit)
-    and they are put back into what json.loads made of the rest."""
+    characters or more JavaScript cuts out the long strings (js/mpyworker.js
+    pwwJsonSplit) and they are put back into what json.loads made of the rest. ``text``
+    may come split already (a JS array: js/mpyworker.js jsonIn)."""
+    if not isinstance(text, str):
+        return _put_back(text)
     if len(text) >= _BIG_TEXT:
         b = _utf8(text)
         # Text that is not UTF-8 (raw surrogates: not JSON from the host) is read as it is.
-        split = None if _surrogates_in(b) else _glue.jsonSplit(b, _BIG)
+        split = None if _surrogates_in(b) else _glue.jsonSplit(b)
         if split is not None:
-            value = _put_back(split)
-            if value is not _UNSPLIT:
-                return value
+            return _put_back(split)
     return _json_loads(text)
 
 
-_UNSPLIT = object()
-
-
 def _put_back(split):
-    """The value of text JavaScript split (js/mpyworker.js jsonSplit: [text, prefix,
-    str0, str1, ...], each long str in the text a marker prefix + its index), the long
-    strings back in place of their markers. ``_UNSPLIT`` when the count of markers
-    found is not the count of strings (a str of the data that looked like one): the
-    caller then reads the whole text."""
+    """The value of text JavaScript split (js/mpyworker.js pwwJsonSplit: [text, prefix,
+    str0, str1, ...], each long str in the text a marker, prefix + its index, and no
+    other str of the text starting with prefix), the long strings back in place of their
+    markers."""
     n = split.length - 2
     longs = [_str_of(split[k + 2]) for k in range(n)]
     prefix = split[1]
     top = [_json_loads(split[0])]
     todo = [(top, 0)]
-    seen = 0
     while todo:
         into, slot = todo.pop()
         v = into[slot]
         if isinstance(v, str):
             if v.startswith(prefix):
-                k = v[len(prefix) :]
-                if not k.isdigit() or int(k) >= n:
-                    return _UNSPLIT
-                into[slot] = longs[int(k)]
-                seen += 1
+                into[slot] = longs[int(v[len(prefix) :])]
         elif isinstance(v, list):
             todo.extend((v, i) for i in range(len(v)))
         elif isinstance(v, dict):
             todo.extend((v, k) for k in v)
-    return top[0] if seen == n else _UNSPLIT
+    return top[0]
 
 
 def _str_of(s):
@@ -485,7 +494,7 @@ class WorkerMessage:
         if self._raw is None:
             r = _glue.read(self.index)
             self._kind = r[0]
-            self._raw = bytes(r[1]) if r[0] == MSG_BYTES else r[1]
+            self._raw = _bytes_of(r[1]) if r[0] == MSG_BYTES else r[1]
             self._opened = True
         if self._kind == MSG_JSON:
             return _loads(self._raw)
