@@ -20,11 +20,12 @@
 // Promise rejects, and host_calls.js onCalls fails the batch.
 
 function pwwHost(core, bundles, dispatch, promising) {
-  let gate = null;
+  let gate = null, dispatchNow = dispatch;  // dispatchNow: Python told at its own request (kill)
   if (promising && typeof dispatch.callPromising === "function") {
     const plain = dispatch, none = () => {};  // (a caller that cares, onCalls, has its own catch)
     gate = pwwGate(none);  // (every step is a guarded handler: it throws nothing)
     dispatch = (...args) => gate.enter(plain, none, args);
+    dispatchNow = (...args) => gate.direct(plain, args);
   }
   const x = core.exports;
   const api = pwwInboundApi(core);
@@ -201,7 +202,7 @@ function pwwHost(core, bundles, dispatch, promising) {
         stop(rec);
         x.pww_w_set_state(id, KILLED);
         x.pww_w_call_cancel_all(id);
-        dispatch(id, "state");
+        dispatchNow(id, "state");  // Python asked: told at once, as ever
       }
       return x.pww_w_unread(id, OUTBOUND);
     },

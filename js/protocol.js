@@ -210,7 +210,8 @@ const pwwSoon = (fn) => { Promise.resolve().then(() => { try { fn(); } catch (_)
 // unless an enter() has not started its Python yet; then in order, once Python said
 // started() (the first thing its entry points do). Python that blocks (suspended) holds
 // nothing back: only its start is waited for. failed(e) takes what enter()'s Promise
-// rejects with; `onError(e)` what a step throws.
+// rejects with; `onError(e)` what a step throws. direct() calls such an entry point
+// plainly (Python told something at its own request): its started() releases nothing.
 function pwwGate(onError) {
   const queue = [];
   let waiting = false;
@@ -231,6 +232,10 @@ function pwwGate(onError) {
       return p;
     },
     started,
+    direct(fn, args) {
+      const was = waiting;
+      try { return fn(...args); } finally { if (was) waiting = true; }
+    },
   };
 }
 

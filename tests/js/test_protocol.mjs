@@ -402,6 +402,7 @@ test("pwwGate: an event's JavaScript waits until the Python entered before it ha
   const broken = { callPromising: () => Promise.reject(new Error("fatal")) };
   const failures = [];
   gate.run(() => { log.push("js 1"); gate.enter(py("calls"), () => {}, [1]); });
+  gate.direct(() => gate.started(), []);  // an entry point called plainly meanwhile: releases nothing
   gate.run(() => log.push("js 2"));  // held back until calls() started
   gate.run(() => { log.push("js 3"); gate.enter(broken, (e) => failures.push(e.message), []); });
   gate.run(() => log.push("js 4"));  // released by the rejection
