@@ -102,8 +102,28 @@ def require(what: str, instead: str) -> None:
         naming ``what`` and the ``instead`` spelling, if :func:`can_block` is false.
     """
     if not can_block():
+        if _engine_has_jspi():
+            raise BlockingError(
+                f"{what} must wait for the workers, and this Python cannot block here: it was entered "
+                "from a JavaScript event (a callback, or code resumed by a worker's reply after an "
+                "`await` on it), which Pyodide cannot suspend. `await asyncio.sleep(0)` first (the "
+                f"event loop then resumes it with JSPI), or use `{instead}` instead"
+            )
         raise BlockingError(
             f"{what} must wait for the workers, and this Python cannot block: that needs JSPI "
             "(pyodide.ffi.run_sync: Chromium 137+, Node 26, in a notebook cell or code run by "
             f"runPythonAsync). Use `{instead}` instead"
         )
+
+
+def _engine_has_jspi() -> bool:
+    """Whether the JavaScript engine has JSPI at all (``WebAssembly.Suspending``), though
+    this Python may not be able to use it."""
+    try:
+        import js
+    except ImportError:
+        return False
+    try:
+        return getattr(getattr(js, "WebAssembly", None), "Suspending", None) is not None
+    except Exception:  # noqa: BLE001 - an engine that cannot tell: no
+        return False

@@ -96,6 +96,17 @@ async def test_process_pool_executor(selenium_pyww):
             assert info.value.remote_type == kind.__name__
         with pytest.raises(RemoteError, match="PayloadError"):  # a result that cannot be pickled
             ex.submit(lambda: (i for i in range(3))).result()
+        # Resumed by a worker's reply (pywebworker settles an awaited call in the reply's own
+        # JavaScript event), Python may not block until it passes through the event loop:
+        # the error says how.
+        assert await ex.pool.submit(abs, -1) == 1
+        try:
+            print("resumed by a reply:", ex.submit(abs, -2).result())
+        except BlockingError as exc:
+            assert "await asyncio.sleep(0)" in str(exc), str(exc)
+            print("resumed by a reply: BlockingError")
+            await asyncio.sleep(0)
+            assert ex.submit(abs, -2).result() == 2
         # 10 000 tiny tasks, in chunks.
         assert sum(ex.map(abs, range(-10_000, 0), chunksize=500)) == sum(range(1, 10_001))
         pool = ex.pool
