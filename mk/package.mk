@@ -73,8 +73,9 @@ lint: deps-pip
 
 UNIT_JS := $(wildcard tests/js/test_*.mjs)
 
-# tests/js/test_kept.mjs loads the core's wasm: built first (mk/core.mk).
-test-unit: deps-pip pywebworker/_core.wasm
+# tests/js/test_kept.mjs loads the core's wasm (mk/core.mk), tests/unit/test_patch_mpy_wasm.py the
+# patched MicroPython wasm: built first.
+test-unit: deps-pip pywebworker/_core.wasm pywebworker/micropython/micropython.wasm
 	$(PYTHON) -m pytest tests/unit -q
 	@set -e; for t in $(UNIT_JS); do echo "node $$t"; node $$t; done
 
