@@ -7,6 +7,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from . import page
+    from ._blocking import BlockingError
     from ._display import messages_table, set_progress
     from ._dom import HostProxy
     from ._errors import (
@@ -42,6 +43,7 @@ _WHERE = {
     "page": "",
     **dict.fromkeys(("messages_table", "set_progress"), "_display"),
     "HostProxy": "_dom",
+    "BlockingError": "_blocking",
     **dict.fromkeys((
         "CoreError", "MessageIndexError", "MessageReleasedError", "NotExportedError", "PayloadError",
         "PyWebWorkerError", "QueueFullError", "RemoteError", "SharedMemoryError", "WorkerFailedError",
@@ -76,6 +78,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "BlockingError",
     "CoreError",
     "HostProxy",
     "JsWorker",

@@ -60,6 +60,7 @@ class AsyncResult:
         self._error: BaseException | None = None
         self._left = len(futures)
         if not futures:
+            self._value = unpack([])
             self._finish()
         for f in futures:
             f.add_done_callback(self._one_done)
@@ -89,8 +90,6 @@ class AsyncResult:
             self._finish()
 
     def _finish(self) -> None:
-        if self._futures == [] and self._error is None:
-            self._value = self._unpack([])
         # Callbacks run on the host, in order of completion (multiprocessing runs them in
         # its result thread); one that raises is reported, never lost in a done callback.
         try:
